@@ -1,0 +1,1 @@
+"""The event log port and its two adapters."""

@@ -1,0 +1,206 @@
+"""The embedded event log: SQLite in WAL mode, for the single-process `tocsin up`.
+
+Appends from concurrent callers are group-committed: whatever is waiting when a write starts
+goes into one transaction, so one fsync serves many requests. A call returns only after the
+transaction committed with `synchronous=FULL`, i.e. after the data is on disk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from shared.log.embedded_consumer import EmbeddedConsumer
+from shared.log.partitioning import partition_for
+from shared.log.port import LogUnavailable, Outgoing, Record
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS topics (topic TEXT PRIMARY KEY, partitions INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS records (
+    topic TEXT NOT NULL, partition INTEGER NOT NULL, offset INTEGER NOT NULL,
+    key TEXT NOT NULL, value BLOB NOT NULL,
+    PRIMARY KEY (topic, partition, offset)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS group_offsets (
+    grp TEXT NOT NULL, topic TEXT NOT NULL, partition INTEGER NOT NULL,
+    next_offset INTEGER NOT NULL, PRIMARY KEY (grp, topic, partition)
+) WITHOUT ROWID;
+"""
+
+_READ_BATCH = 2000
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=FULL")
+    connection.execute("PRAGMA busy_timeout=5000")
+    return connection
+
+
+class EmbeddedLog:
+    """EventLog adapter over one SQLite file."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._writer: sqlite3.Connection | None = None
+        self._reader: sqlite3.Connection | None = None
+        self._write_lock = threading.Lock()
+        self._read_lock = threading.Lock()
+        self._partitions: dict[str, int] = {}
+        self._next_offsets: dict[tuple[str, int], int] = {}
+        self._pending: list[tuple[Sequence[Outgoing], asyncio.Future[None]]] = []
+        self._flushing = False
+        self._appended: dict[str, asyncio.Event] = {}
+
+    async def start(self) -> None:
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        self._writer = _connect(self._path)
+        self._writer.executescript(_SCHEMA)
+        self._reader = _connect(self._path)
+        for topic, count in self._writer.execute("SELECT topic, partitions FROM topics"):
+            self._partitions[topic] = count
+        rows = self._writer.execute(
+            "SELECT topic, partition, MAX(offset) FROM records GROUP BY topic, partition"
+        )
+        for topic, partition, last in rows:
+            self._next_offsets[(topic, partition)] = last + 1
+
+    async def close(self) -> None:
+        for connection in (self._writer, self._reader):
+            if connection is not None:
+                connection.close()
+        self._writer = self._reader = None
+
+    async def ensure_topics(self, partitions_by_topic: dict[str, int]) -> None:
+        writer = self._require_writer()
+        with self._write_lock:
+            for topic, count in partitions_by_topic.items():
+                writer.execute(
+                    "INSERT OR IGNORE INTO topics (topic, partitions) VALUES (?, ?)", (topic, count)
+                )
+                self._partitions.setdefault(topic, count)
+
+    def partition_count(self, topic: str) -> int:
+        return self._partitions[topic]
+
+    async def append(self, records: Sequence[Outgoing]) -> None:
+        if not records:
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.append((records, future))
+        if not self._flushing:
+            self._flushing = True
+            asyncio.get_running_loop().create_task(self._flush())
+        await future
+
+    async def _flush(self) -> None:
+        try:
+            while self._pending:
+                batch, self._pending = self._pending, []
+                try:
+                    topics = await asyncio.to_thread(self._write_batch, batch)
+                except (sqlite3.Error, OSError) as error:
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(LogUnavailable(str(error)))
+                    continue
+                for _, future in batch:
+                    if not future.done():
+                        future.set_result(None)
+                for topic in topics:
+                    self._signal(topic)
+        finally:
+            self._flushing = False
+
+    def _write_batch(self, batch: list[tuple[Sequence[Outgoing], asyncio.Future[None]]]) -> set[str]:
+        writer = self._require_writer()
+        rows: list[tuple[str, int, int, str, bytes]] = []
+        offsets = dict(self._next_offsets)
+        for records, _ in batch:
+            for record in records:
+                partition = record.partition
+                if partition is None:
+                    partition = partition_for(record.key, self._partitions[record.topic])
+                offset = offsets.get((record.topic, partition), 0)
+                offsets[(record.topic, partition)] = offset + 1
+                rows.append((record.topic, partition, offset, record.key, record.value))
+        with self._write_lock:
+            writer.execute("BEGIN IMMEDIATE")
+            try:
+                writer.executemany("INSERT INTO records VALUES (?, ?, ?, ?, ?)", rows)
+                writer.execute("COMMIT")
+            except BaseException:
+                writer.execute("ROLLBACK")
+                raise
+        self._next_offsets = offsets
+        return {row[0] for row in rows}
+
+    def _signal(self, topic: str) -> None:
+        event = self._appended.pop(topic, None)
+        if event is not None:
+            event.set()
+
+    def append_signal(self, topic: str) -> asyncio.Event:
+        """An event set by the next append to `topic`; take it before reading to miss nothing."""
+        return self._appended.setdefault(topic, asyncio.Event())
+
+    async def read(self, topic: str, partition: int, start: int, end: int) -> list[Record]:
+        return await asyncio.to_thread(self._read_rows, topic, partition, start, end, _READ_BATCH)
+
+    def read_now(self, topic: str, partition: int, start: int, limit: int) -> list[Record]:
+        return self._read_rows(topic, partition, start, 1 << 62, limit)
+
+    def _read_rows(
+        self, topic: str, partition: int, start: int, end: int, limit: int
+    ) -> list[Record]:
+        reader = self._reader
+        if reader is None:
+            raise LogUnavailable("embedded log is closed")
+        with self._read_lock:
+            rows = reader.execute(
+                "SELECT offset, key, value FROM records WHERE topic = ? AND partition = ?"
+                " AND offset >= ? AND offset < ? ORDER BY offset LIMIT ?",
+                (topic, partition, start, end, limit),
+            ).fetchall()
+        return [Record(topic, partition, offset, key, value) for offset, key, value in rows]
+
+    async def end_offset(self, topic: str, partition: int) -> int:
+        return self._next_offsets.get((topic, partition), 0)
+
+    def consumer(self, topic: str, group: str) -> EmbeddedConsumer:
+        return EmbeddedConsumer(self, topic, group)
+
+    async def ping(self) -> bool:
+        return self._writer is not None
+
+    def load_committed(self, group: str, topic: str, partition: int) -> int:
+        reader = self._reader
+        if reader is None:
+            raise LogUnavailable("embedded log is closed")
+        with self._read_lock:
+            row = reader.execute(
+                "SELECT next_offset FROM group_offsets WHERE grp = ? AND topic = ? AND partition = ?",
+                (group, topic, partition),
+            ).fetchone()
+        return int(row[0]) if row else 0
+
+    async def store_committed(self, group: str, topic: str, next_offsets: dict[int, int]) -> None:
+        await asyncio.to_thread(self._store_committed, group, topic, next_offsets)
+
+    def _store_committed(self, group: str, topic: str, next_offsets: dict[int, int]) -> None:
+        writer = self._require_writer()
+        with self._write_lock:
+            writer.executemany(
+                "INSERT INTO group_offsets VALUES (?, ?, ?, ?) ON CONFLICT (grp, topic, partition)"
+                " DO UPDATE SET next_offset = excluded.next_offset",
+                [(group, topic, p, offset) for p, offset in next_offsets.items()],
+            )
+
+    def _require_writer(self) -> sqlite3.Connection:
+        if self._writer is None:
+            raise LogUnavailable("embedded log is closed")
+        return self._writer

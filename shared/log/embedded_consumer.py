@@ -1,0 +1,59 @@
+"""A consumer of the embedded log. One process owns every partition, so there is no rebalance."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from shared.log.port import PartitionsCallback, Record
+
+if TYPE_CHECKING:
+    from shared.log.embedded import EmbeddedLog
+
+
+class EmbeddedConsumer:
+    def __init__(self, log: EmbeddedLog, topic: str, group: str) -> None:
+        self._log = log
+        self._topic = topic
+        self._group = group
+        self._positions: dict[int, int] = {}
+
+    async def start(self, on_assigned: PartitionsCallback, on_revoked: PartitionsCallback) -> None:
+        partitions = frozenset(range(self._log.partition_count(self._topic)))
+        for partition in partitions:
+            self._positions[partition] = self._log.load_committed(
+                self._group, self._topic, partition
+            )
+        await on_assigned(partitions)
+
+    async def poll(self, max_records: int, timeout_s: float) -> list[Record]:
+        appended = self._log.append_signal(self._topic)
+        records = self._read_available(max_records)
+        if records:
+            return records
+        try:
+            await asyncio.wait_for(appended.wait(), timeout_s)
+        except TimeoutError:
+            return []
+        return self._read_available(max_records)
+
+    def _read_available(self, max_records: int) -> list[Record]:
+        records: list[Record] = []
+        for partition, position in self._positions.items():
+            batch = self._log.read_now(self._topic, partition, position, max_records)
+            if batch:
+                self._positions[partition] = batch[-1].offset + 1
+                records.extend(batch)
+        return records
+
+    async def commit(self, next_offsets: dict[int, int]) -> None:
+        await self._log.store_committed(self._group, self._topic, next_offsets)
+
+    async def committed(self, partition: int) -> int:
+        return self._log.load_committed(self._group, self._topic, partition)
+
+    def assignment(self) -> frozenset[int]:
+        return frozenset(self._positions)
+
+    async def stop(self) -> None:
+        self._positions.clear()

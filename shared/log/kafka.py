@@ -1,0 +1,152 @@
+"""The Kafka event log adapter (aiokafka). acks=all; Tocsin picks partitions itself."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+
+from shared.log.kafka_consumer import KafkaConsumer
+from shared.log.partitioning import partition_for
+from shared.log.port import LogUnavailable, Outgoing, Record
+
+_READ_BATCH = 2000
+
+
+class KafkaLog:
+    """EventLog adapter over a Kafka-protocol broker."""
+
+    def __init__(self, bootstrap: str, *, request_timeout_ms: int = 10_000) -> None:
+        self._bootstrap = bootstrap
+        self._request_timeout_ms = request_timeout_ms
+        self._producer: AIOKafkaProducer | None = None
+        self._reader: AIOKafkaConsumer | None = None
+        self._reader_lock = asyncio.Lock()
+        self._partitions: dict[str, int] = {}
+
+    async def start(self) -> None:
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=self._bootstrap,
+            acks="all",
+            linger_ms=1,
+            request_timeout_ms=self._request_timeout_ms,
+            max_batch_size=1 << 20,
+            max_request_size=8 << 20,
+        )
+        self._reader = AIOKafkaConsumer(
+            bootstrap_servers=self._bootstrap, enable_auto_commit=False, group_id=None
+        )
+        try:
+            await self._producer.start()
+            await self._reader.start()
+        except KafkaError as error:
+            raise LogUnavailable(f"cannot reach Kafka at {self._bootstrap}: {error}") from error
+
+    async def close(self) -> None:
+        if self._producer is not None:
+            await self._producer.stop()
+        if self._reader is not None:
+            await self._reader.stop()
+
+    async def ensure_topics(self, partitions_by_topic: dict[str, int]) -> None:
+        admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap)
+        await admin.start()
+        try:
+            existing = set(await admin.list_topics())
+            missing = [
+                NewTopic(topic, count, 1)
+                for topic, count in partitions_by_topic.items()
+                if topic not in existing
+            ]
+            if missing:
+                try:
+                    await admin.create_topics(missing)
+                except TopicAlreadyExistsError:
+                    pass  # another instance created it between our list and create
+        finally:
+            await admin.close()
+        for topic in partitions_by_topic:
+            self._partitions[topic] = await self._discover_partitions(topic)
+
+    async def _discover_partitions(self, topic: str) -> int:
+        producer = self._require_producer()
+        for _ in range(50):
+            found = await producer.partitions_for(topic)
+            if found:
+                return len(found)
+            await asyncio.sleep(0.1)
+        raise LogUnavailable(f"topic {topic} has no partitions in the broker's metadata")
+
+    def partition_count(self, topic: str) -> int:
+        return self._partitions[topic]
+
+    async def append(self, records: Sequence[Outgoing]) -> None:
+        producer = self._require_producer()
+        try:
+            futures = []
+            for record in records:
+                partition = record.partition
+                if partition is None:
+                    partition = partition_for(record.key, self._partitions[record.topic])
+                futures.append(
+                    await producer.send(
+                        record.topic, record.value, key=record.key.encode(), partition=partition
+                    )
+                )
+            await asyncio.gather(*futures)
+        except KafkaError as error:
+            raise LogUnavailable(f"Kafka did not acknowledge the write: {error}") from error
+
+    async def read(self, topic: str, partition: int, start: int, end: int) -> list[Record]:
+        return await self._fetch(topic, partition, start, end, wait_ms=2000)
+
+    async def _fetch(
+        self, topic: str, partition: int, start: int, end: int, *, wait_ms: int
+    ) -> list[Record]:
+        reader = self._require_reader()
+        source = TopicPartition(topic, partition)
+        async with self._reader_lock:
+            reader.assign([source])
+            reader.seek(source, start)
+            batches = await reader.getmany(source, timeout_ms=wait_ms, max_records=_READ_BATCH)
+        return [
+            Record(topic, partition, message.offset, (message.key or b"").decode(), message.value)
+            for message in batches.get(source, [])
+            if message.offset < end
+        ]
+
+    async def end_offset(self, topic: str, partition: int) -> int:
+        reader = self._require_reader()
+        source = TopicPartition(topic, partition)
+        async with self._reader_lock:
+            offsets = await reader.end_offsets([source])
+        # Tansu reports the last batch's base offset + 1 as its end; read on to the true end.
+        end = int(offsets[source])
+        while batch := await self._fetch(topic, partition, max(end - 1, 0), 1 << 62, wait_ms=300):
+            if batch[-1].offset + 1 <= end:
+                break
+            end = batch[-1].offset + 1
+        return end
+
+    def consumer(self, topic: str, group: str) -> KafkaConsumer:
+        return KafkaConsumer(self._bootstrap, topic, group)
+
+    async def ping(self) -> bool:
+        producer = self._require_producer()
+        try:
+            return bool(await asyncio.wait_for(producer.client.fetch_all_metadata(), 3.0))
+        except (KafkaError, TimeoutError, OSError):
+            return False
+
+    def _require_producer(self) -> AIOKafkaProducer:
+        if self._producer is None:
+            raise LogUnavailable("Kafka log is not started")
+        return self._producer
+
+    def _require_reader(self) -> AIOKafkaConsumer:
+        if self._reader is None:
+            raise LogUnavailable("Kafka log is not started")
+        return self._reader

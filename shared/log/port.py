@@ -1,0 +1,82 @@
+"""The event log port: what every service needs from Kafka or the embedded log."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """A record read from the log."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: str
+    value: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A record to append. `partition` None means: chosen from the key."""
+
+    topic: str
+    key: str
+    value: bytes
+    partition: int | None = None
+
+
+class LogUnavailable(Exception):
+    """The log could not durably take or give records right now; callers may retry."""
+
+
+# Called with the partitions newly assigned to (or revoked from) this consumer.
+PartitionsCallback = Callable[[frozenset[int]], Awaitable[None]]
+
+
+class Consumer(Protocol):
+    """One member of a consumer group on one topic. At-least-once: commit after processing."""
+
+    async def start(self, on_assigned: PartitionsCallback, on_revoked: PartitionsCallback) -> None:
+        """Join the group. The callbacks run before records of changed partitions are polled."""
+
+    async def poll(self, max_records: int, timeout_s: float) -> list[Record]: ...
+
+    async def commit(self, next_offsets: dict[int, int]) -> None:
+        """Record, per partition, the offset of the next record to process."""
+
+    async def committed(self, partition: int) -> int:
+        """The committed next offset of a partition (0 when none)."""
+
+    def assignment(self) -> frozenset[int]: ...
+
+    async def stop(self) -> None: ...
+
+
+class EventLog(Protocol):
+    """Durable, partitioned, append-only log."""
+
+    async def start(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    async def ensure_topics(self, partitions_by_topic: dict[str, int]) -> None:
+        """Create missing topics; existing ones are left as they are."""
+
+    def partition_count(self, topic: str) -> int: ...
+
+    async def append(self, records: Sequence[Outgoing]) -> None:
+        """Return only once every record is durably stored; raise LogUnavailable otherwise."""
+
+    async def read(self, topic: str, partition: int, start: int, end: int) -> list[Record]:
+        """Records with start <= offset < end, in offset order (at most a bounded batch)."""
+
+    async def end_offset(self, topic: str, partition: int) -> int:
+        """The offset the next appended record of the partition will get."""
+
+    def consumer(self, topic: str, group: str) -> Consumer: ...
+
+    async def ping(self) -> bool:
+        """True when the backend answers (readiness)."""

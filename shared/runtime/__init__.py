@@ -1,0 +1,1 @@
+"""Running folds over the log: partition ownership, recovery, commits and ticks."""

@@ -1,0 +1,65 @@
+"""What a stateful service plugs into the partitioned runner."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections import OrderedDict
+from datetime import datetime
+
+from shared.events import AnyEvent, Envelope, decode_envelope, unwrap
+from shared.log.port import Outgoing, Record
+
+# How many recent event ids each partition remembers to drop redelivered duplicates.
+SEEN_EVENT_IDS = 200_000
+
+
+class PartitionProcessor(ABC):
+    """State of one input partition. `replay` rebuilds it silently; `handle` acts.
+
+    Both decode the envelope and drop events already seen (by id), so redelivery after a
+    crash, and duplicates an upstream wrote twice, change nothing.
+    """
+
+    # The dispatcher must see every delivery it recorded, even past the committed offset.
+    wants_look_ahead: bool = False
+
+    def __init__(self, partition: int) -> None:
+        self.partition = partition
+        self._seen: OrderedDict[str, None] = OrderedDict()
+
+    def replay(self, record: Record) -> None:
+        envelope = self._first_sighting(record)
+        if envelope is not None:
+            self.apply(envelope, unwrap(envelope), live=False)
+
+    async def handle(self, record: Record) -> list[Outgoing]:
+        envelope = self._first_sighting(record)
+        if envelope is None:
+            return []
+        outgoing = self.apply(envelope, unwrap(envelope), live=True)
+        return outgoing + await self.act(envelope)
+
+    def _first_sighting(self, record: Record) -> Envelope | None:
+        envelope = decode_envelope(record.value)
+        event_id = str(envelope.event_id)
+        if event_id in self._seen:
+            return None
+        self._seen[event_id] = None
+        if len(self._seen) > SEEN_EVENT_IDS:
+            self._seen.popitem(last=False)
+        return envelope
+
+    def look_ahead(self, record: Record) -> None:
+        """See a record past the committed offset at recovery, before it is handled again."""
+
+    @abstractmethod
+    def apply(self, envelope: Envelope, event: AnyEvent, *, live: bool) -> list[Outgoing]:
+        """Fold the event into state and return the records to append (ignored on replay)."""
+
+    async def act(self, envelope: Envelope) -> list[Outgoing]:
+        """Side effects after `apply` on live records only (the dispatcher sends pages here)."""
+        return []
+
+    def next_due(self) -> datetime | None:
+        """When a timer of this partition is next due; the runner then writes a tick."""
+        return None

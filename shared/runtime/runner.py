@@ -1,0 +1,128 @@
+"""Consume a topic in a group, fold each partition, append outputs, then commit.
+
+Commit order: outputs are appended (durably) before the input offset is committed, so a
+crash at any point replays inputs whose outputs may already exist; outputs carry
+deterministic ids and consumers drop the duplicates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime
+
+from shared.events import TickOccurred, deterministic_id, encode_envelope, wrap
+from shared.log.port import EventLog, LogUnavailable, Outgoing, Record
+from shared.runtime.processor import PartitionProcessor
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+ProcessorFactory = Callable[[int], PartitionProcessor]
+
+
+class PartitionedRunner:
+    def __init__(
+        self,
+        event_log: EventLog,
+        *,
+        topic: str,
+        group: str,
+        factory: ProcessorFactory,
+        clock: Clock,
+        tick_interval_s: float = 1.0,
+    ) -> None:
+        self._log = event_log
+        self._topic = topic
+        self._group = group
+        self._factory = factory
+        self._clock = clock
+        self._tick_interval_s = tick_interval_s
+        self._consumer = event_log.consumer(topic, group)
+        self._processors: dict[int, PartitionProcessor] = {}
+        self._last_tick: dict[int, float] = {}
+        self.ready = asyncio.Event()
+
+    @property
+    def processors(self) -> dict[int, PartitionProcessor]:
+        return self._processors
+
+    async def run(self, stop: asyncio.Event) -> None:
+        await self._consumer.start(self._on_assigned, self._on_revoked)
+        self.ready.set()
+        try:
+            while not stop.is_set():
+                try:
+                    await self._step()
+                except LogUnavailable:
+                    log.warning("log unavailable, retrying", extra={"topic": self._topic})
+                    await asyncio.sleep(1.0)
+        finally:
+            await self._consumer.stop()
+
+    async def _step(self) -> None:
+        records = await self._consumer.poll(max_records=500, timeout_s=0.2)
+        if records:
+            await self._process(records)
+        await self._write_due_ticks()
+
+    async def _process(self, records: list[Record]) -> None:
+        outgoing: list[Outgoing] = []
+        next_offsets: dict[int, int] = {}
+        for record in records:
+            processor = self._processors.get(record.partition)
+            if processor is None:
+                continue  # revoked while the batch was in flight; its new owner replays it
+            outgoing.extend(await processor.handle(record))
+            next_offsets[record.partition] = record.offset + 1
+        await self._log.append(outgoing)
+        if next_offsets:
+            await self._consumer.commit(next_offsets)
+
+    async def _write_due_ticks(self) -> None:
+        now = self._clock()
+        ticks: list[Outgoing] = []
+        for partition, processor in self._processors.items():
+            due = processor.next_due()
+            if due is None or due > now:
+                continue
+            if time.monotonic() - self._last_tick.get(partition, 0.0) < self._tick_interval_s:
+                continue
+            self._last_tick[partition] = time.monotonic()
+            ticks.append(self._tick(partition, now))
+        await self._log.append(ticks)
+
+    def _tick(self, partition: int, now: datetime) -> Outgoing:
+        event_id = deterministic_id("tick", self._topic, partition, now.isoformat())
+        envelope = wrap(TickOccurred(at=now), key="tick", event_id=event_id, occurred_at=now)
+        return Outgoing(self._topic, "tick", encode_envelope(envelope), partition=partition)
+
+    async def _on_assigned(self, partitions: frozenset[int]) -> None:
+        for partition in sorted(partitions):
+            processor = self._factory(partition)
+            committed = await self._consumer.committed(partition)
+            await self._rebuild(processor.replay, partition, 0, committed)
+            if processor.wants_look_ahead:
+                end = await self._log.end_offset(self._topic, partition)
+                await self._rebuild(processor.look_ahead, partition, committed, end)
+            self._processors[partition] = processor
+        log.info("partitions assigned", extra={"topic": self._topic, "partitions": sorted(partitions)})
+
+    async def _rebuild(
+        self, fold: Callable[[Record], None], partition: int, start: int, end: int
+    ) -> None:
+        offset = start
+        while offset < end:
+            batch = await self._log.read(self._topic, partition, offset, end)
+            if not batch:
+                raise LogUnavailable(f"{self._topic}[{partition}] ends before offset {end}")
+            for record in batch:
+                fold(record)
+            offset = batch[-1].offset + 1
+
+    async def _on_revoked(self, partitions: frozenset[int]) -> None:
+        for partition in partitions:
+            self._processors.pop(partition, None)
+            self._last_tick.pop(partition, None)

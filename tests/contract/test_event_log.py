@@ -1,0 +1,152 @@
+"""One contract for every EventLog backend: the embedded SQLite log and Kafka."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+
+from shared.log.embedded import EmbeddedLog
+from shared.log.kafka import KafkaLog
+from shared.log.port import Consumer, EventLog, Outgoing, Record
+
+LogFactory = Callable[[], EventLog]
+
+
+@pytest.fixture(params=["embedded", "kafka"])
+def make_log(request: pytest.FixtureRequest, tmp_path: Path) -> LogFactory:
+    if request.param == "embedded":
+        return lambda: EmbeddedLog(tmp_path / "log.sqlite")
+    bootstrap: str = request.getfixturevalue("kafka")
+    return lambda: KafkaLog(bootstrap)
+
+
+@pytest.fixture
+def topic() -> str:
+    return f"contract-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+async def event_log(make_log: LogFactory, topic: str) -> AsyncIterator[EventLog]:
+    log = make_log()
+    await log.start()
+    await log.ensure_topics({topic: 4})
+    yield log
+    await log.close()
+
+
+async def _noop(_: frozenset[int]) -> None:
+    return None
+
+
+async def _drain(consumer: Consumer, expected: int, timeout_s: float = 20.0) -> list[Record]:
+    got: list[Record] = []
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while len(got) < expected and asyncio.get_running_loop().time() < deadline:
+        got.extend(await consumer.poll(max_records=500, timeout_s=0.2))
+    return got
+
+
+def _records(topic: str, keys: list[str], per_key: int) -> list[Outgoing]:
+    return [Outgoing(topic, k, f"{k}:{i}".encode()) for i in range(per_key) for k in keys]
+
+
+async def test_topics_are_created_once_and_keep_their_partition_count(
+    event_log: EventLog, topic: str
+) -> None:
+    await event_log.ensure_topics({topic: 8})
+    assert event_log.partition_count(topic) == 4
+
+
+async def test_records_of_one_key_are_read_back_in_append_order(
+    event_log: EventLog, topic: str
+) -> None:
+    await event_log.append(_records(topic, ["a", "b", "c"], per_key=20))
+    consumer = event_log.consumer(topic, "readers")
+    await consumer.start(_noop, _noop)
+    got = await _drain(consumer, 60)
+    await consumer.stop()
+    for key in ("a", "b", "c"):
+        values = [r.value.decode() for r in got if r.key == key]
+        assert values == [f"{key}:{i}" for i in range(20)]
+        assert len({r.partition for r in got if r.key == key}) == 1
+
+
+async def test_a_restarted_group_member_resumes_after_the_committed_offset(
+    make_log: LogFactory, event_log: EventLog, topic: str
+) -> None:
+    await event_log.append(_records(topic, ["k"], per_key=10))
+    first = event_log.consumer(topic, "resumers")
+    await first.start(_noop, _noop)
+    got = await _drain(first, 10)
+    partition = got[0].partition
+    await first.commit({partition: got[5].offset + 1})
+    await first.stop()
+
+    reopened = make_log()
+    await reopened.start()
+    await reopened.ensure_topics({topic: 4})
+    second = reopened.consumer(topic, "resumers")
+    await second.start(_noop, _noop)
+    assert await second.committed(partition) == got[5].offset + 1
+    rest = await _drain(second, 4)
+    await second.stop()
+    await reopened.close()
+    assert [r.value for r in rest] == [f"k:{i}".encode() for i in range(6, 10)]
+
+
+async def test_read_returns_the_requested_offset_range_and_end_offset_is_next_offset(
+    event_log: EventLog, topic: str
+) -> None:
+    await event_log.append([Outgoing(topic, "x", str(i).encode(), partition=2) for i in range(7)])
+    assert await event_log.end_offset(topic, 2) == 7
+    window = await event_log.read(topic, 2, 2, 5)
+    assert [(r.offset, r.value) for r in window] == [(2, b"2"), (3, b"3"), (4, b"4")]
+
+
+async def test_ping_reports_a_reachable_backend(event_log: EventLog) -> None:
+    assert await event_log.ping() is True
+
+
+async def test_embedded_log_keeps_acknowledged_records_across_restart(tmp_path: Path) -> None:
+    path = tmp_path / "durable.sqlite"
+    log = EmbeddedLog(path)
+    await log.start()
+    await log.ensure_topics({"t": 2})
+    await asyncio.gather(*(log.append([Outgoing("t", f"k{i}", b"v")]) for i in range(50)))
+    await log.close()
+
+    reopened = EmbeddedLog(path)
+    await reopened.start()
+    total = sum([await reopened.end_offset("t", p) for p in range(2)])
+    await reopened.append([Outgoing("t", "k0", b"after")])
+    await reopened.close()
+    assert total == 50
+
+
+@pytest.mark.kafka
+async def test_two_kafka_consumers_in_one_group_split_the_partitions(kafka: str) -> None:
+    topic = f"split-{uuid.uuid4().hex[:8]}"
+    log = KafkaLog(kafka)
+    await log.start()
+    await log.ensure_topics({topic: 4})
+    await log.append(_records(topic, [f"k{i}" for i in range(16)], per_key=5))
+    first, second = log.consumer(topic, "splitters"), log.consumer(topic, "splitters")
+    await first.start(_noop, _noop)
+    await second.start(_noop, _noop)
+    got: dict[int, list[Record]] = {1: [], 2: []}
+    deadline = asyncio.get_running_loop().time() + 30
+    while len(got[1]) + len(got[2]) < 80 and asyncio.get_running_loop().time() < deadline:
+        got[1].extend(await first.poll(500, 0.2))
+        got[2].extend(await second.poll(500, 0.2))
+    owned = (first.assignment(), second.assignment())
+    await first.stop()
+    await second.stop()
+    await log.close()
+    assert owned[0] and owned[1] and not owned[0] & owned[1]
+    assert owned[0] | owned[1] == frozenset(range(4))
+    assert len(got[1]) + len(got[2]) == 80
+    assert {r.partition for r in got[1]} <= owned[0]
