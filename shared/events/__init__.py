@@ -13,6 +13,7 @@ from shared.events.commands import AcknowledgeIncident, ResolveIncident
 from shared.events.envelope import Envelope, decode_envelope, deterministic_id, encode_envelope
 from shared.events.incidents import (
     AlertGrouped,
+    AlertResolved,
     IncidentAcknowledged,
     IncidentOpened,
     IncidentPriorityChanged,
@@ -27,6 +28,9 @@ from shared.events.inputs import (
     TickOccurred,
 )
 from shared.events.notifications import (
+    EscalationStarted,
+    EscalationStepFired,
+    NobodyPaged,
     NotificationFailed,
     NotificationRequested,
     NotificationSent,
@@ -41,6 +45,7 @@ AnyEvent = Annotated[
     | TickOccurred
     | IncidentOpened
     | AlertGrouped
+    | AlertResolved
     | IncidentPriorityChanged
     | IncidentAcknowledged
     | IncidentResolved
@@ -48,7 +53,10 @@ AnyEvent = Annotated[
     | ResolveIncident
     | NotificationRequested
     | NotificationSent
-    | NotificationFailed,
+    | NotificationFailed
+    | EscalationStarted
+    | EscalationStepFired
+    | NobodyPaged,
     Field(discriminator="type"),
 ]
 
@@ -76,15 +84,19 @@ __all__ = [
     "AlertDropped",
     "AlertGrouped",
     "AlertReceived",
+    "AlertResolved",
     "AnyEvent",
     "ChangeRecorded",
     "Envelope",
+    "EscalationStarted",
+    "EscalationStepFired",
     "Event",
     "HeartbeatReceived",
     "IncidentAcknowledged",
     "IncidentOpened",
     "IncidentPriorityChanged",
     "IncidentResolved",
+    "NobodyPaged",
     "NotificationFailed",
     "NotificationRequested",
     "NotificationSent",

@@ -29,6 +29,8 @@ class IncidentOpened(Decision):
     receivers: list[str]
     group_key: str
     opened_at: AwareDatetime
+    # The router holds the first page this long so alerts of the same problem join it.
+    notify_after: AwareDatetime
     alert: Alert
 
 
@@ -38,7 +40,7 @@ class AlertGrouped(Decision):
     type: Literal["AlertGrouped"] = "AlertGrouped"
     incident_id: str
     alert: Alert
-    decision: Literal["grouped", "deduplicated", "inhibited", "resolved"]
+    decision: Literal["grouped", "deduplicated", "inhibited"]
     at: AwareDatetime
 
 
@@ -61,3 +63,12 @@ class IncidentResolved(Decision):
     incident_id: str
     resolved_at: AwareDatetime
     by: str | None = None
+
+
+class AlertResolved(Decision):
+    """An alert of an incident stopped firing (sent resolved, or its end time passed)."""
+
+    type: Literal["AlertResolved"] = "AlertResolved"
+    incident_id: str
+    fingerprint: str
+    at: AwareDatetime

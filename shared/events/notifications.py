@@ -42,3 +42,38 @@ class NotificationFailed(Event):
     attempts: int
     reason: str
     failed_at: AwareDatetime
+
+
+class EscalationStepFired(Event):
+    """The router reached a step of an incident's escalation policy and requested its pages."""
+
+    type: Literal["EscalationStepFired"] = "EscalationStepFired"
+    incident_id: str
+    policy: str
+    step: int
+    repeat: int
+    generation: int
+    at: AwareDatetime
+    targets: list[str]
+    reason: str
+
+
+class NobodyPaged(Event):
+    """Routing reached nobody: reported loudly instead of dropping the incident silently."""
+
+    type: Literal["NobodyPaged"] = "NobodyPaged"
+    incident_id: str
+    at: AwareDatetime
+    reason: str
+
+
+class EscalationStarted(Event):
+    """The router took on an incident; `policies` is the snapshot it will follow."""
+
+    type: Literal["EscalationStarted"] = "EscalationStarted"
+    incident_id: str
+    domain: str
+    policies: list[dict[str, Any]]
+    facts: dict[str, Any]
+    due_at: AwareDatetime
+    reason: str

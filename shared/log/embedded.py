@@ -116,7 +116,9 @@ class EmbeddedLog:
         finally:
             self._flushing = False
 
-    def _write_batch(self, batch: list[tuple[Sequence[Outgoing], asyncio.Future[None]]]) -> set[str]:
+    def _write_batch(
+        self, batch: list[tuple[Sequence[Outgoing], asyncio.Future[None]]]
+    ) -> set[str]:
         writer = self._require_writer()
         rows: list[tuple[str, int, int, str, bytes]] = []
         offsets = dict(self._next_offsets)
@@ -183,7 +185,8 @@ class EmbeddedLog:
             raise LogUnavailable("embedded log is closed")
         with self._read_lock:
             row = reader.execute(
-                "SELECT next_offset FROM group_offsets WHERE grp = ? AND topic = ? AND partition = ?",
+                "SELECT next_offset FROM group_offsets"
+                " WHERE grp = ? AND topic = ? AND partition = ?",
                 (group, topic, partition),
             ).fetchone()
         return int(row[0]) if row else 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Sequence
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -61,11 +62,10 @@ class KafkaLog:
                 for topic, count in partitions_by_topic.items()
                 if topic not in existing
             ]
+            # Another instance may create a topic between our list and our create.
             if missing:
-                try:
+                with contextlib.suppress(TopicAlreadyExistsError):
                     await admin.create_topics(missing)
-                except TopicAlreadyExistsError:
-                    pass  # another instance created it between our list and create
         finally:
             await admin.close()
         for topic in partitions_by_topic:

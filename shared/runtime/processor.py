@@ -22,6 +22,8 @@ class PartitionProcessor(ABC):
 
     # The dispatcher must see every delivery it recorded, even past the committed offset.
     wants_look_ahead: bool = False
+    # Append each record's outputs before handling the next (side-effecting processors).
+    flush_each: bool = False
 
     def __init__(self, partition: int) -> None:
         self.partition = partition
@@ -51,6 +53,7 @@ class PartitionProcessor(ABC):
 
     def look_ahead(self, record: Record) -> None:
         """See a record past the committed offset at recovery, before it is handled again."""
+        return None
 
     @abstractmethod
     def apply(self, envelope: Envelope, event: AnyEvent, *, live: bool) -> list[Outgoing]:

@@ -75,7 +75,11 @@ class PartitionedRunner:
             processor = self._processors.get(record.partition)
             if processor is None:
                 continue  # revoked while the batch was in flight; its new owner replays it
-            outgoing.extend(await processor.handle(record))
+            produced = await processor.handle(record)
+            if processor.flush_each:
+                await self._log.append(produced)
+            else:
+                outgoing.extend(produced)
             next_offsets[record.partition] = record.offset + 1
         await self._log.append(outgoing)
         if next_offsets:
@@ -108,7 +112,9 @@ class PartitionedRunner:
                 end = await self._log.end_offset(self._topic, partition)
                 await self._rebuild(processor.look_ahead, partition, committed, end)
             self._processors[partition] = processor
-        log.info("partitions assigned", extra={"topic": self._topic, "partitions": sorted(partitions)})
+        log.info(
+            "partitions assigned", extra={"topic": self._topic, "partitions": sorted(partitions)}
+        )
 
     async def _rebuild(
         self, fold: Callable[[Record], None], partition: int, start: int, end: int

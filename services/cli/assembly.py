@@ -1,0 +1,73 @@
+"""Composition root: which services run in this process, on which log, behind one HTTP app."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, FastAPI
+from prometheus_client import CollectorRegistry
+
+from shared.health import health_router
+from shared.log.port import EventLog
+from shared.metrics import new_registry
+from shared.runtime.runner import PartitionedRunner
+from shared.topics import ALL_TOPICS
+
+log = logging.getLogger(__name__)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Assembly:
+    """What one process runs: consumer loops and HTTP routes, sharing a log and a registry."""
+
+    event_log: EventLog
+    partitions: int
+    registry: CollectorRegistry = field(default_factory=new_registry)
+    runners: list[PartitionedRunner] = field(default_factory=list)
+    routers: list[APIRouter] = field(default_factory=list)
+    clock: Callable[[], datetime] = utc_now
+    on_start: list[Callable[[], object]] = field(default_factory=list)
+
+
+def _stop_process_if_failed(task: asyncio.Task[None]) -> None:
+    """A consumer loop that died leaves its partitions unprocessed: stop the process so its
+    supervisor restarts it and recovery replays from the committed offsets."""
+    if task.cancelled() or task.exception() is None:
+        return
+    log.critical("consumer loop failed", exc_info=task.exception())
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+def make_app(assembly: Assembly, title: str) -> FastAPI:
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await assembly.event_log.start()
+        await assembly.event_log.ensure_topics({t: assembly.partitions for t in ALL_TOPICS})
+        stop = asyncio.Event()
+        tasks = [asyncio.create_task(runner.run(stop)) for runner in assembly.runners]
+        for task in tasks:
+            task.add_done_callback(_stop_process_if_failed)
+        log.info("started", extra={"service": title, "runners": len(tasks)})
+        try:
+            yield
+        finally:
+            stop.set()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await assembly.event_log.close()
+
+    app = FastAPI(title=title, version="0.1.0", lifespan=lifespan)
+    app.include_router(health_router(assembly.event_log.ping, assembly.registry))
+    for router in assembly.routers:
+        app.include_router(router)
+    return app

@@ -1,0 +1,72 @@
+"""`tocsin up` and `tocsin ingest|correlator|router`: build the process and serve HTTP."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+import uvicorn
+
+from services.cli.assembly import Assembly, make_app
+from services.cli.config_bundle import TocsinConfig, load_tocsin_config
+from services.cli.wiring import add_correlator, add_ingest, add_router
+from shared.config.settings import RuntimeSettings
+from shared.config.yaml_source import ConfigError
+from shared.log.embedded import EmbeddedLog
+from shared.log.kafka import KafkaLog
+from shared.logs import configure_logging
+
+
+def _settings(args: argparse.Namespace, **extra: Any) -> RuntimeSettings:
+    given = {"config": args.config, "host": args.host, "port": args.port, **extra}
+    settings = RuntimeSettings(**{k: v for k, v in given.items() if v is not None})
+    if settings.port is None:
+        settings = settings.model_copy(update={"port": args.default_port})
+    return settings
+
+
+def _load(settings: RuntimeSettings) -> TocsinConfig | None:
+    try:
+        return load_tocsin_config(settings.config)
+    except ConfigError as invalid:
+        print(f"invalid configuration:\n{invalid}", file=sys.stderr)
+        return None
+
+
+def _serve(assembly: Assembly, title: str, settings: RuntimeSettings) -> int:
+    app = make_app(assembly, title)
+    port = settings.port or 0
+    uvicorn.run(app, host=settings.host, port=port, log_config=None, access_log=False)
+    return 0
+
+
+def up(args: argparse.Namespace) -> int:
+    settings = _settings(args, data_dir=args.data)
+    configure_logging(settings.log_level, settings.log_format)
+    config = _load(settings)
+    if config is None:
+        return 2
+    event_log = EmbeddedLog(settings.data_dir / "tocsin.sqlite")
+    assembly = Assembly(event_log, partitions=settings.partitions)
+    add_ingest(assembly, config, settings)
+    add_correlator(assembly, config)
+    add_router(assembly, config, settings)
+    return _serve(assembly, "tocsin", settings)
+
+
+def single_service(args: argparse.Namespace) -> int:
+    settings = _settings(args, kafka=args.kafka)
+    configure_logging(settings.log_level, settings.log_format)
+    config = _load(settings)
+    if config is None:
+        return 2
+    assembly = Assembly(KafkaLog(args.kafka), partitions=settings.partitions)
+    match args.service:
+        case "ingest":
+            add_ingest(assembly, config, settings)
+        case "correlator":
+            add_correlator(assembly, config)
+        case _:
+            add_router(assembly, config, settings)
+    return _serve(assembly, f"tocsin-{args.service}", settings)

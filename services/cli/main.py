@@ -1,0 +1,46 @@
+"""The `tocsin` command: run services, check and test rules, look up on-call, replay."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from services.cli import commands_rules, commands_run
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tocsin", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    up = sub.add_parser("up", help="all services in one process on the embedded log")
+    up.add_argument("--config", type=Path, help="Tocsin YAML config (default: the demo config)")
+    up.add_argument("--data", type=Path, help="data folder of the embedded log")
+    _http_options(up, default_port=8080)
+    up.set_defaults(handler=commands_run.up)
+
+    for name, port in (("ingest", 8081), ("correlator", 8082), ("router", 8083)):
+        service = sub.add_parser(name, help=f"the {name} service alone, on Kafka")
+        service.add_argument("--config", type=Path, required=True)
+        service.add_argument("--kafka", required=True, metavar="HOST:PORT")
+        _http_options(service, default_port=port)
+        service.set_defaults(handler=commands_run.single_service, service=name)
+
+    commands_rules.register(sub)
+    return parser
+
+
+def _http_options(parser: argparse.ArgumentParser, default_port: int) -> None:
+    parser.add_argument("--host", default=None, help="listen address (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=None, help=f"listen port (default {default_port})")
+    parser.set_defaults(default_port=default_port)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
+    sys.exit(args.handler(args))
+
+
+if __name__ == "__main__":
+    main()

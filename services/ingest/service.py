@@ -1,0 +1,32 @@
+"""Assembling ingest: config → auth, sink and every source's routes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from fastapi import APIRouter
+from prometheus_client import CollectorRegistry
+
+from services.ingest.acceptance import AlertSink
+from services.ingest.config import IngestConfig
+from services.ingest.intake import Intake
+from services.ingest.metrics import IngestMetrics
+from services.ingest.routes_webhooks import webhook_routes
+from shared.config.settings import RuntimeSettings
+from shared.log.port import EventLog
+
+
+def ingest_router(
+    config: IngestConfig,
+    event_log: EventLog,
+    registry: CollectorRegistry,
+    settings: RuntimeSettings,
+    clock: Callable[[], datetime],
+) -> APIRouter:
+    metrics = IngestMetrics(registry)
+    sink = AlertSink(event_log, config.correlation.domain_labels, settings.append_timeout_s, metrics)
+    intake = Intake(config, sink, metrics, clock)
+    router = APIRouter()
+    router.include_router(webhook_routes(intake))
+    return router

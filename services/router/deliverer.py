@@ -1,0 +1,116 @@
+"""Turning a NotificationRequested into a Page on the right channel, with retries."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+import httpx
+from pydantic import ValidationError
+
+from services.router.channels.console import ConsoleChannel
+from services.router.channels.delivery import Channel, PermanentFailure
+from services.router.channels.email import EmailChannel
+from services.router.channels.page import Page
+from services.router.channels.retry import deliver_with_retry
+from services.router.channels.settings import (
+    EmailSettings,
+    RetryPolicy,
+    SlackSettings,
+    WebhookSettings,
+)
+from services.router.channels.slack import SlackChannel
+from services.router.channels.webhook import WebhookChannel
+from services.router.config import ChannelConfig, ContactConfig, RouterConfig
+from services.router.directory import user_channel
+from services.router.links import action_link
+from shared.events import NotificationRequested
+
+
+@dataclass(frozen=True)
+class Report:
+    delivered: bool
+    attempts: int
+    reason: str
+
+
+class ChannelDeliverer:
+    """Knows every configured channel and person's contact by its channel key."""
+
+    def __init__(
+        self,
+        config: RouterConfig,
+        *,
+        base_url: str,
+        link_secret: bytes,
+        client: httpx.AsyncClient,
+        retry: RetryPolicy,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._base_url = base_url.rstrip("/")
+        self._link_secret = link_secret
+        self._retry = retry
+        self._clock = clock
+        self._random = random.Random()  # noqa: S311 - jitter, not security
+        self._channels: dict[str, Channel] = {}
+        email = EmailSettings(
+            host=config.smtp.host, port=config.smtp.port, sender=config.smtp.sender,
+            starttls=config.smtp.starttls, username=config.smtp.username,
+            password=config.smtp.password,
+        )
+        for name, channel in config.channels.items():
+            self._channels[name] = _build(channel, name, client, email)
+        for user in config.users:
+            for index, contact in enumerate(user.contacts):
+                key = user_channel(user.name, index)
+                self._channels[key] = _build(contact, user.name, client, email)
+
+    async def deliver(self, request: NotificationRequested) -> Report:
+        channel = self._channels.get(request.channel)
+        if channel is None:
+            return Report(False, 0, f"channel {request.channel} is not configured")
+        try:
+            page = self._page(request)
+        except ValidationError as invalid:
+            return Report(False, 0, f"page could not be built: {invalid.errors()[0]['msg']}")
+        result = await deliver_with_retry(
+            channel, page, self._retry, asyncio.sleep, self._random
+        )
+        reason = "; ".join(result.failures) if not result.delivered else "delivered"
+        if isinstance(result.outcome, PermanentFailure):
+            reason = result.outcome.reason
+        return Report(result.delivered, result.attempts, reason)
+
+    def _page(self, request: NotificationRequested) -> Page:
+        now = self._clock()
+        incident = request.incident_id
+
+        def link(action: str) -> str:
+            return action_link(self._base_url, self._link_secret, incident, action, now)
+
+        return Page.model_validate({
+            **request.page,
+            "notification_id": request.notification_id,
+            "incident_url": f"{self._base_url}/api/v1/incidents/{incident}",
+            "ack_url": link("acknowledge"),
+            "resolve_url": link("resolve"),
+        })
+
+
+def _build(
+    channel: ChannelConfig | ContactConfig, name: str, client: httpx.AsyncClient,
+    email: EmailSettings,
+) -> Channel:
+    match channel.type:
+        case "webhook":
+            return WebhookChannel(WebhookSettings(url=channel.url, secret=channel.secret), client)
+        case "slack":
+            return SlackChannel(SlackSettings(url=channel.url or ""), client)
+        case "email":
+            return EmailChannel(email, {name: channel.address or ""})
+        case _:
+            return ConsoleChannel(sys.stdout)

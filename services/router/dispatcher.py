@@ -1,0 +1,121 @@
+"""The dispatcher: deliver each requested page once and record the outcome on the log.
+
+A delivery is recorded (NotificationSent/Failed) on the notifications topic before the input
+offset is committed, and recovery reads the whole partition first, so a page recorded as
+sent is never sent again. The one window left — killed after the receiver accepted, before
+the record was written — resends with the same `X-Tocsin-Notification-Id` for receivers
+that deduplicate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Protocol
+
+from services.router.metrics import RouterMetrics, channel_kind
+from shared.events import (
+    AnyEvent,
+    Envelope,
+    NotificationFailed,
+    NotificationRequested,
+    NotificationSent,
+    decode_envelope,
+    deterministic_id,
+    encode_envelope,
+    unwrap,
+    wrap,
+)
+from shared.events.base import Event
+from shared.log.port import Outgoing, Record
+from shared.runtime.processor import PartitionProcessor
+from shared.topics import INCIDENTS, NOTIFICATIONS
+
+
+class DeliveryReport(Protocol):
+    @property
+    def delivered(self) -> bool: ...
+
+    @property
+    def attempts(self) -> int: ...
+
+    @property
+    def reason(self) -> str: ...
+
+
+class Deliverer(Protocol):
+    async def deliver(self, request: NotificationRequested) -> DeliveryReport: ...
+
+
+class DispatcherProcessor(PartitionProcessor):
+    wants_look_ahead = True
+    flush_each = True
+
+    def __init__(
+        self,
+        partition: int,
+        deliverer: Deliverer,
+        clock: Callable[[], datetime],
+        metrics: RouterMetrics,
+    ) -> None:
+        super().__init__(partition)
+        self._deliverer = deliverer
+        self._clock = clock
+        self._metrics = metrics
+        self.done: set[str] = set()
+
+    def look_ahead(self, record: Record) -> None:
+        self._note_outcome(unwrap(decode_envelope(record.value)))
+
+    def apply(self, envelope: Envelope, event: AnyEvent, *, live: bool) -> list[Outgoing]:
+        self._note_outcome(event)
+        return []
+
+    def _note_outcome(self, event: AnyEvent) -> None:
+        if isinstance(event, NotificationSent | NotificationFailed):
+            self.done.add(event.notification_id)
+
+    async def act(self, envelope: Envelope) -> list[Outgoing]:
+        event = unwrap(envelope)
+        if not isinstance(event, NotificationRequested) or event.notification_id in self.done:
+            return []
+        started = self._clock()
+        report = await self._deliverer.deliver(event)
+        finished = self._clock()
+        self.done.add(event.notification_id)
+        kind = channel_kind(event.channel)
+        self._metrics.delivery_seconds.labels(channel_kind=kind).observe(
+            (finished - started).total_seconds()
+        )
+        outcome = "delivered" if report.delivered else "failed"
+        self._metrics.deliveries.labels(channel_kind=kind, outcome=outcome).inc()
+        return self._record(event, report, finished)
+
+    def _record(
+        self, request: NotificationRequested, report: DeliveryReport, at: datetime
+    ) -> list[Outgoing]:
+        outcome: Event
+        if report.delivered:
+            outcome = NotificationSent(
+                notification_id=request.notification_id,
+                incident_id=request.incident_id,
+                channel=request.channel,
+                attempts=report.attempts,
+                sent_at=at,
+            )
+        else:
+            outcome = NotificationFailed(
+                notification_id=request.notification_id,
+                incident_id=request.incident_id,
+                channel=request.channel,
+                attempts=report.attempts,
+                reason=report.reason,
+                failed_at=at,
+            )
+        event_id = deterministic_id("outcome", request.notification_id)
+        own = wrap(outcome, key=request.incident_id, event_id=event_id, occurred_at=at)
+        for_router = wrap(outcome, key=request.domain, event_id=event_id, occurred_at=at)
+        return [
+            Outgoing(NOTIFICATIONS, request.incident_id, encode_envelope(own)),
+            Outgoing(INCIDENTS, request.domain, encode_envelope(for_router)),
+        ]

@@ -1,0 +1,39 @@
+"""Escalation policies as the engine sees them: ordered steps with delays, repeated N times."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One page to send: to whom (for people) and through which configured channel."""
+
+    recipient: str
+    channel: str
+
+
+@dataclass(frozen=True)
+class EscalationStep:
+    delay: timedelta
+    targets: tuple[str, ...]  # "user:alice", "schedule:primary", "channel:ops-webhook"
+
+
+@dataclass(frozen=True)
+class EscalationPolicy:
+    name: str
+    steps: tuple[EscalationStep, ...]
+    repeat: int = 0  # how many more times the whole policy runs after the first pass
+
+
+class RoutingDirectory(Protocol):
+    """Config lookups the engine needs; pure functions of their arguments."""
+
+    def policy_for(self, receiver: str) -> EscalationPolicy | None: ...
+
+    def deliveries_for(self, target: str, at: datetime) -> list[Delivery]: ...
+
+    @property
+    def default_receiver(self) -> str: ...

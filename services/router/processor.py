@@ -1,0 +1,48 @@
+"""The router's partition processor: run the escalation engine over incident events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from services.router.domain.engine import next_due, step
+from services.router.domain.policy import RoutingDirectory
+from services.router.domain.state import RouterState
+from services.router.metrics import RouterMetrics
+from shared.events import (
+    AnyEvent,
+    Envelope,
+    NotificationRequested,
+    deterministic_id,
+    encode_envelope,
+    wrap,
+)
+from shared.log.port import Outgoing
+from shared.runtime.processor import PartitionProcessor
+from shared.topics import NOTIFICATIONS
+
+
+class RouterProcessor(PartitionProcessor):
+    def __init__(self, partition: int, directory: RoutingDirectory, metrics: RouterMetrics) -> None:
+        super().__init__(partition)
+        self.state = RouterState()
+        self._directory = directory
+        self._metrics = metrics
+
+    def apply(self, envelope: Envelope, event: AnyEvent, *, live: bool) -> list[Outgoing]:
+        decided = step(self.state, event, envelope.occurred_at, self._directory)
+        if live:
+            self._metrics.observe(decided)
+        outgoing: list[Outgoing] = []
+        for index, decision in enumerate(decided):
+            incident_id = str(getattr(decision, "incident_id", envelope.key))
+            if isinstance(decision, NotificationRequested):
+                event_id = deterministic_id("notification", decision.notification_id)
+            else:
+                event_id = deterministic_id(envelope.event_id, index)
+            at = self.state.clock or envelope.occurred_at
+            out = wrap(decision, key=incident_id, event_id=event_id, occurred_at=at)
+            outgoing.append(Outgoing(NOTIFICATIONS, incident_id, encode_envelope(out)))
+        return outgoing
+
+    def next_due(self) -> datetime | None:
+        return next_due(self.state)

@@ -1,0 +1,1 @@
+"""Loading Tocsin's YAML config file and the process settings."""

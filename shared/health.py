@@ -1,0 +1,34 @@
+"""The endpoints every service serves: liveness, readiness against its log, and metrics."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CollectorRegistry
+
+from shared.metrics import exposition
+
+ReadinessCheck = Callable[[], Awaitable[bool]]
+
+
+def health_router(ready: ReadinessCheck, registry: CollectorRegistry) -> APIRouter:
+    router = APIRouter(tags=["health"])
+
+    @router.get("/healthz", summary="Alive: the process answers")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/readyz", summary="Ready: the event log backend is reachable")
+    async def readyz() -> JSONResponse:
+        if await ready():
+            return JSONResponse({"status": "ready"})
+        return JSONResponse({"status": "log backend unreachable"}, status_code=503)
+
+    @router.get("/metrics", summary="Prometheus metrics in text format")
+    async def metrics() -> Response:
+        body, content_type = exposition(registry)
+        return Response(content=body, media_type=content_type)
+
+    return router

@@ -1,0 +1,17 @@
+"""Topic names and record keys: the contract between the services."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+ALERTS = "tocsin.alerts"  # correlator input: alerts, heartbeats, commands, ticks
+PAYLOADS = "tocsin.payloads"  # bodies as posted, change events, dropped events: for replay
+INCIDENTS = "tocsin.incidents"  # router input: correlator decisions, delivery outcomes, ticks
+NOTIFICATIONS = "tocsin.notifications"  # dispatcher input: pages requested and delivered
+
+ALL_TOPICS = (ALERTS, PAYLOADS, INCIDENTS, NOTIFICATIONS)
+
+
+def domain_key(labels: Mapping[str, str], domain_labels: Sequence[str]) -> str:
+    """The correlation domain: alerts that may group together share it, and so a partition."""
+    return ",".join(f"{name}={labels.get(name, '')}" for name in domain_labels)
