@@ -8,6 +8,11 @@ from importlib import resources
 from pathlib import Path
 
 from services.correlator.config import CorrelatorConfig
+from services.correlator.domain.alertmanager import (
+    AlertmanagerConfigError,
+    parse_inhibit_rules,
+    parse_route,
+)
 from services.ingest.config import IngestConfig
 from services.router.config import RouterConfig
 from shared.config.yaml_source import (
@@ -39,12 +44,32 @@ def _validated(source: ConfigSource, text: str) -> TocsinConfig:
             problems.extend(invalid.problems)
     if problems:
         raise ConfigError(problems)
+    problems.extend(_rule_problems(source, sections[2]))
+    if problems:
+        raise ConfigError(problems)
     version = hashlib.sha256(text.encode()).hexdigest()[:12]
     ingest, correlator, router = sections
     assert isinstance(ingest, IngestConfig)
     assert isinstance(correlator, CorrelatorConfig)
     assert isinstance(router, RouterConfig)
     return TocsinConfig(source, version, ingest, correlator, router)
+
+
+def _rule_problems(source: ConfigSource, router: object) -> list[str]:
+    """Alertmanager-syntax sections, checked with Alertmanager's own rules."""
+    assert isinstance(router, RouterConfig)
+    receivers = {p.name for p in router.escalation_policies} | set(router.channels)
+    receivers |= {u.name for u in router.users}
+    problems: list[str] = []
+    try:
+        parse_route(source.data.get("route", {"receiver": "default"}), receivers=receivers or None)
+    except AlertmanagerConfigError as invalid:
+        problems.append(source.error(invalid.location, str(invalid).split(": ", 1)[-1]))
+    try:
+        parse_inhibit_rules(source.data.get("inhibit_rules"))
+    except AlertmanagerConfigError as invalid:
+        problems.append(source.error(invalid.location, str(invalid).split(": ", 1)[-1]))
+    return problems
 
 
 def load_tocsin_config(path: Path | None) -> TocsinConfig:

@@ -33,7 +33,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def _http_options(parser: argparse.ArgumentParser, default_port: int) -> None:
     parser.add_argument("--host", default=None, help="listen address (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=None, help=f"listen port (default {default_port})")
+    parser.add_argument(
+        "--port", type=int, default=None, help=f"listen port (default {default_port})"
+    )
     parser.set_defaults(default_port=default_port)
 
 

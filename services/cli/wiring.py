@@ -19,14 +19,19 @@ from shared.config.settings import RuntimeSettings
 
 def add_ingest(assembly: Assembly, config: TocsinConfig, settings: RuntimeSettings) -> None:
     assembly.routers.append(
-        ingest_router(config.ingest, assembly.event_log, assembly.registry, settings, assembly.clock)
+        ingest_router(
+            config.ingest, assembly.event_log, assembly.registry, settings, assembly.clock
+        )
     )
 
 
 def add_correlator(assembly: Assembly, config: TocsinConfig) -> None:
     assembly.runners.append(
         correlator_runner(
-            config.correlator, config.version, assembly.event_log, assembly.registry,
+            config.correlator,
+            config.version,
+            assembly.event_log,
+            assembly.registry,
             assembly.clock,
         )
     )
@@ -42,7 +47,9 @@ def add_router(assembly: Assembly, config: TocsinConfig, settings: RuntimeSettin
         clock=assembly.clock,
     )
     assembly.runners.extend(
-        router_runners(config.router, assembly.event_log, assembly.registry, assembly.clock, deliverer)
+        router_runners(
+            config.router, assembly.event_log, assembly.registry, assembly.clock, deliverer
+        )
     )
 
 

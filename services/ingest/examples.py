@@ -10,8 +10,12 @@ ALERTMANAGER_EXAMPLE: dict[str, Any] = {
     "alerts": [
         {
             "status": "firing",
-            "labels": {"alertname": "NodeDown", "instance": "node-7:9100", "region": "eu-west",
-                       "severity": "critical"},
+            "labels": {
+                "alertname": "NodeDown",
+                "instance": "node-7:9100",
+                "region": "eu-west",
+                "severity": "critical",
+            },
             "annotations": {"summary": "node-7 is unreachable"},
             "startsAt": "2026-11-27T06:49:15.086990123Z",
             "endsAt": "0001-01-01T00:00:00Z",
@@ -61,8 +65,13 @@ GRAFANA_EXAMPLE: dict[str, Any] = {
 }
 
 CANONICAL_EXAMPLE: dict[str, Any] = {
-    "labels": {"alertname": "CheckoutConversionDrop", "service": "checkout",
-               "region": "eu-west", "layer": "business", "severity": "critical"},
+    "labels": {
+        "alertname": "CheckoutConversionDrop",
+        "service": "checkout",
+        "region": "eu-west",
+        "layer": "business",
+        "severity": "critical",
+    },
     "annotations": {"summary": "checkout conversion down 40% in 10 minutes"},
     "status": "firing",
 }

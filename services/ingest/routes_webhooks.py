@@ -38,7 +38,10 @@ def _error(status: int, message: str, errors: list[dict[str, str]] | None = None
 
 
 async def _ingest(
-    intake: Intake, request: Request, authorization: str | None, source: IntegrationType,
+    intake: Intake,
+    request: Request,
+    authorization: str | None,
+    source: IntegrationType,
     normalize: Normalizer,
 ) -> JSONResponse:
     with intake.metrics.request_seconds.labels(source=source).time():
@@ -54,8 +57,11 @@ async def _ingest(
             return _error(422, "the payload is invalid", errors)
         try:
             await intake.sink.accept(
-                integration=admitted.integration.name, source=source, body=admitted.body,
-                alerts=alerts, received_at=admitted.received_at,
+                integration=admitted.integration.name,
+                source=source,
+                body=admitted.body,
+                alerts=alerts,
+                received_at=admitted.received_at,
             )
         except NotAccepted as unavailable:
             intake.rejected(source, "unavailable")
@@ -75,28 +81,46 @@ def webhook_routes(intake: Intake) -> APIRouter:
         503: {"description": "log unavailable; retry after `Retry-After` seconds"},
     }
 
-    @router.post("/api/v1/alerts/alertmanager", status_code=202, responses=responses,
-                 summary="Alertmanager webhook (version 4)",
-                 openapi_extra=request_body(ALERTMANAGER_EXAMPLE))
-    async def alertmanager(
-        request: Request, authorization: Authorization = None
-    ) -> JSONResponse:
-        return await _ingest(intake, request, authorization, "alertmanager", normalize_alertmanager)
+    @router.post(
+        "/api/v1/alerts/alertmanager",
+        status_code=202,
+        responses=responses,
+        summary="Alertmanager webhook (version 4)",
+        openapi_extra=request_body(ALERTMANAGER_EXAMPLE),
+    )
+    async def alertmanager(request: Request, authorization: Authorization = None) -> JSONResponse:
+        return await _ingest(
+            intake,
+            request,
+            authorization,
+            "alertmanager",
+            lambda body, ctx: normalize_alertmanager(body, ctx).alerts,
+        )
 
-    @router.post("/api/v1/alerts/grafana", status_code=202, responses=responses,
-                 summary="Grafana unified alerting webhook",
-                 openapi_extra=request_body(GRAFANA_EXAMPLE))
-    async def grafana(
-        request: Request, authorization: Authorization = None
-    ) -> JSONResponse:
-        return await _ingest(intake, request, authorization, "grafana", normalize_grafana)
+    @router.post(
+        "/api/v1/alerts/grafana",
+        status_code=202,
+        responses=responses,
+        summary="Grafana unified alerting webhook",
+        openapi_extra=request_body(GRAFANA_EXAMPLE),
+    )
+    async def grafana(request: Request, authorization: Authorization = None) -> JSONResponse:
+        return await _ingest(
+            intake,
+            request,
+            authorization,
+            "grafana",
+            lambda body, ctx: normalize_grafana(body, ctx).alerts,
+        )
 
-    @router.post("/api/v1/alerts", status_code=202, responses=responses,
-                 summary="Tocsin canonical JSON: one alert or a list",
-                 openapi_extra=request_body(CANONICAL_EXAMPLE))
-    async def canonical(
-        request: Request, authorization: Authorization = None
-    ) -> JSONResponse:
+    @router.post(
+        "/api/v1/alerts",
+        status_code=202,
+        responses=responses,
+        summary="Tocsin canonical JSON: one alert or a list",
+        openapi_extra=request_body(CANONICAL_EXAMPLE),
+    )
+    async def canonical(request: Request, authorization: Authorization = None) -> JSONResponse:
         return await _ingest(intake, request, authorization, "canonical", normalize_canonical)
 
     return router

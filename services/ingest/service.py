@@ -25,7 +25,9 @@ def ingest_router(
     clock: Callable[[], datetime],
 ) -> APIRouter:
     metrics = IngestMetrics(registry)
-    sink = AlertSink(event_log, config.correlation.domain_labels, settings.append_timeout_s, metrics)
+    sink = AlertSink(
+        event_log, config.correlation.domain_labels, settings.append_timeout_s, metrics
+    )
     intake = Intake(config, sink, metrics, clock)
     router = APIRouter()
     router.include_router(webhook_routes(intake))

@@ -1,0 +1,151 @@
+"""The router engine: escalation timelines under a manual clock, ack, fallback, nobody paged."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from services.router.config import RouterConfig
+from services.router.directory import ConfigDirectory
+from services.router.domain.engine import next_due, step
+from services.router.domain.state import RouterState
+from shared.alerts import Alert, Layer, Severity
+from shared.events import (
+    EscalationStarted,
+    EscalationStepFired,
+    IncidentAcknowledged,
+    IncidentOpened,
+    IncidentResolved,
+    NobodyPaged,
+    NotificationFailed,
+    NotificationRequested,
+    TickOccurred,
+)
+
+T0 = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+
+CONFIG = RouterConfig.model_validate({
+    "channels": {"ops-webhook": {"type": "webhook", "url": "http://127.0.0.1:9/hook"}},
+    "users": [
+        {"name": "alice", "contacts": [{"type": "console"}, {"type": "email", "address": "a@x"}]},
+        {"name": "bob", "contacts": [{"type": "console"}]},
+    ],
+    "escalation_policies": [{
+        "name": "payments", "repeat": 1,
+        "steps": [
+            {"delay": "0s", "notify": ["user:alice", "channel:ops-webhook"]},
+            {"delay": "10m", "notify": ["user:bob"]},
+        ],
+    }],
+    "default_receiver": "ops-webhook",
+})
+DIRECTORY = ConfigDirectory(CONFIG)
+
+
+def opened(receivers: list[str], incident_id: str = "INC-1") -> IncidentOpened:
+    alert = Alert(
+        fingerprint="f1", status="firing", severity=Severity.CRITICAL,
+        layer=Layer.INFRASTRUCTURE, service="payments-api",
+        labels={"alertname": "NodeDown"}, starts_at=T0, source="canonical",
+        integration="test", received_at=T0,
+    )
+    return IncidentOpened(
+        incident_id=incident_id, domain="region=eu", title="NodeDown on payments-api",
+        priority="P1", receivers=receivers, group_key="{}:{}", opened_at=T0,
+        notify_after=T0 + timedelta(seconds=30), alert=alert, rule="route 0",
+        ruleset_version="v1", reason="test",
+    )
+
+
+def tick(state: RouterState, at: datetime) -> list[object]:
+    return list(step(state, TickOccurred(at=at), at, DIRECTORY))
+
+
+def pages(events: list[object]) -> list[tuple[str, str]]:
+    return [(e.target, e.channel) for e in events if isinstance(e, NotificationRequested)]
+
+
+def test_first_step_pages_after_group_wait_then_escalates_on_time() -> None:
+    state = RouterState()
+    [started] = step(state, opened(["payments"]), T0, DIRECTORY)
+    assert isinstance(started, EscalationStarted)
+    assert tick(state, T0 + timedelta(seconds=29)) == []
+    first = tick(state, T0 + timedelta(seconds=30))
+    assert pages(first) == [("alice", "user/alice/0"), ("alice", "user/alice/1"),
+                            ("ops-webhook", "ops-webhook")]
+    assert next_due(state) == T0 + timedelta(seconds=30, minutes=10)
+    assert tick(state, T0 + timedelta(minutes=10)) == []
+    second = tick(state, T0 + timedelta(seconds=30, minutes=10))
+    assert pages(second) == [("bob", "user/bob/0")]
+
+
+def test_policy_repeats_then_stops() -> None:
+    state = RouterState()
+    step(state, opened(["payments"]), T0, DIRECTORY)
+    at = T0 + timedelta(seconds=30)
+    fired = []
+    for _ in range(6):
+        due = next_due(state)
+        if due is None:
+            break
+        at = max(at, due)
+        fired += [e for e in tick(state, at) if isinstance(e, EscalationStepFired)]
+    assert [(e.step, e.repeat) for e in fired] == [(0, 0), (1, 0), (0, 1), (1, 1)]
+    assert next_due(state) is None
+
+
+def test_acknowledge_stops_escalation() -> None:
+    state = RouterState()
+    step(state, opened(["payments"]), T0, DIRECTORY)
+    tick(state, T0 + timedelta(seconds=30))
+    step(state, IncidentAcknowledged(incident_id="INC-1", by="alice", at=T0), T0, DIRECTORY)
+    assert next_due(state) is None
+    assert tick(state, T0 + timedelta(hours=1)) == []
+
+
+def test_resolved_incident_is_forgotten() -> None:
+    state = RouterState()
+    step(state, opened(["payments"]), T0, DIRECTORY)
+    resolved = IncidentResolved(incident_id="INC-1", resolved_at=T0, rule="r",
+                                ruleset_version="v1", reason="done")
+    step(state, resolved, T0, DIRECTORY)
+    assert state.escalations == {}
+
+
+def test_failed_delivery_falls_back_to_the_next_step_at_once() -> None:
+    state = RouterState()
+    step(state, opened(["payments"]), T0, DIRECTORY)
+    tick(state, T0 + timedelta(seconds=30))
+    failed = NotificationFailed(notification_id="n", incident_id="INC-1", channel="ops-webhook",
+                                attempts=4, reason="HTTP 500", failed_at=T0)
+    fallback = step(state, failed, T0 + timedelta(minutes=1), DIRECTORY)
+    assert pages(fallback) == [("bob", "user/bob/0")]
+
+
+def test_page_ids_are_deterministic_across_replays() -> None:
+    runs = []
+    for _ in range(2):
+        state = RouterState()
+        step(state, opened(["payments"]), T0, DIRECTORY)
+        runs.append([e.notification_id for e in tick(state, T0 + timedelta(seconds=30))
+                     if isinstance(e, NotificationRequested)])
+    assert runs[0] == runs[1] and len(set(runs[0])) == 3
+
+
+def test_receiver_naming_a_channel_pages_it_directly() -> None:
+    state = RouterState()
+    step(state, opened(["ops-webhook"]), T0, DIRECTORY)
+    assert pages(tick(state, T0 + timedelta(seconds=30))) == [("ops-webhook", "ops-webhook")]
+
+
+def test_unknown_receiver_falls_back_to_the_default() -> None:
+    state = RouterState()
+    [started] = step(state, opened(["nobody-knows"]), T0, DIRECTORY)
+    assert isinstance(started, EscalationStarted) and "default" in started.reason
+    assert pages(tick(state, T0 + timedelta(seconds=30))) == [("ops-webhook", "ops-webhook")]
+
+
+def test_routing_to_nobody_is_reported() -> None:
+    directory = ConfigDirectory(RouterConfig())
+    state = RouterState()
+    decided = step(state, opened(["ghost"]), T0, directory)
+    assert [type(e) for e in decided] == [EscalationStarted, NobodyPaged]
