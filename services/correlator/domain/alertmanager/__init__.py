@@ -1,0 +1,48 @@
+"""Alertmanager 0.25 rule semantics, pure: matchers, the route tree, group keys, inhibition.
+
+SREs paste their Alertmanager `route:` and `inhibit_rules:` YAML into Tocsin unchanged; this
+package reads it and decides exactly as Alertmanager 0.25 would (ALERTMANAGER.md lists the
+verified behaviour). No I/O, clock or randomness: callers pass loaded YAML and label sets.
+"""
+
+from .config_fields import AlertmanagerConfigError
+from .durations import DurationError, parse_duration
+from .inhibition import InhibitRule, InhibitRuleConfigError, inhibited_by, parse_inhibit_rules
+from .matchers import Matcher, MatcherError, matchers_from_legacy, parse_matcher, parse_matchers
+from .notification_order import sorted_for_notification
+from .route_model import DEFAULT_OPTIONS, Route, RouteMatch, RouteOptions, label_set_string
+from .routes import (
+    RouteConfigError,
+    RouteExplanation,
+    explain,
+    match_routes,
+    parse_route,
+    receivers_line,
+)
+
+__all__ = [
+    "DEFAULT_OPTIONS",
+    "AlertmanagerConfigError",
+    "DurationError",
+    "InhibitRule",
+    "InhibitRuleConfigError",
+    "Matcher",
+    "MatcherError",
+    "Route",
+    "RouteConfigError",
+    "RouteExplanation",
+    "RouteMatch",
+    "RouteOptions",
+    "explain",
+    "inhibited_by",
+    "label_set_string",
+    "match_routes",
+    "matchers_from_legacy",
+    "parse_duration",
+    "parse_inhibit_rules",
+    "parse_matcher",
+    "parse_matchers",
+    "parse_route",
+    "receivers_line",
+    "sorted_for_notification",
+]

@@ -1,0 +1,192 @@
+"""`receivers_line` prints exactly what the real `amtool config routes test` (0.25) prints.
+
+Runs the Debian package's amtool as a subprocess per label set (~20 ms each). A missing amtool
+is a failure, not a skip: this test is what keeps Tocsin's routing honest.
+"""
+
+from __future__ import annotations
+
+import functools
+import random
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from services.correlator.domain.alertmanager import Route, parse_route, receivers_line
+
+AMTOOL = shutil.which("amtool") or "/usr/bin/amtool"
+
+CONFIG = """
+route:
+  receiver: default
+  group_by: [alertname]
+  routes:
+    - matchers: ['audit!="off"']          # missing audit label is "", so this usually matches
+      receiver: audit
+      continue: true
+    - match_re: {service: "db|cache-.*"}  # legacy, anchored
+      receiver: db
+      routes:
+        - matchers: ['severity="critical"']
+          receiver: db-pager
+          continue: true
+        - matchers: ['env=~"prod|staging"', 'owner=""']
+          receiver: db
+        - match: {env: dev}
+          receiver: dev-null
+    - matchers: ['{team="web", env!~"dev|test"}']
+      receiver: web
+      continue: true
+      routes:
+        - matchers: ['severity=~"(?i)crit.*"']
+          receiver: web-pager
+    - matchers: ['team=~"web|"', 'severity!="info"']
+      receiver: default-pager
+    - matchers: [team=payments]
+      receiver: db
+    - matchers: ['owner=~".+"']
+      receiver: owners
+receivers:
+  - name: default
+  - name: audit
+  - name: db
+  - name: db-pager
+  - name: dev-null
+  - name: web
+  - name: web-pager
+  - name: default-pager
+  - name: owners
+"""
+
+FIXED_LABEL_SETS: list[dict[str, str]] = [
+    {},
+    {"audit": "off"},
+    {"audit": "off", "service": "db"},
+    {"service": "dbx"},
+    {"service": "my-cache-redis", "audit": "off", "severity": "info"},
+    {"service": "cache-redis", "severity": "critical", "env": "prod"},
+    {"service": "db", "severity": "critical", "env": "prod", "owner": "ana"},
+    {"service": "db", "env": "dev"},
+    {"service": "db", "env": "staging", "audit": "off"},
+    {"team": "web", "severity": "CRITICAL", "env": "prod"},
+    {"team": "web", "env": "dev", "severity": "warning"},
+    {"team": "payments", "severity": "info", "audit": "off"},
+    {"team": "payments", "audit": "off", "owner": "bo"},
+    {"team": "", "severity": "info", "owner": "bo"},  # amtool keeps an empty-valued label
+]
+
+_POOLS = {
+    "alertname": ["DiskFull", "HighLatency"],
+    "service": ["db", "cache-redis", "my-cache-redis", "dbx", "web"],
+    "severity": ["critical", "CRITICAL", "crit", "warning", "info"],
+    "env": ["prod", "staging", "dev", "test"],
+    "team": ["web", "payments", "db"],
+    "owner": ["ana"],
+    "audit": ["off", "on"],
+}
+
+
+def _generated_label_sets(count: int, seed: int) -> list[dict[str, str]]:
+    rng = random.Random(seed)  # seeded: the same cases on every run
+    return [
+        {name: rng.choice(values) for name, values in _POOLS.items() if rng.random() < 0.5}
+        for _ in range(count)
+    ]
+
+
+LABEL_SETS = FIXED_LABEL_SETS + _generated_label_sets(20, seed=20230409)
+
+# RE2 spellings that Python's `re` reads differently; every route continues, so the line lists
+# every regex that matched.
+REGEX_CONFIG = r"""
+route:
+  receiver: none
+  routes:
+    - {matchers: ['v=~"x{,2}"'], receiver: brace, continue: true}
+    - {matchers: ['v=~"\d+"'], receiver: digits, continue: true}
+    - {matchers: ['v=~"ab(?i)c|d"'], receiver: flag, continue: true}
+    - {matchers: ['v=~"\Qa.b\E"'], receiver: quoted, continue: true}
+    - {matchers: ['v=~"[[:alpha:]_]+"'], receiver: posix, continue: true}
+    - {matchers: ['v=~"\x{41}\101"'], receiver: hex, continue: true}
+    - {match_re: {v: "db|cache-.*"}, receiver: legacy, continue: true}
+receivers: [{name: none}, {name: brace}, {name: digits}, {name: flag}, {name: quoted},
+            {name: posix}, {name: hex}, {name: legacy}]
+"""
+REGEX_VALUES = ["x{,2}", "xx", "42", "٤٢", "D", "ABC", "abC", "a.b", "axb", "ab_C", "AA", "dbx"]
+REGEX_VALUES += ["db", "cache-1", "my-cache-1", ""]
+
+
+@functools.cache
+def _amtool_problem() -> str | None:
+    if not Path(AMTOOL).exists():
+        return "amtool (Alertmanager 0.25) is missing: apt-get install prometheus-alertmanager"
+    version = subprocess.run([AMTOOL, "--version"], capture_output=True, text=True, check=True)
+    if "version 0.25." not in version.stdout + version.stderr:
+        return f"amtool must be Alertmanager 0.25, found: {version.stdout}{version.stderr}"
+    return None
+
+
+def _amtool() -> str:
+    # called inside each test, not in a fixture, so a missing amtool is FAILED rather than ERROR
+    problem = _amtool_problem()
+    if problem is not None:
+        pytest.fail(problem, pytrace=False)
+    return AMTOOL
+
+
+@pytest.fixture(scope="module")
+def config_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("amtool") / "alertmanager.yml"
+    path.write_text(CONFIG)
+    return path
+
+
+@pytest.fixture(scope="module")
+def regex_config_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("amtool") / "regex.yml"
+    path.write_text(REGEX_CONFIG)
+    return path
+
+
+@pytest.fixture(scope="module")
+def tree() -> Route:
+    config = yaml.safe_load(CONFIG)
+    return parse_route(config["route"], receivers=[r["name"] for r in config["receivers"]])
+
+
+def _amtool_receivers(config_file: Path, labels: dict[str, str]) -> str:
+    # quoted, so values such as `x{,2}` reach amtool's label parser intact
+    args = [f'{name}="{value}"' for name, value in labels.items()]
+    command = [_amtool(), "config", "routes", "test", f"--config.file={config_file}", *args]
+    done = subprocess.run(command, capture_output=True, text=True, check=True, timeout=10)
+    return done.stdout.removesuffix("\n")
+
+
+@pytest.mark.parametrize("labels", LABEL_SETS, ids=[str(i) for i in range(len(LABEL_SETS))])
+def test_receivers_line_equals_amtool_output(
+    config_file: Path, tree: Route, labels: dict[str, str]
+) -> None:
+    # given a label set, when both route it, then they print the same receivers line
+    assert receivers_line(tree, labels) == _amtool_receivers(config_file, labels)
+
+
+@pytest.mark.parametrize("value", REGEX_VALUES)
+def test_re2_regexes_match_what_amtool_matches(regex_config_file: Path, value: str) -> None:
+    tree = parse_route(yaml.safe_load(REGEX_CONFIG)["route"])
+
+    assert receivers_line(tree, {"v": value}) == _amtool_receivers(regex_config_file, {"v": value})
+
+
+def test_parity_cases_cover_fan_out_and_the_duplicated_receiver(tree: Route) -> None:
+    # guards the value of the comparison above: the cases must exercise the interesting paths
+    lines = {receivers_line(tree, labels) for labels in LABEL_SETS}
+
+    assert "audit,db-pager,db" in lines  # continue at two levels
+    assert "audit,web-pager,default-pager" in lines  # parent's continue applies after its child
+    assert "audit,web,default-pager" in lines  # parent with continue handles it, then a sibling
+    assert "audit,db" in lines  # legacy match_re parent handles it itself
+    assert "db" in lines  # payments route reuses the db receiver
+    assert "default" in lines
