@@ -1,0 +1,86 @@
+"""Grafana unified alerting webhook notifications (payload version "1") -> canonical alerts.
+
+Grafana's webhook is Alertmanager's shape with extras, so alerts are read the same way (firing
+alerts also carry `endsAt: 0001-01-01T00:00:00Z`; the fingerprint is Grafana's, else the label
+fingerprint). Per-alert extras become annotations, the rule's own annotations winning a clash:
+
+    silenceURL -> silence_url     dashboardURL -> dashboard_url    panelURL -> panel_url
+    imageURL -> image_url         valueString -> value_string      values -> values (compact JSON)
+
+Empty URLs are left out. The receiver is the contact point's name as is (Grafana does not
+regex-quote it). `title`, `state`, `message` and `orgId` come back beside the group.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from services.ingest.normalizers.alertmanager import WebhookGroup, read_alert_list, read_group
+from services.ingest.normalizers.canonical import assemble_all
+from services.ingest.normalizers.context import NormalizeContext
+from services.ingest.normalizers.errors import ROOT, Problems, compact_json, field_path
+from services.ingest.normalizers.limits import check_annotation
+from shared.alerts import Alert
+
+_TEXT_EXTRAS = {
+    "silenceURL": "silence_url",
+    "dashboardURL": "dashboard_url",
+    "panelURL": "panel_url",
+    "imageURL": "image_url",
+    "valueString": "value_string",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class GrafanaNotification:
+    alerts: tuple[Alert, ...]
+    group: WebhookGroup
+    org_id: int | None
+    title: str | None
+    state: str | None
+    message: str | None
+
+
+def normalize_grafana(body: Any, ctx: NormalizeContext) -> GrafanaNotification:
+    """A Grafana webhook body -> its alerts and group, or `InvalidPayload`."""
+    problems = Problems()
+    obj = problems.body_object(body)
+    problems.choice(obj, "version", ROOT, ("1",), required=False)
+    group = read_group(obj, problems, receiver_is_quoted=False)
+    org_id = _org_id(obj, problems)
+    title = problems.text(obj, "title", ROOT)
+    state = problems.text(obj, "state", ROOT)
+    message = problems.text(obj, "message", ROOT)
+    drafts = read_alert_list(obj, ctx, problems, extras=_extra_annotations)
+    problems.raise_if_any()
+    alerts = assemble_all(drafts, ctx, problems)
+    return GrafanaNotification(alerts, group, org_id, title, state, message)
+
+
+def _extra_annotations(
+    alert: dict[str, Any], path: str, ctx: NormalizeContext, problems: Problems
+) -> dict[str, str]:
+    extras: dict[str, str] = {}
+    for key, name in _TEXT_EXTRAS.items():
+        text = problems.text(alert, key, path)
+        if text and check_annotation(name, text, field_path(path, key), ctx.limits, problems):
+            extras[name] = text
+    if alert.get("values") is not None:
+        values = compact_json(alert["values"])
+        field = field_path(path, "values")
+        if values is None:
+            problems.add(field, "is nested too deeply")
+        elif check_annotation("values", values, field, ctx.limits, problems):
+            extras["values"] = values
+    return extras
+
+
+def _org_id(obj: dict[str, Any], problems: Problems) -> int | None:
+    value = obj.get("orgId")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        problems.add("orgId", "must be an integer")
+        return None
+    return value
