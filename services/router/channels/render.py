@@ -1,0 +1,265 @@
+"""Pure rendering of a page: text (SMS, console), email, Slack Block Kit and webhook JSON.
+
+Every rendering keeps one reading order, chosen for someone woken at 3am: what is affected
+and the business impact first, then the probable cause, then the alerts — business layer
+first, then application, then infrastructure — then who is paged, then the links.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
+
+from services.router.channels.page import Page, PageAlert
+from shared.alerts import SEVERITY_RANK, Layer
+
+LAYER_ORDER: dict[Layer, int] = {Layer.BUSINESS: 0, Layer.APPLICATION: 1, Layer.INFRASTRUCTURE: 2}
+_STATUS_TAG = {
+    "triggered": "",
+    "acknowledged": " ACKNOWLEDGED",
+    "resolved": " RESOLVED",
+    "escalated": " ESCALATED",
+}
+_ELLIPSIS = "…"
+# Block Kit limits (https://api.slack.com/reference/block-kit/blocks).
+_SLACK_HEADER_MAX = 150
+_SLACK_FIELD_MAX = 2000
+_SLACK_SECTION_MAX = 3000
+
+
+class _Line(NamedTuple):
+    """One line of the text body. Lower `rank` survives longer when space is short."""
+
+    rank: int
+    text: str
+    is_alert: bool = False
+
+
+def headline(page: Page) -> str:
+    """First line everywhere: "[P1] checkout conversion down — payments-api, node-7 affected"."""
+    what = _one_line(page.impact) or _one_line(page.incident_title)
+    line = f"{_tag(page)} {what}"
+    if page.affected_services:
+        line += f" — {', '.join(page.affected_services)} affected"
+    return line
+
+
+def ordered_alerts(page: Page) -> list[PageAlert]:
+    """Top alerts, business first, then application, then infrastructure; worst first."""
+    return sorted(page.top_alerts, key=lambda a: (LAYER_ORDER[a.layer], SEVERITY_RANK[a.severity]))
+
+
+def links(page: Page) -> list[tuple[str, str]]:
+    """(label, url) of the actions that still make sense for the page's status."""
+    actions: list[tuple[str, str]] = []
+    if page.status in ("triggered", "escalated"):
+        actions.append(("Acknowledge", page.ack_url))
+    if page.status != "resolved":
+        actions.append(("Resolve", page.resolve_url))
+    actions.append(("Open incident", page.incident_url))
+    return actions
+
+
+def render_text(page: Page, limit: int | None = None) -> str:
+    """Plain text for SMS and consoles. With `limit` (characters, >= 1) lines are dropped,
+    least useful first: alert details; alert volume and who is paged; incident title and
+    the resolve/open links; probable cause. The headline and the acknowledge link go last
+    (acknowledging is what stops the escalation); the headline alone is cut with "…"."""
+    lines = _text_lines(page)
+    lines += [
+        _Line(1 if label == "Acknowledge" else 3, f"{label}: {url}") for label, url in links(page)
+    ]
+    if limit is None:
+        return _join(lines)
+    return _fit(lines, limit)
+
+
+def render_email(page: Page) -> tuple[str, str, str]:
+    """(subject, plain-text body, HTML body). Every page-supplied string is HTML-escaped."""
+    lines = _text_lines(page)
+    parts = [f"<h2>{html.escape(lines[0].text)}</h2>"]
+    parts += [f"<p>{html.escape(line.text)}</p>" for line in lines[1:] if not line.is_alert]
+    items = [f"<li>{html.escape(line.text)}</li>" for line in lines if line.is_alert]
+    if items:
+        # The alert list goes just before "Paging …", the last body line.
+        parts.insert(len(parts) - 1, f"<ul>{''.join(items)}</ul>")
+    anchors = [
+        f'<a href="{html.escape(url)}">{html.escape(label)}</a>' for label, url in links(page)
+    ]
+    parts.append(f"<p>{' | '.join(anchors)}</p>")
+    body = "\n".join(parts)
+    page_html = (
+        f'<!DOCTYPE html>\n<html><body style="font-family: sans-serif">\n{body}\n</body></html>\n'
+    )
+    return headline(page), render_text(page) + "\n", page_html
+
+
+def render_slack(page: Page) -> dict[str, Any]:
+    """An incoming-webhook payload: header, key facts as fields, alerts, context, buttons."""
+    blocks: list[dict[str, Any]] = [
+        {
+            "type": "header",
+            "text": _plain(f"{_tag(page)} {_one_line(page.incident_title)}", _SLACK_HEADER_MAX),
+        },
+        {"type": "section", "fields": _slack_fields(page)},
+    ]
+    details = [f"• {_slack_escape(_alert_line(alert))}" for alert in ordered_alerts(page)]
+    if details:
+        blocks.append({"type": "section", "text": _mrkdwn("\n".join(details), _SLACK_SECTION_MAX)})
+    context = f"{_escalation_line(page)} · notification {page.notification_id}"
+    blocks.append(
+        {"type": "context", "elements": [_mrkdwn(_slack_escape(context), _SLACK_FIELD_MAX)]}
+    )
+    blocks.append(
+        {"type": "actions", "elements": [_button(label, url) for label, url in links(page)]}
+    )
+    # `text` is what phones show in the notification banner: lead with the headline.
+    return {"text": _slack_escape(headline(page)), "blocks": blocks}
+
+
+def render_webhook(page: Page) -> dict[str, Any]:
+    """The versioned webhook body; the contract is `webhook.WEBHOOK_SCHEMA_V1`."""
+    return {
+        "version": "1",
+        "notification_id": page.notification_id,
+        "test": page.test,
+        "summary": headline(page),
+        "incident": {
+            "id": page.incident_id,
+            "title": page.incident_title,
+            "status": page.status,
+            "priority": page.priority,
+            "impact": page.impact,
+            "probable_cause": page.probable_cause,
+            "affected_services": list(page.affected_services),
+            "alert_count": page.alert_count,
+            "layers": [str(layer) for layer in sorted(page.layers, key=LAYER_ORDER.__getitem__)],
+            "first_alert_at": _iso(page.first_alert_at),
+            "opened_at": _iso(page.opened_at),
+        },
+        "alerts": [alert.model_dump(mode="json") for alert in ordered_alerts(page)],
+        "escalation": {
+            "step": page.escalation_step,
+            "repeat": page.escalation_repeat,
+            "target": page.target,
+        },
+        "links": {
+            "incident": page.incident_url,
+            "acknowledge": page.ack_url,
+            "resolve": page.resolve_url,
+        },
+    }
+
+
+def _tag(page: Page) -> str:
+    return f"[{'TEST ' if page.test else ''}{page.priority}{_STATUS_TAG[page.status]}]"
+
+
+def _text_lines(page: Page) -> list[_Line]:
+    lines = [_Line(0, headline(page))]
+    if _one_line(page.impact):
+        lines.append(_Line(3, f"Incident: {_one_line(page.incident_title)}"))
+    if page.probable_cause:
+        lines.append(_Line(2, f"Probable cause: {_one_line(page.probable_cause)}"))
+    lines.append(_Line(4, _volume_line(page)))
+    lines += [_Line(5, _alert_line(alert), is_alert=True) for alert in ordered_alerts(page)]
+    lines.append(_Line(4, _escalation_line(page)))
+    return lines
+
+
+def _volume_line(page: Page) -> str:
+    noun = "alert" if page.alert_count == 1 else "alerts"
+    layers = sorted(page.layers, key=LAYER_ORDER.__getitem__)
+    across = f" across {', '.join(layers)}" if layers else ""
+    return f"{page.alert_count} {noun}{across} since {_clock(page.first_alert_at)}"
+
+
+def _alert_line(alert: PageAlert) -> str:
+    where = ", ".join(filter(None, [alert.severity, alert.layer, alert.service]))
+    summary = _one_line(alert.summary)
+    return f"{alert.alertname} ({where})" + (f": {summary}" if summary else "")
+
+
+def _escalation_line(page: Page) -> str:
+    repeat = f", repeat {page.escalation_repeat}" if page.escalation_repeat else ""
+    return f"Paging {page.target} (step {page.escalation_step}{repeat})"
+
+
+def _fit(lines: list[_Line], limit: int) -> str:
+    kept = list(lines)
+    while len(kept) > 1 and len(_join(kept)) > limit:
+        worst = max(line.rank for line in kept)
+        del kept[max(i for i, line in enumerate(kept) if line.rank == worst)]
+    return _truncate(_join(kept), limit)
+
+
+def _slack_fields(page: Page) -> list[dict[str, Any]]:
+    grouped: dict[Layer, list[str]] = {}
+    for alert in ordered_alerts(page):
+        names = grouped.setdefault(alert.layer, [])
+        if alert.alertname not in names:
+            names.append(alert.alertname)
+    by_layer = "\n".join(f"{layer}: {', '.join(names)}" for layer, names in grouped.items())
+    facts = [
+        ("Priority", f"{page.priority} · {page.status}"),
+        ("Impact", _one_line(page.impact)),
+        ("Probable cause", _one_line(page.probable_cause or "")),
+        ("Affected services", ", ".join(page.affected_services)),
+        (f"Alerts ({page.alert_count})", by_layer),
+    ]
+    fields = [
+        _mrkdwn(f"*{name}*\n{_slack_escape(value)}", _SLACK_FIELD_MAX)
+        for name, value in facts
+        if value
+    ]
+    # Slack shows <!date^...> in the reader's own timezone; the fallback is UTC.
+    epoch = int(page.first_alert_at.timestamp())
+    since = f"<!date^{epoch}^{{date_short_pretty}} {{time}}|{_clock(page.first_alert_at)}>"
+    return [*fields, _mrkdwn(f"*Since*\n{since}", _SLACK_FIELD_MAX)]
+
+
+def _button(label: str, url: str) -> dict[str, Any]:
+    button: dict[str, Any] = {
+        "type": "button",
+        "text": _plain(label, 75),
+        "url": url,
+        "action_id": "tocsin-" + label.split()[0].lower(),
+    }
+    if label == "Acknowledge":
+        button["style"] = "primary"
+    return button
+
+
+def _plain(text: str, limit: int) -> dict[str, Any]:
+    return {"type": "plain_text", "text": _truncate(text, limit), "emoji": True}
+
+
+def _mrkdwn(text: str, limit: int) -> dict[str, Any]:
+    return {"type": "mrkdwn", "text": _truncate(text, limit)}
+
+
+def _slack_escape(text: str) -> str:
+    # Slack's mrkdwn reserves only these three; escaping stops "<!channel>" injection.
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _one_line(text: str) -> str:
+    # Collapses newlines too: a title must not break a headline, subject or SMS.
+    return " ".join(text.split())
+
+
+def _truncate(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: max(limit - 1, 0)] + _ELLIPSIS
+
+
+def _join(lines: list[_Line]) -> str:
+    return "\n".join(f"- {line.text}" if line.is_alert else line.text for line in lines)
+
+
+def _clock(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _iso(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat()

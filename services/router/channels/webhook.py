@@ -1,0 +1,182 @@
+"""Generic webhook channel: POSTs the page as signed, versioned JSON.
+
+The body is `render.render_webhook(page)`, described by `WEBHOOK_SCHEMA_V1` below. Every
+attempt is signed afresh (see `signing`), so a retry never carries a stale timestamp. A
+request whose response was lost is sent again: receivers must deduplicate on the
+`X-Tocsin-Notification-Id` header.
+
+Outcome by response: 2xx delivered; 408, 429, 5xx, timeouts and connection errors
+retryable; any other status permanent (redirects are not followed — fix the URL instead).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import orjson
+
+from services.router.channels.delivery import (
+    Delivered,
+    DeliveryOutcome,
+    PermanentFailure,
+    RetryableFailure,
+)
+from services.router.channels.page import Page
+from services.router.channels.render import render_webhook
+from services.router.channels.settings import WebhookSettings
+from services.router.channels.signing import signed_headers
+
+USER_AGENT = "tocsin-router/1"
+_RETRYABLE_4XX = frozenset({408, 429})
+_DETAIL_MAX = 200
+
+
+class WebhookChannel:
+    """Sends pages to one webhook URL. The caller owns `client` and closes it."""
+
+    def __init__(
+        self,
+        settings: WebhookSettings,
+        client: httpx.AsyncClient,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._settings = settings
+        self._client = client
+        self._clock = clock
+
+    async def send(self, page: Page) -> DeliveryOutcome:
+        body = orjson.dumps(render_webhook(page))
+        secret = self._settings.secret
+        key = secret.get_secret_value().encode() if secret is not None else None
+        signed = signed_headers(key, page.notification_id, int(self._clock()), body)
+        return await post_json(
+            self._client, str(self._settings.url), body, signed, self._settings.timeout
+        )
+
+
+async def post_json(
+    client: httpx.AsyncClient,
+    url: str,
+    body: bytes,
+    headers: dict[str, str],
+    request_timeout: float,
+) -> DeliveryOutcome:
+    """POST a JSON body once and classify the result; never raises for delivery failures."""
+    try:
+        response = await client.post(
+            url,
+            content=body,
+            headers={"User-Agent": USER_AGENT, "Content-Type": "application/json", **headers},
+            # httpx applies this per phase (connect, write, read); the retry policy's
+            # per-attempt timeout bounds the whole request.
+            timeout=request_timeout,
+        )
+    except httpx.TimeoutException:
+        return RetryableFailure("timed out")
+    except httpx.TransportError as exc:
+        return RetryableFailure(f"connection failed: {type(exc).__name__}")
+    except httpx.RequestError as exc:
+        return PermanentFailure(f"request failed: {type(exc).__name__}")
+    return classify_status(response.status_code, response.text)
+
+
+def classify_status(status: int, detail: str = "") -> DeliveryOutcome:
+    """Map an HTTP status to an outcome; `detail` (the response body) is kept short."""
+    if 200 <= status < 300:
+        return Delivered()
+    snippet = " ".join(detail.split())[:_DETAIL_MAX]
+    reason = f"HTTP {status}" + (f": {snippet}" if snippet else "")
+    if status >= 500 or status in _RETRYABLE_4XX:
+        return RetryableFailure(reason)
+    return PermanentFailure(reason)
+
+
+def _str(**extra: Any) -> dict[str, Any]:
+    return {"type": "string", **extra}
+
+
+_DATETIME = _str(format="date-time")
+_LAYERS = ["business", "application", "infrastructure"]
+_ALERT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["alertname", "severity", "layer", "summary", "service"],
+    "properties": {
+        "alertname": _str(),
+        "severity": _str(enum=["critical", "error", "warning", "info"]),
+        "layer": _str(enum=_LAYERS),
+        "summary": _str(),
+        "service": {"type": ["string", "null"]},
+    },
+}
+WEBHOOK_SCHEMA_V1: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "Tocsin webhook page, version 1",
+    "description": "Alerts are ordered business, application, infrastructure. Fields may be "
+    "added within version 1; removing or changing one bumps the version.",
+    "type": "object",
+    "required": [
+        "version",
+        "notification_id",
+        "test",
+        "summary",
+        "incident",
+        "alerts",
+        "escalation",
+        "links",
+    ],
+    "properties": {
+        "version": {"const": "1"},
+        "notification_id": _str(description="idempotency key; repeated on redelivery"),
+        "test": {"type": "boolean"},
+        "summary": _str(description="the human headline, impact first"),
+        "incident": {
+            "type": "object",
+            "required": [
+                "id",
+                "title",
+                "status",
+                "priority",
+                "impact",
+                "probable_cause",
+                "affected_services",
+                "alert_count",
+                "layers",
+                "first_alert_at",
+                "opened_at",
+            ],
+            "properties": {
+                "id": _str(),
+                "title": _str(),
+                "status": _str(enum=["triggered", "acknowledged", "resolved", "escalated"]),
+                "priority": _str(enum=["P1", "P2", "P3", "P4", "P5"]),
+                "impact": _str(description="business impact; empty when unknown"),
+                "probable_cause": {"type": ["string", "null"]},
+                "affected_services": {"type": "array", "items": _str()},
+                "alert_count": {"type": "integer", "minimum": 0},
+                "layers": {"type": "array", "items": _str(enum=_LAYERS)},
+                "first_alert_at": _DATETIME,
+                "opened_at": _DATETIME,
+            },
+        },
+        "alerts": {"type": "array", "items": _ALERT_SCHEMA},
+        "escalation": {
+            "type": "object",
+            "required": ["step", "repeat", "target"],
+            "properties": {
+                "step": {"type": "integer", "minimum": 1},
+                "repeat": {"type": "integer", "minimum": 0},
+                "target": _str(),
+            },
+        },
+        "links": {
+            "type": "object",
+            "required": ["incident", "acknowledge", "resolve"],
+            "properties": {
+                name: _str(format="uri") for name in ("incident", "acknowledge", "resolve")
+            },
+        },
+    },
+}

@@ -1,0 +1,249 @@
+"""Webhook and Slack channels against a real HTTP/1.1 server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import socket
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
+
+import httpx
+import orjson
+import pytest
+
+from services.router.channels.delivery import Delivered, PermanentFailure, RetryableFailure
+from services.router.channels.page import Page
+from services.router.channels.render import render_slack, render_webhook
+from services.router.channels.retry import deliver_with_retry
+from services.router.channels.settings import RetryPolicy, SlackSettings, WebhookSettings
+from services.router.channels.signing import verify
+from services.router.channels.slack import SlackChannel
+from services.router.channels.webhook import WebhookChannel
+
+SECRET = "whsec_integration"
+NOW = 1714572180
+PAGE = Page(
+    notification_id="inc-7/step-1/alice",
+    incident_id="inc-7",
+    incident_title="Checkout degraded",
+    status="triggered",
+    priority="P1",
+    impact="checkout conversion down",
+    affected_services=["payments-api"],
+    probable_cause="NodeDown on node-7 (infrastructure)",
+    alert_count=3,
+    first_alert_at=datetime(2024, 5, 1, 14, 3, tzinfo=UTC),
+    opened_at=datetime(2024, 5, 1, 14, 5, tzinfo=UTC),
+    escalation_step=1,
+    target="alice",
+    incident_url="https://tocsin.example/i/inc-7",
+    ack_url="https://tocsin.example/a/inc-7?sig=1",
+    resolve_url="https://tocsin.example/r/inc-7?sig=2",
+)
+
+Reply = tuple[int, bytes] | Literal["hang"]
+
+
+@dataclass(frozen=True)
+class Received:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+class ScriptedHttpServer:
+    """Answers the n-th request with the n-th reply (the last one repeats). "hang" never
+    answers until the server stops. One request per connection, as httpx is told by
+    `Connection: close`."""
+
+    def __init__(self, replies: Sequence[Reply]) -> None:
+        self._replies = list(replies)
+        self._release = asyncio.Event()
+        self._handlers: set[asyncio.Task[None]] = set()
+        self.received: list[Received] = []
+        self.url = ""
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        port = self._server.sockets[0].getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}/hooks/tocsin"
+
+    async def stop(self) -> None:
+        self._release.set()
+        self._server.close()
+        await self._server.wait_closed()
+        await asyncio.gather(*self._handlers)
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._handlers.add(task)
+        try:
+            await self._answer(reader, writer)
+        finally:
+            writer.close()
+
+    async def _answer(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        method, path, _ = (await reader.readline()).decode("latin-1").split(" ", 2)
+        headers: dict[str, str] = {}
+        while (line := await reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.decode("latin-1").partition(":")
+            headers[name.strip().lower()] = value.strip()
+        body = await reader.readexactly(int(headers.get("content-length", "0")))
+        self.received.append(Received(method, path, headers, body))
+        reply = self._replies[min(len(self.received), len(self._replies)) - 1]
+        if reply == "hang":
+            await self._release.wait()
+            return
+        status, payload = reply
+        head = f"HTTP/1.1 {status} Scripted\r\nContent-Length: {len(payload)}\r\n"
+        writer.write(f"{head}Content-Type: text/plain\r\nConnection: close\r\n\r\n".encode())
+        writer.write(payload)
+        await writer.drain()
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient() as http:
+        yield http
+
+
+async def serve(replies: Sequence[Reply]) -> ScriptedHttpServer:
+    server = ScriptedHttpServer(replies)
+    await server.start()
+    return server
+
+
+class FakeSleep:
+    def __init__(self) -> None:
+        self.delays: list[float] = []
+
+    async def __call__(self, delay: float) -> None:
+        self.delays.append(delay)
+
+
+def webhook(url: str, client: httpx.AsyncClient, timeout: float = 5.0) -> WebhookChannel:
+    settings = WebhookSettings(url=url, secret=SECRET, timeout=timeout)
+    return WebhookChannel(settings, client, clock=lambda: float(NOW))
+
+
+async def test_webhook_posts_signed_json_the_receiver_can_verify(
+    client: httpx.AsyncClient,
+) -> None:
+    server = await serve([(200, b"")])
+    try:
+        outcome = await webhook(server.url, client).send(PAGE)
+    finally:
+        await server.stop()
+
+    assert outcome == Delivered()
+    [request] = server.received
+    assert (request.method, request.path) == ("POST", "/hooks/tocsin")
+    assert request.headers["content-type"] == "application/json"
+    assert request.headers["x-tocsin-notification-id"] == "inc-7/step-1/alice"
+    timestamp = int(request.headers["x-tocsin-timestamp"])
+    signature = request.headers["x-tocsin-signature"]
+    assert verify(SECRET.encode(), timestamp, request.body, signature, now=NOW + 5)
+    assert orjson.loads(request.body) == render_webhook(PAGE)
+
+
+async def test_webhook_failing_twice_with_500_is_delivered_on_the_third_attempt(
+    client: httpx.AsyncClient,
+) -> None:
+    server = await serve([(500, b"boom"), (500, b"boom"), (200, b"")])
+    sleep = FakeSleep()
+    try:
+        result = await deliver_with_retry(
+            webhook(server.url, client), PAGE, RetryPolicy(), sleep, random.Random(1)
+        )
+    finally:
+        await server.stop()
+
+    assert result.delivered
+    assert result.attempts == 3
+    assert result.failures == ("HTTP 500: boom", "HTTP 500: boom")
+    assert len(sleep.delays) == 2
+    # Every attempt carries the same idempotency key, so the receiver can deduplicate.
+    assert {r.headers["x-tocsin-notification-id"] for r in server.received} == {
+        PAGE.notification_id
+    }
+
+
+async def test_webhook_that_hangs_times_out_as_retryable(client: httpx.AsyncClient) -> None:
+    server = await serve(["hang"])
+    try:
+        outcome = await webhook(server.url, client, timeout=0.2).send(PAGE)
+    finally:
+        await server.stop()
+
+    assert outcome == RetryableFailure("timed out")
+
+
+async def test_retry_policy_timeout_bounds_an_attempt_the_channel_would_wait_out(
+    client: httpx.AsyncClient,
+) -> None:
+    server = await serve(["hang"])
+    policy = RetryPolicy(max_attempts=2, timeout=0.2)
+    try:
+        result = await deliver_with_retry(
+            webhook(server.url, client, timeout=30), PAGE, policy, FakeSleep(), random.Random(1)
+        )
+    finally:
+        await server.stop()
+
+    assert result.outcome == RetryableFailure("attempt timed out after 0.2s")
+    assert result.attempts == 2
+
+
+async def test_webhook_404_is_permanent_and_not_retried(client: httpx.AsyncClient) -> None:
+    server = await serve([(404, b"no such hook")])
+    try:
+        result = await deliver_with_retry(
+            webhook(server.url, client), PAGE, RetryPolicy(), FakeSleep(), random.Random(1)
+        )
+    finally:
+        await server.stop()
+
+    assert result.outcome == PermanentFailure("HTTP 404: no such hook")
+    assert len(server.received) == 1
+
+
+async def test_webhook_to_a_closed_port_is_retryable(client: httpx.AsyncClient) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    # Nothing listens on the port any more.
+    outcome = await webhook(f"http://127.0.0.1:{port}/", client).send(PAGE)
+
+    assert outcome == RetryableFailure("connection failed: ConnectError")
+
+
+async def test_slack_receives_block_kit_and_ok_is_delivered(client: httpx.AsyncClient) -> None:
+    server = await serve([(200, b"ok")])
+    channel = SlackChannel(SlackSettings(url=server.url, timeout=5), client)
+    try:
+        outcome = await channel.send(PAGE)
+    finally:
+        await server.stop()
+
+    assert outcome == Delivered()
+    [request] = server.received
+    assert request.headers["content-type"] == "application/json"
+    payload = orjson.loads(request.body)
+    assert payload == render_slack(PAGE)
+    assert payload["blocks"][-1]["type"] == "actions"
+
+
+async def test_slack_no_service_is_permanent(client: httpx.AsyncClient) -> None:
+    server = await serve([(404, b"no_service")])
+    channel = SlackChannel(SlackSettings(url=server.url, timeout=5), client)
+    try:
+        outcome = await channel.send(PAGE)
+    finally:
+        await server.stop()
+
+    assert outcome == PermanentFailure("HTTP 404: no_service")
