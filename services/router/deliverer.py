@@ -55,11 +55,14 @@ class ChannelDeliverer:
         self._link_secret = link_secret
         self._retry = retry
         self._clock = clock
-        self._random = random.Random()  # noqa: S311 - jitter, not security
+        self._random = random.Random()
         self._channels: dict[str, Channel] = {}
         email = EmailSettings(
-            host=config.smtp.host, port=config.smtp.port, sender=config.smtp.sender,
-            starttls=config.smtp.starttls, username=config.smtp.username,
+            host=config.smtp.host,
+            port=config.smtp.port,
+            sender=config.smtp.sender,
+            starttls=config.smtp.starttls,
+            username=config.smtp.username,
             password=config.smtp.password,
         )
         for name, channel in config.channels.items():
@@ -77,9 +80,7 @@ class ChannelDeliverer:
             page = self._page(request)
         except ValidationError as invalid:
             return Report(False, 0, f"page could not be built: {invalid.errors()[0]['msg']}")
-        result = await deliver_with_retry(
-            channel, page, self._retry, asyncio.sleep, self._random
-        )
+        result = await deliver_with_retry(channel, page, self._retry, asyncio.sleep, self._random)
         reason = "; ".join(result.failures) if not result.delivered else "delivered"
         if isinstance(result.outcome, PermanentFailure):
             reason = result.outcome.reason
@@ -92,17 +93,21 @@ class ChannelDeliverer:
         def link(action: str) -> str:
             return action_link(self._base_url, self._link_secret, incident, action, now)
 
-        return Page.model_validate({
-            **request.page,
-            "notification_id": request.notification_id,
-            "incident_url": f"{self._base_url}/api/v1/incidents/{incident}",
-            "ack_url": link("acknowledge"),
-            "resolve_url": link("resolve"),
-        })
+        return Page.model_validate(
+            {
+                **request.page,
+                "notification_id": request.notification_id,
+                "incident_url": f"{self._base_url}/api/v1/incidents/{incident}",
+                "ack_url": link("acknowledge"),
+                "resolve_url": link("resolve"),
+            }
+        )
 
 
 def _build(
-    channel: ChannelConfig | ContactConfig, name: str, client: httpx.AsyncClient,
+    channel: ChannelConfig | ContactConfig,
+    name: str,
+    client: httpx.AsyncClient,
     email: EmailSettings,
 ) -> Channel:
     match channel.type:

@@ -125,7 +125,9 @@ class KafkaLog:
             offsets = await reader.end_offsets([source])
         # Tansu reports the last batch's base offset + 1 as its end; read on to the true end.
         end = int(offsets[source])
-        while batch := await self._fetch(topic, partition, max(end - 1, 0), 1 << 62, wait_ms=300):
+        while end > 0 and (
+            batch := await self._fetch(topic, partition, end - 1, 1 << 62, wait_ms=2000)
+        ):
             if batch[-1].offset + 1 <= end:
                 break
             end = batch[-1].offset + 1

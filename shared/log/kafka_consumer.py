@@ -23,17 +23,27 @@ class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
 class KafkaConsumer:
     def __init__(self, bootstrap: str, topic: str, group: str) -> None:
         self._topic = topic
-        self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap,
-            group_id=group,
+        self._bootstrap = bootstrap
+        self._group = group
+        self._started: AIOKafkaConsumer | None = None
+
+    @property
+    def _consumer(self) -> AIOKafkaConsumer:
+        # aiokafka binds to the running loop at construction, so it is built in `start`.
+        if self._started is None:
+            raise LogUnavailable("consumer is not started")
+        return self._started
+
+    async def start(self, on_assigned: PartitionsCallback, on_revoked: PartitionsCallback) -> None:
+        self._started = AIOKafkaConsumer(
+            bootstrap_servers=self._bootstrap,
+            group_id=self._group,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             session_timeout_ms=10_000,
             heartbeat_interval_ms=1_000,
             max_poll_interval_ms=300_000,
         )
-
-    async def start(self, on_assigned: PartitionsCallback, on_revoked: PartitionsCallback) -> None:
         try:
             await self._consumer.start()
         except KafkaError as error:
@@ -60,7 +70,10 @@ class KafkaConsumer:
         return int(offset) if offset is not None else 0
 
     def assignment(self) -> frozenset[int]:
-        return frozenset(tp.partition for tp in self._consumer.assignment())
+        if self._started is None:
+            return frozenset()
+        return frozenset(tp.partition for tp in self._started.assignment())
 
     async def stop(self) -> None:
-        await self._consumer.stop()
+        if self._started is not None:
+            await self._started.stop()

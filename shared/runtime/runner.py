@@ -63,6 +63,8 @@ class PartitionedRunner:
             await self._consumer.stop()
 
     async def _step(self) -> None:
+        for partition in sorted(self._consumer.assignment() - self._processors.keys()):
+            await self._recover(partition)
         records = await self._consumer.poll(max_records=500, timeout_s=0.2)
         if records:
             await self._process(records)
@@ -74,7 +76,9 @@ class PartitionedRunner:
         for record in records:
             processor = self._processors.get(record.partition)
             if processor is None:
-                continue  # revoked while the batch was in flight; its new owner replays it
+                if record.partition not in self._consumer.assignment():
+                    continue  # revoked while the batch was in flight; its new owner replays it
+                processor = await self._recover(record.partition)
             produced = await processor.handle(record)
             if processor.flush_each:
                 await self._log.append(produced)
@@ -104,17 +108,30 @@ class PartitionedRunner:
         return Outgoing(self._topic, "tick", encode_envelope(envelope), partition=partition)
 
     async def _on_assigned(self, partitions: frozenset[int]) -> None:
-        for partition in sorted(partitions):
-            processor = self._factory(partition)
-            committed = await self._consumer.committed(partition)
-            await self._rebuild(processor.replay, partition, 0, committed)
-            if processor.wants_look_ahead:
-                end = await self._log.end_offset(self._topic, partition)
-                await self._rebuild(processor.look_ahead, partition, committed, end)
-            self._processors[partition] = processor
+        # Recovery happens in the poll loop, not here: the consumer may already fetch records
+        # of these partitions while this callback runs.
         log.info(
             "partitions assigned", extra={"topic": self._topic, "partitions": sorted(partitions)}
         )
+
+    async def _recover(self, partition: int) -> PartitionProcessor:
+        """Rebuild a newly owned partition's state from the log before handling its records.
+
+        The consumer returns records from the committed offset on, so replaying everything
+        before it (silently) and then handling them continues where the last owner stopped.
+        """
+        processor = self._factory(partition)
+        committed = await self._consumer.committed(partition)
+        await self._rebuild(processor.replay, partition, 0, committed)
+        if processor.wants_look_ahead:
+            end = await self._log.end_offset(self._topic, partition)
+            await self._rebuild(processor.look_ahead, partition, committed, end)
+        self._processors[partition] = processor
+        log.info(
+            "partition recovered",
+            extra={"topic": self._topic, "partition": partition, "replayed": committed},
+        )
+        return processor
 
     async def _rebuild(
         self, fold: Callable[[Record], None], partition: int, start: int, end: int

@@ -57,7 +57,7 @@ def _docker_answers() -> bool:
         import docker
 
         docker.from_env(timeout=3).ping()
-    except Exception:  # noqa: BLE001 - any failure means "no usable engine"
+    except Exception:
         return False
     return True
 

@@ -13,13 +13,35 @@ PURE_PACKAGES = [
     ROOT / "services" / "ingest" / "normalizers",
 ]
 FORBIDDEN_IN_DOMAIN = {
-    "aiokafka", "fastapi", "starlette", "httpx", "prometheus_client", "asyncio", "sqlite3",
-    "socket", "random", "time", "os", "subprocess", "aiosmtplib", "uvicorn", "logging",
-    "threading", "shared.log", "shared.runtime", "shared.health", "shared.metrics",
+    "aiokafka",
+    "fastapi",
+    "starlette",
+    "httpx",
+    "prometheus_client",
+    "asyncio",
+    "sqlite3",
+    "socket",
+    "random",
+    "time",
+    "os",
+    "subprocess",
+    "aiosmtplib",
+    "uvicorn",
+    "logging",
+    "threading",
+    "shared.log",
+    "shared.runtime",
+    "shared.health",
+    "shared.metrics",
 }
 FORBIDDEN_CALLS = {
-    ("datetime", "now"), ("datetime", "utcnow"), ("date", "today"), ("uuid", "uuid1"),
-    ("uuid", "uuid4"), ("time", "time"), ("time", "monotonic"),
+    ("datetime", "now"),
+    ("datetime", "utcnow"),
+    ("date", "today"),
+    ("uuid", "uuid1"),
+    ("uuid", "uuid4"),
+    ("time", "time"),
+    ("time", "monotonic"),
 }
 SERVICES = ("ingest", "correlator", "router")
 
@@ -57,10 +79,11 @@ def test_domain_packages_read_no_clock_and_make_no_random_ids() -> None:
         for path in _modules(folder):
             for node in ast.walk(ast.parse(path.read_text(), str(path))):
                 called = node.func if isinstance(node, ast.Call) else None
-                if isinstance(called, ast.Attribute) and isinstance(called.value, ast.Name):
-                    if (called.value.id, called.attr) in FORBIDDEN_CALLS:
-                        where = f"{path.relative_to(ROOT)}:{node.lineno}"
-                        offences.append(f"{where} {called.value.id}.{called.attr}()")
+                if not isinstance(called, ast.Attribute) or not isinstance(called.value, ast.Name):
+                    continue
+                if (called.value.id, called.attr) in FORBIDDEN_CALLS:
+                    where = f"{path.relative_to(ROOT)}:{node.lineno}"
+                    offences.append(f"{where} {called.value.id}.{called.attr}()")
     assert offences == []
 
 

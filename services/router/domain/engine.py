@@ -40,9 +40,9 @@ def decide(
         case TickOccurred():
             decided: list[Event] = []
             for escalation in list(state.escalations.values()):
-                if escalation.status == "triggered" and escalation.due_at is not None:
-                    if escalation.due_at <= now:
-                        decided += _fire(escalation, now, directory, "step due")
+                due = escalation.due_at
+                if escalation.status == "triggered" and due is not None and due <= now:
+                    decided += _fire(escalation, now, directory, "step due")
             return decided
         case NotificationFailed(incident_id=incident_id, notification_id=failed):
             failing = state.escalations.get(incident_id)

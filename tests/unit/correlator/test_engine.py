@@ -28,7 +28,7 @@ T0 = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 class ByAlertname:
     def group_for(self, alert: Alert) -> Grouping:
         return Grouping(
-            group_key=f"{{}}:{{alertname=\"{alert.alertname}\"}}",
+            group_key=f'{{}}:{{alertname="{alert.alertname}"}}',
             receivers=("oncall",),
             rule="route 0",
             group_wait=timedelta(seconds=30),
@@ -39,16 +39,31 @@ POLICY = CorrelationPolicy(version="v1", grouping=ByAlertname(), resolve_grace=t
 
 
 def alert(
-    name: str = "NodeDown", instance: str = "node-7", *, status: str = "firing",
-    severity: Severity = Severity.WARNING, layer: Layer = Layer.INFRASTRUCTURE,
-    service: str | None = None, ends_at: datetime | None = None,
+    name: str = "NodeDown",
+    instance: str = "node-7",
+    *,
+    status: str = "firing",
+    severity: Severity = Severity.WARNING,
+    layer: Layer = Layer.INFRASTRUCTURE,
+    service: str | None = None,
+    ends_at: datetime | None = None,
 ) -> AlertReceived:
     labels = {"alertname": name, "instance": instance}
-    return AlertReceived(alert=Alert(
-        fingerprint=f"{name}-{instance}", status=status,  # type: ignore[arg-type]
-        severity=severity, layer=layer, service=service, labels=labels, starts_at=T0,
-        ends_at=ends_at, source="canonical", integration="test", received_at=T0,
-    ))
+    return AlertReceived(
+        alert=Alert(
+            fingerprint=f"{name}-{instance}",
+            status=status,  # type: ignore[arg-type]
+            severity=severity,
+            layer=layer,
+            service=service,
+            labels=labels,
+            starts_at=T0,
+            ends_at=ends_at,
+            source="canonical",
+            integration="test",
+            received_at=T0,
+        )
+    )
 
 
 def test_first_alert_opens_an_incident_naming_rule_version_and_reason() -> None:
@@ -123,20 +138,26 @@ def test_refiring_within_grace_keeps_the_incident_open() -> None:
 def test_acknowledge_and_manual_resolve_commands() -> None:
     state = CorrelatorState()
     [opened] = step(state, alert(), T0, POLICY, "d")
-    ack = AcknowledgeIncident(command_id="c1", incident_id=opened.incident_id, actor="alice",
-                              issued_at=T0)
+    ack = AcknowledgeIncident(
+        command_id="c1", incident_id=opened.incident_id, actor="alice", issued_at=T0
+    )
     [acked] = step(state, ack, T0, POLICY, "d")
     assert isinstance(acked, IncidentAcknowledged) and acked.by == "alice"
     assert step(state, ack, T0, POLICY, "d") == []
-    resolve = ResolveIncident(command_id="c2", incident_id=opened.incident_id, actor="alice",
-                              issued_at=T0)
+    resolve = ResolveIncident(
+        command_id="c2", incident_id=opened.incident_id, actor="alice", issued_at=T0
+    )
     [resolved] = step(state, resolve, T0, POLICY, "d")
     assert isinstance(resolved, IncidentResolved) and resolved.by == "alice"
 
 
 def test_state_decide_returns_equals_the_fold_of_its_events() -> None:
-    inputs = [alert(instance="a"), alert(instance="b", layer=Layer.BUSINESS), alert(name="X"),
-              alert(instance="a", status="resolved")]
+    inputs = [
+        alert(instance="a"),
+        alert(instance="b", layer=Layer.BUSINESS),
+        alert(name="X"),
+        alert(instance="a", status="resolved"),
+    ]
     live, folded = CorrelatorState(), CorrelatorState()
     for index, received in enumerate(inputs):
         now = T0 + timedelta(seconds=index)

@@ -23,36 +23,58 @@ from shared.events import (
 
 T0 = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 
-CONFIG = RouterConfig.model_validate({
-    "channels": {"ops-webhook": {"type": "webhook", "url": "http://127.0.0.1:9/hook"}},
-    "users": [
-        {"name": "alice", "contacts": [{"type": "console"}, {"type": "email", "address": "a@x"}]},
-        {"name": "bob", "contacts": [{"type": "console"}]},
-    ],
-    "escalation_policies": [{
-        "name": "payments", "repeat": 1,
-        "steps": [
-            {"delay": "0s", "notify": ["user:alice", "channel:ops-webhook"]},
-            {"delay": "10m", "notify": ["user:bob"]},
+CONFIG = RouterConfig.model_validate(
+    {
+        "channels": {"ops-webhook": {"type": "webhook", "url": "http://127.0.0.1:9/hook"}},
+        "users": [
+            {
+                "name": "alice",
+                "contacts": [{"type": "console"}, {"type": "email", "address": "a@x"}],
+            },
+            {"name": "bob", "contacts": [{"type": "console"}]},
         ],
-    }],
-    "default_receiver": "ops-webhook",
-})
+        "escalation_policies": [
+            {
+                "name": "payments",
+                "repeat": 1,
+                "steps": [
+                    {"delay": "0s", "notify": ["user:alice", "channel:ops-webhook"]},
+                    {"delay": "10m", "notify": ["user:bob"]},
+                ],
+            }
+        ],
+        "default_receiver": "ops-webhook",
+    }
+)
 DIRECTORY = ConfigDirectory(CONFIG)
 
 
 def opened(receivers: list[str], incident_id: str = "INC-1") -> IncidentOpened:
     alert = Alert(
-        fingerprint="f1", status="firing", severity=Severity.CRITICAL,
-        layer=Layer.INFRASTRUCTURE, service="payments-api",
-        labels={"alertname": "NodeDown"}, starts_at=T0, source="canonical",
-        integration="test", received_at=T0,
+        fingerprint="f1",
+        status="firing",
+        severity=Severity.CRITICAL,
+        layer=Layer.INFRASTRUCTURE,
+        service="payments-api",
+        labels={"alertname": "NodeDown"},
+        starts_at=T0,
+        source="canonical",
+        integration="test",
+        received_at=T0,
     )
     return IncidentOpened(
-        incident_id=incident_id, domain="region=eu", title="NodeDown on payments-api",
-        priority="P1", receivers=receivers, group_key="{}:{}", opened_at=T0,
-        notify_after=T0 + timedelta(seconds=30), alert=alert, rule="route 0",
-        ruleset_version="v1", reason="test",
+        incident_id=incident_id,
+        domain="region=eu",
+        title="NodeDown on payments-api",
+        priority="P1",
+        receivers=receivers,
+        group_key="{}:{}",
+        opened_at=T0,
+        notify_after=T0 + timedelta(seconds=30),
+        alert=alert,
+        rule="route 0",
+        ruleset_version="v1",
+        reason="test",
     )
 
 
@@ -70,8 +92,11 @@ def test_first_step_pages_after_group_wait_then_escalates_on_time() -> None:
     assert isinstance(started, EscalationStarted)
     assert tick(state, T0 + timedelta(seconds=29)) == []
     first = tick(state, T0 + timedelta(seconds=30))
-    assert pages(first) == [("alice", "user/alice/0"), ("alice", "user/alice/1"),
-                            ("ops-webhook", "ops-webhook")]
+    assert pages(first) == [
+        ("alice", "user/alice/0"),
+        ("alice", "user/alice/1"),
+        ("ops-webhook", "ops-webhook"),
+    ]
     assert next_due(state) == T0 + timedelta(seconds=30, minutes=10)
     assert tick(state, T0 + timedelta(minutes=10)) == []
     second = tick(state, T0 + timedelta(seconds=30, minutes=10))
@@ -105,8 +130,9 @@ def test_acknowledge_stops_escalation() -> None:
 def test_resolved_incident_is_forgotten() -> None:
     state = RouterState()
     step(state, opened(["payments"]), T0, DIRECTORY)
-    resolved = IncidentResolved(incident_id="INC-1", resolved_at=T0, rule="r",
-                                ruleset_version="v1", reason="done")
+    resolved = IncidentResolved(
+        incident_id="INC-1", resolved_at=T0, rule="r", ruleset_version="v1", reason="done"
+    )
     step(state, resolved, T0, DIRECTORY)
     assert state.escalations == {}
 
@@ -115,8 +141,14 @@ def test_failed_delivery_falls_back_to_the_next_step_at_once() -> None:
     state = RouterState()
     step(state, opened(["payments"]), T0, DIRECTORY)
     tick(state, T0 + timedelta(seconds=30))
-    failed = NotificationFailed(notification_id="n", incident_id="INC-1", channel="ops-webhook",
-                                attempts=4, reason="HTTP 500", failed_at=T0)
+    failed = NotificationFailed(
+        notification_id="n",
+        incident_id="INC-1",
+        channel="ops-webhook",
+        attempts=4,
+        reason="HTTP 500",
+        failed_at=T0,
+    )
     fallback = step(state, failed, T0 + timedelta(minutes=1), DIRECTORY)
     assert pages(fallback) == [("bob", "user/bob/0")]
 
@@ -126,8 +158,13 @@ def test_page_ids_are_deterministic_across_replays() -> None:
     for _ in range(2):
         state = RouterState()
         step(state, opened(["payments"]), T0, DIRECTORY)
-        runs.append([e.notification_id for e in tick(state, T0 + timedelta(seconds=30))
-                     if isinstance(e, NotificationRequested)])
+        runs.append(
+            [
+                e.notification_id
+                for e in tick(state, T0 + timedelta(seconds=30))
+                if isinstance(e, NotificationRequested)
+            ]
+        )
     assert runs[0] == runs[1] and len(set(runs[0])) == 3
 
 
