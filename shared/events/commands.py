@@ -23,3 +23,10 @@ class ResolveIncident(Event):
     incident_id: str
     actor: str
     issued_at: AwareDatetime
+
+
+# Every event type of this module; the envelope codec decodes exactly these.
+EVENTS: tuple[type[Event], ...] = (
+    AcknowledgeIncident,
+    ResolveIncident,
+)

@@ -72,3 +72,14 @@ class AlertResolved(Decision):
     incident_id: str
     fingerprint: str
     at: AwareDatetime
+
+
+# Every event type of this module; the envelope codec decodes exactly these.
+EVENTS: tuple[type[Event], ...] = (
+    IncidentOpened,
+    AlertGrouped,
+    AlertResolved,
+    IncidentPriorityChanged,
+    IncidentAcknowledged,
+    IncidentResolved,
+)

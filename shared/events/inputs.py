@@ -62,3 +62,14 @@ class TickOccurred(Event):
 
     type: Literal["TickOccurred"] = "TickOccurred"
     at: AwareDatetime
+
+
+# Every event type of this module; the envelope codec decodes exactly these.
+EVENTS: tuple[type[Event], ...] = (
+    AlertReceived,
+    PayloadReceived,
+    AlertDropped,
+    ChangeRecorded,
+    HeartbeatReceived,
+    TickOccurred,
+)

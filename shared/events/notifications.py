@@ -77,3 +77,14 @@ class EscalationStarted(Event):
     facts: dict[str, Any]
     due_at: AwareDatetime
     reason: str
+
+
+# Every event type of this module; the envelope codec decodes exactly these.
+EVENTS: tuple[type[Event], ...] = (
+    NotificationRequested,
+    NotificationSent,
+    NotificationFailed,
+    EscalationStepFired,
+    NobodyPaged,
+    EscalationStarted,
+)
