@@ -7,7 +7,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from services.cli import commands_rules, commands_run
+from services.cli import (
+    commands_oncall,
+    commands_replay,
+    commands_route,
+    commands_rules,
+    commands_run,
+)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -27,7 +33,8 @@ def _parser() -> argparse.ArgumentParser:
         _http_options(service, default_port=port)
         service.set_defaults(handler=commands_run.single_service, service=name)
 
-    commands_rules.register(sub)
+    for module in (commands_rules, commands_replay, commands_oncall, commands_route):
+        module.register(sub)
     return parser
 
 

@@ -176,6 +176,9 @@ class EmbeddedLog:
     def consumer(self, topic: str, group: str) -> EmbeddedConsumer:
         return EmbeddedConsumer(self, topic, group)
 
+    def tail(self, topic: str) -> EmbeddedConsumer:
+        return EmbeddedConsumer(self, topic, group=None)
+
     async def ping(self) -> bool:
         return self._writer is not None
 

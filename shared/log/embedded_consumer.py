@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
 
 class EmbeddedConsumer:
-    def __init__(self, log: EmbeddedLog, topic: str, group: str) -> None:
+    def __init__(self, log: EmbeddedLog, topic: str, group: str | None) -> None:
         self._log = log
         self._topic = topic
         self._group = group
@@ -21,9 +21,7 @@ class EmbeddedConsumer:
     async def start(self, on_assigned: PartitionsCallback, on_revoked: PartitionsCallback) -> None:
         partitions = frozenset(range(self._log.partition_count(self._topic)))
         for partition in partitions:
-            self._positions[partition] = self._log.load_committed(
-                self._group, self._topic, partition
-            )
+            self._positions[partition] = await self.committed(partition)
         await on_assigned(partitions)
 
     async def poll(self, max_records: int, timeout_s: float) -> list[Record]:
@@ -47,9 +45,12 @@ class EmbeddedConsumer:
         return records
 
     async def commit(self, next_offsets: dict[int, int]) -> None:
-        await self._log.store_committed(self._group, self._topic, next_offsets)
+        if self._group is not None:
+            await self._log.store_committed(self._group, self._topic, next_offsets)
 
     async def committed(self, partition: int) -> int:
+        if self._group is None:
+            return 0
         return self._log.load_committed(self._group, self._topic, partition)
 
     def assignment(self) -> frozenset[int]:

@@ -136,6 +136,11 @@ class KafkaLog:
     def consumer(self, topic: str, group: str) -> KafkaConsumer:
         return KafkaConsumer(self._bootstrap, topic, group)
 
+    def tail(self, topic: str) -> KafkaConsumer:
+        return KafkaConsumer(
+            self._bootstrap, topic, group=None, partitions=self._partitions.get(topic, 0)
+        )
+
     async def ping(self) -> bool:
         producer = self._require_producer()
         try:

@@ -21,10 +21,12 @@ class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
 
 
 class KafkaConsumer:
-    def __init__(self, bootstrap: str, topic: str, group: str) -> None:
+    def __init__(self, bootstrap: str, topic: str, group: str | None, partitions: int = 0) -> None:
+        """With `group` None: read all `partitions` from offset 0, commit nothing."""
         self._topic = topic
         self._bootstrap = bootstrap
         self._group = group
+        self._partitions = partitions
         self._started: AIOKafkaConsumer | None = None
 
     @property
@@ -48,6 +50,12 @@ class KafkaConsumer:
             await self._consumer.start()
         except KafkaError as error:
             raise LogUnavailable(f"cannot join consumer group: {error}") from error
+        if self._group is None:
+            owned = [TopicPartition(self._topic, p) for p in range(self._partitions)]
+            self._consumer.assign(owned)
+            await self._consumer.seek_to_beginning(*owned)
+            await on_assigned(frozenset(range(self._partitions)))
+            return
         self._consumer.subscribe([self._topic], listener=_Listener(on_assigned, on_revoked))
 
     async def poll(self, max_records: int, timeout_s: float) -> list[Record]:
@@ -61,11 +69,15 @@ class KafkaConsumer:
         ]
 
     async def commit(self, next_offsets: dict[int, int]) -> None:
+        if self._group is None:
+            return
         await self._consumer.commit(
             {TopicPartition(self._topic, p): offset for p, offset in next_offsets.items()}
         )
 
     async def committed(self, partition: int) -> int:
+        if self._group is None:
+            return 0
         offset = await self._consumer.committed(TopicPartition(self._topic, partition))
         return int(offset) if offset is not None else 0
 

@@ -78,5 +78,10 @@ class EventLog(Protocol):
 
     def consumer(self, topic: str, group: str) -> Consumer: ...
 
+    def tail(self, topic: str) -> Consumer:
+        """A reader of every partition from offset 0, outside any group (for read models).
+        It commits nothing; `committed` is always 0."""
+        ...
+
     async def ping(self) -> bool:
         """True when the backend answers (readiness)."""

@@ -150,3 +150,25 @@ async def test_two_kafka_consumers_in_one_group_split_the_partitions(kafka: str)
     assert owned[0] | owned[1] == frozenset(range(4))
     assert len(got[1]) + len(got[2]) == 80
     assert {r.partition for r in got[1]} <= owned[0]
+
+
+async def test_a_tail_reads_every_partition_from_the_start_outside_any_group(
+    event_log: EventLog, topic: str
+) -> None:
+    await event_log.append(_records(topic, [f"k{i}" for i in range(8)], per_key=3))
+    assigned: list[frozenset[int]] = []
+
+    async def remember(partitions: frozenset[int]) -> None:
+        assigned.append(partitions)
+
+    tail = event_log.tail(topic)
+    await tail.start(remember, _noop)
+    got = await _drain(tail, 24)
+    await tail.commit({0: 1})
+    committed = await tail.committed(0)
+    await tail.stop()
+    assert assigned == [frozenset(range(4))]
+    assert sorted(r.value for r in got) == sorted(
+        f"k{i}:{n}".encode() for i in range(8) for n in range(3)
+    )
+    assert committed == 0
