@@ -54,3 +54,33 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(5)
+
+
+class ManagedProcess:
+    """A `tocsin` subprocess that a test can kill with SIGKILL and start again."""
+
+    def __init__(self, args: list[str], log_path: Path, port: int | None = None) -> None:
+        self.args = args
+        self.log_path = log_path
+        self.port = port or free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, ready_timeout_s: float = 60.0) -> ManagedProcess:
+        command = [sys.executable, "-m", "services.cli.main", *self.args, "--port", str(self.port)]
+        with self.log_path.open("ab") as sink:
+            self.process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT)
+        _wait_ready(self.url, self.process, ready_timeout_s, self.log_path)
+        return self
+
+    def kill9(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            stop(self.process)
