@@ -2,13 +2,14 @@
 
 A delivery is recorded (NotificationSent/Failed) on the notifications topic before the input
 offset is committed, and recovery reads the whole partition first, so a page recorded as
-sent is never sent again. The one window left — killed after the receiver accepted, before
-the record was written — resends with the same `X-Tocsin-Notification-Id` for receivers
-that deduplicate.
+sent is never sent again. The one window left — killed after a receiver accepted a page of the
+current batch, before the batch's records were written — resends with the same
+`X-Tocsin-Notification-Id`, for receivers that deduplicate.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
@@ -49,7 +50,8 @@ class Deliverer(Protocol):
 
 class DispatcherProcessor(PartitionProcessor):
     wants_look_ahead = True
-    flush_each = True
+    # Pages of one batch are delivered concurrently, at most this many at a time.
+    concurrency = 32
 
     def __init__(
         self,
@@ -75,10 +77,27 @@ class DispatcherProcessor(PartitionProcessor):
         if isinstance(event, NotificationSent | NotificationFailed):
             self.done.add(event.notification_id)
 
-    async def act(self, envelope: Envelope) -> list[Outgoing]:
-        event = unwrap(envelope)
-        if not isinstance(event, NotificationRequested) or event.notification_id in self.done:
-            return []
+    async def handle_batch(self, records: list[Record]) -> list[Outgoing]:
+        """Deliver the batch's new page requests concurrently; record every outcome."""
+        wanted: dict[str, NotificationRequested] = {}
+        for record in records:
+            envelope = self.first_sighting(record)
+            if envelope is None:
+                continue
+            event = unwrap(envelope)
+            self._note_outcome(event)
+            if isinstance(event, NotificationRequested) and event.notification_id not in self.done:
+                wanted.setdefault(event.notification_id, event)
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def deliver(request: NotificationRequested) -> list[Outgoing]:
+            async with gate:
+                return await self._deliver(request)
+
+        delivered = await asyncio.gather(*(deliver(r) for r in wanted.values()))
+        return [record for outcome in delivered for record in outcome]
+
+    async def _deliver(self, event: NotificationRequested) -> list[Outgoing]:
         started = self._clock()
         report = await self._deliverer.deliver(event)
         finished = self._clock()

@@ -22,8 +22,6 @@ class PartitionProcessor(ABC):
 
     # The dispatcher must see every delivery it recorded, even past the committed offset.
     wants_look_ahead: bool = False
-    # Append each record's outputs before handling the next (side-effecting processors).
-    flush_each: bool = False
 
     def __init__(self, partition: int) -> None:
         self.partition = partition
@@ -40,6 +38,17 @@ class PartitionProcessor(ABC):
             return []
         outgoing = self.apply(envelope, unwrap(envelope), live=True)
         return outgoing + await self.act(envelope)
+
+    async def handle_batch(self, records: list[Record]) -> list[Outgoing]:
+        """Handle records of this partition in offset order; outputs are appended together."""
+        outgoing: list[Outgoing] = []
+        for record in records:
+            outgoing.extend(await self.handle(record))
+        return outgoing
+
+    def first_sighting(self, record: Record) -> Envelope | None:
+        """The record's envelope, or None if an event with its id was already seen."""
+        return self._first_sighting(record)
 
     def _first_sighting(self, record: Record) -> Envelope | None:
         envelope = decode_envelope(record.value)

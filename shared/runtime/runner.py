@@ -71,20 +71,19 @@ class PartitionedRunner:
         await self._write_due_ticks()
 
     async def _process(self, records: list[Record]) -> None:
+        by_partition: dict[int, list[Record]] = {}
+        for record in records:
+            by_partition.setdefault(record.partition, []).append(record)
         outgoing: list[Outgoing] = []
         next_offsets: dict[int, int] = {}
-        for record in records:
-            processor = self._processors.get(record.partition)
+        for partition, batch in by_partition.items():
+            processor = self._processors.get(partition)
             if processor is None:
-                if record.partition not in self._consumer.assignment():
+                if partition not in self._consumer.assignment():
                     continue  # revoked while the batch was in flight; its new owner replays it
-                processor = await self._recover(record.partition)
-            produced = await processor.handle(record)
-            if processor.flush_each:
-                await self._log.append(produced)
-            else:
-                outgoing.extend(produced)
-            next_offsets[record.partition] = record.offset + 1
+                processor = await self._recover(partition)
+            outgoing.extend(await processor.handle_batch(batch))
+            next_offsets[partition] = batch[-1].offset + 1
         await self._log.append(outgoing)
         if next_offsets:
             await self._consumer.commit(next_offsets)

@@ -1,0 +1,1 @@
+"""Alert-to-page latency benchmark: `python -m loadtests.latency_bench`."""

@@ -1,0 +1,155 @@
+"""Time from alert POST to page received, p50/p99, at fixed offered rates, on both backends.
+
+    python -m loadtests.latency_bench [--rates 100 1000] [--seconds 10]
+
+Each alert has its own alertname, so each opens an incident and pages once through a webhook
+to a local receiver; routes have `group_wait: 0s`. Load is open-loop (sends are scheduled at a
+fixed rate whatever the answers) and only to 127.0.0.1. Stops by itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from loadtests.latency_bench.receiver import TimestampingReceiver
+from tests.support.brokers import free_port, tansu_broker
+
+TOKEN = "bench-token"
+
+
+def _config(port: int) -> str:
+    return (
+        f"integrations:\n  - {{name: bench, type: canonical, token: {TOKEN}}}\n"
+        "route:\n  receiver: team\n  group_by: [alertname]\n  group_wait: 0s\n"
+        f'channels:\n  hook: {{type: webhook, url: "http://127.0.0.1:{port}/pages"}}\n'
+        "escalation_policies:\n  - name: team\n    steps:\n"
+        '      - {delay: 0s, notify: ["channel:hook"]}\n'
+    )
+
+
+def _start(args: list[str], log: Path, port: int) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "services.cli.main", *args, "--port", str(port)]
+    env = {"TOCSIN_LOG_LEVEL": "WARNING", "PATH": "/usr/bin:/bin"}
+    with log.open("ab") as sink:
+        return subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, env=env)
+
+
+async def _ready(port: int) -> None:
+    async with httpx.AsyncClient() as client:
+        for _ in range(300):
+            with contextlib.suppress(httpx.HTTPError):
+                if (await client.get(f"http://127.0.0.1:{port}/readyz")).status_code == 200:
+                    await asyncio.sleep(2)  # let consumer groups settle
+                    return
+            await asyncio.sleep(0.1)
+    raise RuntimeError(f"service on {port} not ready")
+
+
+async def _offer(ingest: int, rate: int, seconds: float, run: str) -> dict[str, float]:
+    sent: dict[str, float] = {}
+    limits = httpx.Limits(max_connections=64)
+    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+        start = time.perf_counter()
+        tasks = []
+        for index in range(int(rate * seconds)):
+            delay = start + index / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            name = f"Bench{run}{index:06d}"
+            sent[name] = time.perf_counter()
+            body = {"labels": {"alertname": name, "region": f"r{index % 8}"}}
+            tasks.append(
+                asyncio.create_task(
+                    client.post(
+                        f"http://127.0.0.1:{ingest}/api/v1/alerts",
+                        json=body,
+                        headers={"Authorization": f"Bearer {TOKEN}"},
+                    )
+                )
+            )
+        answers = await asyncio.gather(*tasks, return_exceptions=True)
+    failed = sum(1 for a in answers if isinstance(a, Exception) or a.status_code != 202)
+    if failed:
+        print(f"  warning: {failed} posts not accepted", file=sys.stderr)
+    return sent
+
+
+async def _measure(
+    receiver: TimestampingReceiver, ingest: int, rate: int, seconds: float, run: str
+) -> tuple[float, float, int, int]:
+    sent = await _offer(ingest, rate, seconds, run)
+    for _ in range(300):  # at most 60 s for the last pages
+        if all(name in receiver.arrivals for name in sent):
+            break
+        await asyncio.sleep(0.2)
+    latencies = sorted(
+        (receiver.arrivals[n] - t) * 1000 for n, t in sent.items() if n in receiver.arrivals
+    )
+    if not latencies:
+        return float("nan"), float("nan"), 0, len(sent)
+    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+    return statistics.median(latencies), p99, len(latencies), len(sent)
+
+
+async def _bench_backend(backend: str, rates: list[int], seconds: float) -> list[str]:
+    receiver = TimestampingReceiver()
+    await receiver.start()
+    work = Path(tempfile.mkdtemp(prefix=f"tocsin-latency-{backend}-"))
+    config = work / "tocsin.yaml"
+    config.write_text(_config(receiver.port))
+    rows: list[str] = []
+    with contextlib.ExitStack() as stack:
+        processes, ingest = [], free_port()
+        if backend == "embedded":
+            args = ["up", "--config", str(config), "--data", str(work / "data")]
+            processes.append(_start(args, work / "up.log", ingest))
+            await _ready(ingest)
+        else:
+            bootstrap = stack.enter_context(tansu_broker(work / "broker.log"))
+            common = ["--config", str(config), "--kafka", bootstrap]
+            for name, port in (
+                ("ingest", ingest),
+                ("correlator", free_port()),
+                ("router", free_port()),
+            ):
+                processes.append(_start([name, *common], work / f"{name}.log", port))
+                await _ready(port)
+        try:
+            for rate in rates:
+                p50, p99, paged, sent = await _measure(receiver, ingest, rate, seconds, f"{rate}")
+                rows.append(f"{backend:9} {rate:>6}/s {p50:9.1f} {p99:9.1f} {paged:>7}/{sent}")
+        finally:
+            for process in processes:
+                process.terminate()
+                process.wait(15)
+            await receiver.stop()
+    return rows
+
+
+async def _main(rates: list[int], seconds: float) -> None:
+    print("backend     offered   p50 ms    p99 ms   paged/sent")
+    for backend in ("embedded", "kafka"):
+        for row in await _bench_backend(backend, rates, seconds):
+            print(row, flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rates", type=int, nargs="+", default=[100, 1000])
+    parser.add_argument("--seconds", type=float, default=10.0)
+    args = parser.parse_args()
+    asyncio.run(_main(args.rates, args.seconds))
+
+
+if __name__ == "__main__":
+    main()
