@@ -1,10 +1,49 @@
-"""`tocsin` subcommands of this module: registered by main.py."""
+"""`tocsin route test`: a dry run of routing, escalation, silences and urgency for one alert."""
 
 from __future__ import annotations
 
+import argparse
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
+
+from services.cli.commands_rules import parse_label_args
+from services.cli.config_bundle import load_tocsin_config
+from services.cli.oncall_clock import instant_arg
+from services.cli.route_dry_run import dry_run
+from services.cli.route_render import dry_run_lines
+from shared.config.yaml_source import ConfigError
 
 
 def register(sub: Any) -> None:
-    """Add this module's subcommands to the `tocsin` parser."""
-    return None
+    """Add `route test` to the `tocsin` parser."""
+    route = sub.add_parser("route", help="dry-run the paging of an alert")
+    verbs = route.add_subparsers(dest="verb", required=True)
+    test = verbs.add_parser(
+        "test",
+        help="who would be paged when, through what, for an alert with these labels",
+        description="Nothing is sent: routes, policy, schedules, silences and urgency are "
+        "evaluated as the services would, starting when the alert arrives (--at).",
+    )
+    test.add_argument("--config", type=Path, required=True, help="Tocsin YAML config")
+    test.add_argument(
+        "--at",
+        type=instant_arg,
+        metavar="TIME",
+        help="arrival time, ISO-8601 (naive = UTC; default now)",
+    )
+    test.add_argument("labels", nargs="*", metavar="label=value", help="the alert's labels")
+    test.set_defaults(handler=test_route)
+
+
+def test_route(args: argparse.Namespace) -> int:
+    try:
+        config = load_tocsin_config(args.config)
+        labels = parse_label_args(args.labels)
+    except (ConfigError, ValueError) as invalid:
+        print(invalid, file=sys.stderr)
+        return 1
+    run = dry_run(config, labels, args.at or datetime.now(UTC))
+    print("\n".join(dry_run_lines(run, config.router)))
+    return 0

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from services.router.domain.schedules import ScheduleList
+from services.router.domain.silences import SilenceList
+from services.router.domain.urgency import UrgencyPolicy
 from shared.durations import parse_duration
 
 _STRICT = ConfigDict(frozen=True, extra="forbid")
@@ -48,6 +51,20 @@ class UserConfig(BaseModel):
     time_zone: str = "UTC"
     contacts: list[ContactConfig] = []
     token: SecretStr | None = None
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        # Low-urgency pages wait for working hours on this wall clock, so it must be a real zone.
+        if value == "localtime":
+            raise ValueError("name an IANA time zone such as 'Europe/Berlin', not 'localtime'")
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            raise ValueError(
+                f"unknown time zone {value!r}; use an IANA name such as 'Europe/Berlin'"
+            ) from None
+        return value
 
 
 class StepConfig(BaseModel):
@@ -90,5 +107,9 @@ class RouterConfig(BaseModel):
     users: list[UserConfig] = []
     escalation_policies: list[PolicyConfig] = []
     schedules: ScheduleList = ()
+    # Maintenance windows: Alertmanager silences, active from starts_at to ends_at.
+    silences: SilenceList = ()
+    # Which pages may wait for working hours (low) and which go out at once (high).
+    urgency: UrgencyPolicy = UrgencyPolicy()
     smtp: SmtpConfig = SmtpConfig()
     default_receiver: str | None = None

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
-from services.router.config import RouterConfig
+from services.router.config import ChannelConfig, ContactConfig, RouterConfig, UserConfig
 from services.router.domain.policy import (
     Delivery,
     EscalationPolicy,
     EscalationStep,
+)
+from services.router.domain.schedules import shifts
+from services.router.domain.silences import Silence, silence_for
+from services.router.domain.urgency import (
+    Urgency,
+    page_now_or_when,
+    step_release_at,
+    urgency_of,
 )
 
 # Who is on call on a schedule at an instant (None: nobody), from the schedules module.
@@ -63,3 +71,55 @@ class ConfigDirectory:
             Delivery(recipient=name, channel=user_channel(name, index))
             for index in range(len(user.contacts))
         ]
+
+    def silence_for(self, labels: Mapping[str, str], at: datetime) -> Silence | None:
+        """The configured silence muting an alert with `labels` at `at`, if any."""
+        return silence_for(self._config.silences, labels, at)
+
+    def urgency_of(self, labels: Mapping[str, str]) -> Urgency:
+        return urgency_of(self._config.urgency, labels)
+
+    def page_at(self, delivery: Delivery, urgency: Urgency, at: datetime) -> datetime:
+        """When `delivery`, due at `at`, may go out: a person's low-urgency page waits for their
+        working hours; channels wake nobody and go out at once."""
+        user = self.user_of(delivery)
+        if user is None:
+            return at
+        hours = self._config.urgency.working_hours
+        return page_now_or_when(urgency, user.time_zone, at, hours)
+
+    def step_release_at(self, targets: Sequence[str], urgency: Urgency, at: datetime) -> datetime:
+        """Until when a step with `targets`, due at `at`, waits for working hours (`at`: fire now).
+
+        The first instant at which one of the people it pages now may be paged, or the next
+        handoff of one of its schedules if that comes first: the caller then asks again, since
+        whoever takes over may be within working hours.
+        """
+        deliveries = [d for target in targets for d in self.deliveries_for(target, at)]
+        zones = [user.time_zone for user in map(self.user_of, deliveries) if user is not None]
+        release = step_release_at(urgency, zones, at, self._config.urgency.working_hours)
+        if release == at:
+            return at
+        schedules = [t.partition(":")[2] for t in targets if t.startswith("schedule:")]
+        handoffs = [self._next_handoff(name, at) for name in schedules]
+        return min([release, *(h for h in handoffs if h is not None)])
+
+    def _next_handoff(self, schedule: str, at: datetime) -> datetime | None:
+        found = next((s for s in self._config.schedules if s.name == schedule), None)
+        upcoming = shifts(found, at, 1) if found is not None else []
+        return upcoming[0].ends_at if upcoming else None
+
+    def user_of(self, delivery: Delivery) -> UserConfig | None:
+        """The person a delivery pages, or None for a channel."""
+        user = self._users.get(delivery.recipient)
+        if user is None or not delivery.channel.startswith(f"user/{user.name}/"):
+            return None
+        return user
+
+    def contact_of(self, delivery: Delivery) -> ContactConfig | ChannelConfig | None:
+        """The configured contact method or channel a delivery goes through."""
+        user = self.user_of(delivery)
+        if user is None:
+            return self._config.channels.get(delivery.channel)
+        index = int(delivery.channel.rsplit("/", 1)[1])
+        return user.contacts[index] if index < len(user.contacts) else None

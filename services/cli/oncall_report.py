@@ -1,0 +1,43 @@
+"""`tocsin oncall`'s text: who is on call at an instant, then the next shifts as a table."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from services.cli.oncall_clock import in_utc, in_zone, length, table
+from services.router.domain.schedules import Schedule, Shift, on_call_at, shifts
+
+NOBODY = "(nobody)"
+
+
+def oncall_lines(schedule: Schedule, at: datetime, count: int) -> list[str]:
+    """Who is on call on `schedule` at `at` and why, and the `count` shifts from `at` on.
+
+    Times are wall-clock readings in the schedule's zone, with the zone's abbreviation, so a
+    shift across a DST change shows both offsets and its true length (e.g. 6d23h).
+    """
+    answer = on_call_at(schedule, at)
+    lines = [
+        f"Schedule {schedule.name} ({schedule.time_zone})",
+        f"On call at {in_zone(at, schedule.zone)} ({in_utc(at)}): {answer.user or NOBODY}",
+        f"  why: {answer.reason}",
+    ]
+    if count <= 0:
+        return lines
+    upcoming = shifts(schedule, at, count)
+    lines += ["", f"Next {len(upcoming)} shifts (times in {schedule.time_zone}):"]
+    return lines + shift_table(upcoming, schedule)
+
+
+def shift_table(upcoming: list[Shift], schedule: Schedule) -> list[str]:
+    rows = [
+        (
+            in_zone(shift.starts_at, schedule.zone),
+            in_zone(shift.ends_at, schedule.zone),
+            length(shift.ends_at - shift.starts_at),
+            shift.user or NOBODY,
+            shift.source or "-",
+        )
+        for shift in upcoming
+    ]
+    return table(("FROM", "UNTIL", "LENGTH", "ON CALL", "SOURCE"), rows, indent="  ")

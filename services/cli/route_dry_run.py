@@ -1,0 +1,75 @@
+"""What the whole pipeline would do with one alert at one instant: routes, policy, pages.
+
+Mirrors the correlator's grouping (`RouteTreeGrouping.group_for`: receivers of every matched
+route, group wait of the first) and the router engine's choice of policies (`engine._start`:
+each receiver's policy, else the default receiver's), then plans the escalation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from services.cli.config_bundle import TocsinConfig
+from services.cli.route_timeline import StepPlan, plan_escalation
+from services.correlator.domain.alertmanager import RouteMatch, match_routes, parse_route
+from services.router.directory import ConfigDirectory
+from services.router.domain.matchers import matches_all
+from services.router.domain.policy import EscalationPolicy
+from services.router.domain.silences import Silence
+from services.router.domain.urgency import Urgency, deciding_rule, urgency_of
+from services.router.schedule_lookup import on_call_lookup
+
+
+@dataclass(frozen=True)
+class DryRun:
+    labels: dict[str, str]
+    at: datetime  # when the alert arrives and opens its incident
+    routes: list[RouteMatch]
+    receivers: list[str]
+    policies: list[EscalationPolicy]
+    policy_reason: str
+    first_due: datetime  # `at` plus the first route's group wait
+    urgency: Urgency
+    urgency_rule: int | None  # index into `urgency.rules`, None: the default
+    silences: list[tuple[int, Silence]]  # configured silences matching the labels, any state
+    steps: list[StepPlan]
+
+
+def dry_run(config: TocsinConfig, labels: Mapping[str, str], at: datetime) -> DryRun:
+    router = config.router
+    directory = ConfigDirectory(router, on_call_lookup(router))
+    routes = match_routes(parse_route(config.correlator.route), labels)
+    receivers = list(dict.fromkeys(route.receiver for route in routes))
+    policies, reason = _policies(directory, receivers or [directory.default_receiver])
+    first_due = at + routes[0].options.group_wait
+    return DryRun(
+        labels=dict(labels),
+        at=at,
+        routes=routes,
+        receivers=receivers,
+        policies=policies,
+        policy_reason=reason,
+        first_due=first_due,
+        urgency=urgency_of(router.urgency, labels),
+        urgency_rule=deciding_rule(router.urgency, labels),
+        silences=[
+            (index, silence)
+            for index, silence in enumerate(router.silences)
+            if matches_all(silence.matchers, labels)
+        ],
+        steps=plan_escalation(directory, policies, labels, first_due) if policies else [],
+    )
+
+
+def _policies(
+    directory: ConfigDirectory, receivers: list[str]
+) -> tuple[list[EscalationPolicy], str]:
+    policies = [p for p in (directory.policy_for(r) for r in receivers) if p is not None]
+    if policies:
+        return policies, f"receivers {', '.join(receivers)}"
+    fallback = directory.policy_for(directory.default_receiver)
+    if fallback is not None:
+        return [fallback], f"no policy for {', '.join(receivers)}: default {fallback.name}"
+    return [], f"no escalation policy or target for {', '.join(receivers)} nor a default"
