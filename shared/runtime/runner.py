@@ -32,7 +32,7 @@ class PartitionedRunner:
         group: str,
         factory: ProcessorFactory,
         clock: Clock,
-        tick_interval_s: float = 1.0,
+        tick_interval_s: float = 0.1,
     ) -> None:
         self._log = event_log
         self._topic = topic
