@@ -75,13 +75,3 @@ CANONICAL_EXAMPLE: dict[str, Any] = {
     "annotations": {"summary": "checkout conversion down 40% in 10 minutes"},
     "status": "firing",
 }
-
-
-def request_body(example: dict[str, Any]) -> dict[str, Any]:
-    """OpenAPI `requestBody` with one example; the handler reads and validates the raw body."""
-    return {
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": {"type": "object"}, "example": example}},
-        }
-    }

@@ -1,41 +1,63 @@
-"""The steps every ingest endpoint shares: authenticate, read the body, build the context,
-accept durably, and answer failures the way the source expects."""
+"""The steps every ingest endpoint shares: observe, authenticate, read the body within its
+limit, build the normalizer's context, turn watchdog alerts into check-ins, and accept durably.
+
+Every step returns a value or a `Rejection`; `respond` maps rejections to HTTP in one place,
+in the error shape of the source (see `answers.py`). Nothing a sender posts leads to a 5xx
+other than 503 (log unavailable), which asks it to retry.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import orjson
-from fastapi import Request
+from fastapi import Request, Response
+from fastapi.responses import JSONResponse
 
-from services.ingest.acceptance import AlertSink
+from services.ingest.acceptance import AlertSink, Entry, NotAccepted, Submission
 from services.ingest.auth import AuthFailure, IntegrationAuth
 from services.ingest.config import IngestConfig, IntegrationConfig, IntegrationType
-from services.ingest.metrics import IngestMetrics
+from services.ingest.heartbeats import Heartbeat, HeartbeatBook
+from services.ingest.metrics import UNKNOWN_INTEGRATION, IngestMetrics
 from services.ingest.normalizers.classify import LayerRule
 from services.ingest.normalizers.context import NormalizeContext
+from services.ingest.normalizers.errors import ROOT, FieldError, InvalidPayload
+from shared.alerts import Alert
+from shared.events.inputs import AlertDropped, AlertReceived, HeartbeatReceived
+from shared.topics import ALERTS, domain_key
+
+log = logging.getLogger(__name__)
 
 # Seconds a sender is asked to wait before retrying when the log is unavailable.
 RETRY_AFTER_S = 5
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Rejection:
-    """A request refused before normalization: status and a human message."""
+    """A refused request: status, a reason from `REJECTION_REASONS`, and what is wrong."""
 
     status: int
-    reason: str  # small fixed set, for metrics
+    reason: str
     message: str
+    errors: tuple[FieldError, ...] = ()
+    integration: str = UNKNOWN_INTEGRATION
 
 
-@dataclass(frozen=True)
-class Admitted:
-    integration: IntegrationConfig
-    body: Any
-    received_at: datetime
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What a valid request asks for. `alert_key` None: each alert is keyed by the correlation
+    domain of its own labels; else every alert gets that key. `extra`: other events."""
+
+    alerts: Sequence[Alert] = ()
+    alert_key: str | None = None
+    extra: Sequence[Entry] = field(default_factory=tuple)
+
+
+ErrorStyle = Callable[[Rejection], JSONResponse]
 
 
 class Intake:
@@ -50,44 +72,159 @@ class Intake:
         self.sink = sink
         self.metrics = metrics
         self.clock = clock
+        self.heartbeats = HeartbeatBook(config.heartbeats, config.correlation.domain_labels)
+        self._domain_labels = tuple(config.correlation.domain_labels)
         self._auth = IntegrationAuth(config.integrations)
         self._rules = {
             i.name: tuple(LayerRule.parse(r.when, r.layer) for r in i.layer_rules)
             for i in config.integrations
         }
 
-    async def admit(
-        self, request: Request, credential: str | None, source: IntegrationType
-    ) -> Admitted | Rejection:
-        """Authenticate, then read and parse the body within the size limit."""
+    async def respond(
+        self, source: str, style: ErrorStyle, handle: Callable[[], Awaitable[Any]]
+    ) -> Response:
+        """Run one request's handler, counting it; a `Rejection` becomes the source's error."""
+        timer = self.metrics.request_seconds.labels(source=source).time()
+        with self.metrics.in_flight.track_inprogress(), timer:
+            result = await handle()
+            if isinstance(result, Rejection):
+                self._refused(source, result)
+                return style(result)
+            assert isinstance(result, JSONResponse)
+            return result
+
+    def authenticate(
+        self, credential: str | None, source: IntegrationType
+    ) -> IntegrationConfig | Rejection:
         found = self._auth.authenticate(credential, source)
         if isinstance(found, AuthFailure):
             return Rejection(found.status, "auth", found.message)
-        declared = request.headers.get("content-length")
+        return found
+
+    async def read_json(
+        self, request: Request, integration: str = UNKNOWN_INTEGRATION, *, optional: bool = False
+    ) -> Any:
+        """The parsed body, or a `Rejection` (413 beyond the limit, 400 if not JSON).
+
+        An empty body is None when the body is `optional`, else malformed.
+        """
+        raw = await self.read_raw(request, integration)
+        if isinstance(raw, Rejection):
+            return raw
+        if optional and not raw.strip():
+            return None
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError as broken:
+            error = FieldError(ROOT, f"is not valid JSON: {broken}")
+            return Rejection(400, "malformed", "the body is not valid JSON", (error,), integration)
+
+    async def read_raw(self, request: Request, integration: str) -> bytes | Rejection:
         limit = self.config.max_body_bytes
+        too_large = Rejection(413, "too_large", f"the body exceeds {limit} bytes", (), integration)
+        declared = request.headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            return Rejection(413, "too_large", f"body exceeds {limit} bytes")
+            return too_large
         raw = bytearray()
         async for chunk in request.stream():
             raw.extend(chunk)
             if len(raw) > limit:
-                return Rejection(413, "too_large", f"body exceeds {limit} bytes")
-        try:
-            body = orjson.loads(raw)
-        except orjson.JSONDecodeError as broken:
-            return Rejection(400, "malformed", f"body is not valid JSON: {broken}")
-        return Admitted(found, body, self.clock())
+                return too_large
+        return bytes(raw)
 
-    def context(self, admitted: Admitted) -> NormalizeContext:
-        integration = admitted.integration
+    def context(self, integration: IntegrationConfig, received_at: datetime) -> NormalizeContext:
         return NormalizeContext(
             integration=integration.name,
             integration_type=integration.type,
-            received_at=admitted.received_at,
+            received_at=received_at,
             default_labels=integration.default_labels,
             layer_rules=self._rules[integration.name],
             resolve_timeout=integration.resolve_timeout,
         )
 
-    def rejected(self, source: str, reason: str) -> None:
-        self.metrics.rejected.labels(source=source, reason=reason).inc()
+    def integration_key(self, integration: IntegrationConfig) -> str:
+        """The record key of key-identified sources (PagerDuty, Opsgenie): the correlation
+        domain of the integration's `default_labels` alone. A resolve or acknowledge names
+        only a key, no labels, yet must reach the partition its trigger went to."""
+        return domain_key(integration.default_labels, self._domain_labels)
+
+    def invalid(
+        self, integration: IntegrationConfig, invalid: InvalidPayload, status: int = 422
+    ) -> Rejection:
+        message = "the payload is invalid"
+        if invalid.omitted:
+            message += f" ({invalid.omitted} more problems not listed)"
+        return Rejection(status, "invalid", message, tuple(invalid.errors), integration.name)
+
+    async def commit(
+        self,
+        integration: IntegrationConfig,
+        body: Any,
+        received_at: datetime,
+        outcome: Outcome,
+    ) -> Rejection | None:
+        """Append the request's body and events; None once the log confirmed them."""
+        entries = self._entries(outcome, integration.name, received_at)
+        submission = Submission(integration.name, integration.type, body, received_at, entries)
+        try:
+            await self.sink.accept(submission)
+        except NotAccepted as unavailable:
+            return _unavailable(unavailable, integration.name)
+        self._count(entries, integration.name)
+        return None
+
+    async def check_in(self, heartbeat: Heartbeat, received_at: datetime) -> Rejection | None:
+        """Append a heartbeat's check-in; None once the log confirmed it."""
+        entries = [heartbeat.check_in(received_at)]
+        try:
+            await self.sink.record(entries, f"heartbeat\0{heartbeat.name}", received_at)
+        except NotAccepted as unavailable:
+            return _unavailable(unavailable, heartbeat.name)
+        self._count(entries, None)
+        return None
+
+    def _count(self, entries: Sequence[Entry], integration: str | None) -> None:
+        alerts = 0
+        for entry in entries:
+            match entry.event:
+                case AlertReceived():
+                    alerts += 1
+                case HeartbeatReceived(name=name):
+                    via = "endpoint" if integration is None else "watchdog"
+                    self.metrics.heartbeats.labels(heartbeat=name, via=via).inc()
+                case AlertDropped() if integration is not None:
+                    self.metrics.dropped.labels(integration=integration, reason="watchdog").inc()
+        if alerts and integration is not None:
+            self.metrics.accepted.labels(integration=integration).inc(alerts)
+
+    def _entries(self, outcome: Outcome, integration: str, received_at: datetime) -> list[Entry]:
+        entries: list[Entry] = []
+        for alert in outcome.alerts:
+            instead = self.heartbeats.watchdog_entries(alert, integration, received_at)
+            if instead is not None:
+                entries.extend(instead)
+                continue
+            key = outcome.alert_key
+            if key is None:
+                key = domain_key(alert.labels, self._domain_labels)
+            entries.append(Entry(ALERTS, key, AlertReceived(alert=alert)))
+        entries.extend(outcome.extra)
+        return entries
+
+    def _refused(self, source: str, rejection: Rejection) -> None:
+        labels = {"source": source, "integration": rejection.integration}
+        self.metrics.rejected.labels(**labels, reason=rejection.reason).inc()
+        context = {**labels, "status": rejection.status, "reason": rejection.reason}
+        if rejection.status == 503:
+            log.warning("request not stored: log unavailable", extra=context)
+        elif rejection.reason == "auth":
+            log.info("request refused: credential", extra=context)
+        else:
+            log.debug("request refused", extra=context)
+
+
+def _unavailable(failure: NotAccepted, integration: str) -> Rejection:
+    """503; what the log said stays in our log, the sender learns only to retry."""
+    log.warning("append failed", extra={"integration": integration, "error": str(failure)})
+    message = "not stored: the event log is unavailable, retry later"
+    return Rejection(503, "unavailable", message, (), integration)

@@ -2,125 +2,101 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated, Any
+from collections.abc import Awaitable, Callable
+from typing import Any
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from services.ingest.acceptance import NotAccepted
+from services.ingest.answers import tocsin_error
 from services.ingest.auth import bearer_token
 from services.ingest.config import IntegrationType
-from services.ingest.examples import (
-    ALERTMANAGER_EXAMPLE,
-    CANONICAL_EXAMPLE,
-    GRAFANA_EXAMPLE,
-    request_body,
-)
-from services.ingest.intake import RETRY_AFTER_S, Intake, Rejection
+from services.ingest.examples import ALERTMANAGER_EXAMPLE, CANONICAL_EXAMPLE, GRAFANA_EXAMPLE
+from services.ingest.examples_vendors import TOCSIN_ACCEPTED_EXAMPLE, TOCSIN_INVALID_EXAMPLE
+from services.ingest.intake import Intake, Outcome, Rejection
 from services.ingest.normalizers.alertmanager import normalize_alertmanager
 from services.ingest.normalizers.canonical import normalize_canonical
 from services.ingest.normalizers.context import NormalizeContext
 from services.ingest.normalizers.errors import InvalidPayload
 from services.ingest.normalizers.grafana import normalize_grafana
+from services.ingest.openapi import operation, responses
+from services.ingest.raw_route import RawRequestRoute
 from shared.alerts import Alert
 
 Normalizer = Callable[[Any, NormalizeContext], tuple[Alert, ...]]
-Authorization = Annotated[str | None, Header(description="`Bearer <integration token>`")]
-
-
-def _error(status: int, message: str, errors: list[dict[str, str]] | None = None) -> JSONResponse:
-    headers = {"Retry-After": str(RETRY_AFTER_S)} if status == 503 else None
-    body: dict[str, Any] = {"status": "error", "message": message}
-    if errors is not None:
-        body["errors"] = errors
-    return JSONResponse(body, status_code=status, headers=headers)
+BEARER = "`Bearer <integration token>`"
 
 
 async def _ingest(
-    intake: Intake,
-    request: Request,
-    authorization: str | None,
-    source: IntegrationType,
-    normalize: Normalizer,
-) -> JSONResponse:
-    with intake.metrics.request_seconds.labels(source=source).time():
-        admitted = await intake.admit(request, bearer_token(authorization), source)
-        if isinstance(admitted, Rejection):
-            intake.rejected(source, admitted.reason)
-            return _error(admitted.status, admitted.message)
-        try:
-            alerts = normalize(admitted.body, intake.context(admitted))
-        except InvalidPayload as invalid:
-            intake.rejected(source, "invalid")
-            errors = [{"field": e.field, "message": e.message} for e in invalid.errors]
-            return _error(422, "the payload is invalid", errors)
-        try:
-            await intake.sink.accept(
-                integration=admitted.integration.name,
-                source=source,
-                body=admitted.body,
-                alerts=alerts,
-                received_at=admitted.received_at,
-            )
-        except NotAccepted as unavailable:
-            intake.rejected(source, "unavailable")
-            return _error(503, f"not stored, retry later: {unavailable}")
-        intake.metrics.accepted.labels(integration=admitted.integration.name).inc(len(alerts))
-        return JSONResponse({"status": "success", "accepted": len(alerts)}, status_code=202)
+    intake: Intake, request: Request, source: IntegrationType, normalize: Normalizer
+) -> JSONResponse | Rejection:
+    credential = bearer_token(request.headers.get("authorization"))
+    integration = intake.authenticate(credential, source)
+    if isinstance(integration, Rejection):
+        return integration
+    body = await intake.read_json(request, integration.name)
+    if isinstance(body, Rejection):
+        return body
+    received_at = intake.clock()
+    try:
+        alerts = normalize(body, intake.context(integration, received_at))
+    except InvalidPayload as invalid:
+        return intake.invalid(integration, invalid)
+    failed = await intake.commit(integration, body, received_at, Outcome(alerts))
+    return failed or JSONResponse({"status": "success", "accepted": len(alerts)}, 202)
+
+
+def _endpoint(
+    intake: Intake, source: IntegrationType, normalize: Normalizer
+) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        return await intake.respond(
+            source, tocsin_error, lambda: _ingest(intake, request, source, normalize)
+        )
+
+    return endpoint
+
+
+# (path, integration type, summary, example body, normalizer)
+_WEBHOOKS: tuple[tuple[str, IntegrationType, str, Any, Normalizer], ...] = (
+    (
+        "/api/v1/alerts/alertmanager",
+        "alertmanager",
+        "Alertmanager webhook (version 4)",
+        ALERTMANAGER_EXAMPLE,
+        lambda body, ctx: normalize_alertmanager(body, ctx).alerts,
+    ),
+    (
+        "/api/v1/alerts/grafana",
+        "grafana",
+        "Grafana unified alerting webhook",
+        GRAFANA_EXAMPLE,
+        lambda body, ctx: normalize_grafana(body, ctx).alerts,
+    ),
+    (
+        "/api/v1/alerts",
+        "canonical",
+        "Tocsin canonical JSON: one alert or a list (Alertmanager API v2 bodies too)",
+        CANONICAL_EXAMPLE,
+        normalize_canonical,
+    ),
+)
 
 
 def webhook_routes(intake: Intake) -> APIRouter:
-    router = APIRouter(tags=["ingest"])
-    responses: dict[int | str, dict[str, Any]] = {
-        202: {"description": "stored durably"},
-        401: {"description": "unknown credential"},
-        403: {"description": "integration disabled"},
-        413: {"description": "body too large"},
-        422: {"description": "invalid payload; `errors` names each field"},
-        503: {"description": "log unavailable; retry after `Retry-After` seconds"},
-    }
-
-    @router.post(
-        "/api/v1/alerts/alertmanager",
-        status_code=202,
-        responses=responses,
-        summary="Alertmanager webhook (version 4)",
-        openapi_extra=request_body(ALERTMANAGER_EXAMPLE),
+    router = APIRouter(tags=["ingest"], route_class=RawRequestRoute)
+    documented = responses(
+        TOCSIN_ACCEPTED_EXAMPLE, (422, TOCSIN_INVALID_EXAMPLE), (400, 401, 403, 413, 422, 503)
     )
-    async def alertmanager(request: Request, authorization: Authorization = None) -> JSONResponse:
-        return await _ingest(
-            intake,
-            request,
-            authorization,
-            "alertmanager",
-            lambda body, ctx: normalize_alertmanager(body, ctx).alerts,
+    for path, source, summary, example, normalize in _WEBHOOKS:
+        router.add_api_route(
+            path,
+            _endpoint(intake, source, normalize),
+            methods=["POST"],
+            name=source,
+            status_code=202,
+            summary=summary,
+            responses=documented,
+            openapi_extra=operation(example, credential=BEARER),
         )
-
-    @router.post(
-        "/api/v1/alerts/grafana",
-        status_code=202,
-        responses=responses,
-        summary="Grafana unified alerting webhook",
-        openapi_extra=request_body(GRAFANA_EXAMPLE),
-    )
-    async def grafana(request: Request, authorization: Authorization = None) -> JSONResponse:
-        return await _ingest(
-            intake,
-            request,
-            authorization,
-            "grafana",
-            lambda body, ctx: normalize_grafana(body, ctx).alerts,
-        )
-
-    @router.post(
-        "/api/v1/alerts",
-        status_code=202,
-        responses=responses,
-        summary="Tocsin canonical JSON: one alert or a list",
-        openapi_extra=request_body(CANONICAL_EXAMPLE),
-    )
-    async def canonical(request: Request, authorization: Authorization = None) -> JSONResponse:
-        return await _ingest(intake, request, authorization, "canonical", normalize_canonical)
-
     return router

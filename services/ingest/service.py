@@ -12,6 +12,9 @@ from services.ingest.acceptance import AlertSink
 from services.ingest.config import IngestConfig
 from services.ingest.intake import Intake
 from services.ingest.metrics import IngestMetrics
+from services.ingest.routes_heartbeats import heartbeat_routes
+from services.ingest.routes_opsgenie import opsgenie_routes
+from services.ingest.routes_pagerduty import pagerduty_routes
 from services.ingest.routes_webhooks import webhook_routes
 from shared.config.settings import RuntimeSettings
 from shared.log.port import EventLog
@@ -25,10 +28,11 @@ def ingest_router(
     clock: Callable[[], datetime],
 ) -> APIRouter:
     metrics = IngestMetrics(registry)
-    sink = AlertSink(
-        event_log, config.correlation.domain_labels, settings.append_timeout_s, metrics
-    )
+    sink = AlertSink(event_log, settings.append_timeout_s, metrics)
     intake = Intake(config, sink, metrics, clock)
     router = APIRouter()
     router.include_router(webhook_routes(intake))
+    router.include_router(pagerduty_routes(intake))
+    router.include_router(opsgenie_routes(intake))
+    router.include_router(heartbeat_routes(intake))
     return router

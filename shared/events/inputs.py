@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from shared.alerts import Alert
 from shared.events.base import Event
@@ -37,8 +37,22 @@ class AlertDropped(Event):
     received_at: AwareDatetime
 
 
+class ChangeLink(BaseModel):
+    """A link a change event carries (e.g. to the deploy or the pull request)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    href: str
+    text: str | None = None
+
+
 class ChangeRecorded(Event):
-    """A change event (deploy, config change): context for incidents, never paged."""
+    """A change event (deploy, config change): context for incidents, never paged.
+
+    `source` is the system that reported the change (PagerDuty's `payload.source`); `key`
+    identifies the change deterministically; `labels` are the integration's default labels,
+    so a change can be matched to the correlation domain it happened in.
+    """
 
     type: Literal["ChangeRecorded"] = "ChangeRecorded"
     integration: str
@@ -47,14 +61,40 @@ class ChangeRecorded(Event):
     occurred_at: AwareDatetime
     received_at: AwareDatetime
     details: dict[str, Any] = {}
+    key: str | None = None
+    labels: dict[str, str] = {}
+    service: str | None = None
+    team: str | None = None
+    links: tuple[ChangeLink, ...] = ()
 
 
 class HeartbeatReceived(Event):
-    """A dead man's switch check-in."""
+    """A dead man's switch check-in of the configured heartbeat `name`.
+
+    `integration` names the integration whose watchdog alert served as the check-in; None
+    when it was posted to the heartbeat's own endpoint.
+    """
 
     type: Literal["HeartbeatReceived"] = "HeartbeatReceived"
     name: str
     received_at: AwareDatetime
+    integration: str | None = None
+
+
+class AlertAcknowledgedAtSource(Event):
+    """The sender says someone is on an alert (a PagerDuty or Opsgenie acknowledge).
+
+    It changes no alert: the correlator may record it on the incident holding `fingerprint`,
+    and drops it, said aloud, when no incident does.
+    """
+
+    type: Literal["AlertAcknowledgedAtSource"] = "AlertAcknowledgedAtSource"
+    integration: str
+    source: str = Field(description="integration type, e.g. pagerduty or opsgenie")
+    fingerprint: str
+    received_at: AwareDatetime
+    by: str | None = None
+    note: str | None = None
 
 
 class TickOccurred(Event):
@@ -72,4 +112,5 @@ EVENTS: tuple[type[Event], ...] = (
     ChangeRecorded,
     HeartbeatReceived,
     TickOccurred,
+    AlertAcknowledgedAtSource,
 )

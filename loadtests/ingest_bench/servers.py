@@ -1,0 +1,141 @@
+"""The servers under test, each started on free loopback ports and stopped afterwards:
+Tocsin ingest on the Kafka-protocol test broker (Tansu), Tocsin ingest on the embedded log,
+and Alertmanager 0.25. Each says how many alerts it holds durably, where it can."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from shared.log.kafka import KafkaLog
+from shared.topics import ALERTS
+from tests.ingest.alertmanager_runner import running_alertmanager
+from tests.support.brokers import free_port, tansu_broker
+
+TOKEN = "bench-token"
+TOCSIN_CONFIG = f"""
+integrations:
+  - {{name: bench, type: canonical, token: {TOKEN}}}
+correlation:
+  domain_labels: [region]
+"""
+ALERTMANAGER_CONFIG = """
+route:
+  receiver: sink
+  group_by: [alertname, region]
+receivers:
+  - name: sink
+"""
+
+
+@dataclass(frozen=True)
+class Server:
+    name: str
+    port: int
+    path: str
+    headers: tuple[tuple[str, str], ...]
+    durable_alerts: Callable[[], int | None]  # alert records on the log; None: not durable
+
+
+@contextlib.contextmanager
+def tocsin_on_kafka(folder: Path) -> Iterator[Server]:
+    config = _config(folder)
+    with tansu_broker(folder / "tansu.log") as bootstrap:
+        command = ["-m", "services.cli.main", "ingest", "--config", str(config)]
+        with _python_server([*command, "--kafka", bootstrap], folder / "kafka-ingest.log") as port:
+            yield Server(
+                "tocsin/kafka",
+                port,
+                "/api/v1/alerts",
+                (("Authorization", f"Bearer {TOKEN}"),),
+                lambda: asyncio.run(_kafka_alert_records(bootstrap)),
+            )
+
+
+@contextlib.contextmanager
+def tocsin_on_embedded(folder: Path) -> Iterator[Server]:
+    config, data = _config(folder), folder / "embedded-data"
+    command = ["-m", "loadtests.ingest_bench.embedded_ingest", "--config", str(config)]
+    with _python_server([*command, "--data", str(data)], folder / "embedded-ingest.log") as port:
+        yield Server(
+            "tocsin/embedded",
+            port,
+            "/api/v1/alerts",
+            (("Authorization", f"Bearer {TOKEN}"),),
+            lambda: _sqlite_alert_records(data / "tocsin.sqlite"),
+        )
+
+
+@contextlib.contextmanager
+def alertmanager(folder: Path) -> Iterator[Server]:
+    with running_alertmanager(ALERTMANAGER_CONFIG, folder / "alertmanager") as url:
+        port = int(url.rsplit(":", 1)[1])
+        yield Server("alertmanager", port, "/api/v2/alerts", (), lambda: None)
+
+
+def _config(folder: Path) -> Path:
+    path = folder / "tocsin.yaml"
+    path.write_text(TOCSIN_CONFIG, encoding="utf-8")
+    return path
+
+
+@contextlib.contextmanager
+def _python_server(arguments: list[str], log_path: Path) -> Iterator[int]:
+    port = free_port()
+    env = {**os.environ, "TOCSIN_LOG_LEVEL": "WARNING", "TOCSIN_LOG_FORMAT": "text"}
+    with log_path.open("ab") as sink:
+        process = subprocess.Popen(
+            [sys.executable, *arguments, "--port", str(port)],
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+    try:
+        _wait_ready(f"http://127.0.0.1:{port}/readyz", process, log_path)
+        yield port
+    finally:
+        process.terminate()
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+
+
+def _wait_ready(url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited early:\n{log_path.read_text()}")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"server not ready within 60s:\n{log_path.read_text()}")
+
+
+async def _kafka_alert_records(bootstrap: str) -> int:
+    log = KafkaLog(bootstrap)
+    await log.start()
+    try:
+        await log.ensure_topics({ALERTS: 4})  # existing topics keep their partitions
+        partitions = log.partition_count(ALERTS)
+        return sum([await log.end_offset(ALERTS, p) for p in range(partitions)])
+    finally:
+        await log.close()
+
+
+def _sqlite_alert_records(path: Path) -> int:
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        row = connection.execute("SELECT COUNT(*) FROM records WHERE topic = ?", (ALERTS,))
+        return int(row.fetchone()[0])

@@ -1,0 +1,63 @@
+"""Error answers in each source's own shape: what its clients parse and show to people.
+
+Every answer names the offending field where there is one; 503 carries `Retry-After`.
+Credentials are never part of an answer.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi.responses import JSONResponse
+
+from services.ingest.intake import RETRY_AFTER_S, Rejection
+from services.ingest.normalizers.errors import InvalidPayload
+from services.ingest.normalizers.opsgenie import opsgenie_error_body
+from services.ingest.normalizers.pagerduty import pagerduty_error_body
+
+# PagerDuty's `status` word per HTTP status (400 is PagerDuty's documented "invalid event").
+_PAGERDUTY_STATUS = {
+    400: "invalid event",
+    401: "unauthorized",
+    403: "forbidden",
+    413: "request too large",
+    503: "unavailable",
+}
+
+
+def _response(status: int, body: dict[str, Any]) -> JSONResponse:
+    headers = {"Retry-After": str(RETRY_AFTER_S)} if status == 503 else None
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def tocsin_error(rejection: Rejection) -> JSONResponse:
+    """`{"status": "error", "message": ..., "errors": [{"field", "message"}]}`."""
+    body: dict[str, Any] = {"status": "error", "message": rejection.message}
+    if rejection.errors:
+        body["errors"] = [{"field": e.field, "message": e.message} for e in rejection.errors]
+    return _response(rejection.status, body)
+
+
+def pagerduty_error(rejection: Rejection) -> JSONResponse:
+    """PagerDuty's shape: `{"status", "message", "errors": ["'<field>' <message>"]}`."""
+    if rejection.status == 400 and rejection.errors:
+        return _response(400, pagerduty_error_body(InvalidPayload(list(rejection.errors))))
+    errors = [f"'{e.field}' {e.message}" for e in rejection.errors] or [rejection.message]
+    status = _PAGERDUTY_STATUS.get(rejection.status, "error")
+    return _response(
+        rejection.status, {"status": status, "message": rejection.message, "errors": errors}
+    )
+
+
+def opsgenie_error(rejection: Rejection) -> JSONResponse:
+    """Opsgenie's shape: `{"message", "took", "requestId"}`, plus `errors` by field for 422."""
+    request_id = str(uuid.uuid4())
+    if rejection.errors:
+        body = opsgenie_error_body(InvalidPayload(list(rejection.errors)), request_id)
+        if rejection.status != 422:
+            body["message"] = rejection.message
+        return _response(rejection.status, body)
+    return _response(
+        rejection.status, {"message": rejection.message, "took": 0.0, "requestId": request_id}
+    )

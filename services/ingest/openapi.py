@@ -1,0 +1,80 @@
+"""OpenAPI documentation of the ingest endpoints, written out because FastAPI parses nothing.
+
+Handlers read the raw request themselves (size limit first, then JSON, then the source's own
+validation; see `raw_route.py`), so their body, credential, path and query parameters are
+documented here, each body with a real-shaped example, each answer with its meaning.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+Responses = dict[int | str, dict[str, Any]]
+
+_MEANING = {
+    400: "malformed JSON (PagerDuty: any invalid event); the error names the field",
+    401: "missing or unknown credential",
+    403: "the credential's integration is disabled, or belongs to another heartbeat",
+    404: "no such heartbeat",
+    413: "the body is larger than `max_body_bytes`",
+    422: "invalid payload: every problem named by its JSON path",
+    503: "the event log did not confirm the write: retry after `Retry-After` seconds",
+}
+
+
+def operation(
+    example: Any,
+    *,
+    credential: str | None,
+    body_required: bool = True,
+    path: Sequence[tuple[str, str]] = (),
+    query: Sequence[tuple[str, str]] = (),
+) -> dict[str, Any]:
+    """`openapi_extra` of one endpoint: its body with `example`, and its parameters.
+
+    `credential` describes the `Authorization` header; None when the credential travels in
+    the body (PagerDuty's `routing_key`).
+    """
+    schema = {"type": "object"} if isinstance(example, dict) else {}
+    parameters = [_parameter("path", name, text, required=True) for name, text in path]
+    parameters += [_parameter("query", name, text, required=False) for name, text in query]
+    if credential is not None:
+        parameters.append(_parameter("header", "Authorization", credential, required=False))
+    return {
+        "parameters": parameters,
+        "requestBody": {
+            "required": body_required,
+            "content": {"application/json": {"schema": schema, "example": example}},
+        },
+    }
+
+
+def responses(
+    accepted: dict[str, Any],
+    invalid: tuple[int, dict[str, Any]] | None,
+    statuses: tuple[int, ...],
+) -> Responses:
+    """202 with `accepted` as its example; the validation status (if any) shows the `invalid`
+    example, each other error status its meaning."""
+    documented: Responses = {202: _json("stored durably on the event log", accepted)}
+    for status in statuses:
+        documented[status] = {"description": _MEANING[status]}
+    if invalid is not None:
+        invalid_status, invalid_example = invalid
+        documented[invalid_status] = _json(_MEANING[invalid_status], invalid_example)
+    return documented
+
+
+def _parameter(where: str, name: str, description: str, *, required: bool) -> dict[str, Any]:
+    return {
+        "in": where,
+        "name": name,
+        "required": required,
+        "description": description,
+        "schema": {"type": "string"},
+    }
+
+
+def _json(description: str, example: dict[str, Any]) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"example": example}}}

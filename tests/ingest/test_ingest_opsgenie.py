@@ -1,0 +1,180 @@
+"""Opsgenie Alert API v2 over HTTP: create, close, acknowledge, and Opsgenie's answers."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from services.ingest.normalizers.opsgenie import opsgenie_fingerprint
+from shared.events import AlertReceived, PayloadReceived
+from shared.events.inputs import AlertAcknowledgedAtSource
+from tests.ingest.harness import (
+    GENIE_DISABLED_KEY,
+    GENIE_KEY,
+    JSON_TOKEN,
+    START,
+    Ingest,
+    partition_of,
+    running_ingest,
+)
+
+GENIE = {"Authorization": f"GenieKey {GENIE_KEY}"}
+CREATE = {
+    "message": "Checkout error rate above 5%",
+    "alias": "checkout-errors",
+    "description": "5xx ratio is 7.2%",
+    "priority": "P1",
+    "entity": "checkout-api",
+}
+
+
+@pytest.fixture
+def ingest(tmp_path: Path) -> Iterator[Ingest]:
+    with running_ingest(tmp_path) as running:
+        yield running
+
+
+def assert_accepted(answer_json: dict[str, object]) -> None:
+    assert answer_json["result"] == "Request will be processed"
+    assert answer_json["took"] == 0.0
+    uuid.UUID(str(answer_json["requestId"]))
+
+
+def test_create_stores_an_alert_keyed_by_the_integrations_default_labels(ingest: Ingest) -> None:
+    answer = ingest.post("/v2/alerts", CREATE, headers=GENIE)
+
+    assert answer.status_code == 202
+    assert_accepted(answer.json())
+    [logged] = ingest.alerts()
+    assert (logged.key, logged.partition) == ("region=ap-south", partition_of("region=ap-south"))
+    assert isinstance(logged.event, AlertReceived)
+    alert = logged.event.alert
+    assert alert.fingerprint == opsgenie_fingerprint("genie", "checkout-errors")
+    assert (alert.status, alert.severity, alert.source, alert.integration) == (
+        "firing",
+        "critical",
+        "opsgenie",
+        "genie",
+    )
+    assert alert.labels == {
+        "region": "ap-south",
+        "alertname": "Checkout error rate above 5%",
+        "alias": "checkout-errors",
+        "priority": "P1",
+        "entity": "checkout-api",
+    }
+    [payload] = ingest.payloads()
+    assert isinstance(payload.event, PayloadReceived)
+    assert payload.event.body == CREATE
+
+
+def test_close_by_alias_resolves_the_created_alert_on_its_partition(ingest: Ingest) -> None:
+    ingest.post("/v2/alerts", CREATE, headers=GENIE)
+    closed_at = ingest.clock.advance(120)
+
+    answer = ingest.post(
+        "/v2/alerts/checkout-errors/close?identifierType=alias",
+        {"user": "Monitoring Script", "note": "fixed"},
+        headers=GENIE,
+    )
+
+    assert answer.status_code == 202
+    assert_accepted(answer.json())
+    created, closed = ingest.alerts()
+    assert created.key == closed.key == "region=ap-south"
+    assert isinstance(closed.event, AlertReceived)
+    assert closed.event.alert.fingerprint == opsgenie_fingerprint("genie", "checkout-errors")
+    assert (closed.event.alert.status, closed.event.alert.ends_at) == ("resolved", closed_at)
+
+
+def test_acknowledge_by_id_without_a_body_appends_an_acknowledgement(ingest: Ingest) -> None:
+    fingerprint = opsgenie_fingerprint("genie", "checkout-errors")
+
+    answer = ingest.post(f"/v2/alerts/{fingerprint}/acknowledge", headers=GENIE)
+
+    assert answer.status_code == 202
+    [logged] = ingest.alerts()
+    assert logged.key == "region=ap-south"
+    assert logged.event == AlertAcknowledgedAtSource(
+        integration="genie", source="opsgenie", fingerprint=fingerprint, received_at=START
+    )
+
+
+def test_acknowledge_carries_who_and_why(ingest: Ingest) -> None:
+    ingest.post(
+        "/v2/alerts/checkout-errors/acknowledge?identifierType=alias",
+        {"user": "alice", "source": "phone", "note": "looking"},
+        headers=GENIE,
+    )
+
+    [logged] = ingest.alerts()
+    assert isinstance(logged.event, AlertAcknowledgedAtSource)
+    assert (logged.event.by, logged.event.note) == ("alice", "looking")
+
+
+@pytest.mark.parametrize(
+    ("path", "errors"),
+    [
+        (
+            "/v2/alerts/abc/close?identifierType=tiny",
+            {"identifierType": "tiny ids are not supported; use alias or id"},
+        ),
+        (
+            "/v2/alerts/abc/acknowledge?identifierType=name",
+            {"identifierType": "must be one of: id, alias, tiny"},
+        ),
+        ("/v2/alerts/not%20an%20id/close", {"identifier": "is not an alert id issued by Tocsin"}),
+    ],
+)
+def test_a_bad_identifier_is_a_422_in_opsgenies_shape(
+    ingest: Ingest, path: str, errors: dict[str, str]
+) -> None:
+    answer = ingest.post(path, headers=GENIE)
+
+    assert answer.status_code == 422
+    body = answer.json()
+    assert body["message"] == "Request body is not processable. Please check the errors."
+    assert body["errors"] == errors
+    assert set(body) == {"message", "errors", "took", "requestId"}
+    assert ingest.alerts() == []
+
+
+def test_a_create_without_a_message_is_a_422_naming_it(ingest: Ingest) -> None:
+    answer = ingest.post("/v2/alerts", {"alias": "a", "priority": "P9"}, headers=GENIE)
+
+    assert answer.status_code == 422
+    assert answer.json()["errors"] == {
+        "message": "is required",
+        "priority": "must be one of: P1, P2, P3, P4, P5",
+    }
+
+
+@pytest.mark.parametrize(
+    ("header", "status"),
+    [
+        (None, 401),
+        (f"Bearer {GENIE_KEY}", 401),  # Opsgenie's scheme is GenieKey
+        ("GenieKey not-a-key", 401),
+        (f"GenieKey {JSON_TOKEN}", 401),  # another integration type's token
+        (f"GenieKey {GENIE_DISABLED_KEY}", 403),
+    ],
+)
+def test_credentials_that_grant_nothing_are_refused_in_opsgenies_shape(
+    ingest: Ingest, header: str | None, status: int
+) -> None:
+    headers = {"Authorization": header} if header else {}
+
+    answers = [
+        ingest.post("/v2/alerts", CREATE, headers=headers),
+        ingest.post("/v2/alerts/x/close?identifierType=alias", headers=headers),
+        ingest.post("/v2/alerts/x/acknowledge?identifierType=alias", headers=headers),
+    ]
+
+    for answer in answers:
+        assert answer.status_code == status
+        assert set(answer.json()) == {"message", "took", "requestId"}
+        assert GENIE_KEY not in answer.text and GENIE_DISABLED_KEY not in answer.text
+    assert ingest.alerts() == [] and ingest.payloads() == []
