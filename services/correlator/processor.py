@@ -2,38 +2,93 @@
 
 from __future__ import annotations
 
+import logging
+import time
+from collections.abc import Callable
 from datetime import datetime
 
 from services.correlator.domain.engine import next_due, step
 from services.correlator.domain.rules import CorrelationPolicy
 from services.correlator.domain.state import CorrelatorState
 from services.correlator.metrics import CorrelatorMetrics
+from services.correlator.rulesets import RulesetBook
 from shared.events import AnyEvent, Envelope, deterministic_id, encode_envelope, wrap
+from shared.events.incidents import RulesetActivated
 from shared.log.port import Outgoing
 from shared.runtime.processor import PartitionProcessor
-from shared.topics import INCIDENTS
+from shared.topics import ALERTS, INCIDENTS
+
+RULESET_KEY = "ruleset"
+
+log = logging.getLogger(__name__)
 
 
 class CorrelatorProcessor(PartitionProcessor):
     def __init__(
-        self, partition: int, policy: CorrelationPolicy, metrics: CorrelatorMetrics
+        self,
+        partition: int,
+        policy: CorrelationPolicy,
+        metrics: CorrelatorMetrics,
+        rulesets: RulesetBook | None = None,
+        clock: Callable[[], datetime] | None = None,
+        startup: RulesetActivated | None = None,
     ) -> None:
         super().__init__(partition)
         self.state = CorrelatorState()
-        self._policy = policy
+        self.policy = policy
         self._metrics = metrics
+        self._rulesets = rulesets or RulesetBook()
+        self._clock = clock
+        # The rule set this process was started with, written to the partition when the log
+        # does not already run it, so a replay switches where the live run did.
+        self._startup = startup
+        self._activated_at: datetime | None = None  # of the last rule set read from the log
 
     def apply(self, envelope: Envelope, event: AnyEvent, *, live: bool) -> list[Outgoing]:
-        decided = step(self.state, event, envelope.occurred_at, self._policy, envelope.key)
+        if isinstance(event, RulesetActivated):
+            self._activate(event)
+            self._activated_at = event.activated_at
+        started = time.perf_counter()
+        decided = step(self.state, event, envelope.occurred_at, self.policy, envelope.key)
         if live:
-            self._metrics.observe(decided)
+            self._metrics.observe(decided, time.perf_counter() - started)
+            if self._clock is not None:
+                age = (self._clock() - envelope.occurred_at).total_seconds()
+                self._metrics.lag(self.partition, age)
         outgoing: list[Outgoing] = []
         for index, decision in enumerate(decided):
             event_id = deterministic_id(envelope.event_id, index)
             occurred_at = self.state.clock or envelope.occurred_at
             out = wrap(decision, key=envelope.key, event_id=event_id, occurred_at=occurred_at)
             outgoing.append(Outgoing(INCIDENTS, envelope.key, encode_envelope(out)))
+        if live and self._startup is not None:
+            outgoing += self._pin_startup_ruleset(envelope)
         return outgoing
 
+    def _pin_startup_ruleset(self, envelope: Envelope) -> list[Outgoing]:
+        """On the first live input: if the partition's log does not already run the rule set
+        this process started with, and activated none since this process started, activate
+        it through the log (as a reload would)."""
+        startup, self._startup = self._startup, None
+        assert startup is not None
+        if self.state.ruleset_version == startup.version:
+            return []
+        if self._activated_at is not None and self._activated_at >= startup.activated_at:
+            return []  # a reload newer than this process's config file: it stays
+        event_id = deterministic_id("ruleset at start", startup.version, envelope.event_id)
+        out = wrap(startup, key=RULESET_KEY, event_id=event_id, occurred_at=startup.activated_at)
+        return [Outgoing(ALERTS, RULESET_KEY, encode_envelope(out), self.partition)]
+
+    def _activate(self, event: RulesetActivated) -> None:
+        """Switch rule sets here, at this point of the log, so a replay switches alike."""
+        built = self._rulesets.policy_for(event)
+        if isinstance(built, str):
+            log.error(
+                "rule set rejected",
+                extra={"version": event.version, "partition": self.partition, "problem": built},
+            )
+            return
+        self.policy = built
+
     def next_due(self) -> datetime | None:
-        return next_due(self.state, self._policy)
+        return next_due(self.state, self.policy)

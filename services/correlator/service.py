@@ -8,9 +8,12 @@ from datetime import datetime
 from prometheus_client import CollectorRegistry
 
 from services.correlator.config import CorrelatorConfig
+from services.correlator.domain.state import CorrelatorState
 from services.correlator.grouping import build_policy
 from services.correlator.metrics import CorrelatorMetrics
 from services.correlator.processor import CorrelatorProcessor
+from services.correlator.rulesets import RulesetBook, config_text
+from shared.events.incidents import RulesetActivated
 from shared.log.port import EventLog
 from shared.runtime.processor import PartitionProcessor
 from shared.runtime.runner import PartitionedRunner
@@ -28,10 +31,24 @@ def correlator_runner(
 ) -> PartitionedRunner:
     policy = build_policy(config, ruleset_version)
     metrics = CorrelatorMetrics(registry)
+    rulesets = RulesetBook()
+    startup = RulesetActivated(
+        version=ruleset_version,
+        config=config_text(config),
+        activated_at=clock(),
+        source="correlator start",
+    )
 
     def new_processor(partition: int) -> PartitionProcessor:
-        return CorrelatorProcessor(partition, policy, metrics)
+        return CorrelatorProcessor(partition, policy, metrics, rulesets, clock, startup)
 
-    return PartitionedRunner(
+    runner = PartitionedRunner(
         event_log, topic=ALERTS, group=GROUP, factory=new_processor, clock=clock
     )
+
+    def states() -> list[CorrelatorState]:
+        processors = list(runner.processors.values())
+        return [p.state for p in processors if isinstance(p, CorrelatorProcessor)]
+
+    metrics.watch(states)
+    return runner

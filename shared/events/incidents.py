@@ -1,7 +1,12 @@
-"""Events written by the correlator: incident lifecycle and every grouping decision."""
+"""Events written by the correlator: incident lifecycle and every grouping decision.
+
+`RulesetActivated` is the one input here: it travels on `tocsin.alerts` (written by the rule
+reload endpoint) so the correlator switches rule sets at a fixed point of its input log.
+"""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Literal
 
 from pydantic import AwareDatetime
@@ -10,6 +15,7 @@ from shared.alerts import Alert
 from shared.events.base import Event
 
 Priority = Literal["P1", "P2", "P3", "P4", "P5"]
+ResolvePolicy = Literal["all_resolved", "manual"]
 
 
 class Decision(Event):
@@ -32,6 +38,11 @@ class IncidentOpened(Decision):
     # The router holds the first page this long so alerts of the same problem join it.
     notify_after: AwareDatetime
     alert: Alert
+    # Topology resources the alert names, e.g. `host:node-7`, `service:payments-api`.
+    resources: list[str] = []
+    # Snapshotted when the incident opens: a later rule reload does not change them.
+    resolve_policy: ResolvePolicy = "all_resolved"
+    resolve_grace: timedelta = timedelta(minutes=5)
 
 
 class AlertGrouped(Decision):
@@ -42,6 +53,11 @@ class AlertGrouped(Decision):
     alert: Alert
     decision: Literal["grouped", "deduplicated", "inhibited"]
     at: AwareDatetime
+    resources: list[str] = []
+    # `inhibited`: the firing alert that mutes this one.
+    source_fingerprint: str | None = None
+    # Set when the alert left another incident (an inhibited target moved before its page).
+    moved_from: str | None = None
 
 
 class IncidentPriorityChanged(Decision):
@@ -74,6 +90,92 @@ class AlertResolved(Decision):
     at: AwareDatetime
 
 
+class AlertHeld(Decision):
+    """An alert waits for its group to reach a rule's threshold; nothing is paged yet."""
+
+    type: Literal["AlertHeld"] = "AlertHeld"
+    domain: str
+    group_key: str
+    alert: Alert
+    at: AwareDatetime
+    held: int  # distinct alerts of the group held within the window, this one included
+    needed: int
+    within: timedelta
+
+
+class AlertHoldEnded(Decision):
+    """A held alert left the hold without an incident: resolved, or its window passed."""
+
+    type: Literal["AlertHoldEnded"] = "AlertHoldEnded"
+    domain: str
+    group_key: str
+    fingerprint: str
+    at: AwareDatetime
+
+
+class IncidentProbableCauseChanged(Decision):
+    """A likelier root cause joined: more upstream, or of a lower layer."""
+
+    type: Literal["IncidentProbableCauseChanged"] = "IncidentProbableCauseChanged"
+    incident_id: str
+    fingerprint: str
+    alertname: str
+    resource: str | None = None
+    at: AwareDatetime
+
+
+class IncidentFlapping(Decision):
+    """An alert of the incident keeps resolving and firing again; it stays one incident."""
+
+    type: Literal["IncidentFlapping"] = "IncidentFlapping"
+    incident_id: str
+    fingerprint: str
+    flaps: int
+    within: timedelta
+    at: AwareDatetime
+
+
+class HeartbeatMissed(Decision):
+    """A heartbeat stayed silent past its interval: `alert` (HeartbeatMissing) fires next."""
+
+    type: Literal["HeartbeatMissed"] = "HeartbeatMissed"
+    name: str
+    last_seen_at: AwareDatetime
+    interval: timedelta
+    at: AwareDatetime
+    alert: Alert
+
+
+class InputDropped(Decision):
+    """An input that changes nothing (resolve of an unknown alert, command on an unknown
+    incident, unconfigured heartbeat...), said aloud instead of ignored."""
+
+    type: Literal["InputDropped"] = "InputDropped"
+    input_type: str
+    at: AwareDatetime
+    fingerprint: str | None = None
+    incident_id: str | None = None
+
+
+class RulesetActivated(Event):
+    """Input: from this point of the partition on, decide with the rule set in `config`."""
+
+    type: Literal["RulesetActivated"] = "RulesetActivated"
+    version: str
+    config: str  # the whole Tocsin YAML config file, as text
+    activated_at: AwareDatetime
+    source: str = ""
+
+
+class RulesetApplied(Decision):
+    """The correlator switched rule sets at this point of its input."""
+
+    type: Literal["RulesetApplied"] = "RulesetApplied"
+    version: str
+    previous_version: str
+    at: AwareDatetime
+
+
 # Every event type of this module; the envelope codec decodes exactly these.
 EVENTS: tuple[type[Event], ...] = (
     IncidentOpened,
@@ -82,4 +184,12 @@ EVENTS: tuple[type[Event], ...] = (
     IncidentPriorityChanged,
     IncidentAcknowledged,
     IncidentResolved,
+    AlertHeld,
+    AlertHoldEnded,
+    IncidentProbableCauseChanged,
+    IncidentFlapping,
+    HeartbeatMissed,
+    InputDropped,
+    RulesetActivated,
+    RulesetApplied,
 )

@@ -100,6 +100,8 @@ _GO_ESCAPES = {
 
 def go_quote(text: str) -> str:
     """Go's `strconv.Quote` (`%q`): printable characters kept, the rest escaped."""
+    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
+        return f'"{text}"'  # the common case, without a look at every character
     out = ['"']
     for char in text:
         code = ord(char)

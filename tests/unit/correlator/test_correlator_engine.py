@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from services.correlator.domain import trusted
 from services.correlator.domain.engine import decide, next_due, step
 from services.correlator.domain.evolve import evolve
 from services.correlator.domain.rules import CorrelationPolicy, Grouping
@@ -21,6 +22,7 @@ from shared.events import (
     ResolveIncident,
     TickOccurred,
 )
+from shared.events.incidents import InputDropped
 
 T0 = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 
@@ -143,7 +145,12 @@ def test_acknowledge_and_manual_resolve_commands() -> None:
     )
     [acked] = step(state, ack, T0, POLICY, "d")
     assert isinstance(acked, IncidentAcknowledged) and acked.by == "alice"
-    assert step(state, ack, T0, POLICY, "d") == []
+    [again] = step(state, ack, T0, POLICY, "d")
+    assert isinstance(again, InputDropped)
+    assert (
+        again.reason
+        == f"acknowledgement by alice: {opened.incident_id} is already acknowledged by alice"
+    )
     resolve = ResolveIncident(
         command_id="c2", incident_id=opened.incident_id, actor="alice", issued_at=T0
     )
@@ -162,11 +169,10 @@ def test_state_decide_returns_equals_the_fold_of_its_events() -> None:
     for index, received in enumerate(inputs):
         now = T0 + timedelta(seconds=index)
         folded.clock = now
+        evolve(folded, received, POLICY)
         for event in step(live, received, now, POLICY, "d"):
-            evolve(folded, event)
-    assert live.incidents == folded.incidents
-    assert live.alerts == folded.alerts
-    assert live.open_by_group == folded.open_by_group
+            evolve(folded, event, POLICY)
+    assert live == folded
 
 
 def test_event_time_never_runs_backwards() -> None:
@@ -180,3 +186,27 @@ def test_decide_does_not_change_state() -> None:
     state = CorrelatorState()
     decide(state, alert(), T0, POLICY, "d")
     assert state == CorrelatorState()
+
+
+def test_repeat_decision_built_unvalidated_equals_the_validated_event() -> None:
+    received = alert(service="api", ends_at=T0 + timedelta(minutes=5)).alert
+    fast = trusted.grouped(
+        "INC-1", received, "deduplicated", T0, "dedup", "v1", "repeat #2", ["service:api"]
+    )
+    validated = AlertGrouped(
+        incident_id="INC-1",
+        alert=received,
+        decision="deduplicated",
+        at=T0,
+        rule="dedup",
+        ruleset_version="v1",
+        reason="repeat #2",
+        resources=["service:api"],
+    )
+    assert fast == validated
+    assert fast.model_dump_json() == validated.model_dump_json()
+    assert fast.model_fields_set == validated.model_fields_set | {
+        "type",
+        "source_fingerprint",
+        "moved_from",
+    }

@@ -1,0 +1,129 @@
+"""A firing alert: repeat, symptom, connected fault, group member, held, or a new incident.
+
+Order of the checks for an alert not seen before, first that applies wins:
+1. inhibited by a firing source → a suppressed symptom in the source's incident;
+2. connected by topology to an active incident → joins it (whatever its route group);
+3. its route group has an open incident in this domain → joins it;
+4. a `correlation.rules` threshold not reached yet → held;
+5. otherwise it opens an incident.
+Whatever it joined or opened, targets it inhibits that arrived first may then move to it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from services.correlator.domain import trusted
+from services.correlator.domain.arrival import Arrival, Decided, arrival_of
+from services.correlator.domain.correlate import join_connected
+from services.correlator.domain.explain import span
+from services.correlator.domain.holds import hold_or_open, unhold
+from services.correlator.domain.impact import after_join
+from services.correlator.domain.rules import CorrelationPolicy
+from services.correlator.domain.state import CorrelatorState, Incident, TrackedAlert
+from services.correlator.domain.suppression import inhibit, moves
+from shared.alerts import Alert
+from shared.events.incidents import AlertGrouped, IncidentFlapping, IncidentOpened
+
+
+def on_firing(
+    state: CorrelatorState, alert: Alert, now: datetime, policy: CorrelationPolicy, domain: str
+) -> Decided:
+    tracked = state.alerts.get(alert.fingerprint)
+    if tracked is not None:
+        incident = state.incidents[tracked.incident_id]
+        if tracked.firing:
+            return [_deduplicated(tracked, incident, alert, now, policy)]
+        again = _fired_again(tracked, incident, alert, now, policy)
+        return again + moves(state, [(incident.incident_id, alert)], domain, now, policy)
+    arrival = arrival_of(alert, now, policy, domain)
+    decided = inhibit(state, arrival) or join_connected(state, arrival)
+    decided = decided or _join_group(state, arrival)
+    if decided and isinstance(decided[0], AlertGrouped):
+        decided = [*unhold(state, arrival, decided[0].incident_id), *decided]
+    else:
+        decided = hold_or_open(state, arrival)
+    attached = [
+        (event.incident_id, event.alert)
+        for event in decided
+        if isinstance(event, IncidentOpened | AlertGrouped)
+    ]
+    return decided + moves(state, attached, domain, now, policy)
+
+
+def _deduplicated(
+    tracked: TrackedAlert,
+    incident: Incident,
+    alert: Alert,
+    now: datetime,
+    policy: CorrelationPolicy,
+) -> AlertGrouped:
+    reason = (
+        f"repeat #{tracked.count + 1} of {alert.alertname} ({alert.fingerprint}),"
+        f" firing since {tracked.first_seen}"
+    )
+    resources = list(tracked.resources)
+    return trusted.grouped(
+        incident.incident_id, alert, "deduplicated", now, "dedup", policy.version, reason, resources
+    )
+
+
+def _fired_again(
+    tracked: TrackedAlert,
+    incident: Incident,
+    alert: Alert,
+    now: datetime,
+    policy: CorrelationPolicy,
+) -> Decided:
+    grouped = trusted.grouped(
+        incident.incident_id,
+        alert,
+        "inhibited" if tracked.suppressed else "grouped",
+        now,
+        "dedup",
+        policy.version,
+        f"{alert.alertname} fired again while {incident.incident_id} is open",
+        list(tracked.resources),
+    )
+    flapping = policy.flapping
+    flaps = [at for at in (*tracked.refired_at, now) if at > now - flapping.within]
+    if incident.flapping or len(flaps) <= flapping.max_flaps:
+        return [grouped]
+    window = span(flapping.within)
+    flagged = IncidentFlapping(
+        incident_id=incident.incident_id,
+        fingerprint=alert.fingerprint,
+        flaps=len(flaps),
+        within=flapping.within,
+        at=now,
+        rule="correlation.flapping",
+        ruleset_version=policy.version,
+        reason=(
+            f"{alert.alertname} resolved and fired again {len(flaps)} times within {window}"
+            f" (more than {flapping.max_flaps}): {incident.incident_id} stays one incident,"
+            f" is not paged again, and resolves only after {window} without alerts"
+        ),
+    )
+    return [grouped, flagged]
+
+
+def _join_group(state: CorrelatorState, arrival: Arrival) -> Decided:
+    open_id = state.open_by_group.get(arrival.group)
+    if open_id is None:
+        return []
+    incident = state.incidents[open_id]
+    key, rule = arrival.grouping.group_key, arrival.grouping.rule
+    grouped = trusted.grouped(
+        open_id,
+        arrival.alert,
+        "grouped",
+        arrival.now,
+        rule,
+        arrival.policy.version,
+        f"grouped into {open_id}: same group {key} of route {rule}",
+        list(arrival.resources),
+    )
+    impact = after_join(
+        state, incident, arrival.alert, arrival.resources, arrival.now, arrival.policy
+    )
+    return [grouped, *impact]

@@ -1,0 +1,184 @@
+"""Which incident an alert belongs to, and the indexes that follow from it (part of the fold)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from services.correlator.domain.inhibit_index import index, unindex
+from services.correlator.domain.record import AlertRecord
+from services.correlator.domain.rules import CorrelationPolicy
+from services.correlator.domain.state import (
+    NO_CAUSE,
+    CorrelatorState,
+    Incident,
+    TrackedAlert,
+    slot,
+)
+from services.correlator.domain.timers import END, GRACE, reschedule
+from shared.alerts import SEVERITY_RANK, Alert, Layer
+
+
+def attach(
+    state: CorrelatorState,
+    incident: Incident,
+    alert: Alert,
+    at: datetime,
+    policy: CorrelationPolicy,
+    *,
+    resources: Iterable[str] = (),
+    suppressed: bool = False,
+) -> None:
+    """The alert fires in `incident`: new, repeated, fired again, or moved from another one."""
+    tracked = state.alerts.get(alert.fingerprint)
+    if tracked is not None and tracked.firing and tracked.incident_id == incident.incident_id:
+        _repeat(state, incident, tracked, alert, at, policy)  # the hot path: keep it lean
+        return
+    if tracked is None:
+        tracked = state.alerts[alert.fingerprint] = _tracked(
+            incident, alert, at, tuple(resources), suppressed
+        )
+    elif tracked.incident_id != incident.incident_id:
+        _leave(state, state.incidents[tracked.incident_id], tracked, at, policy)
+        tracked.incident_id, tracked.suppressed = incident.incident_id, suppressed
+    else:
+        tracked.refired_at = (*tracked.refired_at, at)[-(policy.flapping.max_flaps + 1) :]
+    if not tracked.alert.same_as(alert):
+        tracked.alert = AlertRecord.of(alert)
+    tracked.firing = True
+    index(state, tracked, incident.domain, policy)
+    tracked.last_seen_at = at
+    tracked.count += 1
+    incident.fingerprints.add(alert.fingerprint)
+    incident.firing.add(alert.fingerprint)
+    incident.quiet_since = None
+    if not tracked.suppressed:
+        _count_impact(state, incident, tracked)
+    reschedule(state, END, alert.fingerprint, policy)
+    reschedule(state, GRACE, incident.incident_id, policy)
+
+
+def _tracked(
+    incident: Incident,
+    alert: Alert,
+    at: datetime,
+    resources: tuple[str, ...],
+    suppressed: bool,
+) -> TrackedAlert:
+    return TrackedAlert(
+        fingerprint=alert.fingerprint,
+        incident_id=incident.incident_id,
+        alert=AlertRecord.of(alert),
+        firing=False,
+        count=0,
+        first_seen=at.isoformat(),
+        last_seen_at=at,
+        suppressed=suppressed,
+        resources=resources,
+    )
+
+
+def _repeat(
+    state: CorrelatorState,
+    incident: Incident,
+    tracked: TrackedAlert,
+    alert: Alert,
+    at: datetime,
+    policy: CorrelationPolicy,
+) -> None:
+    """A firing alert sent again: only what a re-send can change is touched."""
+    tracked.last_seen_at = at
+    tracked.count += 1
+    if tracked.alert.same_as(alert):
+        return
+    tracked.alert = AlertRecord.of(alert)
+    reschedule(state, END, alert.fingerprint, policy)
+    if not tracked.suppressed:
+        _count_impact(state, incident, tracked)
+
+
+def _count_impact(state: CorrelatorState, incident: Incident, tracked: TrackedAlert) -> None:
+    alert = tracked.alert
+    incident.severity_rank = min(incident.severity_rank, SEVERITY_RANK[alert.severity])
+    incident.business = incident.business or alert.layer == Layer.BUSINESS
+    incident.services.update(services_of(alert, tracked.resources))
+    for resource in tracked.resources:
+        latest = incident.resources.get(resource)
+        if latest is not None and state.alerts[latest].alert.starts_at >= alert.starts_at:
+            continue
+        incident.resources[resource] = tracked.fingerprint
+        in_domain = state.by_resource.setdefault(incident.domain, {})
+        in_domain.setdefault(resource, {})[incident.incident_id] = tracked.fingerprint
+
+
+def services_of(alert: Alert | AlertRecord, resources: Iterable[str]) -> set[str]:
+    found = {r.partition(":")[2] for r in resources if r.startswith("service:")}
+    if alert.service:
+        found.add(alert.service)
+    return found
+
+
+def stop_firing(
+    state: CorrelatorState,
+    incident: Incident,
+    fingerprint: str,
+    at: datetime,
+    policy: CorrelationPolicy,
+) -> None:
+    tracked = state.alerts[fingerprint]
+    tracked.firing = False
+    unindex(state, tracked, incident.domain, policy)
+    incident.firing.discard(fingerprint)
+    if not incident.firing:
+        incident.quiet_since = at
+    reschedule(state, END, fingerprint, policy)
+    reschedule(state, GRACE, incident.incident_id, policy)
+
+
+def _leave(
+    state: CorrelatorState,
+    incident: Incident,
+    tracked: TrackedAlert,
+    at: datetime,
+    policy: CorrelationPolicy,
+) -> None:
+    """A moved alert leaves its old incident (which is withdrawn when nothing is left)."""
+    fingerprint = tracked.fingerprint
+    incident.fingerprints.discard(fingerprint)
+    incident.firing.discard(fingerprint)
+    unindex(state, tracked, incident.domain, policy)
+    tracked.firing = False
+    if incident.cause == fingerprint:  # the next alert to join names a cause again
+        incident.cause, incident.cause_rank = "", NO_CAUSE
+    for resource in [r for r, fp in incident.resources.items() if fp == fingerprint]:
+        del incident.resources[resource]
+        _unindex_resource(state, incident, resource)
+    if incident.fingerprints and not incident.firing and incident.quiet_since is None:
+        incident.quiet_since = at
+    reschedule(state, GRACE, incident.incident_id, policy)
+
+
+def forget(state: CorrelatorState, incident_id: str, policy: CorrelationPolicy) -> None:
+    """A resolved incident leaves the working state; the read models keep its history."""
+    incident = state.incidents.pop(incident_id)
+    reschedule(state, GRACE, incident_id, policy)
+    group = slot(incident.domain, incident.group_key)
+    if state.open_by_group.get(group) == incident_id:
+        del state.open_by_group[group]
+    for fingerprint in incident.fingerprints:
+        tracked = state.alerts.pop(fingerprint, None)
+        if tracked is not None:
+            unindex(state, tracked, incident.domain, policy)
+            reschedule(state, END, fingerprint, policy)
+    for resource in incident.resources:
+        _unindex_resource(state, incident, resource)
+
+
+def _unindex_resource(state: CorrelatorState, incident: Incident, resource: str) -> None:
+    in_domain = state.by_resource.get(incident.domain, {})
+    by_incident = in_domain.get(resource, {})
+    by_incident.pop(incident.incident_id, None)
+    if not by_incident:
+        in_domain.pop(resource, None)
+        if not in_domain:
+            state.by_resource.pop(incident.domain, None)

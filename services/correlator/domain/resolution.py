@@ -1,0 +1,132 @@
+"""Alerts and incidents resolving: alerts sent resolved, end times, grace periods, holds."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from services.correlator.domain.arrival import Decided
+from services.correlator.domain.dropped import dropped
+from services.correlator.domain.explain import span
+from services.correlator.domain.heartbeats import missed
+from services.correlator.domain.holds import hold_ended
+from services.correlator.domain.rules import CorrelationPolicy
+from services.correlator.domain.state import CorrelatorState, slot
+from services.correlator.domain.timers import END, GRACE, HELD, due_items, due_of
+from shared.alerts import Alert
+from shared.events.incidents import AlertResolved, IncidentResolved
+
+
+def on_resolved(
+    state: CorrelatorState, alert: Alert, now: datetime, policy: CorrelationPolicy, domain: str
+) -> Decided:
+    fingerprint, name = alert.fingerprint, alert.alertname
+    tracked = state.alerts.get(fingerprint)
+    if tracked is not None and tracked.firing:
+        return [
+            _alert_resolved(
+                tracked.incident_id,
+                fingerprint,
+                now,
+                policy,
+                "source",
+                f"{name} was sent as resolved",
+            )
+        ]
+    if tracked is not None:
+        reason = f"{name} ({fingerprint}) is already resolved in {tracked.incident_id}"
+        return [
+            dropped(
+                "AlertReceived",
+                now,
+                policy,
+                rule="source",
+                reason=reason,
+                fingerprint=fingerprint,
+                incident_id=tracked.incident_id,
+            )
+        ]
+    group_key = policy.grouping.group_for(alert).group_key
+    held = state.held.get(slot(domain, group_key), {}).get(fingerprint)
+    if held is not None:
+        return [hold_ended(domain, group_key, fingerprint, held, now, policy, resolved=True)]
+    reason = f"resolve of {name} ({fingerprint}): no open incident or hold knows this alert"
+    return [
+        dropped("AlertReceived", now, policy, rule="source", reason=reason, fingerprint=fingerprint)
+    ]
+
+
+def _alert_resolved(
+    incident_id: str,
+    fingerprint: str,
+    now: datetime,
+    policy: CorrelationPolicy,
+    rule: str,
+    reason: str,
+) -> AlertResolved:
+    return AlertResolved(
+        incident_id=incident_id,
+        fingerprint=fingerprint,
+        at=now,
+        rule=rule,
+        ruleset_version=policy.version,
+        reason=reason,
+    )
+
+
+def on_tick(state: CorrelatorState, now: datetime, policy: CorrelationPolicy) -> Decided:
+    """Every timer due by `now`, earliest first; only the heap's due part is visited."""
+    decided: Decided = []
+    for kind, key in due_items(state, now):
+        due = due_of(state, kind, key, policy)
+        if due is None or due > now:
+            continue  # a stale timer: the tick's fold re-arms or drops it
+        if kind == END:
+            ends_at = due.isoformat()
+            reason = f"not re-sent before its end time {ends_at}"
+            decided.append(
+                _alert_resolved(
+                    state.alerts[key].incident_id, key, now, policy, "resolve_timeout", reason
+                )
+            )
+        elif kind == GRACE:
+            decided.append(_grace_passed(state, key, now, policy))
+        elif kind == HELD:
+            group, _, fingerprint = key.rpartition("\x1f")
+            domain, _, group_key = group.partition("|")
+            held = state.held[group][fingerprint]
+            decided.append(hold_ended(domain, group_key, fingerprint, held, now, policy))
+        else:
+            decided.append(missed(state, key, now, policy))
+    return decided
+
+
+def _grace_passed(
+    state: CorrelatorState, incident_id: str, now: datetime, policy: CorrelationPolicy
+) -> IncidentResolved:
+    incident = state.incidents[incident_id]
+    quiet = incident.quiet_since
+    assert quiet is not None  # due_of found it due
+    waited = span(now - quiet)
+    grace = span(incident.resolve_grace)
+    if incident.flapping:
+        grace += f", held longer while flapping: {span(policy.flapping.within)}"
+    reason = f"all alerts resolved since {quiet.isoformat()}, {waited} ago (grace {grace})"
+    return resolved(incident_id, now, policy, reason, "resolve_policy.all_resolved")
+
+
+def resolved(
+    incident_id: str,
+    now: datetime,
+    policy: CorrelationPolicy,
+    reason: str,
+    rule: str,
+    by: str | None = None,
+) -> IncidentResolved:
+    return IncidentResolved(
+        incident_id=incident_id,
+        resolved_at=now,
+        by=by,
+        rule=rule,
+        ruleset_version=policy.version,
+        reason=reason,
+    )

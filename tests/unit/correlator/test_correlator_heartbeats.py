@@ -1,0 +1,115 @@
+"""Missing heartbeats raise Tocsin's own HeartbeatMissing alert and resolve it on return."""
+
+from __future__ import annotations
+
+from services.correlator.domain.engine import next_due
+from shared.alerts import Layer, Severity
+from shared.events.incidents import (
+    AlertResolved,
+    HeartbeatMissed,
+    IncidentOpened,
+    IncidentResolved,
+    InputDropped,
+)
+from shared.events.inputs import HeartbeatReceived
+from shared.fingerprint import label_fingerprint
+from tests.unit.correlator.correlator_world import Partition, at, policy_from, tick
+
+POLICY = policy_from(
+    """
+route:
+  receiver: oncall
+  group_by: [alertname, heartbeat]
+  group_wait: 0s
+correlation:
+  domain_labels: [region]
+  resolve_grace: 5m
+heartbeats:
+  - name: nightly-backup
+    interval: 5m
+    labels: {region: eu-west, team: storage}
+    token: owned-by-ingest
+    watchdog: 'alertname="Watchdog"'
+"""
+)
+LABELS = {
+    "region": "eu-west",
+    "team": "storage",
+    "alertname": "HeartbeatMissing",
+    "heartbeat": "nightly-backup",
+    "severity": "critical",
+}
+
+
+def beat(seconds: float = 0, *, minutes: float = 0) -> HeartbeatReceived:
+    return HeartbeatReceived(name="nightly-backup", received_at=at(seconds, minutes=minutes))
+
+
+def test_heartbeat_silent_past_its_interval_raises_heartbeat_missing() -> None:
+    partition = Partition(POLICY, domain="region=eu-west")
+    assert partition.feed(beat(0), at(0)) == []
+    assert next_due(partition.state, POLICY) == at(minutes=5)
+    assert partition.feed(tick(at(299)), at(299), domain="tick") == []
+    missed, opened = partition.feed(tick(at(minutes=5)), at(minutes=5), domain="tick")
+    assert isinstance(missed, HeartbeatMissed) and isinstance(opened, IncidentOpened)
+    assert missed.rule == "heartbeats[nightly-backup]"
+    assert missed.reason == (
+        "no heartbeat nightly-backup for 5 min (since 2026-11-27T10:00:00+00:00,"
+        " expected every 5 min): HeartbeatMissing fires"
+    )
+    raised = opened.alert
+    assert raised.labels == LABELS
+    assert raised.fingerprint == label_fingerprint(LABELS)
+    assert (raised.severity, raised.layer) == (Severity.CRITICAL, Layer.INFRASTRUCTURE)
+    assert raised.starts_at == at(minutes=5)
+    assert opened.domain == "region=eu-west"
+
+
+def test_missing_heartbeat_fires_once_and_resolves_when_it_returns() -> None:
+    partition = Partition(POLICY, domain="region=eu-west")
+    partition.feed(beat(0), at(0))
+    partition.feed(tick(at(minutes=5)), at(minutes=5), domain="tick")
+    assert next_due(partition.state, POLICY) is None
+    assert partition.feed(tick(at(minutes=6)), at(minutes=6), domain="tick") == []
+    [back] = partition.feed(beat(minutes=7), at(minutes=7))
+    assert isinstance(back, AlertResolved) and back.rule == "heartbeats[nightly-backup]"
+    assert back.reason == "heartbeat nightly-backup received again after 7 min of silence"
+    partition.feed(beat(minutes=11), at(minutes=11))
+    assert next_due(partition.state, POLICY) == at(minutes=12)
+    [closed] = partition.feed(tick(at(minutes=12)), at(minutes=12), domain="tick")
+    assert isinstance(closed, IncidentResolved)
+
+
+def test_heartbeat_missing_again_after_its_incident_resolved_opens_a_new_one() -> None:
+    partition = Partition(POLICY, domain="region=eu-west")
+    partition.feed(beat(0), at(0))
+    partition.feed(tick(at(minutes=5)), at(minutes=5), domain="tick")
+    partition.feed(beat(minutes=6), at(minutes=6))
+    decided = partition.feed(tick(at(minutes=11)), at(minutes=11), domain="tick")
+    names = [type(e).__name__ for e in decided]
+    assert names == ["IncidentResolved", "HeartbeatMissed", "IncidentOpened"]
+
+
+def test_heartbeat_never_seen_raises_nothing() -> None:
+    partition = Partition(POLICY)
+    assert next_due(partition.state, POLICY) is None
+    assert partition.feed(tick(at(minutes=60)), at(minutes=60), domain="tick") == []
+
+
+def test_unconfigured_heartbeat_is_dropped_aloud() -> None:
+    partition = Partition(POLICY)
+    [dropped] = partition.feed(HeartbeatReceived(name="nope", received_at=at(0)), at(0))
+    assert isinstance(dropped, InputDropped)
+    assert (dropped.input_type, dropped.rule) == ("HeartbeatReceived", "heartbeats")
+    assert dropped.reason == "heartbeat nope is not configured in `heartbeats`"
+
+
+def test_heartbeats_replayed_raise_the_same_events() -> None:
+    runs = []
+    for _ in range(2):
+        partition = Partition(POLICY, domain="region=eu-west")
+        partition.feed(beat(0), at(0))
+        partition.feed(tick(at(minutes=5)), at(minutes=5), domain="tick")
+        partition.feed(beat(minutes=7), at(minutes=7))
+        runs.append([e.model_dump_json() for e in partition.decided])
+    assert runs[0] == runs[1]

@@ -1,0 +1,249 @@
+"""Incident lifecycle: thresholds, flapping, resolve policies and priority."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from services.correlator.domain.engine import next_due
+from services.correlator.domain.priority import priority_of
+from shared.alerts import Alert, Layer, Severity
+from shared.events.commands import ResolveIncident
+from shared.events.incidents import (
+    AlertGrouped,
+    AlertHeld,
+    AlertHoldEnded,
+    AlertResolved,
+    IncidentFlapping,
+    IncidentOpened,
+    IncidentResolved,
+)
+from tests.unit.correlator.correlator_world import (
+    T0,
+    Partition,
+    alert,
+    at,
+    policy_from,
+    resolved,
+    tick,
+)
+
+POLICY = policy_from(
+    """
+route:
+  receiver: oncall
+  group_by: [alertname]
+  group_wait: 0s
+correlation:
+  resolve_grace: 5m
+  flapping: {max_flaps: 2, within: 30m}
+  rules:
+    - name: disk-noise
+      matchers: ['alertname="DiskPressure"']
+      threshold: {alerts: 3, within: 10m}
+    - name: batch-jobs
+      matchers: ['team="batch"']
+      resolve_policy: manual
+"""
+)
+
+
+def test_threshold_holds_alerts_until_enough_fire_within_the_window() -> None:
+    partition = Partition(POLICY)
+    [first] = partition.feed(alert("DiskPressure", instance="a"), at(0))
+    [second] = partition.feed(alert("DiskPressure", instance="b"), at(minutes=4))
+    opened, grouped_a, grouped_b = partition.feed(
+        alert("DiskPressure", instance="c"), at(minutes=9)
+    )
+    assert isinstance(first, AlertHeld) and isinstance(second, AlertHeld)
+    assert (first.held, first.needed, second.held) == (1, 3, 2)
+    assert first.rule == "correlation.rules[disk-noise].threshold"
+    assert first.reason == (
+        'held: 1 of 3 alerts of group {}:{alertname="DiskPressure"} within 10 min;'
+        " no incident until the threshold is reached"
+    )
+    assert isinstance(opened, IncidentOpened)
+    assert opened.reason == (
+        '3 alerts of group {}:{alertname="DiskPressure"} within 10 min'
+        " reached the threshold of 3 (rule disk-noise)"
+    )
+    assert isinstance(grouped_a, AlertGrouped) and isinstance(grouped_b, AlertGrouped)
+    members = {opened.alert.labels["instance"]} | {
+        e.alert.labels["instance"] for e in (grouped_a, grouped_b)
+    }
+    assert members == {"a", "b", "c"}
+    assert partition.state.held == {}
+
+
+def test_held_alert_expires_when_its_window_passes_without_the_threshold() -> None:
+    partition = Partition(POLICY)
+    partition.feed(alert("DiskPressure", instance="a"), at(0))
+    assert next_due(partition.state, POLICY) == at(minutes=10)
+    assert partition.feed(tick(at(minutes=9)), at(minutes=9)) == []
+    [ended] = partition.feed(tick(at(minutes=10)), at(minutes=10))
+    assert isinstance(ended, AlertHoldEnded)
+    assert (
+        ended.reason == "DiskPressure held 10 min without the threshold reached; no incident opened"
+    )
+    assert partition.state.held == {} and next_due(partition.state, POLICY) is None
+    [held_again] = partition.feed(alert("DiskPressure", instance="b"), at(minutes=11))
+    assert isinstance(held_again, AlertHeld) and held_again.held == 1
+
+
+def test_held_alert_resolving_leaves_the_hold_said_aloud() -> None:
+    partition = Partition(POLICY)
+    partition.feed(alert("DiskPressure", instance="a"), at(0))
+    [ended] = partition.feed(resolved(alert("DiskPressure", instance="a")), at(60))
+    assert isinstance(ended, AlertHoldEnded)
+    assert ended.reason == (
+        "DiskPressure resolved before its group reached the threshold; no incident opened"
+    )
+
+
+def test_flapping_alert_marks_its_incident_once_and_stays_one_incident() -> None:
+    partition = Partition(POLICY)
+    flappy = alert("LinkFlap", instance="sw-1")
+    [opened] = partition.feed(flappy, at(minutes=0))
+    for minute in (1, 3, 5):
+        partition.feed(resolved(flappy), at(minutes=minute))
+        decided = partition.feed(flappy, at(minutes=minute + 1))
+    assert [type(e).__name__ for e in decided] == ["AlertGrouped", "IncidentFlapping"]
+    flagged = decided[1]
+    assert isinstance(flagged, IncidentFlapping) and flagged.incident_id == opened.incident_id
+    assert flagged.reason == (
+        "LinkFlap resolved and fired again 3 times within 30 min (more than 2):"
+        f" {opened.incident_id} stays one incident, is not paged again,"
+        " and resolves only after 30 min without alerts"
+    )
+    partition.feed(resolved(flappy), at(minutes=7))
+    [again] = partition.feed(flappy, at(minutes=8))
+    assert isinstance(again, AlertGrouped)
+    assert [e for e in partition.decided if isinstance(e, IncidentOpened)] == [opened]
+
+
+def test_flapping_incident_resolves_only_after_a_quiet_flapping_window() -> None:
+    partition = Partition(POLICY)
+    flappy = alert("LinkFlap", instance="sw-1")
+    partition.feed(flappy, at(minutes=0))
+    for minute in (1, 3, 5):
+        partition.feed(resolved(flappy), at(minutes=minute))
+        partition.feed(flappy, at(minutes=minute + 1))
+    partition.feed(resolved(flappy), at(minutes=10))
+    assert next_due(partition.state, POLICY) == at(minutes=40)
+    assert partition.feed(tick(at(minutes=15)), at(minutes=15)) == []
+    [closed] = partition.feed(tick(at(minutes=40)), at(minutes=40))
+    assert isinstance(closed, IncidentResolved)
+    assert closed.reason == (
+        "all alerts resolved since 2026-11-27T10:10:00+00:00, 30 min ago"
+        " (grace 5 min, held longer while flapping: 30 min)"
+    )
+
+
+def test_manual_resolve_policy_keeps_the_incident_until_someone_resolves_it() -> None:
+    partition = Partition(POLICY)
+    job = alert("JobFailed", team="batch")
+    [opened] = partition.feed(job, at(0))
+    assert isinstance(opened, IncidentOpened) and opened.resolve_policy == "manual"
+    [quiet] = partition.feed(resolved(job), at(60))
+    assert isinstance(quiet, AlertResolved)
+    assert next_due(partition.state, POLICY) is None
+    assert partition.feed(tick(at(minutes=60)), at(minutes=60)) == []
+    command = ResolveIncident(
+        command_id="c1", incident_id=opened.incident_id, actor="alice", issued_at=at(minutes=61)
+    )
+    [closed] = partition.feed(command, at(minutes=61))
+    assert isinstance(closed, IncidentResolved) and closed.rule == "manual"
+
+
+def test_default_resolve_policy_waits_the_grace_after_the_last_alert() -> None:
+    partition = Partition(POLICY)
+    [opened] = partition.feed(alert("NodeDown"), at(0))
+    partition.feed(resolved(alert("NodeDown")), at(60))
+    assert isinstance(opened, IncidentOpened)
+    assert (opened.resolve_policy, opened.resolve_grace) == ("all_resolved", timedelta(minutes=5))
+    [closed] = partition.feed(tick(at(360)), at(360))
+    assert isinstance(closed, IncidentResolved)
+    assert closed.rule == "resolve_policy.all_resolved"
+
+
+def _alert(
+    severity: Severity, layer: Layer = Layer.APPLICATION, service: str | None = None
+) -> Alert:
+    return Alert(
+        fingerprint=f"{severity}-{layer}-{service}",
+        status="firing",
+        severity=severity,
+        layer=layer,
+        service=service,
+        labels={"alertname": "A"},
+        starts_at=T0,
+        source="canonical",
+        integration="test",
+        received_at=T0,
+    )
+
+
+@pytest.mark.parametrize(
+    ("alerts", "priority"),
+    [
+        ([_alert(Severity.CRITICAL)], "P1"),
+        ([_alert(Severity.ERROR)], "P2"),
+        ([_alert(Severity.WARNING)], "P3"),
+        ([_alert(Severity.INFO)], "P4"),
+        ([_alert(Severity.WARNING, Layer.BUSINESS)], "P2"),
+        ([_alert(Severity.WARNING, service=s) for s in ("a", "b", "c")], "P2"),
+        (
+            [
+                _alert(Severity.ERROR, Layer.BUSINESS),
+                *(_alert(Severity.INFO, service=s) for s in "abc"),
+            ],
+            "P1",
+        ),
+    ],
+)
+def test_priority_from_severity_business_layer_and_breadth(
+    alerts: list[Alert], priority: str
+) -> None:
+    assert priority_of(alerts) == priority
+
+
+def test_held_alerts_join_the_incident_their_group_opens_for_another_alert() -> None:
+    policy = policy_from(
+        """
+route: {receiver: oncall, group_by: [team]}
+correlation:
+  rules: [{name: disk, matchers: ['alertname="DiskPressure"'], threshold: {alerts: 3, within: 10m}}]
+"""
+    )
+    partition = Partition(policy)
+    [held] = partition.feed(alert("DiskPressure", instance="a", team="db"), at(0))
+    opened, joined = partition.feed(alert("Replication", team="db"), at(10))
+    assert isinstance(held, AlertHeld) and isinstance(opened, IncidentOpened)
+    assert opened.alert.alertname == "Replication"
+    assert isinstance(joined, AlertGrouped) and joined.alert.alertname == "DiskPressure"
+    assert (
+        joined.reason
+        == 'held below a threshold, joins the incident its group {}:{team="db"} opened'
+    )
+    assert partition.state.held == {}
+
+
+def test_held_alert_inhibited_when_sent_again_leaves_the_hold_said_aloud() -> None:
+    policy = policy_from(
+        """
+route: {receiver: oncall, group_by: [alertname]}
+inhibit_rules:
+  - {source_matchers: ['alertname="HostDown"'], target_matchers: ['alertname="DiskPressure"']}
+correlation:
+  rules: [{name: disk, matchers: ['alertname="DiskPressure"'], threshold: {alerts: 3, within: 10m}}]
+"""
+    )
+    partition = Partition(policy)
+    partition.feed(alert("DiskPressure", instance="a"), at(0))
+    [source] = partition.feed(alert("HostDown", instance="a"), at(10))
+    ended, muted = partition.feed(alert("DiskPressure", instance="a"), at(20))
+    assert isinstance(source, IncidentOpened)
+    assert isinstance(ended, AlertHoldEnded) and isinstance(muted, AlertGrouped)
+    assert ended.reason == f"DiskPressure joined {source.incident_id}, so it is no longer held"
+    assert muted.decision == "inhibited" and partition.state.held == {}

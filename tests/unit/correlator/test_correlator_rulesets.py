@@ -1,0 +1,205 @@
+"""Rule set reloads through the log: the processor switches at the event, replays alike."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import yaml
+from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
+
+from services.correlator.config import CorrelatorConfig
+from services.correlator.metrics import CorrelatorMetrics
+from services.correlator.processor import CorrelatorProcessor
+from services.correlator.reload import reload_routes
+from services.correlator.rulesets import config_text, policy_from_text, version_of
+from shared.events import Envelope, decode_envelope, deterministic_id, unwrap, wrap
+from shared.events.base import Event
+from shared.events.incidents import (
+    AlertGrouped,
+    IncidentOpened,
+    InputDropped,
+    RulesetActivated,
+    RulesetApplied,
+)
+from shared.log.embedded import EmbeddedLog
+from shared.topics import ALERTS
+from tests.unit.correlator.correlator_world import DOMAIN, alert, at, policy_from
+
+V1 = "route: {receiver: oncall, group_by: [alertname]}\n"
+V2 = "route: {receiver: oncall, group_by: [alertname, instance]}\n"
+
+
+def envelope(event: Event, seconds: int) -> Envelope:
+    key = "ruleset" if isinstance(event, RulesetActivated) else DOMAIN
+    return wrap(
+        event, key=key, event_id=deterministic_id("input", seconds), occurred_at=at(seconds)
+    )
+
+
+def activation(text: str, seconds: int) -> RulesetActivated:
+    return RulesetActivated(version=version_of(text), config=text, activated_at=at(seconds))
+
+
+INPUTS = [
+    envelope(alert("Disk", instance="x"), 0),
+    envelope(alert("Disk", instance="y"), 1),
+    envelope(activation(V2, 2), 2),
+    envelope(alert("Disk", instance="z"), 3),
+    envelope(activation("route: {receiver: [not, a, name]}\n", 4), 4),
+    envelope(alert("Disk", instance="w"), 5),
+]
+
+
+def run(inputs: list[Envelope]) -> tuple[CorrelatorProcessor, list[Event]]:
+    processor = CorrelatorProcessor(
+        0, policy_from(V1, "v1"), CorrelatorMetrics(CollectorRegistry())
+    )
+    decided: list[Event] = []
+    for received in inputs:
+        for out in processor.apply(received, unwrap(received), live=True):
+            decided.append(unwrap(decode_envelope(out.value)))
+    return processor, decided
+
+
+def test_rule_set_activation_switches_grouping_from_that_point_of_the_log() -> None:
+    processor, decided = run(INPUTS)
+    opened_x, grouped_y, applied, opened_z, rejected, grouped_w = decided
+    assert isinstance(opened_x, IncidentOpened) and opened_x.ruleset_version == "v1"
+    assert isinstance(grouped_y, AlertGrouped) and grouped_y.ruleset_version == "v1"
+    assert isinstance(applied, RulesetApplied)
+    assert applied.reason == (
+        f"rule set {version_of(V2)} replaces the rule set loaded at start"
+        " from this point of the log"
+    )
+    assert isinstance(opened_z, IncidentOpened) and opened_z.ruleset_version == version_of(V2)
+    assert opened_z.group_key == '{}:{alertname="Disk", instance="z"}'
+    assert isinstance(rejected, InputDropped) and rejected.input_type == "RulesetActivated"
+    assert isinstance(grouped_w, IncidentOpened) and grouped_w.ruleset_version == version_of(V2)
+    assert processor.policy.version == version_of(V2)
+
+
+def test_replaying_the_log_switches_rule_sets_at_the_same_points() -> None:
+    first = [e.model_dump_json() for e in run(INPUTS)[1]]
+    second = [e.model_dump_json() for e in run(INPUTS)[1]]
+    assert first == second
+
+
+def test_open_incidents_metric_reads_state_rebuilt_by_replay() -> None:
+    registry = CollectorRegistry()
+    metrics = CorrelatorMetrics(registry)
+    processor = CorrelatorProcessor(0, policy_from(V1, "v1"), metrics)
+    metrics.watch(lambda: [processor.state])
+    for received in INPUTS:
+        processor.apply(received, unwrap(received), live=False)
+    assert registry.get_sample_value("tocsin_correlator_open_incidents") == 3
+    assert registry.get_sample_value("tocsin_correlator_open_alerts") == 4
+    assert (
+        registry.get_sample_value("tocsin_correlator_decisions_total", {"decision": "opened"})
+        is None
+    )
+
+
+async def test_reload_endpoint_appends_the_rule_set_to_every_alerts_partition(
+    tmp_path: Path,
+) -> None:
+    config = tmp_path / "tocsin.yaml"
+    config.write_text(V2, encoding="utf-8")
+    log = EmbeddedLog(tmp_path / "log.db")
+    await log.start()
+    await log.ensure_topics({ALERTS: 3})
+    app = FastAPI()
+    app.include_router(reload_routes(config, log, lambda: at(0)))
+    try:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            answer = await client.post("/api/v1/rules/reload")
+            config.write_text("route: {}\n", encoding="utf-8")
+            refused = await client.post("/api/v1/rules/reload")
+        records = [await log.read(ALERTS, p, 0, 10) for p in range(3)]
+    finally:
+        await log.close()
+    assert answer.status_code == 202
+    assert answer.json() == {"status": "success", "version": version_of(V2), "partitions": 3}
+    assert [len(r) for r in records] == [1, 1, 1]
+    activated = unwrap(decode_envelope(records[2][0].value))
+    assert isinstance(activated, RulesetActivated)
+    assert (activated.version, activated.config) == (version_of(V2), V2)
+    assert refused.status_code == 422
+    assert "route.receiver: the root route must have a receiver" in refused.json()["detail"]
+
+
+def test_a_rule_set_text_builds_a_policy_of_its_version_or_says_what_is_wrong() -> None:
+    built = policy_from_text(V2, version_of(V2))
+    assert not isinstance(built, str) and built.version == version_of(V2)
+    assert policy_from_text("- a list\n", "v9") == "the config must be a mapping"
+    broken = policy_from_text("topology: {max_hops: 9}\n", "v9")
+    assert isinstance(broken, str) and "topology.max_hops" in broken
+
+
+FULL = """
+route: {receiver: oncall, group_by: [alertname], group_wait: 45s}
+inhibit_rules:
+  - {source_matchers: ['alertname="A"'], target_matchers: ['alertname="B"'], equal: [cluster]}
+correlation:
+  resolve_grace: 90s
+  flapping: {max_flaps: 4, within: 1h}
+  rules: [{name: r, matchers: ['team="x"'], threshold: {alerts: 2, within: 1500ms}}]
+topology:
+  hosts: {node-1: {cluster: c1}}
+  services: {api: {hosts: [node-1], depends_on: [db]}}
+  business_metrics: {signups: {driven_by: [api]}}
+  correlation_window: 10m
+heartbeats: [{name: cron, interval: 1h, labels: {region: eu}}]
+"""
+
+
+def test_config_text_reads_back_to_the_same_config() -> None:
+    config = CorrelatorConfig.model_validate(yaml.safe_load(FULL))
+    again = CorrelatorConfig.model_validate(yaml.safe_load(config_text(config)))
+    assert again == config
+
+
+def startup_processor() -> CorrelatorProcessor:
+    startup = RulesetActivated(
+        version="file-v2", config=V2, activated_at=at(0), source="correlator start"
+    )
+    policy = policy_from(V2, "file-v2")
+    metrics = CorrelatorMetrics(CollectorRegistry())
+    return CorrelatorProcessor(3, policy, metrics, startup=startup)
+
+
+def test_a_partition_not_running_the_startup_rule_set_gets_it_through_its_log() -> None:
+    processor = startup_processor()
+    first = envelope(alert("Disk", instance="x"), 0)
+    outgoing = processor.apply(first, unwrap(first), live=True)
+    [pinned] = [o for o in outgoing if o.topic == ALERTS]
+    assert (pinned.partition, pinned.key) == (3, "ruleset")
+    activation = unwrap(decode_envelope(pinned.value))
+    assert isinstance(activation, RulesetActivated) and activation.version == "file-v2"
+    pinned_envelope = decode_envelope(pinned.value)
+    [applied] = [
+        unwrap(decode_envelope(o.value))
+        for o in processor.apply(pinned_envelope, activation, live=True)
+    ]
+    assert isinstance(applied, RulesetApplied)
+    second = envelope(alert("Disk", instance="y"), 5)
+    assert all(o.topic != ALERTS for o in processor.apply(second, unwrap(second), live=True))
+
+
+def test_a_partition_already_running_the_startup_rule_set_is_left_alone() -> None:
+    processor = startup_processor()
+    replayed = envelope(RulesetActivated(version="file-v2", config=V2, activated_at=at(0)), 0)
+    processor.apply(replayed, unwrap(replayed), live=False)
+    first = envelope(alert("Disk", instance="x"), 1)
+    assert all(o.topic != ALERTS for o in processor.apply(first, unwrap(first), live=True))
+
+
+def test_a_reload_newer_than_the_process_start_is_not_undone() -> None:
+    processor = startup_processor()
+    newer = RulesetActivated(version=version_of(V1), config=V1, activated_at=at(5))
+    reloaded = envelope(newer, 5)
+    outgoing = processor.apply(reloaded, unwrap(reloaded), live=True)
+    assert all(o.topic != ALERTS for o in outgoing)
+    assert processor.policy.version == version_of(V1)
