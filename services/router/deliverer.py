@@ -7,7 +7,7 @@ import random
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import httpx
 from pydantic import ValidationError
@@ -27,7 +27,7 @@ from services.router.channels.slack import SlackChannel
 from services.router.channels.webhook import WebhookChannel
 from services.router.config import ChannelConfig, ContactConfig, RouterConfig
 from services.router.directory import user_channel
-from services.router.links import action_link
+from services.router.links import LINK_LIFETIME, action_link
 from shared.events import NotificationRequested
 
 
@@ -50,11 +50,13 @@ class ChannelDeliverer:
         client: httpx.AsyncClient,
         retry: RetryPolicy,
         clock: Callable[[], datetime],
+        link_lifetime: timedelta = LINK_LIFETIME,
     ) -> None:
         self._base_url = base_url.rstrip("/")
         self._link_secret = link_secret
         self._retry = retry
         self._clock = clock
+        self._link_lifetime = link_lifetime
         self._random = random.Random()
         self._channels: dict[str, Channel] = {}
         email = EmailSettings(
@@ -90,8 +92,19 @@ class ChannelDeliverer:
         now = self._clock()
         incident = request.incident_id
 
+        # Links in a person's own page name them, so a click is recorded as theirs.
+        recipient = request.target if request.channel.startswith("user/") else ""
+
         def link(action: str) -> str:
-            return action_link(self._base_url, self._link_secret, incident, action, now)
+            return action_link(
+                self._base_url,
+                self._link_secret,
+                incident,
+                action,
+                now,
+                lifetime=self._link_lifetime,
+                recipient=recipient,
+            )
 
         return Page.model_validate(
             {

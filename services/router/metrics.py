@@ -1,14 +1,41 @@
-"""The router's metrics bundle."""
+"""The router's metrics bundle: pages, escalations, commands, time to page, MTTA and MTTR."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
-from shared.events import EscalationStepFired, NobodyPaged, NotificationRequested
+from services.router.domain.state import Escalation
+from shared.events import (
+    EscalationStarted,
+    EscalationStepFired,
+    IncidentAcknowledged,
+    IncidentResolved,
+    NobodyPaged,
+    NotificationRequested,
+    NotificationSent,
+)
 from shared.events.base import Event
+from shared.events.notifications import (
+    CommandApplied,
+    CommandRejected,
+    EscalationRestarted,
+    IncidentReassigned,
+)
 from shared.metrics import LATENCY_BUCKETS
+
+# From a page inside group wait to one after a long outage of the receiver.
+PAGE_BUCKETS = (0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600)
+# People: minutes to hours (MTTA), minutes to days (MTTR).
+ACK_BUCKETS = (30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 43200, 86400)
+RESOLVE_BUCKETS = (60, 300, 600, 1800, 3600, 7200, 14400, 28800, 86400, 259200, 604800)
+_ESCALATION_CAUSES = {
+    EscalationStarted: "opened",
+    EscalationRestarted: "snooze_ended",
+    IncidentReassigned: "reassigned",
+}
 
 
 class RouterMetrics:
@@ -21,6 +48,12 @@ class RouterMetrics:
         )
         self.escalations = Counter(
             "tocsin_router_escalation_steps_total", "Escalation steps fired", registry=registry
+        )
+        self.escalations_started = Counter(
+            "tocsin_router_escalations_total",
+            "Escalations started: incident opened, snooze ended, reassigned",
+            ["cause"],
+            registry=registry,
         )
         self.nobody_paged = Counter(
             "tocsin_router_nobody_paged_total",
@@ -40,6 +73,36 @@ class RouterMetrics:
             buckets=LATENCY_BUCKETS,
             registry=registry,
         )
+        self._people_metrics(registry)
+
+    def _people_metrics(self, registry: CollectorRegistry) -> None:
+        self.commands = Counter(
+            "tocsin_router_commands_total",
+            "Incident commands decided by the router, by command and outcome",
+            ["command", "outcome"],
+            registry=registry,
+        )
+        self.acknowledgements = Counter(
+            "tocsin_router_acknowledgements_total", "Incidents acknowledged", registry=registry
+        )
+        self.alert_to_page_seconds = Histogram(
+            "tocsin_router_alert_to_page_seconds",
+            "From the first alert received to the incident's first page delivered",
+            buckets=PAGE_BUCKETS,
+            registry=registry,
+        )
+        self.time_to_acknowledge_seconds = Histogram(
+            "tocsin_router_time_to_acknowledge_seconds",
+            "From incident opened to first acknowledged (MTTA)",
+            buckets=ACK_BUCKETS,
+            registry=registry,
+        )
+        self.time_to_resolve_seconds = Histogram(
+            "tocsin_router_time_to_resolve_seconds",
+            "From incident opened to resolved (MTTR)",
+            buckets=RESOLVE_BUCKETS,
+            registry=registry,
+        )
 
     def observe(self, decided: Sequence[Event]) -> None:
         for event in decided:
@@ -49,8 +112,57 @@ class RouterMetrics:
                 self.escalations.inc()
             elif isinstance(event, NobodyPaged):
                 self.nobody_paged.inc()
+            elif isinstance(event, CommandApplied | CommandRejected):
+                outcome = "applied" if isinstance(event, CommandApplied) else "rejected"
+                self.commands.labels(command=event.command, outcome=outcome).inc()
+            cause = _ESCALATION_CAUSES.get(type(event))
+            if cause is not None:
+                self.escalations_started.labels(cause=cause).inc()
+
+    def observe_timings(
+        self, before: Escalation | None, event: Event, decided: Sequence[Event]
+    ) -> None:
+        """Time to page, MTTA and MTTR, from the incident's escalation as it was before
+        `event` and what the engine decided on it."""
+        if before is None:
+            return
+        acknowledged = [e for e in (event, *decided) if isinstance(e, IncidentAcknowledged)]
+        if acknowledged:
+            self.acknowledgements.inc()
+            if before.first_acknowledged_at is None:
+                _observe_since(
+                    self.time_to_acknowledge_seconds, before.opened_at, acknowledged[0].at
+                )
+        if isinstance(event, NotificationSent) and before.first_page_sent_at is None:
+            _observe_since(self.alert_to_page_seconds, before.alert_received_at, event.sent_at)
+        if isinstance(event, IncidentResolved):
+            _observe_since(self.time_to_resolve_seconds, before.opened_at, event.resolved_at)
+
+
+def _observe_since(histogram: Histogram, start: datetime | None, end: datetime) -> None:
+    if start is not None:
+        histogram.observe(max((end - start).total_seconds(), 0.0))
 
 
 def channel_kind(channel: str) -> str:
     """A small fixed label set: user contacts collapse to `user`, named channels stay named."""
     return "user" if channel.startswith("user/") else "named"
+
+
+class ApiMetrics:
+    """The incidents API: commands people and services issued, by what became of them."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.commands = Counter(
+            "tocsin_router_api_commands_total",
+            "Commands received by the incidents API, by command and answer",
+            ["command", "answer"],
+            registry=registry,
+        )
+
+    def answered(self, command: str, status: int) -> None:
+        answer = _ANSWERS.get(status, "other")
+        self.commands.labels(command=command, answer=answer).inc()
+
+
+_ANSWERS = {200: "applied", 202: "pending", 404: "unknown", 409: "refused", 503: "unavailable"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import datetime
 
 from services.router.domain.engine import next_due, step
@@ -29,9 +30,12 @@ class RouterProcessor(PartitionProcessor):
         self._metrics = metrics
 
     def apply(self, envelope: Envelope, event: AnyEvent, *, live: bool) -> list[Outgoing]:
+        incident_id = getattr(event, "incident_id", None)
+        before = copy.copy(self.state.escalations.get(incident_id)) if incident_id else None
         decided = step(self.state, event, envelope.occurred_at, self._directory)
         if live:
             self._metrics.observe(decided)
+            self._metrics.observe_timings(before, event, decided)
         outgoing: list[Outgoing] = []
         for index, decision in enumerate(decided):
             incident_id = str(getattr(decision, "incident_id", envelope.key))

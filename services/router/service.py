@@ -1,18 +1,29 @@
-"""Assembling the router: the escalation runner and the dispatcher runner."""
+"""Assembling the router: the escalation runner, the dispatcher runner, and the incidents API
+with the read model it answers from."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
+from fastapi import APIRouter
 from prometheus_client import CollectorRegistry
 
+from services.router.api.auth import TokenAuth
+from services.router.api.config import ApiConfig
+from services.router.api.issuing import CommandIssuer
+from services.router.api.routes_commands import command_routes
+from services.router.api.routes_links import link_routes
+from services.router.api.routes_queries import query_routes
 from services.router.config import RouterConfig
 from services.router.directory import ConfigDirectory
 from services.router.dispatcher import Deliverer, DispatcherProcessor
-from services.router.metrics import RouterMetrics
+from services.router.metrics import ApiMetrics, RouterMetrics
 from services.router.processor import RouterProcessor
+from services.router.projection.tailer import ProjectionTailer
 from services.router.schedule_lookup import on_call_lookup
+from shared.config.settings import RuntimeSettings
 from shared.log.port import EventLog
 from shared.runtime.processor import PartitionProcessor
 from shared.runtime.runner import PartitionedRunner
@@ -47,3 +58,40 @@ def router_runners(
             clock=clock,
         ),
     ]
+
+
+@dataclass(frozen=True)
+class IncidentsApi:
+    """The routes to serve, and the read model's tailer to run beside the other runners
+    (`await tailer.run(stop)`); the routes answer 503 until it has caught up with the log."""
+
+    router: APIRouter
+    tailer: ProjectionTailer
+
+
+def incidents_api(
+    config: RouterConfig,
+    api_config: ApiConfig,
+    event_log: EventLog,
+    registry: CollectorRegistry,
+    settings: RuntimeSettings,
+    clock: Callable[[], datetime],
+    link_secret: bytes,
+) -> IncidentsApi:
+    """Raises ValueError when two principals share a token."""
+    auth = TokenAuth.from_config(config, api_config)
+    tailer = ProjectionTailer(event_log)
+    issuer = CommandIssuer(
+        event_log,
+        tailer,
+        clock,
+        ApiMetrics(registry),
+        append_timeout_s=settings.append_timeout_s,
+        wait_s=api_config.command_wait.total_seconds(),
+    )
+    users = frozenset(user.name for user in config.users)
+    router = APIRouter()
+    router.include_router(query_routes(issuer, auth))
+    router.include_router(command_routes(issuer, auth, users))
+    router.include_router(link_routes(issuer, link_secret, clock))
+    return IncidentsApi(router, tailer)

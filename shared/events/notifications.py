@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import AwareDatetime
 
 from shared.events.base import Event
+from shared.events.commands import CommandName
 
 
 class NotificationRequested(Event):
@@ -77,6 +78,90 @@ class EscalationStarted(Event):
     facts: dict[str, Any]
     due_at: AwareDatetime
     reason: str
+    # For the time-to-page, MTTA and MTTR metrics (absent from events of older versions).
+    opened_at: AwareDatetime | None = None
+    alert_received_at: AwareDatetime | None = None
+    # The opening alert's labels, which silences and urgency rules match on.
+    labels: dict[str, str] = {}
+
+
+class EscalationHeld(Event):
+    """A due step waits: a silence mutes the incident, or its urgency waits for working hours."""
+
+    type: Literal["EscalationHeld"] = "EscalationHeld"
+    incident_id: str
+    at: AwareDatetime
+    until: AwareDatetime
+    reason: str
+
+
+class EscalationRestarted(Event):
+    """Escalation begins again from the first step (a snooze ended), in a new generation:
+    its pages get new ids, so they are sent even though earlier ones were."""
+
+    type: Literal["EscalationRestarted"] = "EscalationRestarted"
+    incident_id: str
+    generation: int
+    at: AwareDatetime
+    reason: str
+
+
+class IncidentSnoozed(Event):
+    type: Literal["IncidentSnoozed"] = "IncidentSnoozed"
+    incident_id: str
+    by: str
+    until: AwareDatetime
+    at: AwareDatetime
+
+
+class IncidentReassigned(Event):
+    """The assignee is paged at once (in `generation`); escalation goes on if nobody acks."""
+
+    type: Literal["IncidentReassigned"] = "IncidentReassigned"
+    incident_id: str
+    by: str
+    assignee: str
+    generation: int
+    at: AwareDatetime
+
+
+class IncidentNoteAdded(Event):
+    type: Literal["IncidentNoteAdded"] = "IncidentNoteAdded"
+    incident_id: str
+    by: str
+    text: str
+    at: AwareDatetime
+
+
+class IncidentCommanderAssigned(Event):
+    type: Literal["IncidentCommanderAssigned"] = "IncidentCommanderAssigned"
+    incident_id: str
+    by: str
+    commander: str
+    at: AwareDatetime
+
+
+class CommandApplied(Event):
+    """The router applied a command; the facts it caused precede this verdict on the log."""
+
+    type: Literal["CommandApplied"] = "CommandApplied"
+    command_id: str
+    incident_id: str
+    command: CommandName
+    actor: str
+    at: AwareDatetime
+
+
+class CommandRejected(Event):
+    """A command that could not apply (e.g. it lost a race with a resolve): said aloud."""
+
+    type: Literal["CommandRejected"] = "CommandRejected"
+    command_id: str
+    incident_id: str
+    command: CommandName
+    actor: str
+    reason: str
+    at: AwareDatetime
 
 
 # Every event type of this module; the envelope codec decodes exactly these.
@@ -87,4 +172,12 @@ EVENTS: tuple[type[Event], ...] = (
     EscalationStepFired,
     NobodyPaged,
     EscalationStarted,
+    EscalationHeld,
+    EscalationRestarted,
+    IncidentSnoozed,
+    IncidentReassigned,
+    IncidentNoteAdded,
+    IncidentCommanderAssigned,
+    CommandApplied,
+    CommandRejected,
 )

@@ -1,27 +1,28 @@
 """The router's pure core: escalate open incidents step by step, driven by ticks.
 
-`decide` reads state and returns events; `evolve` folds them (and the correlator's facts)
-into state. Page ids are deterministic, so a replayed or redelivered step requests the
-same notifications and the dispatcher sends each once.
+`decide` reads state and returns events; `evolve` folds them (and the correlator's facts and
+people's commands) into state. Page ids are deterministic — incident, generation, step,
+repeat, recipient, channel — so a replayed or redelivered step requests the same
+notifications and the dispatcher sends each once, while a new generation (a snooze ended,
+a reassignment) pages again.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from dataclasses import replace
+from datetime import datetime
 
-from services.router.domain.facts import facts_from_opened, updated_facts
-from services.router.domain.policy import EscalationPolicy, RoutingDirectory
-from services.router.domain.snapshot import merged_steps, policy_from_dict, policy_to_dict
-from services.router.domain.state import Escalation, RouterState
+from services.router.domain.commands import Pager, decide_command
+from services.router.domain.facts import facts_from_opened
+from services.router.domain.policy import Delivery, EscalationPolicy, RoutingDirectory
+from services.router.domain.snapshot import merged_steps, policy_to_dict
+from services.router.domain.state import Escalation, RouterState, evolve
 from shared.events import (
-    AlertGrouped,
+    AcknowledgeIncident,
     AnyEvent,
     EscalationStarted,
     EscalationStepFired,
-    IncidentAcknowledged,
     IncidentOpened,
-    IncidentPriorityChanged,
-    IncidentResolved,
     NobodyPaged,
     NotificationFailed,
     NotificationRequested,
@@ -29,6 +30,13 @@ from shared.events import (
     deterministic_id,
 )
 from shared.events.base import Event
+from shared.events.commands import (
+    AddIncidentNote,
+    AssignIncidentCommander,
+    ReassignIncident,
+    SnoozeIncident,
+)
+from shared.events.notifications import EscalationHeld, EscalationRestarted
 
 
 def decide(
@@ -36,21 +44,37 @@ def decide(
 ) -> list[Event]:
     match event:
         case IncidentOpened(incident_id=incident_id) if incident_id not in state.escalations:
-            return _start(event, directory)
+            return _start_and_fire_due(event, now, directory)
         case TickOccurred():
-            decided: list[Event] = []
-            for escalation in list(state.escalations.values()):
-                due = escalation.due_at
-                if escalation.status == "triggered" and due is not None and due <= now:
-                    decided += _fire(escalation, now, directory, "step due")
-            return decided
+            return _on_tick(state, now, directory)
         case NotificationFailed(incident_id=incident_id, notification_id=failed):
             failing = state.escalations.get(incident_id)
-            if failing is None or failing.status != "triggered":
+            if failing is None or failing.status != "triggered" or failed not in failing.requested:
                 return []
             return _fire(failing, now, directory, f"delivery of {failed} failed")
+        case (
+            AcknowledgeIncident()
+            | SnoozeIncident()
+            | ReassignIncident()
+            | AddIncidentNote()
+            | AssignIncidentCommander()
+        ):
+            escalation = state.escalations.get(event.incident_id)
+            return decide_command(escalation, event, now, _reassign_pager(directory))
         case _:
             return []
+
+
+def _start_and_fire_due(
+    event: IncidentOpened, now: datetime, directory: RoutingDirectory
+) -> list[Event]:
+    """Take the incident on; with no group wait left, page at once rather than on a tick."""
+    started = _start(event, directory)
+    first = started[0]
+    if len(started) > 1 or not isinstance(first, EscalationStarted) or first.due_at > now:
+        return started
+    scratch = evolve(RouterState(), first)
+    return [first, *_fire(scratch.escalations[first.incident_id], now, directory, "step due")]
 
 
 def _start(event: IncidentOpened, directory: RoutingDirectory) -> list[Event]:
@@ -69,6 +93,9 @@ def _start(event: IncidentOpened, directory: RoutingDirectory) -> list[Event]:
         facts=facts_from_opened(event),
         due_at=event.notify_after,
         reason=reason,
+        opened_at=event.opened_at,
+        alert_received_at=event.alert.received_at,
+        labels=dict(event.alert.labels),
     )
     if policies:
         return [started]
@@ -80,6 +107,33 @@ def _start(event: IncidentOpened, directory: RoutingDirectory) -> list[Event]:
     return [started, nobody]
 
 
+def _on_tick(state: RouterState, now: datetime, directory: RoutingDirectory) -> list[Event]:
+    decided: list[Event] = []
+    for escalation in list(state.escalations.values()):
+        due = escalation.due_at
+        if due is None or due > now:
+            continue
+        if escalation.status == "triggered":
+            decided += _fire(escalation, now, directory, "step due")
+        elif escalation.status == "snoozed":
+            decided += _restart(escalation, now, directory)
+    return decided
+
+
+def _restart(escalation: Escalation, now: datetime, directory: RoutingDirectory) -> list[Event]:
+    """A snooze ended: escalate again from the first step, in a new generation."""
+    generation = escalation.generation + 1
+    until = escalation.snoozed_until.isoformat() if escalation.snoozed_until else "?"
+    restarted = EscalationRestarted(
+        incident_id=escalation.incident_id,
+        generation=generation,
+        at=now,
+        reason=f"snoozed until {until}: escalating again from the first step",
+    )
+    fresh = replace(escalation, generation=generation, step=0, repeat=0, status="triggered")
+    return [restarted, *_fire(fresh, now, directory, "snooze ended")]
+
+
 def _fire(
     escalation: Escalation, now: datetime, directory: RoutingDirectory, why: str
 ) -> list[Event]:
@@ -87,31 +141,12 @@ def _fire(
     if escalation.step >= len(steps):
         return []
     step = steps[escalation.step]
-    decided: list[Event] = []
-    for target in step.targets:
-        for delivery in directory.deliveries_for(target, now):
-            notification_id = str(
-                deterministic_id(
-                    escalation.incident_id,
-                    escalation.generation,
-                    escalation.step,
-                    escalation.repeat,
-                    delivery.recipient,
-                    delivery.channel,
-                )
-            )
-            decided.append(
-                NotificationRequested(
-                    notification_id=notification_id,
-                    incident_id=escalation.incident_id,
-                    domain=escalation.domain,
-                    target=delivery.recipient,
-                    channel=delivery.channel,
-                    requested_at=now,
-                    page=_page(escalation, delivery.recipient),
-                    reason=why,
-                )
-            )
+    held = _hold(escalation, step.targets, now, directory)
+    if held is not None:
+        return [held]
+    deliveries = [d for target in step.targets for d in directory.deliveries_for(target, now)]
+    key = (escalation.step, escalation.repeat)
+    decided = _requests(escalation, deliveries, now, why, key)
     fired = EscalationStepFired(
         incident_id=escalation.incident_id,
         policy=escalation.policies[0].name,
@@ -132,6 +167,73 @@ def _fire(
     return [fired, *decided]
 
 
+def _hold(
+    escalation: Escalation, targets: tuple[str, ...], now: datetime, directory: RoutingDirectory
+) -> EscalationHeld | None:
+    """A silence, or low urgency outside working hours, holds a due step (same page ids)."""
+    silence = directory.silence_for(escalation.labels, now)
+    if silence is not None:
+        return EscalationHeld(
+            incident_id=escalation.incident_id,
+            at=now,
+            until=silence.released_at,
+            reason=f"silenced by {silence}",
+        )
+    urgency = directory.urgency_of(escalation.labels)
+    until = directory.step_release_at(targets, urgency, now)
+    if until <= now:
+        return None
+    return EscalationHeld(
+        incident_id=escalation.incident_id,
+        at=now,
+        until=until,
+        reason=f"{urgency} urgency: nobody this step pages is within working hours",
+    )
+
+
+def _reassign_pager(directory: RoutingDirectory) -> Pager:
+    def page(escalation: Escalation, user: str, now: datetime) -> list[Event]:
+        deliveries = directory.deliveries_for(f"user:{user}", now)
+        why = f"reassigned to {user}"
+        decided = _requests(escalation, deliveries, now, why, ("reassign",))
+        if decided:
+            return decided
+        reason = f"{user}, the new assignee, has no contact method"
+        return [NobodyPaged(incident_id=escalation.incident_id, at=now, reason=reason)]
+
+    return page
+
+
+def _requests(
+    escalation: Escalation,
+    deliveries: list[Delivery],
+    now: datetime,
+    why: str,
+    key: tuple[object, ...],
+) -> list[Event]:
+    return [
+        NotificationRequested(
+            notification_id=str(
+                deterministic_id(
+                    escalation.incident_id,
+                    escalation.generation,
+                    *key,
+                    delivery.recipient,
+                    delivery.channel,
+                )
+            ),
+            incident_id=escalation.incident_id,
+            domain=escalation.domain,
+            target=delivery.recipient,
+            channel=delivery.channel,
+            requested_at=now,
+            page=_page(escalation, delivery.recipient),
+            reason=why,
+        )
+        for delivery in deliveries
+    ]
+
+
 def _page(escalation: Escalation, recipient: str) -> dict[str, object]:
     return {
         **escalation.facts,
@@ -140,45 +242,6 @@ def _page(escalation: Escalation, recipient: str) -> dict[str, object]:
         "escalation_repeat": escalation.repeat,
         "target": recipient,
     }
-
-
-def evolve(state: RouterState, event: Event) -> RouterState:
-    match event:
-        case EscalationStarted(incident_id=incident_id):
-            state.escalations[incident_id] = Escalation(
-                incident_id=incident_id,
-                domain=event.domain,
-                policies=tuple(policy_from_dict(p) for p in event.policies),
-                facts=dict(event.facts),
-                due_at=event.due_at,
-            )
-        case EscalationStepFired(incident_id=incident_id, at=at):
-            _advance(state.escalations[incident_id], at)
-        case (
-            AlertGrouped(incident_id=incident_id) | IncidentPriorityChanged(incident_id=incident_id)
-        ) if incident_id in state.escalations:
-            escalation = state.escalations[incident_id]
-            escalation.facts = updated_facts(escalation.facts, event)
-        case IncidentAcknowledged(incident_id=incident_id) if incident_id in state.escalations:
-            state.escalations[incident_id].status = "acknowledged"
-            state.escalations[incident_id].due_at = None
-        case IncidentResolved(incident_id=incident_id):
-            state.escalations.pop(incident_id, None)
-    return state
-
-
-def _advance(escalation: Escalation, at: datetime) -> None:
-    steps = merged_steps(escalation.policies)
-    repeats = max((p.repeat for p in escalation.policies), default=0)
-    if escalation.step + 1 < len(steps):
-        escalation.step += 1
-        escalation.due_at = at + steps[escalation.step].delay
-    elif escalation.repeat < repeats:
-        escalation.step, escalation.repeat = 0, escalation.repeat + 1
-        escalation.due_at = at + max(steps[0].delay, timedelta(minutes=1))
-    else:
-        escalation.step = len(steps)
-        escalation.due_at = None
 
 
 def step(
@@ -194,10 +257,11 @@ def step(
 
 
 def next_due(state: RouterState) -> datetime | None:
+    """When a tick would change something: a step due, or a snooze ending."""
     due = [
         e.due_at
         for e in state.escalations.values()
-        if e.status == "triggered" and e.due_at is not None
+        if e.status in ("triggered", "snoozed") and e.due_at is not None
     ]
     return min(due, default=None)
 

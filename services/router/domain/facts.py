@@ -6,6 +6,7 @@ from typing import Any
 
 from shared.events import AlertGrouped, IncidentOpened, IncidentPriorityChanged
 from shared.events.base import Event
+from shared.events.incidents import IncidentProbableCauseChanged
 
 
 def _alert_line(alert: Any) -> dict[str, Any]:
@@ -46,6 +47,9 @@ def updated_facts(facts: dict[str, Any], event: Event) -> dict[str, Any]:
     updated = dict(facts)
     if isinstance(event, IncidentPriorityChanged):
         updated["priority"] = event.priority
+    elif isinstance(event, IncidentProbableCauseChanged):
+        where = f" on {event.resource}" if event.resource else ""
+        updated["probable_cause"] = f"{event.alertname}{where}: {event.reason}"
     elif isinstance(event, AlertGrouped) and event.decision == "grouped":
         alert = event.alert
         updated["alert_count"] = facts["alert_count"] + 1

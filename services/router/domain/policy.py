@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
+
+from services.router.domain.silences import Silence
+from services.router.domain.urgency import Urgency
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,14 @@ class RoutingDirectory(Protocol):
     def policy_for(self, receiver: str) -> EscalationPolicy | None: ...
 
     def deliveries_for(self, target: str, at: datetime) -> list[Delivery]: ...
+
+    def silence_for(self, labels: Mapping[str, str], at: datetime) -> Silence | None: ...
+
+    def urgency_of(self, labels: Mapping[str, str]) -> Urgency: ...
+
+    def step_release_at(self, targets: Sequence[str], urgency: Urgency, at: datetime) -> datetime:
+        """When a step due at `at` may page its people (`at`: now)."""
+        ...
 
     @property
     def default_receiver(self) -> str: ...

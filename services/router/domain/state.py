@@ -1,12 +1,37 @@
-"""The router's state for one partition: escalations of open incidents."""
+"""The router's state for one partition — escalations of open incidents — and `evolve`, the
+only place it changes. State is mutable: `decide` never writes to it.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Literal
 
+from services.router.domain.facts import updated_facts
 from services.router.domain.policy import EscalationPolicy
+from services.router.domain.snapshot import merged_steps, policy_from_dict
+from shared.events import (
+    AlertGrouped,
+    EscalationStarted,
+    EscalationStepFired,
+    IncidentAcknowledged,
+    IncidentPriorityChanged,
+    IncidentResolved,
+    NotificationRequested,
+    NotificationSent,
+)
+from shared.events.base import Event
+from shared.events.incidents import IncidentProbableCauseChanged
+from shared.events.notifications import (
+    EscalationHeld,
+    EscalationRestarted,
+    IncidentCommanderAssigned,
+    IncidentReassigned,
+    IncidentSnoozed,
+)
+
+EscalationStatus = Literal["triggered", "acknowledged", "snoozed"]
 
 
 @dataclass
@@ -15,15 +40,101 @@ class Escalation:
     domain: str
     policies: tuple[EscalationPolicy, ...]  # snapshotted when the incident opened
     facts: dict[str, Any]  # what the page says: title, priority, alerts, cause
-    status: str = "triggered"  # triggered | acknowledged | resolved
+    status: EscalationStatus = "triggered"
+    # Bumped when escalation starts over (snooze ended, reassigned): page ids include it.
     generation: int = 0
     step: int = 0
     repeat: int = 0
+    # Next step (triggered) or end of the snooze (snoozed); None: nothing will fire.
     due_at: datetime | None = None
+    # Pages requested in this generation: a failure of an older one escalates nothing.
     requested: set[str] = field(default_factory=set)
+    acknowledged_by: str | None = None
+    snoozed_until: datetime | None = None
+    assignee: str | None = None
+    commander: str | None = None
+    # For the time-to-page, MTTA and MTTR metrics.
+    opened_at: datetime | None = None
+    alert_received_at: datetime | None = None
+    first_acknowledged_at: datetime | None = None
+    first_page_sent_at: datetime | None = None
+    # The opening alert's labels: what silences and urgency rules match.
+    labels: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
 class RouterState:
     clock: datetime | None = None
     escalations: dict[str, Escalation] = field(default_factory=dict)
+
+
+def evolve(state: RouterState, event: Event) -> RouterState:
+    escalation = state.escalations.get(str(getattr(event, "incident_id", "")))
+    match event:
+        case EscalationStarted(incident_id=incident_id):
+            state.escalations[incident_id] = Escalation(
+                incident_id=incident_id,
+                domain=event.domain,
+                policies=tuple(policy_from_dict(p) for p in event.policies),
+                facts=dict(event.facts),
+                due_at=event.due_at,
+                opened_at=event.opened_at,
+                alert_received_at=event.alert_received_at,
+                labels=dict(event.labels),
+            )
+        case IncidentResolved(incident_id=incident_id):
+            state.escalations.pop(incident_id, None)
+        case _ if escalation is not None:
+            _evolve_escalation(escalation, event)
+    return state
+
+
+def _evolve_escalation(escalation: Escalation, event: Event) -> None:
+    match event:
+        case EscalationStepFired(at=at):
+            _advance(escalation, at)
+        case EscalationHeld(until=until):
+            escalation.due_at = until
+        case AlertGrouped() | IncidentPriorityChanged() | IncidentProbableCauseChanged():
+            escalation.facts = updated_facts(escalation.facts, event)
+        case NotificationRequested(notification_id=notification_id):
+            escalation.requested.add(notification_id)
+        case NotificationSent(sent_at=at) if escalation.first_page_sent_at is None:
+            escalation.first_page_sent_at = at
+        case IncidentAcknowledged(by=by, at=at):
+            escalation.status, escalation.due_at = "acknowledged", None
+            escalation.acknowledged_by, escalation.snoozed_until = by, None
+            escalation.first_acknowledged_at = escalation.first_acknowledged_at or at
+        case IncidentSnoozed(until=until):
+            escalation.status, escalation.due_at, escalation.snoozed_until = "snoozed", until, until
+        case EscalationRestarted(generation=generation):
+            _new_generation(escalation, generation)
+            escalation.step, escalation.repeat, escalation.due_at = 0, 0, None
+        case IncidentReassigned(generation=generation, assignee=assignee, at=at):
+            _new_generation(escalation, generation)
+            escalation.assignee = assignee
+            steps = merged_steps(escalation.policies)
+            pending = escalation.step < len(steps)
+            escalation.due_at = at + steps[escalation.step].delay if pending else None
+        case IncidentCommanderAssigned(commander=commander):
+            escalation.commander = commander
+
+
+def _new_generation(escalation: Escalation, generation: int) -> None:
+    escalation.generation, escalation.status = generation, "triggered"
+    escalation.acknowledged_by = escalation.snoozed_until = None
+    escalation.requested = set()
+
+
+def _advance(escalation: Escalation, at: datetime) -> None:
+    steps = merged_steps(escalation.policies)
+    repeats = max((p.repeat for p in escalation.policies), default=0)
+    if escalation.step + 1 < len(steps):
+        escalation.step += 1
+        escalation.due_at = at + steps[escalation.step].delay
+    elif escalation.repeat < repeats:
+        escalation.step, escalation.repeat = 0, escalation.repeat + 1
+        escalation.due_at = at + max(steps[0].delay, timedelta(minutes=1))
+    else:
+        escalation.step = len(steps)
+        escalation.due_at = None

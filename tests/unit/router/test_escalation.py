@@ -137,20 +137,34 @@ def test_resolved_incident_is_forgotten() -> None:
     assert state.escalations == {}
 
 
-def test_failed_delivery_falls_back_to_the_next_step_at_once() -> None:
-    state = RouterState()
-    step(state, opened(["payments"]), T0, DIRECTORY)
-    tick(state, T0 + timedelta(seconds=30))
-    failed = NotificationFailed(
-        notification_id="n",
+def failure_of(notification_id: str) -> NotificationFailed:
+    return NotificationFailed(
+        notification_id=notification_id,
         incident_id="INC-1",
         channel="ops-webhook",
         attempts=4,
         reason="HTTP 500",
         failed_at=T0,
     )
+
+
+def test_failed_delivery_falls_back_to_the_next_step_at_once() -> None:
+    state = RouterState()
+    step(state, opened(["payments"]), T0, DIRECTORY)
+    first = tick(state, T0 + timedelta(seconds=30))
+    [webhook_page] = [
+        e for e in first if isinstance(e, NotificationRequested) and e.channel == "ops-webhook"
+    ]
+    failed = failure_of(webhook_page.notification_id)
     fallback = step(state, failed, T0 + timedelta(minutes=1), DIRECTORY)
     assert pages(fallback) == [("bob", "user/bob/0")]
+
+
+def test_failure_of_a_page_this_escalation_never_requested_escalates_nothing() -> None:
+    state = RouterState()
+    step(state, opened(["payments"]), T0, DIRECTORY)
+    tick(state, T0 + timedelta(seconds=30))
+    assert step(state, failure_of("from-an-older-generation"), T0, DIRECTORY) == []
 
 
 def test_page_ids_are_deterministic_across_replays() -> None:

@@ -1,0 +1,148 @@
+"""Issuing a command: check it against the read model, append it to the log, and wait a
+moment for the router's verdict (or the correlator's resolution) to come back through it."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from services.router.domain.commands import refusal
+from services.router.metrics import ApiMetrics
+from services.router.projection.model import IncidentView, Verdict
+from services.router.projection.tailer import ProjectionTailer
+from shared.events import (
+    AcknowledgeIncident,
+    ResolveIncident,
+    deterministic_id,
+    encode_envelope,
+    wrap,
+)
+from shared.events.base import Event
+from shared.events.commands import (
+    AddIncidentNote,
+    AssignIncidentCommander,
+    CommandName,
+    ReassignIncident,
+    SnoozeIncident,
+)
+from shared.log.port import EventLog, LogUnavailable, Outgoing
+from shared.topics import ALERTS, INCIDENTS
+
+_COMMANDS: dict[CommandName, type[Event]] = {
+    "acknowledge": AcknowledgeIncident,
+    "resolve": ResolveIncident,
+    "snooze": SnoozeIncident,
+    "reassign": ReassignIncident,
+    "note": AddIncidentNote,
+    "commander": AssignIncidentCommander,
+}
+
+
+@dataclass(frozen=True)
+class Issued:
+    """What became of a command: 200 applied, 202 pending, 404, 409 refused, 503."""
+
+    status: int
+    message: str
+    command_id: str | None = None
+    view: IncidentView | None = None
+
+
+class CommandIssuer:
+    def __init__(
+        self,
+        event_log: EventLog,
+        tailer: ProjectionTailer,
+        clock: Callable[[], datetime],
+        metrics: ApiMetrics,
+        *,
+        append_timeout_s: float,
+        wait_s: float,
+    ) -> None:
+        self._log = event_log
+        self.tailer = tailer
+        self._clock = clock
+        self._metrics = metrics
+        self._append_timeout_s = append_timeout_s
+        self._wait_s = wait_s
+
+    def find(self, incident_id: str) -> IncidentView | Issued:
+        if not self.tailer.ready.is_set():
+            return Issued(503, "the read model is being rebuilt from the log; retry shortly")
+        view = self.tailer.projection.incidents.get(incident_id)
+        return view if view is not None else Issued(404, f"no incident {incident_id}")
+
+    async def issue(
+        self,
+        incident_id: str,
+        name: CommandName,
+        actor: str,
+        fields: dict[str, Any],
+        idempotency_key: str | None = None,
+    ) -> Issued:
+        outcome = await self._issue(incident_id, name, actor, fields, idempotency_key)
+        self._metrics.answered(name, outcome.status)
+        return outcome
+
+    async def _issue(
+        self,
+        incident_id: str,
+        name: CommandName,
+        actor: str,
+        fields: dict[str, Any],
+        idempotency_key: str | None,
+    ) -> Issued:
+        view = self.find(incident_id)
+        if isinstance(view, Issued):
+            return view
+        command_id = str(
+            deterministic_id("api", actor, incident_id, name, idempotency_key)
+            if idempotency_key
+            else uuid.uuid4()
+        )
+        if command_id not in view.verdicts:  # not a retry of a decided command
+            refused = refusal(name, view.status, view.acknowledged_by)
+            if refused is not None:
+                return Issued(409, refused, None, view)
+            try:
+                await self._append(view, name, command_id, actor, fields)
+            except (LogUnavailable, TimeoutError):
+                return Issued(503, "the event log did not take the command; retry later")
+        return await self._outcome(view, name, command_id)
+
+    async def _append(
+        self, view: IncidentView, name: CommandName, command_id: str, actor: str, fields: Any
+    ) -> None:
+        now = self._clock()
+        command = _COMMANDS[name].model_validate(
+            {
+                "command_id": command_id,
+                "incident_id": view.incident_id,
+                "actor": actor,
+                "issued_at": now,
+                **fields,
+            }
+        )
+        event_id = deterministic_id("command", command_id)
+        envelope = wrap(command, key=view.domain, event_id=event_id, occurred_at=now)
+        topic = ALERTS if name == "resolve" else INCIDENTS  # the correlator resolves
+        record = Outgoing(topic, view.domain, encode_envelope(envelope))
+        await asyncio.wait_for(self._log.append([record]), self._append_timeout_s)
+
+    async def _outcome(self, view: IncidentView, name: CommandName, command_id: str) -> Issued:
+        def decided() -> Verdict | None:
+            verdict = view.verdicts.get(command_id)
+            if verdict is None and name == "resolve" and view.resolved_at is not None:
+                return Verdict(True, "", view.resolved_at)  # the correlator's IncidentResolved
+            return verdict
+
+        verdict = await self.tailer.wait_until(decided, self._wait_s)
+        if verdict is None:
+            return Issued(202, "accepted; the router has not decided yet", command_id, view)
+        if not verdict.applied:
+            return Issued(409, verdict.reason, command_id, view)
+        return Issued(200, "applied", command_id, view)

@@ -1,0 +1,103 @@
+"""GET /api/v1/incidents (filtered, paginated) and GET /api/v1/incidents/{id} (timeline)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Request
+from fastapi.responses import JSONResponse
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+
+from services.router.api.answers import error, invalid, unauthorized, validation_errors
+from services.router.api.auth import TokenAuth
+from services.router.api.issuing import CommandIssuer, Issued
+from services.router.api.views import detail_json, summary_json
+from services.router.projection.model import IncidentStatus
+from services.router.projection.query import IncidentFilter, InvalidCursor, select
+from shared.events.incidents import Priority
+
+Authorization = Annotated[str | None, Header(description="`Bearer <user or service token>`")]
+
+
+class ListQuery(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    status: IncidentStatus | None = None
+    service: str | None = None
+    priority: Priority | None = None
+    since: AwareDatetime | None = Field(default=None, description="opened at or after")
+    until: AwareDatetime | None = Field(default=None, description="opened before")
+    limit: int = Field(default=50, ge=1, le=500)
+    cursor: str | None = Field(default=None, description="`next_cursor` of the previous page")
+
+
+def query_routes(issuer: CommandIssuer, auth: TokenAuth) -> APIRouter:
+    queries = _Queries(issuer, auth)
+    router = APIRouter(tags=["incidents"])
+    refusals: dict[int | str, dict[str, Any]] = {
+        401: {"description": "missing or unknown bearer token"},
+        503: {"description": "read model rebuilding; retry"},
+    }
+    router.add_api_route(
+        "/api/v1/incidents",
+        queries.list_incidents,
+        methods=["GET"],
+        summary="Incidents, newest first; filter by status, service, priority, opened time",
+        responses={**refusals, 422: {"description": "invalid filter or cursor"}},
+        openapi_extra={"parameters": _query_parameters()},
+    )
+    router.add_api_route(
+        "/api/v1/incidents/{incident_id}",
+        queries.get_incident,
+        methods=["GET"],
+        summary="One incident with its full timeline",
+        responses={**refusals, 404: {"description": "no such incident"}},
+    )
+    return router
+
+
+class _Queries:
+    def __init__(self, issuer: CommandIssuer, auth: TokenAuth) -> None:
+        self._issuer = issuer
+        self._auth = auth
+
+    async def list_incidents(
+        self, request: Request, authorization: Authorization = None
+    ) -> JSONResponse:
+        if self._auth.authenticate(authorization) is None:
+            return unauthorized()
+        if not self._issuer.tailer.ready.is_set():
+            return error(503, "the read model is being rebuilt from the log; retry shortly")
+        try:
+            query = ListQuery.model_validate(dict(request.query_params))
+            wanted = IncidentFilter(
+                query.status, query.service, query.priority, query.since, query.until
+            )
+            page = select(self._issuer.tailer.projection, wanted, query.limit, query.cursor)
+        except ValidationError as failure:
+            return invalid(validation_errors(failure))
+        except InvalidCursor as bad:
+            return invalid([{"field": "cursor", "message": str(bad)}])
+        body = {
+            "incidents": [summary_json(view) for view in page.incidents],
+            "total": page.total,
+            "next_cursor": page.next_cursor,
+        }
+        return JSONResponse(body)
+
+    async def get_incident(
+        self, incident_id: str, authorization: Authorization = None
+    ) -> JSONResponse:
+        if self._auth.authenticate(authorization) is None:
+            return unauthorized()
+        found = self._issuer.find(incident_id)
+        if isinstance(found, Issued):
+            return error(found.status, found.message)
+        return JSONResponse(detail_json(found))
+
+
+def _query_parameters() -> list[dict[str, Any]]:
+    schema = ListQuery.model_json_schema()
+    return [
+        {"name": name, "in": "query", "required": False, "schema": field}
+        for name, field in schema["properties"].items()
+    ]

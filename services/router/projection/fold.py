@@ -1,0 +1,91 @@
+"""Folding one event read from the log into the incident read model. Pure: no I/O.
+
+The three topics are read side by side, so an incident's events may come in an order other
+than the one they were written in across topics: events of an incident not opened yet wait
+until it is, a resolved incident stays resolved, and duplicates (same envelope id) count once.
+"""
+
+from __future__ import annotations
+
+from services.router.projection.fold_correlator import apply_correlator, opened_view
+from services.router.projection.fold_router import apply_router
+from services.router.projection.model import (
+    WAITING_LIMIT,
+    IncidentProjection,
+    IncidentView,
+    RecordMeta,
+)
+from shared.events import IncidentOpened, commands, incidents
+from shared.events.base import Event
+from shared.topics import ALERTS, INCIDENTS, NOTIFICATIONS
+
+# The event types each topic contributes (others are skipped before decoding their payload).
+# NotificationSent/Failed are also copied to tocsin.incidents for the router: read once.
+_COMMANDS = frozenset(name.__name__ for name in commands.EVENTS)
+WANTED_TYPES: dict[str, frozenset[str]] = {
+    ALERTS: frozenset({"ResolveIncident", "AcknowledgeIncident"}),
+    # Every correlator decision (new ones too, shown with their reason), and the commands.
+    INCIDENTS: frozenset(event.__name__ for event in incidents.EVENTS)
+    | _COMMANDS
+    | {"CommandRejected"},  # the correlator's, for a resolve that can no longer apply
+    NOTIFICATIONS: frozenset(
+        {
+            "EscalationStarted",
+            "EscalationStepFired",
+            "EscalationRestarted",
+            "NobodyPaged",
+            "NotificationRequested",
+            "NotificationSent",
+            "NotificationFailed",
+            "IncidentAcknowledged",
+            "IncidentSnoozed",
+            "IncidentReassigned",
+            "IncidentNoteAdded",
+            "IncidentCommanderAssigned",
+            "CommandApplied",
+            "CommandRejected",
+        }
+    ),
+}
+
+
+def project(projection: IncidentProjection, event: Event, meta: RecordMeta) -> None:
+    if type(event).__name__ not in WANTED_TYPES.get(meta.topic, frozenset()):
+        return
+    if isinstance(event, IncidentOpened):
+        _open(projection, event, meta)
+        return
+    incident_id = str(getattr(event, "incident_id", ""))
+    if not incident_id:
+        return
+    view = projection.incidents.get(incident_id)
+    if view is None:
+        _wait(projection, incident_id, event, meta)
+        return
+    _apply(view, event, meta)
+
+
+def _apply(view: IncidentView, event: Event, meta: RecordMeta) -> None:
+    if meta.event_id in view.seen:
+        return
+    view.seen.add(meta.event_id)
+    if not apply_correlator(view, event, meta):
+        apply_router(view, event, meta)
+
+
+def _open(projection: IncidentProjection, event: IncidentOpened, meta: RecordMeta) -> None:
+    if event.incident_id in projection.incidents:
+        return
+    view = opened_view(event, meta)
+    projection.incidents[event.incident_id] = view
+    waiting = projection.waiting.pop(event.incident_id, [])
+    projection.waiting_count -= len(waiting)
+    for early, early_meta in waiting:
+        _apply(view, early, early_meta)
+
+
+def _wait(projection: IncidentProjection, incident_id: str, event: Event, meta: RecordMeta) -> None:
+    if projection.waiting_count >= WAITING_LIMIT:
+        return  # commands for unknown ids, or a topic far behind: the view cannot hold them
+    projection.waiting.setdefault(incident_id, []).append((event, meta))
+    projection.waiting_count += 1

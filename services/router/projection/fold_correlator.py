@@ -1,0 +1,122 @@
+"""Folding the correlator's decisions into an incident view, each with its reason."""
+
+from __future__ import annotations
+
+from services.router.projection.model import AlertRow, IncidentView, RecordMeta, TimelineEntry
+from shared.alerts import Alert
+from shared.events import (
+    AlertGrouped,
+    AlertResolved,
+    IncidentAcknowledged,
+    IncidentOpened,
+    IncidentPriorityChanged,
+    IncidentResolved,
+)
+from shared.events.base import Event
+from shared.events.incidents import Decision
+
+
+def opened_view(event: IncidentOpened, meta: RecordMeta) -> IncidentView:
+    view = IncidentView(
+        incident_id=event.incident_id,
+        domain=event.domain,
+        title=event.title,
+        priority=event.priority,
+        opened_at=event.opened_at,
+        group_key=event.group_key,
+        rule=event.rule,
+        receivers=list(event.receivers),
+    )
+    view.seen.add(meta.event_id)
+    _attach(view, event.alert, "opened")
+    summary = f"opened by route {event.rule}: {event.reason}"
+    view.record(_decision_entry(event, meta, summary, alert=_alert_details(event.alert)))
+    return view
+
+
+def apply_correlator(view: IncidentView, event: Event, meta: RecordMeta) -> bool:
+    """Fold `event` if it is one of the correlator's; False when it is not."""
+    match event:
+        case AlertGrouped(alert=alert, decision=decision):
+            _attach(view, alert, decision)
+            summary = f"{alert.alertname} {decision}: {event.reason}"
+            view.record(_decision_entry(event, meta, summary, alert=_alert_details(alert)))
+        case AlertResolved(fingerprint=fingerprint):
+            row = view.alerts.get(fingerprint)
+            if row is not None:
+                row.firing = False
+            name = row.alertname if row is not None else fingerprint
+            view.record(_decision_entry(event, meta, f"{name} stopped firing: {event.reason}"))
+        case IncidentPriorityChanged(priority=priority):
+            view.priority = priority
+            view.record(_decision_entry(event, meta, f"priority {priority}: {event.reason}"))
+        case IncidentResolved(resolved_at=at, by=by):
+            view.status, view.resolved_at, view.resolved_by = "resolved", at, by
+            view.snoozed_until = None
+            who = f" by {by}" if by else ""
+            view.record(_decision_entry(event, meta, f"resolved{who}: {event.reason}", actor=by))
+        case IncidentAcknowledged(by=by, at=at):
+            if view.status != "resolved":
+                view.status, view.snoozed_until = "acknowledged", None
+            view.acknowledged_by, view.acknowledged_at = by, at
+            view.record(TimelineEntry(at, "IncidentAcknowledged", f"acknowledged by {by}", by))
+        case Decision(reason=reason):  # a decision this view has no special place for
+            view.record(_decision_entry(event, meta, reason))
+        case _:
+            return False
+    return True
+
+
+def _attach(view: IncidentView, alert: Alert, decision: str) -> None:
+    if alert.service and alert.service not in view.services:
+        view.services.append(alert.service)
+    row = view.alerts.get(alert.fingerprint)
+    if row is None:
+        view.alerts[alert.fingerprint] = AlertRow(
+            fingerprint=alert.fingerprint,
+            alertname=alert.alertname,
+            severity=str(alert.severity),
+            layer=str(alert.layer),
+            service=alert.service,
+            summary=alert.summary,
+            labels=dict(alert.labels),
+            first_received_at=alert.received_at,
+            last_received_at=alert.received_at,
+            decision=decision,
+        )
+        return
+    row.firing, row.decision = alert.status == "firing", decision
+    row.last_received_at = alert.received_at
+    row.notifications += 1
+
+
+def _alert_details(alert: Alert) -> dict[str, object]:
+    return {
+        "fingerprint": alert.fingerprint,
+        "alertname": alert.alertname,
+        "status": alert.status,
+        "severity": str(alert.severity),
+        "layer": str(alert.layer),
+        "service": alert.service,
+        "summary": alert.summary,
+        "integration": alert.integration,
+        "received_at": alert.received_at.isoformat(),
+    }
+
+
+def _decision_entry(
+    event: Decision,
+    meta: RecordMeta,
+    summary: str,
+    *,
+    actor: str | None = None,
+    alert: dict[str, object] | None = None,
+) -> TimelineEntry:
+    details: dict[str, object] = {
+        "rule": event.rule,
+        "ruleset_version": event.ruleset_version,
+        "reason": event.reason,
+    }
+    if alert is not None:
+        details["alert"] = alert
+    return TimelineEntry(meta.occurred_at, type(event).__name__, summary, actor, details)

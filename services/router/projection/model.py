@@ -1,0 +1,114 @@
+"""What the read model knows about each incident: its state now and its full timeline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from shared.events.base import Event
+
+IncidentStatus = Literal["triggered", "acknowledged", "snoozed", "resolved"]
+INCIDENT_STATUSES: tuple[IncidentStatus, ...] = ("triggered", "acknowledged", "snoozed", "resolved")
+# A timeline longer than this keeps its first entries and counts the rest.
+TIMELINE_LIMIT = 2000
+# Events whose incident is not known yet (another topic is behind): kept until it opens.
+WAITING_LIMIT = 50_000
+
+
+@dataclass(frozen=True)
+class RecordMeta:
+    """Where an event was read: its topic, envelope id (for dropping duplicates) and time."""
+
+    topic: str
+    event_id: str
+    occurred_at: datetime
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    kind: str  # the event type, e.g. "AlertGrouped", "NotificationSent", "SnoozeIncident"
+    summary: str  # one line a person reads
+    actor: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class AlertRow:
+    fingerprint: str
+    alertname: str
+    severity: str
+    layer: str
+    service: str | None
+    summary: str
+    labels: dict[str, str]
+    first_received_at: datetime
+    last_received_at: datetime
+    firing: bool = True
+    notifications: int = 1  # times a source sent it (repeats included)
+    decision: str = "opened"  # opened | grouped | deduplicated | inhibited
+
+
+@dataclass
+class PageRow:
+    notification_id: str
+    target: str
+    channel: str
+    requested_at: datetime
+    status: Literal["requested", "sent", "failed"] = "requested"
+    attempts: int = 0
+    reason: str = ""
+    finished_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    applied: bool
+    reason: str  # why it was rejected; empty when applied
+    at: datetime
+
+
+@dataclass
+class IncidentView:
+    incident_id: str
+    domain: str
+    title: str
+    priority: str
+    opened_at: datetime
+    group_key: str
+    rule: str
+    receivers: list[str]
+    status: IncidentStatus = "triggered"
+    services: list[str] = field(default_factory=list)
+    alerts: dict[str, AlertRow] = field(default_factory=dict)
+    pages: dict[str, PageRow] = field(default_factory=dict)
+    acknowledged_at: datetime | None = None
+    acknowledged_by: str | None = None
+    resolved_at: datetime | None = None
+    resolved_by: str | None = None
+    snoozed_until: datetime | None = None
+    assignee: str | None = None
+    commander: str | None = None
+    generation: int = 0
+    timeline: list[TimelineEntry] = field(default_factory=list)
+    omitted: int = 0  # timeline entries past TIMELINE_LIMIT
+    verdicts: dict[str, Verdict] = field(default_factory=dict)  # by command id
+    seen: set[str] = field(default_factory=set)  # envelope ids folded in
+
+    def record(self, entry: TimelineEntry) -> None:
+        if len(self.timeline) < TIMELINE_LIMIT:
+            self.timeline.append(entry)
+        else:
+            self.omitted += 1
+
+    def ordered_timeline(self) -> list[TimelineEntry]:
+        """By time; entries of one instant keep the order they were read in."""
+        return sorted(self.timeline, key=lambda entry: entry.at)
+
+
+@dataclass
+class IncidentProjection:
+    incidents: dict[str, IncidentView] = field(default_factory=dict)
+    waiting: dict[str, list[tuple[Event, RecordMeta]]] = field(default_factory=dict)
+    waiting_count: int = 0

@@ -1,0 +1,236 @@
+"""The incidents API over HTTP on `tocsin up` (embedded log), paging a local webhook receiver:
+one-click links, commands, the read model, and what the API refuses."""
+
+from __future__ import annotations
+
+import html
+import re
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+
+from services.router.links import action_link
+from tests.support.processes import tocsin_process
+from tests.support.receiver import PageReceiver, Received
+
+INGEST_TOKEN = "router-api-ingest-token"
+ALICE = {"Authorization": "Bearer alice-api-token-0001"}
+CHATOPS = {"Authorization": "Bearer chatops-api-token-0001"}
+STEP_DELAY_S = 3  # short, with room for a busy 2-core machine between page and ack
+
+
+def write_config(folder: Path, receiver_url: str) -> Path:
+    path = folder / "tocsin.yaml"
+    path.write_text(f"""
+integrations:
+  - {{name: prom, type: alertmanager, token: {INGEST_TOKEN}}}
+route:
+  receiver: team
+  group_by: [alertname]
+  group_wait: 0s
+channels:
+  hook: {{type: webhook, url: "{receiver_url}/pages"}}
+users:
+  - name: alice
+    token: alice-api-token-0001
+    contacts: [{{type: webhook, url: "{receiver_url}/alice"}}]
+  - name: bob
+    contacts: [{{type: webhook, url: "{receiver_url}/bob"}}]
+escalation_policies:
+  - name: team
+    steps:
+      - {{delay: 0s, notify: ["channel:hook"]}}
+      - {{delay: {STEP_DELAY_S}s, notify: ["user:bob"]}}
+api:
+  service_accounts: [{{name: chatops, token: chatops-api-token-0001}}]
+""")
+    return path
+
+
+class Tocsin:
+    def __init__(self, base: str, receiver: PageReceiver, data: Path) -> None:
+        self.base = base
+        self.receiver = receiver
+        self.data = data
+
+    def post_alert(self, alertname: str) -> None:
+        alert = {
+            "status": "firing",
+            "labels": {"alertname": alertname, "instance": "node-7", "region": "eu-west"},
+            "annotations": {"summary": f"{alertname} on node-7"},
+            "startsAt": "2026-11-27T06:49:15Z",
+            "endsAt": "0001-01-01T00:00:00Z",
+        }
+        body = {"version": "4", "status": "firing", "receiver": "tocsin", "alerts": [alert]}
+        answer = httpx.post(
+            f"{self.base}/api/v1/alerts/alertmanager",
+            json=body,
+            headers={"Authorization": f"Bearer {INGEST_TOKEN}"},
+            timeout=10,
+        )
+        assert answer.status_code == 202, answer.text
+
+    def pages_for(self, title: str, path: str = "/pages") -> list[dict[str, Any]]:
+        with self.receiver.lock:
+            received: list[Received] = list(self.receiver.received)
+        bodies = [r.json() for r in received if r.path == path]
+        return [b for b in bodies if b["incident"]["title"] == title]
+
+    def wait_for_pages(self, title: str, count: int, timeout_s: float = 20) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            pages = self.pages_for(title)
+            if len(pages) >= count:
+                return pages
+            time.sleep(0.05)
+        raise AssertionError(f"{count} page(s) for {title} not received: {self.pages_for(title)}")
+
+    def page(self, alertname: str) -> dict[str, Any]:
+        self.post_alert(alertname)
+        return self.wait_for_pages(f"{alertname} on node-7", 1)[0]
+
+    def get(self, path: str, headers: dict[str, str] | None = None) -> httpx.Response:
+        return httpx.get(f"{self.base}{path}", headers=headers or ALICE, timeout=10)
+
+    def post(
+        self, path: str, body: Any = None, headers: dict[str, str] | None = None
+    ) -> httpx.Response:
+        return httpx.post(f"{self.base}{path}", json=body, headers=headers or ALICE, timeout=15)
+
+    def secret(self) -> bytes:
+        return (self.data / "link-secret").read_text(encoding="utf-8").strip().encode()
+
+
+@pytest.fixture(scope="module")
+def tocsin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tocsin]:
+    folder = tmp_path_factory.mktemp("router-api")
+    receiver = PageReceiver().start()
+    config = write_config(folder, receiver.url)
+    args = ["up", "--config", str(config), "--data", str(folder / "data")]
+    try:
+        with tocsin_process(args, folder / "up.log") as base:
+            yield Tocsin(base, receiver, folder / "data")
+    finally:
+        receiver.stop()
+
+
+def form_action(page_html: str) -> str:
+    match = re.search(r'<form method=post action="([^"]+)"', page_html)
+    assert match is not None, page_html
+    return html.unescape(match.group(1))
+
+
+@pytest.mark.e2e
+def test_acknowledging_from_the_page_link_stops_escalation_and_shows_in_the_timeline(
+    tocsin: Tocsin,
+) -> None:
+    page = tocsin.page("DiskFull")
+    incident_id = page["incident"]["id"]
+    link = page["links"]["acknowledge"]
+    confirm = httpx.get(link, timeout=10)
+    assert confirm.status_code == 200
+    assert "<button type=submit>Acknowledge</button>" in confirm.text
+    assert tocsin.get(f"/api/v1/incidents/{incident_id}").json()["status"] == "triggered"
+    done = httpx.post(f"{tocsin.base}{form_action(confirm.text)}", timeout=15)
+    assert done.status_code == 200, done.text
+    time.sleep(STEP_DELAY_S + 2.5)  # bob's step would have fired by now
+    assert [p for p in tocsin.pages_for("DiskFull on node-7", "/bob")] == []
+    incident = tocsin.get(f"/api/v1/incidents/{incident_id}").json()
+    assert (incident["status"], incident["acknowledged_by"]) == ("acknowledged", "one-click link")
+    kinds = [entry["kind"] for entry in incident["timeline"]]
+    for kind in ("IncidentOpened", "EscalationStarted", "EscalationStepFired"):
+        assert kind in kinds
+    assert kinds.index("AcknowledgeIncident") < kinds.index("IncidentAcknowledged")
+    assert kinds.count("EscalationStepFired") == 1 and "NotificationSent" in kinds
+    assert [n["status"] for n in incident["notifications"]] == ["sent"]
+    again = tocsin.post(f"/api/v1/incidents/{incident_id}/acknowledge")
+    assert again.status_code == 409
+    assert again.json()["message"] == "the incident is already acknowledged by one-click link"
+
+
+@pytest.mark.e2e
+def test_snoozed_incident_pages_again_from_the_first_step_when_the_snooze_ends(
+    tocsin: Tocsin,
+) -> None:
+    page = tocsin.page("HighLoad")
+    incident_id = page["incident"]["id"]
+    snoozed = tocsin.post(f"/api/v1/incidents/{incident_id}/snooze", {"duration": "2s"}, CHATOPS)
+    assert snoozed.status_code == 200, snoozed.text
+    assert snoozed.json()["incident"]["status"] == "snoozed"
+    first, second = tocsin.wait_for_pages("HighLoad on node-7", 2, timeout_s=10)
+    assert first["notification_id"] != second["notification_id"]
+    assert second["escalation"]["step"] == 1
+    acked = tocsin.post(f"/api/v1/incidents/{incident_id}/acknowledge")
+    assert acked.status_code == 200, acked.text
+    incident = tocsin.get(f"/api/v1/incidents/{incident_id}").json()
+    assert incident["escalation_generation"] == 1
+    kinds = [entry["kind"] for entry in incident["timeline"]]
+    assert kinds.index("IncidentSnoozed") < kinds.index("EscalationRestarted")
+    actors = {entry["actor"] for entry in incident["timeline"]}
+    assert "service:chatops" in actors
+
+
+@pytest.mark.e2e
+def test_links_that_were_altered_expired_or_name_no_incident_are_refused(
+    tocsin: Tocsin,
+) -> None:
+    page = tocsin.page("LinkCheck")
+    incident_id = page["incident"]["id"]
+    link = page["links"]["resolve"]
+    tampered = link[:-1] + ("0" if link[-1] != "0" else "1")
+    assert httpx.get(tampered, timeout=10).status_code == 403
+    assert httpx.post(tampered, timeout=10).status_code == 403
+    as_ack = link.replace("/resolve/link", "/acknowledge/link")
+    assert httpx.post(as_ack, timeout=10).status_code == 403
+    past = datetime.now(UTC) - timedelta(days=2)
+    expired = action_link(tocsin.base, tocsin.secret(), incident_id, "resolve", past)
+    assert httpx.get(expired, timeout=10).status_code == 410
+    unknown = action_link(
+        tocsin.base, tocsin.secret(), "INC-0000000000", "resolve", datetime.now(UTC)
+    )
+    assert httpx.get(unknown, timeout=10).status_code == 404
+    assert tocsin.get("/api/v1/incidents/INC-0000000000").status_code == 404
+    resolved = httpx.post(link, timeout=15)
+    assert resolved.status_code == 200, resolved.text
+    assert httpx.get(link, timeout=10).status_code == 409  # nothing left to resolve
+    incident = tocsin.get(f"/api/v1/incidents/{incident_id}").json()
+    assert (incident["status"], incident["resolved_by"]) == ("resolved", "one-click link")
+
+
+@pytest.mark.e2e
+def test_callers_without_a_valid_token_are_refused_and_bad_input_is_named(
+    tocsin: Tocsin,
+) -> None:
+    page = tocsin.page("AuthCheck")
+    path = f"/api/v1/incidents/{page['incident']['id']}"
+    assert httpx.get(f"{tocsin.base}{path}", timeout=10).status_code == 401
+    wrong = {"Authorization": "Bearer not-a-token"}
+    answer = tocsin.post(f"{path}/acknowledge", headers=wrong)
+    assert (answer.status_code, answer.headers["WWW-Authenticate"]) == (401, "Bearer")
+    bad = tocsin.post(f"{path}/snooze", {"duration": "forever"})
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["field"] == "duration"
+    stranger = tocsin.post(f"{path}/reassign", {"user": "mallory"})
+    assert stranger.status_code == 422
+    reassigned = tocsin.post(f"{path}/reassign", {"user": "bob"}, CHATOPS)
+    assert reassigned.status_code == 200, reassigned.text
+    assert reassigned.json()["incident"]["assignee"] == "bob"
+    retried = {**ALICE, "Idempotency-Key": "note-1"}
+    notes = [tocsin.post(f"{path}/notes", {"text": "looking into it"}, retried) for _ in "ab"]
+    assert [n.status_code for n in notes] == [200, 200]
+    assert notes[0].json()["command_id"] == notes[1].json()["command_id"]
+    assert tocsin.post(f"{path}/commander", {"user": "alice"}).status_code == 200
+    listed = tocsin.get("/api/v1/incidents?status=triggered&limit=50", CHATOPS).json()
+    mine = [i for i in listed["incidents"] if i["id"] == page["incident"]["id"]]
+    assert [(i["assignee"], i["commander"]) for i in mine] == [("bob", "alice")]
+    timeline = tocsin.get(path).json()["timeline"]
+    assert [e["kind"] for e in timeline].count("IncidentNoteAdded") == 1
+    assert tocsin.get("/api/v1/incidents?priority=P9").status_code == 422
+    query = parse_qs(urlsplit(page["links"]["acknowledge"]).query)
+    assert set(query) == {"e", "s"}

@@ -1,0 +1,154 @@
+"""Router metrics fed from the log: time to page, MTTA, MTTR, commands and escalations."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from prometheus_client import CollectorRegistry
+
+from services.router.config import RouterConfig
+from services.router.directory import ConfigDirectory
+from services.router.metrics import RouterMetrics
+from services.router.processor import RouterProcessor
+from shared.alerts import Alert, Layer, Severity
+from shared.events import (
+    AcknowledgeIncident,
+    IncidentOpened,
+    IncidentResolved,
+    NotificationSent,
+    TickOccurred,
+    deterministic_id,
+    wrap,
+)
+from shared.events.base import Event
+from shared.events.commands import SnoozeIncident
+
+T0 = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+RECEIVED = T0 - timedelta(seconds=2)
+DIRECTORY = ConfigDirectory(
+    RouterConfig.model_validate(
+        {
+            "users": [{"name": "alice", "contacts": [{"type": "console"}]}],
+            "escalation_policies": [
+                {"name": "team", "steps": [{"delay": "0s", "notify": ["user:alice"]}]}
+            ],
+        }
+    )
+)
+
+
+class Harness:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.processor = RouterProcessor(0, DIRECTORY, RouterMetrics(self.registry))
+        self._count = 0
+
+    def feed(self, event: Event, at: datetime) -> None:
+        self._count += 1
+        envelope = wrap(event, key="k", event_id=deterministic_id(self._count), occurred_at=at)
+        self.processor.apply(envelope, event, live=True)
+
+    def value(self, name: str, **labels: str) -> float:
+        return self.registry.get_sample_value(name, labels) or 0.0
+
+
+def opened() -> IncidentOpened:
+    alert = Alert(
+        fingerprint="f1",
+        status="firing",
+        severity=Severity.CRITICAL,
+        layer=Layer.INFRASTRUCTURE,
+        labels={"alertname": "NodeDown"},
+        starts_at=T0,
+        source="canonical",
+        integration="test",
+        received_at=RECEIVED,
+    )
+    return IncidentOpened(
+        incident_id="INC-1",
+        domain="d",
+        title="t",
+        priority="P1",
+        receivers=["team"],
+        group_key="g",
+        opened_at=T0,
+        notify_after=T0,
+        alert=alert,
+        rule="r",
+        ruleset_version="v1",
+        reason="test",
+    )
+
+
+def sent(at: datetime, notification_id: str = "n1") -> NotificationSent:
+    return NotificationSent(
+        notification_id=notification_id,
+        incident_id="INC-1",
+        channel="user/alice/0",
+        attempts=1,
+        sent_at=at,
+    )
+
+
+def ack(command_id: str, at: datetime) -> AcknowledgeIncident:
+    return AcknowledgeIncident(command_id=command_id, incident_id="INC-1", actor="a", issued_at=at)
+
+
+def test_time_from_alert_received_to_first_page_delivered_is_observed_once() -> None:
+    h = Harness()
+    h.feed(opened(), T0)
+    h.feed(TickOccurred(at=T0), T0)
+    h.feed(sent(T0 + timedelta(seconds=3)), T0 + timedelta(seconds=3))
+    h.feed(sent(T0 + timedelta(seconds=9), "n2"), T0 + timedelta(seconds=9))
+    assert h.value("tocsin_router_alert_to_page_seconds_count") == 1
+    assert h.value("tocsin_router_alert_to_page_seconds_sum") == 5.0
+
+
+def test_time_to_acknowledge_counts_the_first_acknowledgement_only() -> None:
+    h = Harness()
+    h.feed(opened(), T0)
+    h.feed(ack("c1", T0 + timedelta(minutes=4)), T0 + timedelta(minutes=4))
+    h.feed(
+        SnoozeIncident(
+            command_id="c2", incident_id="INC-1", actor="a", duration_s=60, issued_at=T0
+        ),
+        T0 + timedelta(minutes=5),
+    )
+    h.feed(TickOccurred(at=T0 + timedelta(minutes=6)), T0 + timedelta(minutes=6))
+    h.feed(ack("c3", T0 + timedelta(minutes=8)), T0 + timedelta(minutes=8))
+    assert h.value("tocsin_router_time_to_acknowledge_seconds_count") == 1
+    assert h.value("tocsin_router_time_to_acknowledge_seconds_sum") == 240.0
+    assert h.value("tocsin_router_acknowledgements_total") == 2
+    assert h.value("tocsin_router_escalations_total", cause="snooze_ended") == 1
+    assert h.value("tocsin_router_commands_total", command="acknowledge", outcome="applied") == 2
+
+
+def test_time_to_resolve_is_observed_when_the_incident_resolves() -> None:
+    h = Harness()
+    h.feed(opened(), T0)
+    resolved = IncidentResolved(
+        incident_id="INC-1",
+        resolved_at=T0 + timedelta(hours=1),
+        rule="manual",
+        ruleset_version="v1",
+        reason="fixed",
+    )
+    h.feed(resolved, T0 + timedelta(hours=1))
+    assert h.value("tocsin_router_time_to_resolve_seconds_count") == 1
+    assert h.value("tocsin_router_time_to_resolve_seconds_sum") == 3600.0
+
+
+def test_rejected_commands_are_counted_as_rejected() -> None:
+    h = Harness()
+    h.feed(opened(), T0)
+    h.feed(ack("c1", T0), T0 + timedelta(minutes=1))
+    h.feed(ack("c2", T0), T0 + timedelta(minutes=2))
+    assert h.value("tocsin_router_commands_total", command="acknowledge", outcome="rejected") == 1
+
+
+def test_pages_requested_are_counted_by_channel_kind() -> None:
+    h = Harness()
+    h.feed(opened(), T0)
+    h.feed(TickOccurred(at=T0), T0)
+    assert h.value("tocsin_router_notifications_requested_total", channel_kind="user") == 1
+    assert h.value("tocsin_router_escalations_total", cause="opened") == 1

@@ -1,0 +1,271 @@
+"""The incident read model: pure folds of events read from three topics, in any order."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from services.router.projection.fold import project
+from services.router.projection.model import IncidentProjection, RecordMeta, Verdict
+from shared.alerts import Alert, Layer, Severity
+from shared.events import (
+    AcknowledgeIncident,
+    AlertGrouped,
+    EscalationStepFired,
+    IncidentAcknowledged,
+    IncidentOpened,
+    IncidentResolved,
+    NotificationFailed,
+    NotificationRequested,
+    NotificationSent,
+    ResolveIncident,
+)
+from shared.events.base import Event
+from shared.events.incidents import IncidentFlapping
+from shared.events.notifications import CommandApplied, CommandRejected, IncidentSnoozed
+from shared.topics import ALERTS, INCIDENTS, NOTIFICATIONS
+
+T0 = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+
+
+def alert(fingerprint: str, name: str, service: str) -> Alert:
+    return Alert(
+        fingerprint=fingerprint,
+        status="firing",
+        severity=Severity.CRITICAL,
+        layer=Layer.APPLICATION,
+        service=service,
+        labels={"alertname": name},
+        starts_at=T0,
+        summary=f"{name} on {service}",
+        source="alertmanager",
+        integration="prom",
+        received_at=T0,
+    )
+
+
+OPENED = IncidentOpened(
+    incident_id="INC-1",
+    domain="region=eu",
+    title="HighLatency on checkout",
+    priority="P2",
+    receivers=["team"],
+    group_key="{}:{alertname=HighLatency}",
+    opened_at=T0,
+    notify_after=T0,
+    alert=alert("f1", "HighLatency", "checkout"),
+    rule="route 0",
+    ruleset_version="v7",
+    reason="no open incident for group: HighLatency opens INC-1",
+)
+GROUPED = AlertGrouped(
+    incident_id="INC-1",
+    alert=alert("f2", "ErrorRate", "payments"),
+    decision="grouped",
+    at=T0 + timedelta(seconds=20),
+    rule="route 0",
+    ruleset_version="v7",
+    reason="same group of route 0",
+)
+
+
+class Reader:
+    """Feeds events as the tailer would: each with its topic, envelope id and time."""
+
+    def __init__(self) -> None:
+        self.projection = IncidentProjection()
+        self._ids = 0
+
+    def read(self, topic: str, event: Event, at: datetime = T0, event_id: str = "") -> None:
+        self._ids += 1
+        project(self.projection, event, RecordMeta(topic, event_id or f"e{self._ids}", at))
+
+    def kinds(self) -> list[str]:
+        return [e.kind for e in self.projection.incidents["INC-1"].ordered_timeline()]
+
+
+def request(notification_id: str) -> NotificationRequested:
+    return NotificationRequested(
+        notification_id=notification_id,
+        incident_id="INC-1",
+        domain="region=eu",
+        target="alice",
+        channel="user/alice/0",
+        requested_at=T0,
+        page={},
+        reason="step due",
+    )
+
+
+def test_opened_incident_shows_its_alert_and_the_decision_with_its_reason() -> None:
+    reader = Reader()
+    reader.read(INCIDENTS, OPENED)
+    view = reader.projection.incidents["INC-1"]
+    assert (view.status, view.priority, view.services) == ("triggered", "P2", ["checkout"])
+    assert list(view.alerts) == ["f1"]
+    [entry] = view.timeline
+    assert entry.kind == "IncidentOpened"
+    assert entry.details["reason"] == "no open incident for group: HighLatency opens INC-1"
+    assert entry.details["ruleset_version"] == "v7"
+
+
+def test_grouped_alert_joins_the_incident_with_the_grouping_reason() -> None:
+    reader = Reader()
+    reader.read(INCIDENTS, OPENED)
+    reader.read(INCIDENTS, GROUPED, T0 + timedelta(seconds=20))
+    view = reader.projection.incidents["INC-1"]
+    assert view.services == ["checkout", "payments"]
+    assert list(view.alerts) == ["f1", "f2"]
+    assert view.timeline[-1].summary == "ErrorRate grouped: same group of route 0"
+
+
+def test_router_events_read_before_the_incident_opened_are_applied_once_it_opens() -> None:
+    reader = Reader()
+    fired = EscalationStepFired(
+        incident_id="INC-1",
+        policy="team",
+        step=0,
+        repeat=0,
+        generation=0,
+        at=T0,
+        targets=["user:alice"],
+        reason="step due",
+    )
+    reader.read(NOTIFICATIONS, fired, T0 + timedelta(seconds=1))
+    reader.read(INCIDENTS, OPENED)
+    assert reader.kinds() == ["IncidentOpened", "EscalationStepFired"]
+    assert reader.projection.waiting == {}
+
+
+def test_a_record_read_twice_counts_once() -> None:
+    reader = Reader()
+    reader.read(INCIDENTS, OPENED, event_id="opened")
+    reader.read(INCIDENTS, GROUPED, event_id="grouped")
+    reader.read(INCIDENTS, GROUPED, event_id="grouped")
+    assert reader.projection.incidents["INC-1"].alerts["f2"].notifications == 1
+    assert reader.kinds() == ["IncidentOpened", "AlertGrouped"]
+
+
+def test_page_is_requested_then_delivered_or_failed() -> None:
+    reader = Reader()
+    reader.read(INCIDENTS, OPENED)
+    reader.read(NOTIFICATIONS, request("n1"))
+    reader.read(NOTIFICATIONS, request("n2"))
+    sent = NotificationSent(
+        notification_id="n1", incident_id="INC-1", channel="user/alice/0", attempts=1, sent_at=T0
+    )
+    failed = NotificationFailed(
+        notification_id="n2",
+        incident_id="INC-1",
+        channel="user/alice/0",
+        attempts=4,
+        reason="HTTP 503",
+        failed_at=T0,
+    )
+    reader.read(NOTIFICATIONS, sent)
+    reader.read(INCIDENTS, sent)  # the dispatcher's copy for the router: not a second delivery
+    reader.read(NOTIFICATIONS, failed)
+    pages = reader.projection.incidents["INC-1"].pages
+    assert [(p.status, p.attempts, p.reason) for p in pages.values()] == [
+        ("sent", 1, ""),
+        ("failed", 4, "HTTP 503"),
+    ]
+    assert reader.kinds().count("NotificationSent") == 1
+
+
+def test_acknowledgement_command_and_verdict_show_in_the_timeline() -> None:
+    reader = Reader()
+    reader.read(INCIDENTS, OPENED)
+    at = T0 + timedelta(minutes=1)
+    command = AcknowledgeIncident(command_id="c1", incident_id="INC-1", actor="alice", issued_at=at)
+    reader.read(INCIDENTS, command, at)
+    reader.read(NOTIFICATIONS, IncidentAcknowledged(incident_id="INC-1", by="alice", at=at), at)
+    applied = CommandApplied(
+        command_id="c1", incident_id="INC-1", command="acknowledge", actor="alice", at=at
+    )
+    reader.read(NOTIFICATIONS, applied, at)
+    view = reader.projection.incidents["INC-1"]
+    assert (view.status, view.acknowledged_by, view.acknowledged_at) == (
+        "acknowledged",
+        "alice",
+        at,
+    )
+    assert view.verdicts == {"c1": Verdict(True, "", at)}
+    assert reader.kinds() == ["IncidentOpened", "AcknowledgeIncident", "IncidentAcknowledged"]
+
+
+def test_rejected_command_is_in_the_timeline_with_its_reason() -> None:
+    reader = Reader()
+    reader.read(INCIDENTS, OPENED)
+    rejected = CommandRejected(
+        command_id="c2",
+        incident_id="INC-1",
+        command="acknowledge",
+        actor="bob",
+        reason="the incident is already acknowledged by alice",
+        at=T0,
+    )
+    reader.read(NOTIFICATIONS, rejected)
+    view = reader.projection.incidents["INC-1"]
+    assert view.verdicts["c2"].applied is False
+    assert view.timeline[-1].summary == (
+        "acknowledge by bob rejected: the incident is already acknowledged by alice"
+    )
+
+
+def test_resolve_command_from_the_alerts_topic_and_the_resolution_are_recorded() -> None:
+    reader = Reader()
+    reader.read(INCIDENTS, OPENED)
+    at = T0 + timedelta(minutes=30)
+    command = ResolveIncident(command_id="c3", incident_id="INC-1", actor="alice", issued_at=at)
+    reader.read(ALERTS, command, at)
+    resolved = IncidentResolved(
+        incident_id="INC-1",
+        resolved_at=at,
+        by="alice",
+        rule="manual",
+        ruleset_version="v7",
+        reason="resolved by alice",
+    )
+    reader.read(INCIDENTS, resolved, at)
+    view = reader.projection.incidents["INC-1"]
+    assert (view.status, view.resolved_by, view.resolved_at) == ("resolved", "alice", at)
+    assert reader.kinds()[-2:] == ["ResolveIncident", "IncidentResolved"]
+
+
+def test_resolved_incident_stays_resolved_when_an_earlier_snooze_is_read_late() -> None:
+    reader = Reader()
+    reader.read(INCIDENTS, OPENED)
+    resolved = IncidentResolved(
+        incident_id="INC-1",
+        resolved_at=T0 + timedelta(minutes=5),
+        rule="resolve_policy",
+        ruleset_version="v7",
+        reason="all alerts resolved",
+    )
+    reader.read(INCIDENTS, resolved, T0 + timedelta(minutes=5))
+    snoozed = IncidentSnoozed(
+        incident_id="INC-1", by="alice", until=T0 + timedelta(hours=1), at=T0 + timedelta(minutes=1)
+    )
+    reader.read(NOTIFICATIONS, snoozed, T0 + timedelta(minutes=1))
+    view = reader.projection.incidents["INC-1"]
+    assert (view.status, view.snoozed_until) == ("resolved", None)
+    assert reader.kinds() == ["IncidentOpened", "IncidentSnoozed", "IncidentResolved"]
+
+
+def test_any_other_correlator_decision_is_in_the_timeline_with_its_reason() -> None:
+    reader = Reader()
+    reader.read(INCIDENTS, OPENED)
+    flapping = IncidentFlapping(
+        incident_id="INC-1",
+        fingerprint="f1",
+        flaps=4,
+        within=timedelta(minutes=10),
+        at=T0 + timedelta(minutes=10),
+        rule="flapping",
+        ruleset_version="v7",
+        reason="HighLatency flapped 4 times in 10m",
+    )
+    reader.read(INCIDENTS, flapping, T0 + timedelta(minutes=10))
+    entry = reader.projection.incidents["INC-1"].timeline[-1]
+    assert (entry.kind, entry.summary) == ("IncidentFlapping", "HighLatency flapped 4 times in 10m")
+    assert entry.details["rule"] == "flapping"

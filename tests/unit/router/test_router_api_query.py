@@ -1,0 +1,71 @@
+"""Listing incidents from the read model: filters and keyset pagination, newest first."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from services.router.projection.model import IncidentProjection, IncidentStatus, IncidentView
+from services.router.projection.query import IncidentFilter, InvalidCursor, select
+
+T0 = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+
+
+def projection(*specs: tuple[str, int, IncidentStatus, str, str]) -> IncidentProjection:
+    """(id, minutes after T0 opened, status, priority, service) per incident."""
+    model = IncidentProjection()
+    for incident_id, minutes, status, priority, service in specs:
+        model.incidents[incident_id] = IncidentView(
+            incident_id=incident_id,
+            domain="d",
+            title=incident_id,
+            priority=priority,
+            opened_at=T0 + timedelta(minutes=minutes),
+            group_key="g",
+            rule="r",
+            receivers=[],
+            status=status,
+            services=[service],
+        )
+    return model
+
+
+MODEL = projection(
+    ("INC-a", 0, "resolved", "P1", "checkout"),
+    ("INC-b", 10, "triggered", "P2", "checkout"),
+    ("INC-c", 20, "acknowledged", "P1", "search"),
+    ("INC-d", 30, "triggered", "P1", "checkout"),
+)
+
+
+def ids(wanted: IncidentFilter, limit: int = 50, cursor: str | None = None) -> list[str]:
+    return [v.incident_id for v in select(MODEL, wanted, limit, cursor).incidents]
+
+
+def test_incidents_are_listed_newest_first() -> None:
+    assert ids(IncidentFilter()) == ["INC-d", "INC-c", "INC-b", "INC-a"]
+
+
+def test_filters_combine() -> None:
+    assert ids(IncidentFilter(status="triggered")) == ["INC-d", "INC-b"]
+    assert ids(IncidentFilter(service="checkout", priority="P1")) == ["INC-d", "INC-a"]
+
+
+def test_since_includes_and_until_excludes_the_instant() -> None:
+    window = IncidentFilter(since=T0 + timedelta(minutes=10), until=T0 + timedelta(minutes=30))
+    assert ids(window) == ["INC-c", "INC-b"]
+
+
+def test_pages_follow_each_other_through_the_cursor_until_the_last() -> None:
+    first = select(MODEL, IncidentFilter(), 3, None)
+    assert [v.incident_id for v in first.incidents] == ["INC-d", "INC-c", "INC-b"]
+    assert first.total == 4 and first.next_cursor is not None
+    second = select(MODEL, IncidentFilter(), 3, first.next_cursor)
+    assert [v.incident_id for v in second.incidents] == ["INC-a"]
+    assert second.next_cursor is None
+
+
+def test_a_cursor_not_from_this_api_is_refused() -> None:
+    with pytest.raises(InvalidCursor):
+        select(MODEL, IncidentFilter(), 3, "bm90LWEtY3Vyc29y")
