@@ -1,10 +1,159 @@
-"""`tocsin` subcommands of this module: registered by main.py."""
+"""`tocsin export` and `tocsin replay`: take received payloads off the log, and replay them
+through the normalizers and the correlation engine offline, under any rule set."""
 
 from __future__ import annotations
 
-from typing import Any
+import argparse
+import asyncio
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from services.cli.config_bundle import TocsinConfig, load_tocsin_config
+from services.cli.export_payloads import TimeRange, exported_lines
+from services.cli.replay_compare import compare, comparison_lines
+from services.cli.replay_input import OrderedInput, ReplayInputError, parse_time
+from services.cli.replay_parallel import auto_jobs, normalized_by_workers
+from services.cli.replay_progress import ProgressBar, wants_progress
+from services.cli.replay_run import Replay
+from services.cli.replay_tally import ReplayTally, summary_lines
+from shared.config.settings import RuntimeSettings
+from shared.config.yaml_source import ConfigError
+from shared.durations import parse_duration
+from shared.log.embedded import EmbeddedLog
+from shared.log.kafka import KafkaLog
+from shared.log.port import EventLog, LogUnavailable
+from shared.topics import PAYLOADS
 
 
 def register(sub: Any) -> None:
     """Add this module's subcommands to the `tocsin` parser."""
-    return None
+    export = sub.add_parser("export", help="received payloads from the log, as JSON lines")
+    export.add_argument("--config", type=Path, required=True)
+    source = export.add_mutually_exclusive_group()
+    source.add_argument("--kafka", metavar="HOST:PORT", help="read a Kafka cluster's log")
+    source.add_argument(
+        "--data",
+        type=Path,
+        help="data folder of `tocsin up` (default: TOCSIN_DATA_DIR or .tocsin-data)",
+    )
+    export.add_argument("--since", help="ISO-8601 time, or a duration ago such as 2h")
+    export.add_argument("--until", help="ISO-8601 time (exclusive), or a duration ago")
+    export.add_argument("--output", type=Path, help="write here instead of to stdout")
+    export.set_defaults(handler=export_command)
+
+    replay = sub.add_parser("replay", help="replay exported payloads through the rules offline")
+    replay.add_argument("--config", type=Path, required=True)
+    replay.add_argument("--input", type=Path, required=True, help="alerts.jsonl (export format)")
+    replay.add_argument("--output", type=Path, required=True, help="one line per alert")
+    replay.add_argument("--compare", type=Path, metavar="OTHER_CONFIG")
+    replay.add_argument("--progress", action="store_true", help="progress bar even off a tty")
+    replay.add_argument(
+        "--jobs",
+        type=int,
+        help="worker processes that normalize payloads (default: one per spare core on long"
+        " inputs; 0: none)",
+    )
+    replay.set_defaults(handler=replay_command)
+
+
+def _when(text: str | None, now: datetime) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        ago = parse_duration(text)
+    except ValueError:
+        return parse_time(text, "time")
+    assert isinstance(ago, timedelta)
+    return now - ago
+
+
+def export_command(args: argparse.Namespace) -> int:
+    try:
+        load_tocsin_config(args.config)
+        now = datetime.now(UTC)
+        window = TimeRange(_when(args.since, now), _when(args.until, now))
+        lines = asyncio.run(_read_log(args, window))
+    except (ConfigError, ReplayInputError, LogUnavailable) as failure:
+        print(failure, file=sys.stderr)
+        return 1
+    if args.output is not None:
+        with args.output.open("wb") as output:
+            output.writelines(lines)
+    else:
+        sys.stdout.buffer.writelines(lines)
+        sys.stdout.buffer.flush()
+    print(f"exported {len(lines):,} payloads", file=sys.stderr)
+    return 0
+
+
+async def _read_log(args: argparse.Namespace, window: TimeRange) -> list[bytes]:
+    event_log: EventLog
+    if args.kafka:
+        event_log = KafkaLog(args.kafka)
+        await event_log.start()
+        await event_log.ensure_topics({PAYLOADS: RuntimeSettings().partitions})
+    else:
+        path = (args.data or RuntimeSettings().data_dir) / "tocsin.sqlite"
+        if not path.is_file():
+            raise LogUnavailable(f"no embedded log at {path}")
+        event_log = EmbeddedLog(path)
+        await event_log.start()
+    try:
+        try:
+            partitions = event_log.partition_count(PAYLOADS)
+        except KeyError:
+            return []
+        return await exported_lines(event_log, partitions, window)
+    finally:
+        await event_log.close()
+
+
+def replay_command(args: argparse.Namespace) -> int:
+    try:
+        config = load_tocsin_config(args.config)
+        other = load_tocsin_config(args.compare) if args.compare else None
+        payloads = OrderedInput(args.input)
+        jobs = auto_jobs(len(payloads)) if args.jobs is None else args.jobs
+        started = time.monotonic()
+        with args.output.open("wb") as output:
+            run = _Run(payloads, args.progress, jobs, keep=other is not None)
+            tally = run.replay(config, args.config, output)
+        elapsed = time.monotonic() - started
+        other_tally = run.replay(other, args.compare, None) if other else None
+    except (ConfigError, ReplayInputError, OSError) as failure:
+        print(failure, file=sys.stderr)
+        return 1
+    rate = tally.notifications / max(elapsed, 1e-9)
+    print(f"replayed in {elapsed:.2f} s ({rate:,.0f} notifications/s)", file=sys.stderr)
+    print(f"{args.input}: {len(payloads):,} payloads, rule set {config.version} ({args.config})")
+    print("\n".join(summary_lines(tally)))
+    if other_tally is not None:
+        comparison = compare(tally, other_tally)
+        print("\n".join(comparison_lines(comparison, str(args.config), str(args.compare))))
+    return 0
+
+
+@dataclass(frozen=True)
+class _Run:
+    payloads: OrderedInput
+    progress: bool
+    jobs: int
+    keep: bool
+
+    def replay(self, config: TocsinConfig, path: Path, output: BinaryIO | None) -> ReplayTally:
+        total = len(self.payloads)
+        shown = wants_progress(self.progress, sys.stderr)
+        bar = ProgressBar(total, sys.stderr) if shown else None
+        replay = Replay(config, keep_assignments=self.keep)
+        try:
+            if self.jobs > 0:
+                normalized = normalized_by_workers(self.payloads, path, self.jobs)
+                return replay.run_normalized(normalized, output, bar)
+            return replay.run(self.payloads, output, bar)
+        finally:
+            if bar is not None:
+                bar.close()

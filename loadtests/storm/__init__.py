@@ -1,0 +1,1 @@
+"""A seeded alert storm over a generated topology, with ground truth, and its scorer."""

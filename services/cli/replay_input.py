@@ -1,0 +1,168 @@
+"""The export format read back: JSON lines of received payloads, in received_at order.
+
+Each line is `{"received_at": ISO-8601, "source": "<integration type>", "payload": <body>}`
+(`tocsin export` adds `"integration": "<name>"`). The file is indexed first (offset and
+received_at of every line, parsed cheaply), then read in received_at order; lines with equal
+times keep their file order. Only the index stays in memory, never the payloads.
+"""
+
+from __future__ import annotations
+
+import mmap
+from array import array
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+_FAST_PREFIX = b'{"received_at":"'
+
+
+class ReplayInputError(ValueError):
+    """A line of the input cannot be read; the message names the line."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivedPayload:
+    """One posted body, as the export wrote it. `position` is its rank in received_at order."""
+
+    position: int
+    received_at: datetime
+    source: str
+    integration: str | None
+    body: Any
+
+
+def parse_time(text: object, where: str) -> datetime:
+    """An ISO-8601 time with a zone (`Z` allowed), as UTC."""
+    if not isinstance(text, str):
+        raise ReplayInputError(f"{where}: received_at must be an ISO-8601 string")
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise ReplayInputError(f"{where}: received_at {text!r} is not ISO-8601") from None
+    if parsed.tzinfo is None:
+        raise ReplayInputError(f"{where}: received_at {text!r} has no time zone")
+    return parsed.astimezone(UTC)
+
+
+def _micros(at: datetime) -> int:
+    return (at - _EPOCH) // _MICROSECOND
+
+
+def _line_time(raw: bytes, where: str) -> datetime:
+    """received_at of a line; without parsing the payload when the line starts with it."""
+    if raw.startswith(_FAST_PREFIX):
+        end = raw.find(b'"', len(_FAST_PREFIX))
+        if end > 0:
+            return parse_time(raw[len(_FAST_PREFIX) : end].decode(), where)
+    return parse_time(_object(raw, where).get("received_at"), where)
+
+
+def _object(raw: bytes, where: str) -> dict[str, Any]:
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError as broken:
+        raise ReplayInputError(f"{where}: not JSON: {broken}") from None
+    if not isinstance(value, dict):
+        raise ReplayInputError(f"{where}: must be a JSON object")
+    return value
+
+
+class OrderedInput:
+    """An index over a JSON-lines file; iterating yields its payloads in received_at order."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._offsets = array("q")
+        self._lengths = array("q")
+        self._lines = array("q")  # 1-based line numbers, for messages
+        self._order: list[int] | None = None
+        self._index()
+
+    def __len__(self) -> int:
+        return len(self._offsets)
+
+    def _index(self) -> None:
+        times = array("q")
+        offset = 0
+        with self.path.open("rb") as source:
+            for number, raw in enumerate(source, start=1):
+                stripped = raw.strip()
+                if stripped:
+                    self._offsets.append(offset + raw.index(stripped[:1]))
+                    self._lengths.append(len(stripped))
+                    self._lines.append(number)
+                    times.append(_micros(_line_time(stripped, f"{self.path}:{number}")))
+                offset += len(raw)
+        if any(times[i] > times[i + 1] for i in range(len(times) - 1)):
+            self._order = sorted(range(len(times)), key=times.__getitem__)
+
+    def __iter__(self) -> Iterator[ReceivedPayload]:
+        for position, raw, where in self.raw_lines():
+            yield parse_payload(position, raw, where)
+
+    def raw_lines(self) -> Iterator[tuple[int, bytes, str]]:
+        """(position, the line's bytes, file:line) in received_at order, unparsed."""
+        if not self._offsets:
+            return
+        with LineReader(self.path) as reader:
+            for entry in self.entries():
+                yield entry[0], reader.line(entry), self.where(entry)
+
+    def entries(self) -> Iterator[LineEntry]:
+        """Where each line is, in received_at order: (position, offset, length, line number)."""
+        order = self._order if self._order is not None else range(len(self._offsets))
+        for position, index in enumerate(order):
+            yield position, self._offsets[index], self._lengths[index], self._lines[index]
+
+    def where(self, entry: LineEntry) -> str:
+        return f"{self.path}:{entry[3]}"
+
+
+# (position in received_at order, byte offset, length, 1-based line number)
+LineEntry = tuple[int, int, int, int]
+
+
+class LineReader:
+    """Reads lines of a file by offset, through one memory map."""
+
+    def __init__(self, path: Path) -> None:
+        self._file = path.open("rb")
+        size = path.stat().st_size
+        self._data = mmap.mmap(self._file.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
+
+    def line(self, entry: LineEntry) -> bytes:
+        return self._data[entry[1] : entry[1] + entry[2]]
+
+    def close(self) -> None:
+        if isinstance(self._data, mmap.mmap):
+            self._data.close()
+        self._file.close()
+
+    def __enter__(self) -> LineReader:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+
+def parse_payload(position: int, raw: bytes, where: str) -> ReceivedPayload:
+    """One line of the export format."""
+    line = _object(raw, where)
+    source = line.get("source")
+    integration = line.get("integration")
+    if not isinstance(source, str) or "payload" not in line:
+        raise ReplayInputError(f"{where}: needs a string source and a payload")
+    return ReceivedPayload(
+        position=position,
+        received_at=parse_time(line.get("received_at"), where),
+        source=source,
+        integration=integration if isinstance(integration, str) else None,
+        body=line["payload"],
+    )

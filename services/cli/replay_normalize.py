@@ -1,0 +1,174 @@
+"""Payloads of the export format -> canonical alerts, with the ingest normalizers (pure).
+
+A payload is normalized as the integration that received it would have: the line's
+`integration` if the config has it, else the config's first integration of that source type
+(enabled ones first), else a bare integration named after the type. What ingest would not
+have turned into alert notifications (acknowledgements, change events, bodies that do not
+validate, Opsgenie closes whose alert is named only in the URL) is skipped and counted by
+reason; so are alerts matching a heartbeat's `watchdog`, which ingest turns into check-ins.
+
+Alerts are keyed as ingest keys them: by the correlation domain of their labels, except those
+of key-identified sources (PagerDuty, Opsgenie), keyed by the integration's default labels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from services.cli.replay_input import ReceivedPayload
+from services.ingest.config import IngestConfig, IntegrationConfig
+from services.ingest.normalizers import (
+    InvalidPayload,
+    LabelCondition,
+    LayerRule,
+    NormalizeContext,
+    PagerDutyAcknowledged,
+    normalize_alertmanager,
+    normalize_canonical,
+    normalize_grafana,
+    normalize_opsgenie_create,
+    normalize_pagerduty_event,
+    parse_conditions,
+)
+from shared.alerts import Alert
+from shared.topics import domain_key
+
+Normalizer = Callable[[Any, NormalizeContext], tuple[Alert, ...]]
+KEY_IDENTIFIED = frozenset({"pagerduty", "opsgenie"})
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """A payload that gives no alert notification, and why (a small fixed set of reasons)."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Normalized:
+    """The alerts of a payload; `key` None: each is keyed by the domain of its own labels."""
+
+    alerts: tuple[Alert, ...]
+    key: str | None
+    watchdogs: int = 0
+
+
+def _pagerduty(body: Any, ctx: NormalizeContext) -> tuple[Alert, ...]:
+    if isinstance(body, dict) and "event_action" not in body:
+        raise _NotAnAlert("pagerduty change event")
+    event = normalize_pagerduty_event(body, ctx)
+    if isinstance(event, PagerDutyAcknowledged):
+        raise _NotAnAlert("pagerduty acknowledge")
+    return (event.alert,)
+
+
+def _opsgenie(body: Any, ctx: NormalizeContext) -> tuple[Alert, ...]:
+    if not isinstance(body, dict) or "message" not in body:
+        raise _NotAnAlert("opsgenie close or acknowledge")
+    return (normalize_opsgenie_create(body, ctx).alert,)
+
+
+NORMALIZERS: dict[str, Normalizer] = {
+    "alertmanager": lambda body, ctx: normalize_alertmanager(body, ctx).alerts,
+    "grafana": lambda body, ctx: normalize_grafana(body, ctx).alerts,
+    "canonical": normalize_canonical,
+    "pagerduty": _pagerduty,
+    "opsgenie": _opsgenie,
+}
+
+
+class _NotAnAlert(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class _Integration:
+    name: str
+    type: str
+    default_labels: dict[str, str]
+    layer_rules: tuple[LayerRule, ...]
+    resolve_timeout: Any
+    key: str
+
+
+def _prepared(config: IntegrationConfig, domain_labels: list[str]) -> _Integration:
+    rules = tuple(LayerRule.parse(rule.when, rule.layer) for rule in config.layer_rules)
+    labels = dict(config.default_labels)
+    key = domain_key(labels, domain_labels)
+    return _Integration(config.name, config.type, labels, rules, config.resolve_timeout, key)
+
+
+def _watchdogs(config: IngestConfig) -> tuple[tuple[LabelCondition, ...], ...]:
+    heartbeats: Any = getattr(config, "heartbeats", ())
+    return tuple(parse_conditions(h.watchdog) for h in heartbeats if h.watchdog)
+
+
+class PayloadNormalizer:
+    """Turns each received payload into the alerts ingest appended for it."""
+
+    def __init__(self, config: IngestConfig) -> None:
+        ordered = sorted(config.integrations, key=lambda i: not i.enabled)
+        self._domain_labels = list(config.correlation.domain_labels)
+        self._watchdogs = _watchdogs(config)
+        self._by_name = {i.name: _prepared(i, self._domain_labels) for i in config.integrations}
+        self._by_type: dict[str, _Integration] = {}
+        for integration in ordered:
+            self._by_type.setdefault(integration.type, self._by_name[integration.name])
+
+    def integration_for(self, payload: ReceivedPayload) -> _Integration:
+        named = self._by_name.get(payload.integration or "")
+        if named is not None and named.type == payload.source:
+            return named
+        found = self._by_type.get(payload.source)
+        if found is None:
+            key = domain_key({}, self._domain_labels)
+            found = _Integration(payload.source, payload.source, {}, (), None, key)
+            self._by_type[payload.source] = found
+        return found
+
+    def normalize(self, payload: ReceivedPayload) -> Normalized | Skipped:
+        normalizer = NORMALIZERS.get(payload.source)
+        if normalizer is None:
+            return Skipped(f"unknown source {payload.source}")
+        integration = self.integration_for(payload)
+        context = NormalizeContext(
+            integration=integration.name,
+            integration_type=integration.type,
+            received_at=payload.received_at,
+            default_labels=integration.default_labels,
+            layer_rules=integration.layer_rules,
+            resolve_timeout=integration.resolve_timeout,
+        )
+        try:
+            alerts = normalizer(payload.body, context)
+        except InvalidPayload:
+            return Skipped(f"invalid {payload.source} payload")
+        except _NotAnAlert as other:
+            return Skipped(other.reason)
+        key = integration.key if payload.source in KEY_IDENTIFIED else None
+        if not self._watchdogs:
+            return Normalized(alerts, key)
+        kept = tuple(alert for alert in alerts if not self._is_watchdog(alert))
+        return Normalized(kept, key, len(alerts) - len(kept))
+
+    def _is_watchdog(self, alert: Alert) -> bool:
+        return any(
+            all(condition.holds(alert.labels) for condition in conditions)
+            for conditions in self._watchdogs
+        )
+
+
+# (position in received_at order, received_at, what the payload gave)
+NormalizedPayload = tuple[int, datetime, Normalized | Skipped]
+
+
+def normalize_in_order(
+    payloads: Iterable[ReceivedPayload], normalizer: PayloadNormalizer
+) -> Iterator[NormalizedPayload]:
+    for payload in payloads:
+        yield payload.position, payload.received_at, normalizer.normalize(payload)

@@ -1,0 +1,71 @@
+"""Normalizing payloads in worker processes while this process runs the engine.
+
+Normalizers are pure and most of a replay's time, so workers read (from their own map of
+the file: only line offsets travel), parse and normalize chunks of lines while the engine,
+which must see every alert in order, runs here alone. Results come back in input order
+through a bounded window of chunks, so the output is byte-identical to a single-process
+replay and memory stays flat however long the input.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from itertools import islice
+from pathlib import Path
+
+from services.cli.config_bundle import load_tocsin_config
+from services.cli.replay_input import LineEntry, LineReader, OrderedInput, parse_payload
+from services.cli.replay_normalize import NormalizedPayload, PayloadNormalizer
+
+CHUNK = 256  # payloads per task
+PARALLEL_FROM = 5_000  # payloads: below this, starting workers costs more than it saves
+_worker: tuple[PayloadNormalizer, LineReader, str] | None = None
+
+
+def auto_jobs(payloads: int) -> int:
+    """Workers for an input: none for small ones, else one per spare core (at most four)."""
+    if payloads < PARALLEL_FROM:
+        return 0
+    return max(0, min(4, (os.cpu_count() or 1) - 1)) or 1
+
+
+def _start_worker(config_path: Path | None, input_path: Path) -> None:
+    global _worker
+    normalizer = PayloadNormalizer(load_tocsin_config(config_path).ingest)
+    _worker = (normalizer, LineReader(input_path), str(input_path))
+
+
+def _normalize_chunk(entries: list[LineEntry]) -> list[NormalizedPayload]:
+    assert _worker is not None
+    normalizer, reader, path = _worker
+    found: list[NormalizedPayload] = []
+    for entry in entries:
+        payload = parse_payload(entry[0], reader.line(entry), f"{path}:{entry[3]}")
+        found.append((entry[0], payload.received_at, normalizer.normalize(payload)))
+    return found
+
+
+def normalized_by_workers(
+    source: OrderedInput, config_path: Path | None, jobs: int
+) -> Iterator[NormalizedPayload]:
+    """`source` normalized by `jobs` worker processes, in received_at order."""
+    context = multiprocessing.get_context("fork")
+    start = (config_path, source.path)
+    with ProcessPoolExecutor(
+        jobs, mp_context=context, initializer=_start_worker, initargs=start
+    ) as pool:
+        lines = source.entries()
+        window: deque[Future[list[NormalizedPayload]]] = deque()
+        while True:
+            while len(window) < 4 * jobs:
+                chunk = list(islice(lines, CHUNK))
+                if not chunk:
+                    break
+                window.append(pool.submit(_normalize_chunk, chunk))
+            if not window:
+                return
+            yield from window.popleft().result()

@@ -1,0 +1,91 @@
+"""The figures of one replay: notifications, alerts, incidents, reductions, rules."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from shared.alerts import Alert
+from shared.events import IncidentOpened
+from shared.events.base import Event
+
+# (payload position in received_at order, alert index in the payload)
+NotificationKey = tuple[int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What the engine decided about one alert notification."""
+
+    incident_id: str | None
+    decision: str
+    reason: str
+
+
+@dataclass
+class ReplayTally:
+    keep_assignments: bool = False
+    notifications: int = 0
+    incidents: int = 0
+    ticks: int = 0
+    fingerprints: set[str] = field(default_factory=set)
+    occurrences: set[tuple[str, datetime]] = field(default_factory=set)
+    decisions: Counter[str] = field(default_factory=Counter)
+    incidents_per_rule: Counter[str] = field(default_factory=Counter)
+    skipped: Counter[str] = field(default_factory=Counter)
+    # Firing notification -> the incident it joined (only with keep_assignments, for --compare).
+    assignments: dict[NotificationKey, str] = field(default_factory=dict)
+
+    def count(
+        self, position: int, index: int, alert: Alert, outcome: Outcome, decided: list[Event]
+    ) -> None:
+        self.notifications += 1
+        self.decisions[outcome.decision] += 1
+        if alert.status == "firing":
+            self.fingerprints.add(alert.fingerprint)
+            self.occurrences.add((alert.fingerprint, alert.starts_at))
+            if self.keep_assignments and outcome.incident_id is not None:
+                self.assignments[(position, index)] = outcome.incident_id
+        for event in decided:
+            if isinstance(event, IncidentOpened):
+                self.incidents += 1
+                self.incidents_per_rule[event.rule] += 1
+
+    @property
+    def noise_reduction(self) -> float:
+        """1 - incidents / notifications."""
+        return 1 - self.incidents / self.notifications if self.notifications else 0.0
+
+    @property
+    def alert_reduction(self) -> float:
+        """1 - incidents / distinct alert occurrences (fingerprint and start time)."""
+        occurrences = len(self.occurrences)
+        return 1 - self.incidents / occurrences if occurrences else 0.0
+
+
+def summary_lines(tally: ReplayTally) -> list[str]:
+    """The figures as aligned text lines, the same for the same tally."""
+    lines = [
+        f"notifications            {tally.notifications:>10,}",
+        f"distinct alerts          {len(tally.fingerprints):>10,}  (fingerprints)",
+        f"alert occurrences        {len(tally.occurrences):>10,}  (fingerprint + start time)",
+        f"incidents                {tally.incidents:>10,}",
+        f"noise reduction          {tally.noise_reduction:>10.2%}  (1 - incidents/notifications)",
+        f"alert reduction          {tally.alert_reduction:>10.2%}  "
+        "(1 - incidents/alert occurrences)",
+        "decisions                "
+        + ", ".join(f"{name} {count:,}" for name, count in sorted_counts(tally.decisions)),
+        f"ticks fed                {tally.ticks:>10,}",
+        "incidents per rule",
+    ]
+    lines += [f"  {count:>10,}  {rule}" for rule, count in sorted_counts(tally.incidents_per_rule)]
+    if tally.skipped:
+        lines.append("payloads skipped")
+        lines += [f"  {count:>10,}  {reason}" for reason, count in sorted_counts(tally.skipped)]
+    return lines
+
+
+def sorted_counts(counts: Counter[str]) -> list[tuple[str, int]]:
+    """Most first, then by name: stable whatever order the counts were made in."""
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
