@@ -11,6 +11,7 @@ import asyncio
 import sqlite3
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from shared.log.embedded_consumer import EmbeddedConsumer
@@ -31,6 +32,17 @@ CREATE TABLE IF NOT EXISTS group_offsets (
 """
 
 _READ_BATCH = 2000
+# Offsets a consumer group commits: (group, topic, partition, next offset).
+OffsetRow = tuple[str, str, int, int]
+
+
+@dataclass(frozen=True)
+class _Write:
+    """Records to append and offsets to commit, stored together in one transaction."""
+
+    records: Sequence[Outgoing]
+    offsets: Sequence[OffsetRow]
+    done: asyncio.Future[None]
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -52,7 +64,7 @@ class EmbeddedLog:
         self._read_lock = threading.Lock()
         self._partitions: dict[str, int] = {}
         self._next_offsets: dict[tuple[str, int], int] = {}
-        self._pending: list[tuple[Sequence[Outgoing], asyncio.Future[None]]] = []
+        self._pending: list[_Write] = []
         self._flushing = False
         self._appended: dict[str, asyncio.Event] = {}
 
@@ -88,10 +100,13 @@ class EmbeddedLog:
         return self._partitions[topic]
 
     async def append(self, records: Sequence[Outgoing]) -> None:
-        if not records:
-            return
+        if records:
+            await self._write(records, ())
+
+    async def _write(self, records: Sequence[Outgoing], offsets: Sequence[OffsetRow]) -> None:
+        """Queue a write; concurrent writes share one transaction and one fsync."""
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pending.append((records, future))
+        self._pending.append(_Write(records, offsets, future))
         if not self._flushing:
             self._flushing = True
             asyncio.get_running_loop().create_task(self._flush())
@@ -103,27 +118,26 @@ class EmbeddedLog:
                 batch, self._pending = self._pending, []
                 try:
                     topics = await asyncio.to_thread(self._write_batch, batch)
-                except (sqlite3.Error, OSError) as error:
-                    for _, future in batch:
-                        if not future.done():
-                            future.set_exception(LogUnavailable(str(error)))
+                except (sqlite3.Error, OSError, LogUnavailable) as error:
+                    for write in batch:
+                        if not write.done.done():
+                            write.done.set_exception(LogUnavailable(str(error)))
                     continue
-                for _, future in batch:
-                    if not future.done():
-                        future.set_result(None)
+                for write in batch:
+                    if not write.done.done():
+                        write.done.set_result(None)
                 for topic in topics:
                     self._signal(topic)
         finally:
             self._flushing = False
 
-    def _write_batch(
-        self, batch: list[tuple[Sequence[Outgoing], asyncio.Future[None]]]
-    ) -> set[str]:
+    def _write_batch(self, batch: list[_Write]) -> set[str]:
         writer = self._require_writer()
         rows: list[tuple[str, int, int, str, bytes]] = []
         offsets = dict(self._next_offsets)
-        for records, _ in batch:
-            for record in records:
+        committed = [row for write in batch for row in write.offsets]
+        for write in batch:
+            for record in write.records:
                 partition = record.partition
                 if partition is None:
                     partition = partition_for(record.key, self._partitions[record.topic])
@@ -134,6 +148,12 @@ class EmbeddedLog:
             writer.execute("BEGIN IMMEDIATE")
             try:
                 writer.executemany("INSERT INTO records VALUES (?, ?, ?, ?, ?)", rows)
+                writer.executemany(
+                    "INSERT INTO group_offsets VALUES (?, ?, ?, ?)"
+                    " ON CONFLICT (grp, topic, partition)"
+                    " DO UPDATE SET next_offset = excluded.next_offset",
+                    committed,
+                )
                 writer.execute("COMMIT")
             except BaseException:
                 writer.execute("ROLLBACK")
@@ -195,16 +215,9 @@ class EmbeddedLog:
         return int(row[0]) if row else 0
 
     async def store_committed(self, group: str, topic: str, next_offsets: dict[int, int]) -> None:
-        await asyncio.to_thread(self._store_committed, group, topic, next_offsets)
-
-    def _store_committed(self, group: str, topic: str, next_offsets: dict[int, int]) -> None:
-        writer = self._require_writer()
-        with self._write_lock:
-            writer.executemany(
-                "INSERT INTO group_offsets VALUES (?, ?, ?, ?) ON CONFLICT (grp, topic, partition)"
-                " DO UPDATE SET next_offset = excluded.next_offset",
-                [(group, topic, p, offset) for p, offset in next_offsets.items()],
-            )
+        """Committed offsets ride in the next group commit with whatever else is written."""
+        rows = [(group, topic, partition, offset) for partition, offset in next_offsets.items()]
+        await self._write((), rows)
 
     def _require_writer(self) -> sqlite3.Connection:
         if self._writer is None:

@@ -45,6 +45,8 @@ class KafkaConsumer:
             session_timeout_ms=10_000,
             heartbeat_interval_ms=1_000,
             max_poll_interval_ms=300_000,
+            # Pages wait on every hop: do not let an idle fetch sit on the broker for long.
+            fetch_max_wait_ms=50,
         )
         try:
             await self._consumer.start()
@@ -71,9 +73,12 @@ class KafkaConsumer:
     async def commit(self, next_offsets: dict[int, int]) -> None:
         if self._group is None:
             return
-        await self._consumer.commit(
-            {TopicPartition(self._topic, p): offset for p, offset in next_offsets.items()}
-        )
+        try:
+            await self._consumer.commit(
+                {TopicPartition(self._topic, p): offset for p, offset in next_offsets.items()}
+            )
+        except KafkaError as error:
+            raise LogUnavailable(f"commit refused: {error}") from error
 
     async def committed(self, partition: int) -> int:
         if self._group is None:

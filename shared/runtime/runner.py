@@ -43,6 +43,7 @@ class PartitionedRunner:
         self._consumer = event_log.consumer(topic, group)
         self._processors: dict[int, PartitionProcessor] = {}
         self._last_tick: dict[int, float] = {}
+        self._commit_task: asyncio.Task[None] | None = None
         self.ready = asyncio.Event()
 
     @property
@@ -60,6 +61,8 @@ class PartitionedRunner:
                     log.warning("log unavailable, retrying", extra={"topic": self._topic})
                     await asyncio.sleep(1.0)
         finally:
+            if self._commit_task is not None:
+                await asyncio.gather(self._commit_task, return_exceptions=True)
             await self._consumer.stop()
 
     async def _step(self) -> None:
@@ -86,7 +89,26 @@ class PartitionedRunner:
             next_offsets[partition] = batch[-1].offset + 1
         await self._log.append(outgoing)
         if next_offsets:
-            await self._consumer.commit(next_offsets)
+            self._commit_later(next_offsets)
+
+    def _commit_later(self, next_offsets: dict[int, int]) -> None:
+        """Commit without holding up the next batch: its outputs are durable already, and a
+        commit lost in a crash only means records handled again (their outputs have the same
+        ids). Commits are chained so a newer offset is never overwritten by an older one."""
+        previous = self._commit_task
+
+        async def commit() -> None:
+            if previous is not None:
+                await asyncio.gather(previous, return_exceptions=True)
+            try:
+                await self._consumer.commit(next_offsets)
+            except LogUnavailable:
+                log.warning(
+                    "commit failed; records will be handled again",
+                    extra={"topic": self._topic, "offsets": next_offsets},
+                )
+
+        self._commit_task = asyncio.create_task(commit())
 
     async def _write_due_ticks(self) -> None:
         now = self._clock()
