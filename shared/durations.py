@@ -19,4 +19,7 @@ def parse_duration(value: object) -> object:
     if not text or _PART.sub("", text):
         raise ValueError(f"'{value}' is not a duration like 30s, 5m, 1h30m")
     millis = sum(int(n) * _UNIT_MS[unit] for n, unit in _PART.findall(text))
-    return timedelta(milliseconds=millis)
+    try:
+        return timedelta(milliseconds=millis)
+    except OverflowError:
+        raise ValueError(f"'{value}': duration too long (at most 999999999d)") from None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CollectorRegistry
 
 from shared.metrics import exposition
@@ -26,7 +26,12 @@ def health_router(ready: ReadinessCheck, registry: CollectorRegistry) -> APIRout
             return JSONResponse({"status": "ready"})
         return JSONResponse({"status": "log backend unreachable"}, status_code=503)
 
-    @router.get("/metrics", summary="Prometheus metrics in text format")
+    @router.get(
+        "/metrics",
+        summary="Prometheus metrics in text format",
+        response_class=PlainTextResponse,
+        responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+    )
     async def metrics() -> Response:
         body, content_type = exposition(registry)
         return Response(content=body, media_type=content_type)

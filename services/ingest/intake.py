@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 from fastapi import Request, Response
 from fastapi.responses import JSONResponse
+from starlette.requests import ClientDisconnect
 
 from services.ingest.acceptance import AlertSink, Entry, NotAccepted, Submission
 from services.ingest.auth import AuthFailure, IntegrationAuth
@@ -126,10 +127,14 @@ class Intake:
         if declared is not None and declared.isdigit() and int(declared) > limit:
             return too_large
         raw = bytearray()
-        async for chunk in request.stream():
-            raw.extend(chunk)
-            if len(raw) > limit:
-                return too_large
+        try:
+            async for chunk in request.stream():
+                raw.extend(chunk)
+                if len(raw) > limit:
+                    return too_large
+        except ClientDisconnect:
+            # Nobody is left to answer; nothing was stored.
+            return Rejection(400, "disconnected", "the client went away mid-body", (), integration)
         return bytes(raw)
 
     def context(self, integration: IntegrationConfig, received_at: datetime) -> NormalizeContext:

@@ -50,6 +50,14 @@ def operation(
     }
 
 
+def any_body(extra: dict[str, Any]) -> dict[str, Any]:
+    """`extra` (from `operation`) for a handler that ignores its body: not required, and any
+    JSON is admitted (the empty schema), as the handler accepts."""
+    body = extra["requestBody"]
+    content = {media: {**spec, "schema": {}} for media, spec in body["content"].items()}
+    return {**extra, "requestBody": {**body, "required": False, "content": content}}
+
+
 def responses(
     accepted: dict[str, Any],
     invalid: tuple[int, dict[str, Any]] | None,

@@ -14,7 +14,7 @@ from services.ingest.answers import tocsin_error
 from services.ingest.auth import AuthFailure, bearer_token
 from services.ingest.examples_vendors import HEARTBEAT_ACCEPTED_EXAMPLE, HEARTBEAT_EXAMPLE
 from services.ingest.intake import Intake, Rejection
-from services.ingest.openapi import operation, responses
+from services.ingest.openapi import any_body, operation, responses
 from services.ingest.raw_route import RawRequestRoute
 
 SOURCE = "heartbeat"
@@ -41,11 +41,12 @@ def heartbeat_routes(intake: Intake) -> APIRouter:
         status_code=202,
         summary="Heartbeat check-in (dead man's switch)",
         responses=responses(HEARTBEAT_ACCEPTED_EXAMPLE, None, (401, 403, 404, 413, 503)),
-        openapi_extra=operation(
-            HEARTBEAT_EXAMPLE,
-            credential="`Bearer <heartbeat token>`",
-            body_required=False,
-            path=[("name", "the heartbeat's configured name")],
+        openapi_extra=any_body(
+            operation(
+                HEARTBEAT_EXAMPLE,
+                credential="`Bearer <heartbeat token>`",
+                path=[("name", "the heartbeat's configured name")],
+            )
         ),
     )
     async def check_in(request: Request) -> Response:

@@ -57,7 +57,8 @@ async def _authenticated(
         )
     key = body.get("routing_key")
     if not isinstance(key, str) or not key.strip():
-        problem = FieldError("routing_key", "is required" if key is None else "must be a string")
+        blank = key is None or isinstance(key, str)  # present but blank is still missing
+        problem = FieldError("routing_key", "is required" if blank else "must be a string")
         return Rejection(400, "invalid", "Event object is invalid", (problem,))
     integration = intake.authenticate(key, "pagerduty")
     if isinstance(integration, Rejection):

@@ -55,39 +55,108 @@ class ConfigSource:
             ) from None
 
 
-def _collect_lines(node: yaml.Node, location: Location, lines: dict[Location, int]) -> None:
+def _collect_lines(
+    node: yaml.Node,
+    location: Location,
+    lines: dict[Location, int],
+    seen: set[int],
+) -> None:
+    """Record the line of every key and item, visiting each node once: an alias is not walked
+    again (a small document can expand to billions of nodes), and one that contains itself is
+    refused (it would expand forever)."""
     lines[location] = node.start_mark.line + 1
+    seen.add(id(node))
+    children: list[tuple[Location, yaml.Node]] = []
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
-            key = key_node.value
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.tag)
             lines[(*location, key)] = key_node.start_mark.line + 1
-            _collect_lines(value_node, (*location, key), lines)
+            children.append(((*location, key), value_node))
     elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            _collect_lines(item, (*location, index), lines)
+        children = [((*location, index), item) for index, item in enumerate(node.value)]
+    for child_location, child in children:
+        if id(child) not in seen:
+            _collect_lines(child, child_location, lines, seen)
+
+
+def _refuse_recursion(node: yaml.Node, path: str, open_nodes: set[int], done: set[int]) -> None:
+    """ConfigError if some node contains itself through an alias (`a: &x [*x]`)."""
+    if not isinstance(node, yaml.MappingNode | yaml.SequenceNode):
+        return
+    open_nodes.add(id(node))
+    children = (
+        [value for _, value in node.value] if isinstance(node, yaml.MappingNode) else node.value
+    )
+    for child in children:
+        if id(child) in open_nodes:
+            line = child.start_mark.line + 1
+            raise ConfigError([f"{path}:{line}: an alias refers to a node that contains it"])
+        if id(child) not in done:
+            _refuse_recursion(child, path, open_nodes, done)
+    open_nodes.discard(id(node))
+    done.add(id(node))
+
+
+def _yaml_problem(broken: yaml.YAMLError, text: str, path: str) -> str:
+    """One line, `file:line: not valid YAML: <problem>`, for `rules check` to print."""
+    if isinstance(broken, yaml.MarkedYAMLError):
+        mark = broken.problem_mark or broken.context_mark
+        problem = broken.problem or broken.context or "unreadable"
+        line: int | None = mark.line + 1 if mark is not None else None
+    elif isinstance(broken, yaml.reader.ReaderError):
+        problem = f"unacceptable character #x{broken.character:04x}: {broken.reason}"
+        line = text.count("\n", 0, broken.position) + 1
+    else:
+        problem, line = str(broken).splitlines()[0], None
+    where = f"{path}:{line}" if line is not None else path
+    return f"{where}: not valid YAML: {' '.join(problem.split())}"
+
+
+def _parse(text: str, path: str) -> tuple[Any, yaml.Node | None]:
+    """The document and its node graph, composed once; aliases that recurse are refused."""
+    try:
+        loader = yaml.SafeLoader(text)  # checks every character at once: may raise
+        try:
+            node = loader.get_single_node()
+            if node is None:
+                return None, None
+            _refuse_recursion(node, path, set(), set())
+            return loader.construct_document(node), node
+        finally:
+            loader.dispose()
+    except yaml.YAMLError as broken:
+        raise ConfigError([_yaml_problem(broken, text, path)]) from None
+    except RecursionError:
+        raise ConfigError([f"{path}: not valid YAML: nested too deeply"]) from None
 
 
 def parse_config_text(text: str, path: str) -> ConfigSource:
-    try:
-        data = yaml.safe_load(text)
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as broken:
-        mark = getattr(broken, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark is not None else path
-        raise ConfigError([f"{where}: not valid YAML: {broken}"]) from None
+    data, node = _parse(text, path)
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise ConfigError([f"{path}:1: (top level): the config must be a mapping"])
     lines: dict[Location, int] = {}
     if node is not None:
-        _collect_lines(node, (), lines)
+        _collect_lines(node, (), lines, set())
     return ConfigSource(path=path, data=data, lines=lines)
 
 
-def load_config_file(path: Path) -> ConfigSource:
+def read_config_text(path: Path) -> str:
+    """The text of the config file at `path`; ConfigError if it cannot be read as UTF-8."""
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except OSError as missing:
         raise ConfigError([f"{path}: cannot read: {missing.strerror}"]) from None
-    return parse_config_text(text, str(path))
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as undecodable:
+        line = raw.count(b"\n", 0, undecodable.start) + 1
+        byte = raw[undecodable.start]
+        raise ConfigError(
+            [f"{path}:{line}: not UTF-8 text (byte 0x{byte:02x}); save the config as UTF-8"]
+        ) from None
+
+
+def load_config_file(path: Path) -> ConfigSource:
+    return parse_config_text(read_config_text(path), str(path))

@@ -38,6 +38,7 @@ from services.ingest.normalizers.errors import (
 )
 from services.ingest.normalizers.limits import (
     check_annotation,
+    check_annotation_count,
     check_label_value,
     read_string_map,
 )
@@ -200,6 +201,7 @@ def _create_annotations(
     annotations = read_string_map(obj.get("details"), "details", problems)
     for name, text in annotations.items():
         check_annotation(name, text, field_path("details", name), ctx.limits, problems)
+    check_annotation_count(annotations, "details", ctx.limits, problems)
     own = {
         "description": problems.text(obj, "description", ROOT, max_length=_MAX["description"]),
         "tags": _tags(obj, problems),
