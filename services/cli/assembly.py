@@ -10,6 +10,7 @@ import signal
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Protocol
 
 from fastapi import APIRouter, FastAPI
 from prometheus_client import CollectorRegistry
@@ -17,10 +18,15 @@ from prometheus_client import CollectorRegistry
 from shared.health import health_router
 from shared.log.port import EventLog
 from shared.metrics import new_registry
-from shared.runtime.runner import PartitionedRunner
 from shared.topics import ALL_TOPICS
 
 log = logging.getLogger(__name__)
+
+
+class Runner(Protocol):
+    """A background loop of the process: consumer runners, read-model tailers."""
+
+    async def run(self, stop: asyncio.Event) -> None: ...
 
 
 def utc_now() -> datetime:
@@ -34,7 +40,7 @@ class Assembly:
     event_log: EventLog
     partitions: int
     registry: CollectorRegistry = field(default_factory=new_registry)
-    runners: list[PartitionedRunner] = field(default_factory=list)
+    runners: list[Runner] = field(default_factory=list)
     routers: list[APIRouter] = field(default_factory=list)
     clock: Callable[[], datetime] = utc_now
     on_start: list[Callable[[], object]] = field(default_factory=list)

@@ -50,7 +50,7 @@ def up(args: argparse.Namespace) -> int:
     event_log = EmbeddedLog(settings.data_dir / "tocsin.sqlite")
     assembly = Assembly(event_log, partitions=settings.partitions)
     add_ingest(assembly, config, settings)
-    add_correlator(assembly, config)
+    add_correlator(assembly, config, settings)
     add_router(assembly, config, settings)
     return _serve(assembly, "tocsin", settings)
 
@@ -66,7 +66,7 @@ def single_service(args: argparse.Namespace) -> int:
         case "ingest":
             add_ingest(assembly, config, settings)
         case "correlator":
-            add_correlator(assembly, config)
+            add_correlator(assembly, config, settings)
         case _:
             add_router(assembly, config, settings)
     return _serve(assembly, f"tocsin-{args.service}", settings)

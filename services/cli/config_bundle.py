@@ -14,12 +14,13 @@ from services.correlator.domain.alertmanager import (
     parse_route,
 )
 from services.ingest.config import IngestConfig
+from services.router.api.config import ApiConfig
 from services.router.config import RouterConfig
 from shared.config.yaml_source import (
     ConfigError,
     ConfigSource,
-    load_config_file,
     parse_config_text,
+    read_config_text,
 )
 
 DEMO_CONFIG = "demo.yaml"
@@ -32,6 +33,7 @@ class TocsinConfig:
     ingest: IngestConfig
     correlator: CorrelatorConfig
     router: RouterConfig
+    api: ApiConfig
 
 
 def _validated(source: ConfigSource, text: str) -> TocsinConfig:
@@ -42,9 +44,14 @@ def _validated(source: ConfigSource, text: str) -> TocsinConfig:
             sections.append(source.validate(model))
         except ConfigError as invalid:
             problems.extend(invalid.problems)
+    try:
+        api = source.validate(ApiConfig, ("api",))
+    except ConfigError as invalid:
+        problems.extend(invalid.problems)
     if problems:
         raise ConfigError(problems)
     problems.extend(_rule_problems(source, sections[2]))
+    problems.extend(_shared_tokens(source, sections[2], api))
     if problems:
         raise ConfigError(problems)
     version = hashlib.sha256(text.encode()).hexdigest()[:12]
@@ -52,7 +59,7 @@ def _validated(source: ConfigSource, text: str) -> TocsinConfig:
     assert isinstance(ingest, IngestConfig)
     assert isinstance(correlator, CorrelatorConfig)
     assert isinstance(router, RouterConfig)
-    return TocsinConfig(source, version, ingest, correlator, router)
+    return TocsinConfig(source, version, ingest, correlator, router, api)
 
 
 def _rule_problems(source: ConfigSource, router: object) -> list[str]:
@@ -72,10 +79,26 @@ def _rule_problems(source: ConfigSource, router: object) -> list[str]:
     return problems
 
 
+def _shared_tokens(source: ConfigSource, router: object, api: ApiConfig) -> list[str]:
+    """API tokens identify one person or service account each: a shared one is ambiguous."""
+    assert isinstance(router, RouterConfig)
+    owners: dict[str, list[str]] = {}
+    for user in router.users:
+        if user.token is not None:
+            owners.setdefault(user.token.get_secret_value(), []).append(f"user {user.name}")
+    for account in api.service_accounts:
+        owners.setdefault(account.token.get_secret_value(), []).append(f"account {account.name}")
+    return [
+        source.error(("api",), f"{' and '.join(names)} share one token; give each its own")
+        for names in owners.values()
+        if len(names) > 1
+    ]
+
+
 def load_tocsin_config(path: Path | None) -> TocsinConfig:
     """The config at `path`, or the bundled demo configuration when none is given."""
     if path is None:
         text = resources.files("services.cli").joinpath(DEMO_CONFIG).read_text(encoding="utf-8")
         return _validated(parse_config_text(text, f"(built-in {DEMO_CONFIG})"), text)
-    source = load_config_file(path)
-    return _validated(source, path.read_text(encoding="utf-8"))
+    text = read_config_text(path)  # read once: the version hashes the text that was parsed
+    return _validated(parse_config_text(text, str(path)), text)

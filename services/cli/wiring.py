@@ -6,14 +6,17 @@ import secrets
 from pathlib import Path
 
 import httpx
+from fastapi import Depends
 
+from services.cli.admin_auth import service_account_guard
 from services.cli.assembly import Assembly
 from services.cli.config_bundle import TocsinConfig
+from services.correlator.reload import reload_routes
 from services.correlator.service import correlator_runner
 from services.ingest.service import ingest_router
 from services.router.channels.settings import RetryPolicy
 from services.router.deliverer import ChannelDeliverer
-from services.router.service import router_runners
+from services.router.service import incidents_api, router_runners
 from shared.config.settings import RuntimeSettings
 
 
@@ -25,7 +28,9 @@ def add_ingest(assembly: Assembly, config: TocsinConfig, settings: RuntimeSettin
     )
 
 
-def add_correlator(assembly: Assembly, config: TocsinConfig) -> None:
+def add_correlator(
+    assembly: Assembly, config: TocsinConfig, settings: RuntimeSettings | None = None
+) -> None:
     assembly.runners.append(
         correlator_runner(
             config.correlator,
@@ -35,22 +40,40 @@ def add_correlator(assembly: Assembly, config: TocsinConfig) -> None:
             assembly.clock,
         )
     )
+    if settings is not None and settings.config is not None:
+        guard = Depends(service_account_guard(config.api))
+        assembly.routers.append(
+            reload_routes(settings.config, assembly.event_log, assembly.clock, dependencies=[guard])
+        )
 
 
 def add_router(assembly: Assembly, config: TocsinConfig, settings: RuntimeSettings) -> None:
+    secret = link_secret(settings)
     deliverer = ChannelDeliverer(
         config.router,
         base_url=settings.base_url(),
-        link_secret=link_secret(settings),
+        link_secret=secret,
         client=httpx.AsyncClient(),
         retry=RetryPolicy(max_attempts=4, base_delay=0.5, max_delay=10.0, timeout=10.0),
         clock=assembly.clock,
+        link_lifetime=config.api.link_lifetime,
     )
     assembly.runners.extend(
         router_runners(
             config.router, assembly.event_log, assembly.registry, assembly.clock, deliverer
         )
     )
+    api = incidents_api(
+        config.router,
+        config.api,
+        assembly.event_log,
+        assembly.registry,
+        settings,
+        assembly.clock,
+        secret,
+    )
+    assembly.routers.append(api.router)
+    assembly.runners.append(api.tailer)
 
 
 def link_secret(settings: RuntimeSettings) -> bytes:
