@@ -1,0 +1,1 @@
+"""Soak test: Tocsin for minutes under steady load and storms, on both backends."""
