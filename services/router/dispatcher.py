@@ -10,6 +10,7 @@ current batch, before the batch's records were written — resends with the same
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
@@ -48,6 +49,27 @@ class Deliverer(Protocol):
     async def deliver(self, request: NotificationRequested) -> DeliveryReport: ...
 
 
+# Delivered notification ids remembered per partition. A request can only come again when the
+# router re-emits outputs after a crash, a few batches after the original.
+DELIVERED_IDS = 100_000
+
+
+class RecentIds:
+    """A set that forgets its oldest members beyond `limit`, so memory stays bounded."""
+
+    def __init__(self, limit: int) -> None:
+        self._ids: OrderedDict[str, None] = OrderedDict()
+        self._limit = limit
+
+    def add(self, item: str) -> None:
+        self._ids[item] = None
+        if len(self._ids) > self._limit:
+            self._ids.popitem(last=False)
+
+    def __contains__(self, item: object) -> bool:
+        return item in self._ids
+
+
 class DispatcherProcessor(PartitionProcessor):
     wants_look_ahead = True
     # Pages of one batch are delivered concurrently, at most this many at a time.
@@ -64,7 +86,7 @@ class DispatcherProcessor(PartitionProcessor):
         self._deliverer = deliverer
         self._clock = clock
         self._metrics = metrics
-        self.done: set[str] = set()
+        self.done = RecentIds(DELIVERED_IDS)
 
     def look_ahead(self, record: Record) -> None:
         self._note_outcome(unwrap(decode_envelope(record.value)))

@@ -9,8 +9,10 @@ from datetime import datetime
 from shared.events import AnyEvent, Envelope, decode_envelope, unwrap
 from shared.log.port import Outgoing, Record
 
-# How many recent event ids each partition remembers to drop redelivered duplicates.
-SEEN_EVENT_IDS = 200_000
+# How many recent event ids each partition remembers to drop duplicates. Duplicates come
+# from redelivery after a crash or an upstream re-emitting outputs it had already written:
+# both within a few batches of the original, far fewer records than this.
+SEEN_EVENT_IDS = 20_000
 
 
 class PartitionProcessor(ABC):

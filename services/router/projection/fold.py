@@ -62,7 +62,18 @@ def project(projection: IncidentProjection, event: Event, meta: RecordMeta) -> N
     if view is None:
         _wait(projection, incident_id, event, meta)
         return
+    was_resolved = view.status == "resolved"
     _apply(view, event, meta)
+    if view.status == "resolved" and not was_resolved:
+        _remember_resolved(projection, view.incident_id)
+
+
+def _remember_resolved(projection: IncidentProjection, incident_id: str) -> None:
+    projection.resolved_order.append(incident_id)
+    while len(projection.resolved_order) > projection.resolved_detail_limit:
+        oldest = projection.incidents.get(projection.resolved_order.popleft())
+        if oldest is not None:
+            oldest.compact()
 
 
 def _apply(view: IncidentView, event: Event, meta: RecordMeta) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -14,6 +15,10 @@ INCIDENT_STATUSES: tuple[IncidentStatus, ...] = ("triggered", "acknowledged", "s
 TIMELINE_LIMIT = 2000
 # Events whose incident is not known yet (another topic is behind): kept until it opens.
 WAITING_LIMIT = 50_000
+
+
+# Resolved incidents whose full timeline the read model keeps in memory.
+RESOLVED_DETAIL_LIMIT = 5_000
 
 
 @dataclass(frozen=True)
@@ -95,6 +100,13 @@ class IncidentView:
     omitted: int = 0  # timeline entries past TIMELINE_LIMIT
     verdicts: dict[str, Verdict] = field(default_factory=dict)  # by command id
     seen: set[str] = field(default_factory=set)  # envelope ids folded in
+    compacted: bool = False  # an old resolved incident: summary kept, details dropped
+
+    def compact(self) -> None:
+        """Keep the summary of a long-resolved incident; its details stay on the log."""
+        self.omitted += len(self.timeline)
+        self.timeline, self.seen, self.verdicts = [], set(), {}
+        self.compacted = True
 
     def record(self, entry: TimelineEntry) -> None:
         if len(self.timeline) < TIMELINE_LIMIT:
@@ -112,3 +124,7 @@ class IncidentProjection:
     incidents: dict[str, IncidentView] = field(default_factory=dict)
     waiting: dict[str, list[tuple[Event, RecordMeta]]] = field(default_factory=dict)
     waiting_count: int = 0
+    # Resolved incidents in the order they resolved; past RESOLVED_DETAIL_LIMIT the oldest
+    # are compacted, so the read model's memory stays bounded under sustained load.
+    resolved_order: deque[str] = field(default_factory=deque)
+    resolved_detail_limit: int = RESOLVED_DETAIL_LIMIT

@@ -269,3 +269,24 @@ def test_any_other_correlator_decision_is_in_the_timeline_with_its_reason() -> N
     entry = reader.projection.incidents["INC-1"].timeline[-1]
     assert (entry.kind, entry.summary) == ("IncidentFlapping", "HighLatency flapped 4 times in 10m")
     assert entry.details["rule"] == "flapping"
+
+
+def test_beyond_the_limit_the_oldest_resolved_incidents_keep_only_their_summary() -> None:
+    reader = Reader()
+    reader.projection.resolved_detail_limit = 2
+    for number in range(1, 4):
+        opened = OPENED.model_copy(update={"incident_id": f"INC-{number}"})
+        reader.read(INCIDENTS, opened)
+        resolved = IncidentResolved(
+            incident_id=f"INC-{number}",
+            resolved_at=T0 + timedelta(minutes=number),
+            rule="resolve_policy",
+            ruleset_version="v7",
+            reason="all alerts resolved",
+        )
+        reader.read(INCIDENTS, resolved)
+    views = reader.projection.incidents
+    assert [views[f"INC-{n}"].compacted for n in (1, 2, 3)] == [True, False, False]
+    oldest = views["INC-1"]
+    assert (oldest.status, oldest.timeline, oldest.title) == ("resolved", [], OPENED.title)
+    assert oldest.omitted == 2
