@@ -85,24 +85,19 @@ class KafkaLog:
 
     async def append(self, records: Sequence[Outgoing]) -> None:
         producer = self._require_producer()
-        by_partition: dict[tuple[str, int], list[Outgoing]] = {}
-        for record in records:
-            partition = record.partition
-            if partition is None:
-                partition = partition_for(record.key, self._partitions[record.topic])
-            by_partition.setdefault((record.topic, partition), []).append(record)
         try:
             futures = []
-            # One batch per partition: far cheaper than a send() per record.
-            for (topic, partition), group in by_partition.items():
-                batch = producer.create_batch()
-                for record in group:
-                    if batch.append(key=record.key.encode(), value=record.value, timestamp=None):
-                        continue
-                    futures.append(await producer.send_batch(batch, topic, partition=partition))
-                    batch = producer.create_batch()
-                    batch.append(key=record.key.encode(), value=record.value, timestamp=None)
-                futures.append(await producer.send_batch(batch, topic, partition=partition))
+            # send() goes through the producer's accumulator, which merges the records of
+            # concurrent requests into shared batches per partition.
+            for record in records:
+                partition = record.partition
+                if partition is None:
+                    partition = partition_for(record.key, self._partitions[record.topic])
+                futures.append(
+                    await producer.send(
+                        record.topic, record.value, key=record.key.encode(), partition=partition
+                    )
+                )
             await asyncio.gather(*futures)
         except KafkaError as error:
             raise LogUnavailable(f"Kafka did not acknowledge the write: {error}") from error
