@@ -2,16 +2,16 @@
 
 A delivery is recorded (NotificationSent/Failed) on the notifications topic before the input
 offset is committed, and recovery reads the whole partition first, so a page recorded as
-sent is never sent again. The one window left — killed after a receiver accepted a page of the
-current batch, before the batch's records were written — resends with the same
-`X-Tocsin-Notification-Id`, for receivers that deduplicate.
+sent is never sent again. Each outcome is appended as soon as its delivery ends. The one window
+left — killed after a receiver accepted a page, before its record was written — resends with the
+same `X-Tocsin-Notification-Id`, for receivers that deduplicate.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Protocol
 
@@ -81,11 +81,15 @@ class DispatcherProcessor(PartitionProcessor):
         deliverer: Deliverer,
         clock: Callable[[], datetime],
         metrics: RouterMetrics,
+        record: Callable[[list[Outgoing]], Awaitable[None]],
     ) -> None:
         super().__init__(partition)
         self._deliverer = deliverer
         self._clock = clock
         self._metrics = metrics
+        # Appends a delivery's outcome as soon as it is known, not at the end of the batch,
+        # so a crash can resend at most the pages in flight at that instant.
+        self._record_now = record
         self.done = RecentIds(DELIVERED_IDS)
 
     def look_ahead(self, record: Record) -> None:
@@ -112,12 +116,12 @@ class DispatcherProcessor(PartitionProcessor):
                 wanted.setdefault(event.notification_id, event)
         gate = asyncio.Semaphore(self.concurrency)
 
-        async def deliver(request: NotificationRequested) -> list[Outgoing]:
+        async def deliver(request: NotificationRequested) -> None:
             async with gate:
-                return await self._deliver(request)
+                await self._record_now(await self._deliver(request))
 
-        delivered = await asyncio.gather(*(deliver(r) for r in wanted.values()))
-        return [record for outcome in delivered for record in outcome]
+        await asyncio.gather(*(deliver(r) for r in wanted.values()))
+        return []
 
     async def _deliver(self, event: NotificationRequested) -> list[Outgoing]:
         started = self._clock()

@@ -44,7 +44,7 @@ def router_runners(
         return RouterProcessor(partition, directory, metrics)
 
     def new_dispatcher(partition: int) -> PartitionProcessor:
-        return DispatcherProcessor(partition, deliverer, clock, metrics)
+        return DispatcherProcessor(partition, deliverer, clock, metrics, event_log.append)
 
     return [
         PartitionedRunner(
