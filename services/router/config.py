@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from services.router.domain.schedules import ScheduleList
+from services.router.domain.schedules.model import known_time_zone
 from services.router.domain.silences import SilenceList
 from services.router.domain.urgency import UrgencyPolicy
 from shared.durations import parse_duration
@@ -52,19 +52,8 @@ class UserConfig(BaseModel):
     contacts: list[ContactConfig] = []
     token: SecretStr | None = None
 
-    @field_validator("time_zone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        # Low-urgency pages wait for working hours on this wall clock, so it must be a real zone.
-        if value == "localtime":
-            raise ValueError("name an IANA time zone such as 'Europe/Berlin', not 'localtime'")
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError, OSError):
-            raise ValueError(
-                f"unknown time zone {value!r}; use an IANA name such as 'Europe/Berlin'"
-            ) from None
-        return value
+    # Low-urgency pages wait for working hours on this wall clock, so it must be a real zone.
+    _known_zone = field_validator("time_zone")(known_time_zone)
 
 
 class StepConfig(BaseModel):

@@ -183,6 +183,19 @@ class Override(BaseModel):
         return value
 
 
+def known_time_zone(value: str) -> str:
+    """An IANA zone name; "localtime" is refused: it means different things on different hosts."""
+    if value == "localtime":
+        raise ValueError("name an IANA time zone such as 'Europe/Berlin', not 'localtime'")
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValueError(
+            f"unknown time zone {value!r}; use an IANA name such as 'Europe/Berlin'"
+        ) from None
+    return value
+
+
 class Schedule(BaseModel):
     """Who is on call when: layers top to bottom (the last covering one wins), then overrides."""
 
@@ -193,20 +206,7 @@ class Schedule(BaseModel):
     layers: Annotated[tuple[Layer, ...], AfterValidator(_non_empty)]
     overrides: tuple[Override, ...] = ()
 
-    @field_validator("time_zone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        # "localtime" names whatever zone the host runs in, so the config would mean different
-        # things on different machines.
-        if value == "localtime":
-            raise ValueError("name an IANA time zone such as 'Europe/Berlin', not 'localtime'")
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError, OSError):
-            raise ValueError(
-                f"unknown time zone {value!r}; use an IANA name such as 'Europe/Berlin'"
-            ) from None
-        return value
+    _known_zone = field_validator("time_zone")(known_time_zone)
 
     @field_validator("layers")
     @classmethod
