@@ -5,7 +5,6 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-import httpx
 from fastapi import Depends
 
 from services.cli.admin_auth import service_account_guard
@@ -14,6 +13,8 @@ from services.cli.config_bundle import TocsinConfig
 from services.correlator.reload import reload_routes
 from services.correlator.service import correlator_runner
 from services.ingest.service import ingest_router
+from services.router.api.demo_inbox import inbox_routes
+from services.router.channels.http_post import JsonPoster
 from services.router.channels.settings import RetryPolicy
 from services.router.deliverer import ChannelDeliverer
 from services.router.service import incidents_api, router_runners
@@ -49,11 +50,13 @@ def add_correlator(
 
 def add_router(assembly: Assembly, config: TocsinConfig, settings: RuntimeSettings) -> None:
     secret = link_secret(settings)
+    poster = JsonPoster()
+    assembly.runners.append(poster)
     deliverer = ChannelDeliverer(
         config.router,
         base_url=settings.base_url(),
         link_secret=secret,
-        client=httpx.AsyncClient(),
+        poster=poster,
         retry=RetryPolicy(max_attempts=4, base_delay=0.5, max_delay=10.0, timeout=10.0),
         clock=assembly.clock,
         link_lifetime=config.api.link_lifetime,
@@ -74,6 +77,8 @@ def add_router(assembly: Assembly, config: TocsinConfig, settings: RuntimeSettin
     )
     assembly.routers.append(api.router)
     assembly.runners.append(api.tailer)
+    if config.api.demo_inbox:
+        assembly.routers.append(inbox_routes())
 
 
 def link_secret(settings: RuntimeSettings) -> bytes:

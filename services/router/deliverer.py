@@ -9,12 +9,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import httpx
 from pydantic import ValidationError
 
 from services.router.channels.console import ConsoleChannel
 from services.router.channels.delivery import Channel, PermanentFailure
 from services.router.channels.email import EmailChannel
+from services.router.channels.http_post import JsonPoster
 from services.router.channels.page import Page
 from services.router.channels.retry import deliver_with_retry
 from services.router.channels.settings import (
@@ -47,7 +47,7 @@ class ChannelDeliverer:
         *,
         base_url: str,
         link_secret: bytes,
-        client: httpx.AsyncClient,
+        poster: JsonPoster,
         retry: RetryPolicy,
         clock: Callable[[], datetime],
         link_lifetime: timedelta = LINK_LIFETIME,
@@ -68,11 +68,11 @@ class ChannelDeliverer:
             password=config.smtp.password,
         )
         for name, channel in config.channels.items():
-            self._channels[name] = _build(channel, name, client, email)
+            self._channels[name] = _build(channel, name, poster, email, self._base_url)
         for user in config.users:
             for index, contact in enumerate(user.contacts):
                 key = user_channel(user.name, index)
-                self._channels[key] = _build(contact, user.name, client, email)
+                self._channels[key] = _build(contact, user.name, poster, email, self._base_url)
 
     async def deliver(self, request: NotificationRequested) -> Report:
         channel = self._channels.get(request.channel)
@@ -120,15 +120,24 @@ class ChannelDeliverer:
 def _build(
     channel: ChannelConfig | ContactConfig,
     name: str,
-    client: httpx.AsyncClient,
+    poster: JsonPoster,
     email: EmailSettings,
+    base_url: str,
 ) -> Channel:
+    url = own_address(channel.url, base_url)
     match channel.type:
         case "webhook":
-            return WebhookChannel(WebhookSettings(url=channel.url, secret=channel.secret), client)
+            return WebhookChannel(WebhookSettings(url=url, secret=channel.secret), poster)
         case "slack":
-            return SlackChannel(SlackSettings(url=channel.url or ""), client)
+            return SlackChannel(SlackSettings(url=url or ""), poster)
         case "email":
             return EmailChannel(email, {name: channel.address or ""})
         case _:
             return ConsoleChannel(sys.stdout)
+
+
+def own_address(url: str | None, base_url: str) -> str | None:
+    """A URL given as a path alone ("/demo/inbox/alice") is on this Tocsin's own address."""
+    if url is not None and url.startswith("/"):
+        return base_url + url
+    return url

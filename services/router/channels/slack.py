@@ -8,24 +8,23 @@ acknowledge/resolve links are signed one-click links, so no Slack app is needed.
 
 from __future__ import annotations
 
-import httpx
 import orjson
 
 from services.router.channels.delivery import DeliveryOutcome
+from services.router.channels.http_post import JsonPoster
 from services.router.channels.page import Page
 from services.router.channels.render import render_slack
 from services.router.channels.settings import SlackSettings
-from services.router.channels.webhook import post_json
 
 
 class SlackChannel:
-    """Sends pages to one Slack incoming webhook. The caller owns `client` and closes it."""
+    """Sends pages to one Slack incoming webhook. The caller owns `poster` and closes it."""
 
-    def __init__(self, settings: SlackSettings, client: httpx.AsyncClient) -> None:
+    def __init__(self, settings: SlackSettings, poster: JsonPoster) -> None:
         self._settings = settings
-        self._client = client
+        self._poster = poster
 
     async def send(self, page: Page) -> DeliveryOutcome:
         body = orjson.dumps(render_slack(page))
         url = self._settings.url.get_secret_value()
-        return await post_json(self._client, url, body, {}, self._settings.timeout)
+        return await self._poster.post(url, body, {}, self._settings.timeout)

@@ -15,36 +15,27 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import httpx
 import orjson
 
-from services.router.channels.delivery import (
-    Delivered,
-    DeliveryOutcome,
-    PermanentFailure,
-    RetryableFailure,
-)
+from services.router.channels.delivery import DeliveryOutcome
+from services.router.channels.http_post import JsonPoster
 from services.router.channels.page import Page
 from services.router.channels.render import render_webhook
 from services.router.channels.settings import WebhookSettings
 from services.router.channels.signing import signed_headers
 
-USER_AGENT = "tocsin-router/1"
-_RETRYABLE_4XX = frozenset({408, 429})
-_DETAIL_MAX = 200
-
 
 class WebhookChannel:
-    """Sends pages to one webhook URL. The caller owns `client` and closes it."""
+    """Sends pages to one webhook URL. The caller owns `poster` and closes it."""
 
     def __init__(
         self,
         settings: WebhookSettings,
-        client: httpx.AsyncClient,
+        poster: JsonPoster,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._settings = settings
-        self._client = client
+        self._poster = poster
         self._clock = clock
 
     async def send(self, page: Page) -> DeliveryOutcome:
@@ -52,46 +43,9 @@ class WebhookChannel:
         secret = self._settings.secret
         key = secret.get_secret_value().encode() if secret is not None else None
         signed = signed_headers(key, page.notification_id, int(self._clock()), body)
-        return await post_json(
-            self._client, str(self._settings.url), body, signed, self._settings.timeout
+        return await self._poster.post(
+            str(self._settings.url), body, signed, self._settings.timeout
         )
-
-
-async def post_json(
-    client: httpx.AsyncClient,
-    url: str,
-    body: bytes,
-    headers: dict[str, str],
-    request_timeout: float,
-) -> DeliveryOutcome:
-    """POST a JSON body once and classify the result; never raises for delivery failures."""
-    try:
-        response = await client.post(
-            url,
-            content=body,
-            headers={"User-Agent": USER_AGENT, "Content-Type": "application/json", **headers},
-            # httpx applies this per phase (connect, write, read); the retry policy's
-            # per-attempt timeout bounds the whole request.
-            timeout=request_timeout,
-        )
-    except httpx.TimeoutException:
-        return RetryableFailure("timed out")
-    except httpx.TransportError as exc:
-        return RetryableFailure(f"connection failed: {type(exc).__name__}")
-    except httpx.RequestError as exc:
-        return PermanentFailure(f"request failed: {type(exc).__name__}")
-    return classify_status(response.status_code, response.text)
-
-
-def classify_status(status: int, detail: str = "") -> DeliveryOutcome:
-    """Map an HTTP status to an outcome; `detail` (the response body) is kept short."""
-    if 200 <= status < 300:
-        return Delivered()
-    snippet = " ".join(detail.split())[:_DETAIL_MAX]
-    reason = f"HTTP {status}" + (f": {snippet}" if snippet else "")
-    if status >= 500 or status in _RETRYABLE_4XX:
-        return RetryableFailure(reason)
-    return PermanentFailure(reason)
 
 
 def _str(**extra: Any) -> dict[str, Any]:

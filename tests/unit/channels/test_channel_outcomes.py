@@ -11,10 +11,10 @@ from pydantic import ValidationError
 from services.router.channels.console import ConsoleChannel
 from services.router.channels.delivery import Delivered, PermanentFailure, RetryableFailure
 from services.router.channels.email import build_message, classify_reply
+from services.router.channels.http_post import classify_status
 from services.router.channels.page import Page
 from services.router.channels.render import render_text
 from services.router.channels.settings import EmailSettings, SlackSettings
-from services.router.channels.webhook import classify_status
 
 PAGE = Page(
     notification_id="inc-1/step-1/alice",

@@ -1,0 +1,92 @@
+"""One pooled HTTP client for every HTTP channel (webhook, Slack): POST a JSON body once and
+classify the answer as a delivery outcome.
+
+aiohttp rather than httpx: the dispatcher sends one request per page, and at a thousand
+pages a second httpx's per-request overhead was a quarter of the router's CPU. The session
+is opened on first use because an aiohttp session belongs to the loop that runs it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import aiohttp
+
+from services.router.channels.delivery import (
+    Delivered,
+    DeliveryOutcome,
+    PermanentFailure,
+    RetryableFailure,
+)
+
+USER_AGENT = "tocsin-router/1"
+_RETRYABLE_4XX = frozenset({408, 429})
+_DETAIL_MAX = 200
+_CONNECTIONS_PER_HOST = 64
+
+
+class JsonPoster:
+    """Shared by the channels of one router; `close` it at shutdown."""
+
+    def __init__(self, connections_per_host: int = _CONNECTIONS_PER_HOST) -> None:
+        self._connections_per_host = connections_per_host
+        self._session: aiohttp.ClientSession | None = None
+
+    def _open(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            connector = aiohttp.TCPConnector(limit=0, limit_per_host=self._connections_per_host)
+            # No cookies and no proxy from the environment: a page goes exactly where the
+            # config says, and carries nothing from earlier answers.
+            self._session = aiohttp.ClientSession(
+                connector=connector, cookie_jar=aiohttp.DummyCookieJar(), trust_env=False
+            )
+        return self._session
+
+    async def post(
+        self, url: str, body: bytes, headers: dict[str, str], time_limit: float
+    ) -> DeliveryOutcome:
+        """POST once; never raises for delivery failures. `time_limit` (seconds) bounds the
+        whole request, connecting included."""
+        session = self._open()
+        try:
+            async with session.post(
+                url,
+                data=body,
+                headers={"User-Agent": USER_AGENT, "Content-Type": "application/json", **headers},
+                timeout=aiohttp.ClientTimeout(total=time_limit),
+                allow_redirects=False,  # a redirect is a wrong URL: fix the config instead
+            ) as response:
+                # Only the start of an error body goes into the reason.
+                detail = (await response.content.read(4 * _DETAIL_MAX)).decode(errors="replace")
+                return classify_status(response.status, detail)
+        except TimeoutError:
+            return RetryableFailure("timed out")
+        except aiohttp.InvalidURL as exc:
+            return PermanentFailure(f"request failed: {type(exc).__name__}")
+        except aiohttp.ClientConnectorError:
+            return RetryableFailure("connection failed: could not connect")
+        except aiohttp.ServerDisconnectedError:
+            return RetryableFailure("connection failed: closed before an answer")
+        except (aiohttp.ClientError, OSError) as exc:
+            return RetryableFailure(f"connection failed: {type(exc).__name__}")
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Run beside the process's other loops, so the session is closed at shutdown."""
+        await stop.wait()
+        await self.close()
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+
+def classify_status(status: int, detail: str = "") -> DeliveryOutcome:
+    """Map an HTTP status to an outcome; `detail` (the response body) is kept short."""
+    if 200 <= status < 300:
+        return Delivered()
+    snippet = " ".join(detail.split())[:_DETAIL_MAX]
+    reason = f"HTTP {status}" + (f": {snippet}" if snippet else "")
+    if status >= 500 or status in _RETRYABLE_4XX:
+        return RetryableFailure(reason)
+    return PermanentFailure(reason)
