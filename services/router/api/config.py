@@ -40,6 +40,10 @@ class ApiConfig(BaseModel):
         default=timedelta(seconds=5), ge=timedelta(0), le=timedelta(seconds=30)
     )
 
+    # Serve /demo/inbox, which receives pages as a webhook receiver or Slack would and lists
+    # them: the demo shows real HTTP delivery with nothing else running. Off in production.
+    demo_inbox: bool = False
+
     _durations = field_validator("link_lifetime", "command_wait", mode="before")(parse_duration)
 
     @field_validator("service_accounts")
