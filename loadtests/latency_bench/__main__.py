@@ -1,6 +1,6 @@
 """Time from alert POST to page received, p50/p99, at fixed offered rates, on both backends.
 
-    python -m loadtests.latency_bench [--rates 100 1000] [--seconds 10]
+    python -m loadtests.latency_bench [--rates 100 1000] [--seconds 10] [--backends embedded kafka]
 
 Each alert has its own alertname, so each opens an incident and pages once through a webhook
 to a local receiver; routes have `group_wait: 0s`. Load is open-loop (sends are scheduled at a
@@ -16,12 +16,13 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import httpx
+import uvloop
 
 from loadtests.latency_bench.receiver import TimestampingReceiver
+from loadtests.latency_bench.sender import Schedule, send_in_child
 from tests.support.brokers import free_port, tansu_broker
 
 TOKEN = "bench-token"
@@ -55,50 +56,28 @@ async def _ready(port: int) -> None:
     raise RuntimeError(f"service on {port} not ready")
 
 
-async def _offer(ingest: int, rate: int, seconds: float, run: str) -> dict[str, float]:
-    sent: dict[str, float] = {}
-    limits = httpx.Limits(max_connections=64)
-    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
-        start = time.perf_counter()
-        tasks = []
-        for index in range(int(rate * seconds)):
-            delay = start + index / rate - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            name = f"Bench{run}{index:06d}"
-            sent[name] = time.perf_counter()
-            body = {"labels": {"alertname": name, "region": f"r{index % 8}"}}
-            tasks.append(
-                asyncio.create_task(
-                    client.post(
-                        f"http://127.0.0.1:{ingest}/api/v1/alerts",
-                        json=body,
-                        headers={"Authorization": f"Bearer {TOKEN}"},
-                    )
-                )
-            )
-        answers = await asyncio.gather(*tasks, return_exceptions=True)
-    failed = sum(1 for a in answers if isinstance(a, Exception) or a.status_code != 202)
-    if failed:
-        print(f"  warning: {failed} posts not accepted", file=sys.stderr)
-    return sent
-
-
 async def _measure(
     receiver: TimestampingReceiver, ingest: int, rate: int, seconds: float, run: str
 ) -> tuple[float, float, int, int]:
-    sent = await _offer(ingest, rate, seconds, run)
+    schedule = Schedule(ingest, TOKEN, run, rate, int(rate * seconds))
+    sent = await send_in_child(schedule)
+    refused = schedule.count - sent.statuses[202]
+    if refused:
+        print(f"  warning: {refused} posts not accepted: {dict(sent.statuses)}", file=sys.stderr)
+    names = {schedule.alert_name(index): index for index in range(schedule.count)}
     for _ in range(300):  # at most 60 s for the last pages
-        if all(name in receiver.arrivals for name in sent):
+        if all(name in receiver.arrivals for name in names):
             break
         await asyncio.sleep(0.2)
     latencies = sorted(
-        (receiver.arrivals[n] - t) * 1000 for n, t in sent.items() if n in receiver.arrivals
+        (receiver.arrivals[name] - sent.due(schedule, index)) * 1000
+        for name, index in names.items()
+        if name in receiver.arrivals
     )
     if not latencies:
-        return float("nan"), float("nan"), 0, len(sent)
+        return float("nan"), float("nan"), 0, schedule.count
     p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
-    return statistics.median(latencies), p99, len(latencies), len(sent)
+    return statistics.median(latencies), p99, len(latencies), schedule.count
 
 
 async def _bench_backend(backend: str, rates: list[int], seconds: float) -> list[str]:
@@ -136,9 +115,9 @@ async def _bench_backend(backend: str, rates: list[int], seconds: float) -> list
     return rows
 
 
-async def _main(rates: list[int], seconds: float) -> None:
+async def _main(backends: list[str], rates: list[int], seconds: float) -> None:
     print("backend     offered   p50 ms    p99 ms   paged/sent")
-    for backend in ("embedded", "kafka"):
+    for backend in backends:
         for row in await _bench_backend(backend, rates, seconds):
             print(row, flush=True)
 
@@ -147,8 +126,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rates", type=int, nargs="+", default=[100, 1000])
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument(
+        "--backends", nargs="+", choices=["embedded", "kafka"], default=["embedded", "kafka"]
+    )
     args = parser.parse_args()
-    asyncio.run(_main(args.rates, args.seconds))
+    uvloop.run(_main(args.backends, args.rates, args.seconds))
 
 
 if __name__ == "__main__":
