@@ -78,7 +78,7 @@ class ResourceLabelsConfig(BaseModel):
     host: list[str] = ["instance", "host", "node"]
     service: list[str] = ["service", "app", "job"]
     metric: list[str] = ["metric"]
-    cluster: list[str] = ["cluster"]  # compared with `hosts.<name>.cluster`
+    cluster: list[str] = ["cluster"]  # a host alert's cluster where `hosts.<name>` names none
 
 
 class ServiceConfig(BaseModel):

@@ -22,6 +22,7 @@ from services.correlator.domain.impact import after_join
 from services.correlator.domain.rules import CorrelationPolicy
 from services.correlator.domain.state import CorrelatorState, Incident, TrackedAlert
 from services.correlator.domain.suppression import inhibit, moves
+from services.correlator.domain.topology import NO_TOPOLOGY
 from shared.alerts import Alert
 from shared.events.incidents import AlertGrouped, IncidentFlapping, IncidentOpened
 
@@ -30,6 +31,8 @@ def on_firing(
     state: CorrelatorState, alert: Alert, now: datetime, policy: CorrelationPolicy, domain: str
 ) -> Decided:
     tracked = state.alerts.get(alert.fingerprint)
+    if tracked is not None and _quiet_past_window(tracked, alert, policy):
+        tracked = None  # a new occurrence, not a flap: correlate it afresh
     if tracked is not None:
         incident = state.incidents[tracked.incident_id]
         if tracked.firing:
@@ -49,6 +52,14 @@ def on_firing(
         if isinstance(event, IncidentOpened | AlertGrouped)
     ]
     return decided + moves(state, attached, domain, now, policy)
+
+
+def _quiet_past_window(tracked: TrackedAlert, alert: Alert, policy: CorrelationPolicy) -> bool:
+    """A resolved alert that starts again longer than the correlation window after it was last
+    seen belongs to whatever fails now, not to the incident it was once part of."""
+    if tracked.firing or policy.topology is NO_TOPOLOGY:
+        return False
+    return alert.starts_at - tracked.last_seen_at > policy.topology.window
 
 
 def _deduplicated(

@@ -53,7 +53,7 @@ def attach(
     incident.firing.add(alert.fingerprint)
     incident.quiet_since = None
     if not tracked.suppressed:
-        _count_impact(state, incident, tracked)
+        _count_impact(state, incident, tracked, policy)
     reschedule(state, END, alert.fingerprint, policy)
     reschedule(state, GRACE, incident.incident_id, policy)
 
@@ -94,15 +94,19 @@ def _repeat(
     tracked.alert = AlertRecord.of(alert)
     reschedule(state, END, alert.fingerprint, policy)
     if not tracked.suppressed:
-        _count_impact(state, incident, tracked)
+        _count_impact(state, incident, tracked, policy)
 
 
-def _count_impact(state: CorrelatorState, incident: Incident, tracked: TrackedAlert) -> None:
+def _count_impact(
+    state: CorrelatorState, incident: Incident, tracked: TrackedAlert, policy: CorrelationPolicy
+) -> None:
     alert = tracked.alert
     incident.severity_rank = min(incident.severity_rank, SEVERITY_RANK[alert.severity])
     incident.business = incident.business or alert.layer == Layer.BUSINESS
     incident.services.update(services_of(alert, tracked.resources))
-    for resource in tracked.resources:
+    # The cluster key finds the incident of a cluster-wide fault; it unindexes like a resource.
+    cluster = policy.topology.cluster_key(alert.layer, tracked.resources, alert.labels)
+    for resource in (*tracked.resources, cluster) if cluster else tracked.resources:
         latest = incident.resources.get(resource)
         if latest is not None and state.alerts[latest].alert.starts_at >= alert.starts_at:
             continue

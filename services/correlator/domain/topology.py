@@ -18,7 +18,7 @@ from datetime import timedelta
 
 from shared.alerts import Alert, Layer
 
-HOST, SERVICE, METRIC = "host", "service", "metric"
+HOST, SERVICE, METRIC, CLUSTER = "host", "service", "metric", "cluster"
 _KIND_RANK = {HOST: 0, SERVICE: 1, METRIC: 2}
 _LAYER_RANK = {Layer.INFRASTRUCTURE: 0, Layer.APPLICATION: 1, Layer.BUSINESS: 2}
 # Which of an alert's resources speaks for it, by the alert's layer (as resource prefixes).
@@ -215,12 +215,20 @@ class Topology:
             texts.append(text)
         return Link(len(kinds), tuple(kinds), "; ".join(texts))
 
-    def runs_in_cluster(self, host: str, service_labels: Mapping[str, str]) -> bool:
-        """A host affects a service's deployment in its own cluster: False only when the host's
-        `cluster` and the service alert's cluster label are both known and differ."""
-        cluster = self.hosts.get(name_of(host), {}).get("cluster")
-        named = next((service_labels[n] for n in self.labels.cluster if n in service_labels), None)
-        return cluster is None or named is None or cluster == named
+    def cluster_key(
+        self, layer: Layer, resources: Iterable[str], labels: Mapping[str, str]
+    ) -> str | None:
+        """`cluster:<name>` for an infrastructure alert about a host: the host's `cluster` in
+        the topology, else the alert's cluster label. The key under which the incidents of
+        cluster-wide faults are found (an index key, not a resource of the graph)."""
+        if layer != Layer.INFRASTRUCTURE:
+            return None
+        primary = self.primary(layer, resources)
+        if primary is None or kind_of(primary) != HOST:
+            return None
+        cluster = self.hosts.get(name_of(primary), {}).get("cluster")
+        cluster = cluster or next((labels[n] for n in self.labels.cluster if n in labels), None)
+        return None if cluster is None else f"{CLUSTER}:{cluster}"
 
     def primary(self, layer: Layer, resources: Iterable[str]) -> str | None:
         """The resource that speaks for an alert: by its layer, hosts first for infrastructure."""
