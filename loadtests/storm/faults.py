@@ -85,8 +85,9 @@ class FaultInjector:
                 self.flapping(region, at)
         return sorted(self.occurrences, key=lambda o: (o.starts_at, o.truth, o.fingerprint))
 
-    def add(self, labels: dict[str, str], starts: datetime, ends: datetime, fault: _Fault) -> None:
-        """Record an occurrence unless another incident's same alert fires around that time."""
+    def add(self, labels: dict[str, str], starts: datetime, ends: datetime, fault: _Fault) -> bool:
+        """Record an occurrence unless another incident's same alert fires around that time
+        (then False: the other incident owns that alert)."""
         occurrence = Occurrence(
             labels, starts, max(ends, starts + 2 * MINUTE), fault.truth, fault.kind
         )
@@ -97,9 +98,10 @@ class FaultInjector:
                 and occurrence.ends_at + _SAME_ALERT_MARGIN > begin
             )
             if near and truth != fault.truth:
-                return
+                return False
         spans.append((starts, occurrence.ends_at, fault.truth))
         self.occurrences.append(occurrence)
+        return True
 
     def _arrivals(self, per_hour: float, hours: float) -> list[datetime]:
         times: list[datetime] = []
@@ -153,8 +155,10 @@ class FaultInjector:
     def _network(self, host: Host, fault: _Fault) -> list[str]:
         failing: list[str] = []
         for peer in self.topology.hosts_in(host.cluster):
-            if peer == host.name or self.rng.random() < 0.4:
-                self._host(peer, "NodeNetworkErrors", "warning", fault)
+            chosen = peer == host.name or self.rng.random() < 0.4
+            # A host whose network fails alerts; its services fail through this fault only if
+            # that alert belongs to it (not to another fault that raised it just before).
+            if chosen and self._host(peer, "NodeNetworkErrors", "warning", fault):
                 failing += [s for s in self.topology.services_on(peer) if s not in failing]
         return failing
 
@@ -192,17 +196,17 @@ class FaultInjector:
 
     def _later(
         self, labels: dict[str, str], fault: _Fault, delay: tuple[float, float], chance: float = 1.0
-    ) -> None:
+    ) -> bool:
         if self.rng.random() >= chance:
-            return
+            return False
         starts = fault.at + self.rng.uniform(*delay) * MINUTE
-        self.add(labels, starts, fault.ends + self.rng.uniform(-1.5, 3) * MINUTE, fault)
+        return self.add(labels, starts, fault.ends + self.rng.uniform(-1.5, 3) * MINUTE, fault)
 
-    def _host(self, host: str, name: str, severity: str, fault: _Fault) -> None:
+    def _host(self, host: str, name: str, severity: str, fault: _Fault) -> bool:
         node = self.topology.hosts[host]
         labels = {"alertname": name, "instance": host, "cluster": node.cluster}
         labels |= {"region": node.region, "severity": severity, "job": "node"}
-        self._later(labels, fault, (0.0, 0.5))
+        return self._later(labels, fault, (0.0, 0.5))
 
     def _service(
         self, name: str, service: str, region: str, severity: str, host: str | None = None

@@ -20,6 +20,8 @@ class Arrival(NamedTuple):
     domain: str
     grouping: Grouping
     resources: tuple[str, ...]
+    # The incident a recurring alert left because it does not explain it (see `firing`).
+    leaving: str = ""
 
     @property
     def group(self) -> str:
@@ -27,7 +29,9 @@ class Arrival(NamedTuple):
         return slot(self.domain, self.grouping.group_key)
 
 
-def arrival_of(alert: Alert, now: datetime, policy: CorrelationPolicy, domain: str) -> Arrival:
+def arrival_of(
+    alert: Alert, now: datetime, policy: CorrelationPolicy, domain: str, leaving: str = ""
+) -> Arrival:
     return Arrival(
         alert=alert,
         now=now,
@@ -35,4 +39,5 @@ def arrival_of(alert: Alert, now: datetime, policy: CorrelationPolicy, domain: s
         domain=domain,
         grouping=policy.grouping.group_for(alert),
         resources=policy.topology.resources_of(alert),
+        leaving=leaving,
     )

@@ -46,6 +46,8 @@ def claims_of(state: CorrelatorState, arrival: Arrival) -> Iterator[Claim]:
     for near in arrival.resources:
         for far, signed in arrival.policy.topology.neighbours(near).items():
             for incident_id, fingerprint in in_domain.get(far, {}).items():
+                if incident_id == arrival.leaving:
+                    continue
                 incident = state.incidents[incident_id]
                 if signed <= 0:
                     claim = _effect(state, arrival, incident, fingerprint, far, near, -signed)
@@ -73,6 +75,8 @@ def _effect(
     if not earliest <= gap <= topology.window:
         return None
     if hops == 1 and not _runs_there(near, far, arrival.resources, evidence.resources):
+        return None
+    if _names_instance(arrival.resources) and not _own_host_or_service(far, hops):
         return None
     return Claim("effect", incident, evidence, far, near, hops, gap)
 
@@ -107,6 +111,8 @@ def _cluster_claims(
         return
     host = topology.primary(alert.layer, arrival.resources) or ""
     for incident_id in in_domain.get(key, {}):
+        if incident_id == arrival.leaving:
+            continue
         incident = state.incidents[incident_id]
         root = state.alerts.get(incident.cause)
         if root is None or root.alert.alertname != alert.alertname:
@@ -133,6 +139,18 @@ def _runs_there(near: str, far: str, own: tuple[str, ...], other: tuple[str, ...
         return True
     hosts = [r for r in pinned if kind_of(r) == HOST]
     return not hosts or host in hosts
+
+
+def _names_instance(resources: tuple[str, ...]) -> bool:
+    """An alert about one instance of a service (it names the service and its host). Its
+    causes are on its host or in its own service: a failing dependency hits every instance
+    alike and shows as service-wide alerts, so an instance alert never joins through one."""
+    kinds = {kind_of(resource) for resource in resources}
+    return HOST in kinds and SERVICE in kinds
+
+
+def _own_host_or_service(far: str, hops: int) -> bool:
+    return hops == 0 or (hops == 1 and kind_of(far) == HOST)
 
 
 def describe_claim(claim: Claim, topology: Topology) -> tuple[str, str, str]:

@@ -15,7 +15,8 @@ the alert that is the evidence:
   of its cluster, started together with it: one cluster-wide fault.
 
 A host and a service it runs connect only if the service's alert names no other host: an
-alert about one instance is explained by that instance's host. The nearest explanation wins:
+alert about one instance is explained by that instance's host, or by its own service, never
+through a dependency (that would show on every instance). The nearest explanation wins:
 fewest hops, then the evidence closest in time, then the older incident.
 """
 
@@ -24,7 +25,7 @@ from __future__ import annotations
 from services.correlator.domain import trusted
 from services.correlator.domain.arrival import Arrival, Decided
 from services.correlator.domain.claims import Claim, claims_of, describe_claim
-from services.correlator.domain.explain import relative
+from services.correlator.domain.explain import left_because, relative
 from services.correlator.domain.impact import after_join
 from services.correlator.domain.state import CorrelatorState
 from services.correlator.domain.topology import name_of
@@ -50,7 +51,7 @@ def join_connected(state: CorrelatorState, arrival: Arrival) -> Decided:
         arrival.now,
         rule,
         arrival.policy.version,
-        f"grouped into {incident.incident_id}: {path}; {fired}",
+        f"{left_because(arrival)}grouped into {incident.incident_id}: {path}; {fired}",
         list(arrival.resources),
     )
     impact = after_join(state, incident, alert, arrival.resources, arrival.now, arrival.policy)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from services.correlator.domain.arrival import Arrival
+
 
 def span(duration: timedelta) -> str:
     """`timedelta(seconds=40)` → `40 s`; `timedelta(minutes=90)` → `1 h 30 min`."""
@@ -24,3 +26,13 @@ def relative(difference: timedelta) -> str:
     if difference > timedelta(0):
         return f"{span(difference)} earlier"
     return f"{span(-difference)} later"
+
+
+def left_because(arrival: Arrival) -> str:
+    """Why a recurring alert is not back in its incident (empty for any other arrival)."""
+    if not arrival.leaving:
+        return ""
+    return (
+        f"{arrival.alert.alertname} recovered and fired again while the probable cause of"
+        f" {arrival.leaving} kept firing, so that cause does not explain it; "
+    )

@@ -1,5 +1,8 @@
 """A firing alert: repeat, symptom, connected fault, group member, held, or a new incident.
 
+An effect that fires again for the second time while its incident's cause kept firing is
+correlated afresh, anywhere but in that incident (`_outlived_by_cause`).
+
 Order of the checks for an alert not seen before, first that applies wins:
 1. inhibited by a firing source → a suppressed symptom in the source's incident;
 2. connected by topology to an active incident → joins it (whatever its route group);
@@ -16,13 +19,12 @@ from datetime import datetime
 from services.correlator.domain import trusted
 from services.correlator.domain.arrival import Arrival, Decided, arrival_of
 from services.correlator.domain.correlate import join_connected
-from services.correlator.domain.explain import span
+from services.correlator.domain.explain import left_because, span
 from services.correlator.domain.holds import hold_or_open, unhold
 from services.correlator.domain.impact import after_join
 from services.correlator.domain.rules import CorrelationPolicy
 from services.correlator.domain.state import CorrelatorState, Incident, TrackedAlert
 from services.correlator.domain.suppression import inhibit, moves
-from services.correlator.domain.topology import NO_TOPOLOGY
 from shared.alerts import Alert
 from shared.events.incidents import AlertGrouped, IncidentFlapping, IncidentOpened
 
@@ -31,15 +33,18 @@ def on_firing(
     state: CorrelatorState, alert: Alert, now: datetime, policy: CorrelationPolicy, domain: str
 ) -> Decided:
     tracked = state.alerts.get(alert.fingerprint)
+    leaving = ""
     if tracked is not None and _quiet_past_window(tracked, alert, policy):
         tracked = None  # a new occurrence, not a flap: correlate it afresh
+    elif tracked is not None and _outlived_by_cause(state, tracked, policy):
+        leaving, tracked = tracked.incident_id, None  # afresh, anywhere but where it was
     if tracked is not None:
         incident = state.incidents[tracked.incident_id]
         if tracked.firing:
             return [_deduplicated(tracked, incident, alert, now, policy)]
         again = _fired_again(tracked, incident, alert, now, policy)
         return again + moves(state, [(incident.incident_id, alert)], domain, now, policy)
-    arrival = arrival_of(alert, now, policy, domain)
+    arrival = arrival_of(alert, now, policy, domain, leaving)
     decided = inhibit(state, arrival) or join_connected(state, arrival)
     decided = decided or _join_group(state, arrival)
     if decided and isinstance(decided[0], AlertGrouped):
@@ -57,9 +62,24 @@ def on_firing(
 def _quiet_past_window(tracked: TrackedAlert, alert: Alert, policy: CorrelationPolicy) -> bool:
     """A resolved alert that starts again longer than the correlation window after it was last
     seen belongs to whatever fails now, not to the incident it was once part of."""
-    if tracked.firing or policy.topology is NO_TOPOLOGY:
+    if tracked.firing or not policy.topology.enabled:
         return False
     return alert.starts_at - tracked.last_seen_at > policy.topology.window
+
+
+def _outlived_by_cause(
+    state: CorrelatorState, tracked: TrackedAlert, policy: CorrelationPolicy
+) -> bool:
+    """A resolved effect fires again, having fired again before, while its incident's probable
+    cause (another alert) never stopped: it keeps recovering although its supposed cause
+    persists, so that cause does not explain it (a flapping probe that happened to start next to
+    a fault). It is correlated afresh, anywhere but in that incident. One recovery is still a
+    flap of the incident (a threshold crossed twice); only with a topology (route-group rules
+    are unchanged)."""
+    if tracked.firing or not tracked.refired_at or not policy.topology.enabled:
+        return False
+    cause = state.alerts.get(state.incidents[tracked.incident_id].cause)
+    return cause is not None and cause.fingerprint != tracked.fingerprint and cause.firing
 
 
 def _deduplicated(
@@ -120,7 +140,7 @@ def _fired_again(
 
 def _join_group(state: CorrelatorState, arrival: Arrival) -> Decided:
     open_id = state.open_by_group.get(arrival.group)
-    if open_id is None:
+    if open_id is None or open_id == arrival.leaving:
         return []
     incident = state.incidents[open_id]
     key, rule = arrival.grouping.group_key, arrival.grouping.rule
@@ -131,7 +151,7 @@ def _join_group(state: CorrelatorState, arrival: Arrival) -> Decided:
         arrival.now,
         rule,
         arrival.policy.version,
-        f"grouped into {open_id}: same group {key} of route {rule}",
+        f"{left_because(arrival)}grouped into {open_id}: same group {key} of route {rule}",
         list(arrival.resources),
     )
     impact = after_join(

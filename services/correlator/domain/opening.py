@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from services.correlator.domain.arrival import Arrival, Decided
-from services.correlator.domain.explain import span
+from services.correlator.domain.explain import left_because, span
 from services.correlator.domain.priority import priority_of
 from services.correlator.domain.rules import LifecycleRule
 from services.correlator.domain.topology import describe
@@ -108,4 +108,4 @@ def _reason(arrival: Arrival, incident_id: str) -> str:
         named = ", ".join(describe(r) for r in arrival.resources)
         window = span(arrival.policy.topology.window)
         alone += f" and none on a resource connected to {named} within {window}"
-    return f"{alone}: {arrival.alert.alertname} opens {incident_id}"
+    return f"{left_because(arrival)}{alone}: {arrival.alert.alertname} opens {incident_id}"

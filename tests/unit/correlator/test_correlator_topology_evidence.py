@@ -1,0 +1,84 @@
+"""What may explain an alert: an instance alert only by its host or its own service, and an
+effect that keeps recovering while its incident's cause keeps firing is no effect of it."""
+
+from __future__ import annotations
+
+from shared.events.incidents import AlertGrouped, IncidentOpened
+from tests.unit.correlator.correlator_world import Partition, at, resolved
+from tests.unit.correlator.test_correlator_topology_claims import (
+    POLICY,
+    errors,
+    feed_all,
+    host,
+    incident_of,
+    instance_down,
+)
+
+
+def test_an_instance_alert_does_not_join_through_a_failing_dependency() -> None:
+    # payments-api depends on postgres; one payments-api instance, on node-1, goes down.
+    partition = Partition(POLICY)
+    postgres, instance = feed_all(
+        partition, [errors("postgres", 0), instance_down("payments-api", "node-1", 40)]
+    )
+    assert isinstance(instance, IncidentOpened)
+    assert incident_of(instance) != incident_of(postgres)
+
+
+def test_an_instance_alert_joins_through_its_own_service() -> None:
+    partition = Partition(POLICY)
+    service, instance = feed_all(
+        partition, [errors("payments-api", 0), instance_down("payments-api", "node-4", 40)]
+    )
+    assert isinstance(instance, AlertGrouped)
+    assert incident_of(instance) == incident_of(service)
+    assert instance.rule == "topology.same_service"
+
+
+def test_an_instance_alert_joins_through_its_own_host() -> None:
+    partition = Partition(POLICY)
+    down, instance = feed_all(
+        partition, [host("NodeDown", "node-1", 0), instance_down("payments-api", "node-1", 20)]
+    )
+    assert isinstance(instance, AlertGrouped)
+    assert incident_of(instance) == incident_of(down)
+    assert instance.rule == "topology.same_host"
+
+
+def test_an_effect_recovering_once_while_its_cause_persists_rejoins_its_incident() -> None:
+    partition = Partition(POLICY)
+    down, _ = feed_all(partition, [host("NodeDown", "node-3", 0), errors("search", 20)])
+    partition.feed(resolved(errors("search", 20)), at(100))
+    again = partition.feed(errors("search", 160), at(190))[0]
+    assert incident_of(again) == incident_of(down)
+
+
+def test_an_effect_recovering_again_while_its_cause_persists_leaves_the_incident() -> None:
+    # search's probe flaps next to node-3's outage: node-3 stays down, search keeps recovering.
+    partition = Partition(POLICY)
+    down, _ = feed_all(partition, [host("NodeDown", "node-3", 0), errors("search", 20)])
+    partition.feed(resolved(errors("search", 20)), at(100))
+    partition.feed(errors("search", 160), at(190))
+    partition.feed(resolved(errors("search", 160)), at(250))
+    [apart] = partition.feed(errors("search", 310), at(340))
+    assert isinstance(apart, IncidentOpened)
+    assert incident_of(apart) != incident_of(down)
+    assert apart.reason.startswith(
+        f"HighErrorRate recovered and fired again while the probable cause of"
+        f" {incident_of(down)} kept firing, so that cause does not explain it; "
+    )
+    # Its next flap stays with it: there it is the probable cause.
+    partition.feed(resolved(errors("search", 310)), at(370))
+    [flap] = partition.feed(errors("search", 430), at(460))
+    assert incident_of(flap) == incident_of(apart)
+
+
+def test_an_effect_recovering_after_its_cause_resolved_rejoins_its_incident() -> None:
+    partition = Partition(POLICY)
+    down, _ = feed_all(partition, [host("NodeDown", "node-3", 0), errors("search", 20)])
+    partition.feed(resolved(errors("search", 20)), at(100))
+    partition.feed(errors("search", 160), at(190))
+    partition.feed(resolved(host("NodeDown", "node-3", 0)), at(200))
+    partition.feed(resolved(errors("search", 160)), at(250))
+    again = partition.feed(errors("search", 310), at(340))[0]
+    assert incident_of(again) == incident_of(down)
