@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    AnyHttpUrl,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from services.router.domain.schedules import ScheduleList
 from services.router.domain.schedules.model import known_time_zone
@@ -14,6 +24,7 @@ from services.router.domain.urgency import UrgencyPolicy
 from shared.durations import parse_duration
 
 _STRICT = ConfigDict(frozen=True, extra="forbid")
+_HTTP_URL: TypeAdapter[AnyHttpUrl] = TypeAdapter(AnyHttpUrl)
 
 
 class ChannelConfig(BaseModel):
@@ -30,10 +41,7 @@ class ChannelConfig(BaseModel):
 
     @model_validator(mode="after")
     def _needs_destination(self) -> ChannelConfig:
-        if self.type in ("webhook", "slack") and not self.url:
-            raise ValueError(f"a {self.type} channel needs a url")
-        if self.type == "email" and not self.address:
-            raise ValueError("an email channel needs an address")
+        needs_destination(self.type, self.url, self.address, "channel")
         return self
 
 
@@ -43,6 +51,26 @@ class ContactConfig(BaseModel):
     url: str | None = None
     address: str | None = None
     secret: SecretStr | None = None
+
+    @model_validator(mode="after")
+    def _needs_destination(self) -> ContactConfig:
+        needs_destination(self.type, self.url, self.address, "contact")
+        return self
+
+
+def needs_destination(kind: str, url: str | None, address: str | None, what: str) -> None:
+    """Refuse at load time what the dispatcher could not send to. A URL is absolute http(s),
+    or a path alone, which means this Tocsin's own address (the demo inbox)."""
+    if kind in ("webhook", "slack"):
+        if not url:
+            raise ValueError(f"a {kind} {what} needs a url")
+        try:
+            _HTTP_URL.validate_python("http://tocsin" + url if url.startswith("/") else url)
+        except ValidationError:
+            # The URL itself is not repeated: a Slack webhook URL embeds its token.
+            raise ValueError(f"a {kind} url must be http(s)://host/... or a path") from None
+    if kind == "email" and not address:
+        raise ValueError(f"an email {what} needs an address")
 
 
 class UserConfig(BaseModel):

@@ -88,5 +88,11 @@ HOSTILE: dict[str, bytes] = {
     "mapping as a key": b"? {a: 1}\n: 2\n",
     "null byte": b"integrations: []\x00\n",
     "empty": b"",
+    "slack contact without a url": DEMO.replace(
+        "{type: slack, url: /demo/inbox/alice-slack}", "{type: slack}"
+    ).encode(),
+    "webhook contact whose url is no url": DEMO.replace(
+        "url: /demo/inbox/bob-webhook", 'url: "hooks example com"'
+    ).encode(),
 }
 EXPECT_TO_LOAD = {"empty"}
