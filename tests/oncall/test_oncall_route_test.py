@@ -220,7 +220,9 @@ def test_demo_config_dry_run_pages_the_primary_schedule_and_console(
         "Step 1, pass 1: due 2026-11-27 06:49:15 UTC",
         "  schedule:primary: on call alice (last covering layer 'weekly', shift since "
         "2026-11-23 09:00 CET)",
-        "    alice via console [user/alice/0]: at once (2026-11-27 07:49:15 CET for alice)",
+        "    alice via webhook [user/alice/0]: at once (2026-11-27 07:49:15 CET for alice)",
+        "    alice via slack [user/alice/1]: at once (2026-11-27 07:49:15 CET for alice)",
+        "    alice via console [user/alice/2]: at once (2026-11-27 07:49:15 CET for alice)",
         "  channel:console",
         "    console via console [console]: at once",
     ]
