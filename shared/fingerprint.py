@@ -13,11 +13,25 @@ _SEPARATOR = 0xFF
 
 def label_fingerprint(labels: Mapping[str, str]) -> str:
     """16 hex digits, equal to Alertmanager's `fingerprint` for the same labels."""
-    return _fingerprint(tuple(sorted(labels.items(), key=lambda item: item[0].encode())))
+    # Label names are unique and UTF-8 keeps code point order, so sorting the items by name as
+    # text is Prometheus' sort by name bytes (unpaired surrogates never reach this far).
+    items = tuple(sorted(labels.items()))
+    if sum(map(len, labels)) + sum(map(len, labels.values())) <= _MAX_CACHED_CHARACTERS:
+        return _cached_fingerprint(items)
+    return _fingerprint(items)
 
 
-# Re-sent alerts repeat their label sets; the byte loop below is the costly part.
-@functools.lru_cache(maxsize=65_536)
+# Re-sent alerts repeat their label sets; the byte loop below is the costly part. Only
+# label sets of common size are kept, so the cache stays within a few tens of megabytes
+# whatever label values senders post.
+_MAX_CACHED_CHARACTERS = 1024
+
+
+@functools.lru_cache(maxsize=16_384)
+def _cached_fingerprint(items: tuple[tuple[str, str], ...]) -> str:
+    return _fingerprint(items)
+
+
 def _fingerprint(items: tuple[tuple[str, str], ...]) -> str:
     digest = _FNV_OFFSET
     for name, value in items:

@@ -33,6 +33,7 @@ class Options:
     max_requests: int
     latency_rate: float  # alerts per second offered in the latency phase
     latency_batch: int
+    tocsin_workers: int  # `tocsin ingest --workers` on Kafka
 
 
 def _parse(argv: Sequence[str] | None) -> Options:
@@ -45,6 +46,12 @@ def _parse(argv: Sequence[str] | None) -> Options:
     parser.add_argument("--max-requests", type=int, default=200_000, help="per measurement")
     parser.add_argument("--latency-rate", type=float, default=1000.0, help="alerts/s offered")
     parser.add_argument("--latency-batch", type=int, default=10, help="alerts per request")
+    parser.add_argument(
+        "--tocsin-workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="ingest processes of tocsin/kafka (default: one per CPU, as Alertmanager uses all)",
+    )
     args = parser.parse_args(argv)
     return Options(
         duration_s=min(args.duration, 60.0),
@@ -55,6 +62,7 @@ def _parse(argv: Sequence[str] | None) -> Options:
         max_requests=args.max_requests,
         latency_rate=args.latency_rate,
         latency_batch=args.latency_batch,
+        tocsin_workers=max(1, args.tocsin_workers),
     )
 
 
@@ -158,13 +166,18 @@ def main(argv: Sequence[str] | None = None) -> None:
     options = _parse(argv)
     load_before = os.getloadavg()
     print(f"{platform.node()}: {os.cpu_count()} CPUs, load average {load_before[0]:.2f}")
+    print(
+        f"tocsin/kafka: `tocsin ingest --workers {options.tocsin_workers}`; "
+        "tocsin/embedded: one process (the SQLite log is one writer); "
+        "alertmanager: one Go process, GOMAXPROCS = CPUs"
+    )
     with (
         tempfile.TemporaryDirectory(prefix="ingest-bench-") as folder,
         contextlib.ExitStack() as stack,
     ):
         root = Path(folder)
         servers = [
-            stack.enter_context(tocsin_on_kafka(root)),
+            stack.enter_context(tocsin_on_kafka(root, options.tocsin_workers)),
             stack.enter_context(tocsin_on_embedded(root)),
             stack.enter_context(alertmanager(root)),
         ]

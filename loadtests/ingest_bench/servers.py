@@ -48,11 +48,13 @@ class Server:
 
 
 @contextlib.contextmanager
-def tocsin_on_kafka(folder: Path) -> Iterator[Server]:
+def tocsin_on_kafka(folder: Path, workers: int) -> Iterator[Server]:
+    """`tocsin ingest --workers N`: N processes share the port, as Alertmanager uses every core."""
     config = _config(folder)
     with tansu_broker(folder / "tansu.log") as bootstrap:
         command = ["-m", "services.cli.main", "ingest", "--config", str(config)]
-        with _python_server([*command, "--kafka", bootstrap], folder / "kafka-ingest.log") as port:
+        command += ["--kafka", bootstrap, "--workers", str(workers)]
+        with _python_server(command, folder / "kafka-ingest.log") as port:
             yield Server(
                 "tocsin/kafka",
                 port,

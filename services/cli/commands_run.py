@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import logging
+import socket
 import sys
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -11,11 +15,15 @@ import uvicorn
 from services.cli.assembly import Assembly, make_app
 from services.cli.config_bundle import TocsinConfig, load_tocsin_config
 from services.cli.wiring import add_correlator, add_ingest, add_router
+from services.ingest.metrics import workers_registry
+from services.ingest.workers import listening_socket, run_workers
 from shared.config.settings import RuntimeSettings
 from shared.config.yaml_source import ConfigError
 from shared.log.embedded import EmbeddedLog
 from shared.log.kafka import KafkaLog
 from shared.logs import configure_logging
+
+log = logging.getLogger(__name__)
 
 
 def _settings(args: argparse.Namespace, **extra: Any) -> RuntimeSettings:
@@ -61,6 +69,8 @@ def single_service(args: argparse.Namespace) -> int:
     config = _load(settings)
     if config is None:
         return 2
+    if args.service == "ingest" and args.workers > 1:
+        return _ingest_workers(args.workers, args.kafka, config, settings)
     assembly = Assembly(KafkaLog(args.kafka), partitions=settings.partitions)
     match args.service:
         case "ingest":
@@ -70,3 +80,21 @@ def single_service(args: argparse.Namespace) -> int:
         case _:
             add_router(assembly, config, settings)
     return _serve(assembly, f"tocsin-{args.service}", settings)
+
+
+def _ingest_workers(count: int, kafka: str, config: TocsinConfig, settings: RuntimeSettings) -> int:
+    """`count` ingest processes on one port, each with its own Kafka producer; the /metrics
+    of any of them sums all (see `services/ingest/workers.py` and `workers_registry`)."""
+    sock = listening_socket(settings.host, settings.port or 0)
+    with tempfile.TemporaryDirectory(prefix="tocsin-ingest-metrics-") as folder:
+        log.info("ingest workers starting", extra={"workers": count, "port": settings.port})
+
+        def serve(shared: socket.socket) -> int:  # in each worker, after the fork
+            registry = workers_registry(Path(folder))
+            assembly = Assembly(KafkaLog(kafka), partitions=settings.partitions, registry=registry)
+            add_ingest(assembly, config, settings)
+            app = make_app(assembly, "tocsin-ingest")
+            uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False)).run([shared])
+            return 0
+
+        return run_workers(count, serve, sock)

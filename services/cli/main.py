@@ -30,12 +30,26 @@ def _parser() -> argparse.ArgumentParser:
         service = sub.add_parser(name, help=f"the {name} service alone, on Kafka")
         service.add_argument("--config", type=Path, required=True)
         service.add_argument("--kafka", required=True, metavar="HOST:PORT")
+        if name == "ingest":
+            service.add_argument(
+                "--workers",
+                type=_positive,
+                default=1,
+                help="processes serving the port (ingest is stateless; one per core scales it)",
+            )
         _http_options(service, default_port=port)
         service.set_defaults(handler=commands_run.single_service, service=name)
 
     for module in (commands_rules, commands_replay, commands_oncall, commands_route):
         module.register(sub)
     return parser
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
 
 
 def _http_options(parser: argparse.ArgumentParser, default_port: int) -> None:

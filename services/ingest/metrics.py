@@ -7,13 +7,22 @@ Label values come from small fixed sets: `source` is an integration type or `hea
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, values
+from prometheus_client.metrics_core import Metric
+from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.registry import Collector
 
 from shared.metrics import LATENCY_BUCKETS
 
 # Why a request was refused: credential, size, JSON syntax, content, unknown target, log down.
 REJECTION_REASONS = ("auth", "too_large", "malformed", "invalid", "not_found", "unavailable")
 UNKNOWN_INTEGRATION = "unknown"
+# A worker's metrics file starts with the 4-byte length in use, padded to 8.
+_HEADER_BYTES = 8
 
 
 class IngestMetrics:
@@ -56,5 +65,48 @@ class IngestMetrics:
             registry=registry,
         )
         self.in_flight = Gauge(
-            "tocsin_ingest_requests_in_flight", "Ingest requests being handled", registry=registry
+            "tocsin_ingest_requests_in_flight",
+            "Ingest requests being handled",
+            registry=registry,
+            multiprocess_mode="livesum",  # with --workers: the sum over the live workers
         )
+
+
+def workers_registry(folder: Path) -> CollectorRegistry:
+    """The registry of one of several ingest workers sharing a port (`--workers N`).
+
+    A scrape reaches whichever worker accepts it, so each one's /metrics must speak for all:
+    metric values live in per-process files under `folder` (prometheus_client's multiprocess
+    mode) and exposition sums them over the workers. Call it in the worker, before any
+    metric is made.
+    """
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)  # where the values' files go
+    # Metrics take their value class when they are made; the library picks it from the
+    # environment at import, which is too early for a command-line option.
+    values.ValueClass = values.MultiProcessValue()  # type: ignore[no-untyped-call]
+    registry = _SummedRegistry()
+    _WorkersCollector(folder, registry)
+    return registry
+
+
+class _WorkersCollector(MultiProcessCollector):
+    """The sum over the workers' files, skipping a file its worker is still creating (empty
+    until it is sized; prometheus_client would fail to read it)."""
+
+    def __init__(self, folder: Path, registry: CollectorRegistry) -> None:
+        self._folder = folder
+        super().__init__(registry, path=str(folder))  # type: ignore[no-untyped-call]
+
+    def collect(self) -> Iterable[Metric]:
+        files = [str(f) for f in self._folder.glob("*.db") if f.stat().st_size >= _HEADER_BYTES]
+        merged: Iterable[Metric] = self.merge(files, accumulate=True)  # type: ignore[no-untyped-call]
+        return merged
+
+
+class _SummedRegistry(CollectorRegistry):
+    """Exposes only the workers' sum: the metrics made with it register too, and would
+    otherwise expose this worker's own values a second time under the same names."""
+
+    def register(self, collector: Collector) -> None:
+        if isinstance(collector, MultiProcessCollector):
+            super().register(collector)

@@ -91,6 +91,7 @@ class Logged:
     key: str
     envelope: Envelope
     event: Event
+    raw: bytes  # the record's value as stored
 
 
 @dataclass
@@ -120,7 +121,9 @@ class Ingest:
             records = self.portal.call(self.log.read, topic, partition, start, 1 << 62)
             for record in records:
                 envelope = decode_envelope(record.value)
-                found.append(Logged(topic, partition, record.key, envelope, unwrap(envelope)))
+                found.append(
+                    Logged(topic, partition, record.key, envelope, unwrap(envelope), record.value)
+                )
                 self.seen[(topic, partition)] = record.offset + 1
         return found
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import orjson
+from hypothesis import given
+from hypothesis import strategies as st
 
-from services.ingest.acceptance import envelope_bytes, json_time, numbered_ids
-from shared.alerts import Alert
+from services.ingest.acceptance import envelope_bytes, event_json, json_time, numbered_ids
+from shared.alerts import Alert, Layer, Severity
 from shared.events import AlertReceived, PayloadReceived, deterministic_id, encode_envelope, wrap
 
 AT = datetime(2026, 11, 27, 6, 50, 0, 123456, tzinfo=UTC)
@@ -63,4 +65,62 @@ def test_a_payload_envelope_keeps_the_body_as_posted() -> None:
 def test_numbered_ids_are_the_deterministic_ids_of_each_index() -> None:
     parts = ("entry", "prom", "0f3c", AT.isoformat())
 
-    assert numbered_ids(parts, 12) == [deterministic_id(*parts, index) for index in range(12)]
+    expected = [str(deterministic_id(*parts, index)) for index in range(12)]
+
+    assert numbered_ids(parts, 12) == expected
+
+
+_TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=12)
+_ZONES = st.sampled_from(
+    [
+        UTC,
+        timezone(timedelta(0)),
+        timezone(timedelta(hours=5, minutes=30)),
+        timezone(-timedelta(hours=8)),
+    ]
+)
+_TIMES = st.datetimes(
+    min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30), timezones=_ZONES
+)
+
+
+@given(
+    labels=st.dictionaries(_TEXT, _TEXT, max_size=4),
+    annotations=st.dictionaries(_TEXT, _TEXT, max_size=3),
+    text=_TEXT,
+    optional=st.one_of(st.none(), _TEXT),
+    severity=st.sampled_from(Severity),
+    layer=st.sampled_from(Layer),
+    starts_at=_TIMES,
+    ends_at=st.one_of(st.none(), _TIMES),
+)
+def test_alert_events_are_written_exactly_as_pydantic_writes_them(
+    labels: dict[str, str],
+    annotations: dict[str, str],
+    text: str,
+    optional: str | None,
+    severity: Severity,
+    layer: Layer,
+    starts_at: datetime,
+    ends_at: datetime | None,
+) -> None:
+    alert = Alert(
+        fingerprint=text or "f",
+        status="resolved" if ends_at else "firing",
+        severity=severity,
+        layer=layer,
+        service=optional,
+        team=text,
+        labels=labels,
+        annotations=annotations,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        summary=text,
+        generator_url=optional,
+        source="alertmanager",
+        integration=text,
+        received_at=starts_at,
+    )
+    event = AlertReceived(alert=alert)
+
+    assert event_json(event) == event.model_dump_json().encode()

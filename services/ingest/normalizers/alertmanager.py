@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from services.ingest.normalizers.canonical import (
@@ -113,7 +113,7 @@ def read_alert_list(
         draft = read_webhook_alert(item, path, ctx, problems)
         if draft is not None and extras is not None:
             added = extras(item, path, ctx, problems)
-            draft = replace(draft, annotations={**added, **draft.annotations})
+            draft = draft._replace(annotations={**added, **draft.annotations})
         if draft is not None:
             drafts.append((path, draft))
     return drafts

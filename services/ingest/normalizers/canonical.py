@@ -16,11 +16,12 @@ an alert whose `ends_at` is not after `received_at` is resolved (Alertmanager's 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from enum import StrEnum
+from typing import Any, NamedTuple, TypeVar
 
 from pydantic import ValidationError
 
@@ -41,9 +42,12 @@ _FIELDS = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class AlertDraft:
-    """A validated alert before defaults and derivations are applied. None means "derive it"."""
+class AlertDraft(NamedTuple):
+    """A validated alert before defaults and derivations are applied. None means "derive it".
+
+    A named tuple, not a frozen dataclass: one is built per alert, and a frozen dataclass's
+    `__init__` (one `object.__setattr__` per field) cost more than reading the alert.
+    """
 
     labels: Mapping[str, str]
     annotations: Mapping[str, str]
@@ -216,9 +220,14 @@ def read_status(
 def _enum(
     obj: dict[str, Any], key: str, path: str, kind: type[_Choice], problems: Problems
 ) -> _Choice | None:
-    options = tuple(member.value for member in kind)
-    value = problems.choice(obj, key, path, options, required=False)
+    value = problems.choice(obj, key, path, _options(kind), required=False)
     return None if value is None else kind(value)
+
+
+@functools.cache
+def _options(kind: type[StrEnum]) -> tuple[str, ...]:
+    """The values of an enum, in order (iterating an enum per alert costs more than reading)."""
+    return tuple(member.value for member in kind)
 
 
 def _fingerprint(obj: dict[str, Any], path: str, problems: Problems) -> str | None:

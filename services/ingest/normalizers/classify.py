@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from shared.alerts import Layer, Severity
 
@@ -36,7 +37,7 @@ INFRASTRUCTURE_HINTS = frozenset(
 )
 _LAYERS = frozenset(layer.value for layer in Layer)
 _SERVICE_LABELS = ("service", "app", "job")
-_SERVICE_MARKERS = ("service", "app")
+_SERVICE_MARKERS = frozenset({"service", "app"})
 _CONDITION = re.compile(
     r'\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|=)\s*("(?:[^"\\]|\\.)*"|[^,"]*?)\s*(?:,|\Z)',
     re.ASCII,
@@ -74,8 +75,9 @@ class LayerRule:
         return all(condition.holds(labels) for condition in self.conditions)
 
 
-@dataclass(frozen=True, slots=True)
-class Classification:
+class Classification(NamedTuple):
+    """A named tuple: one is made per alert, and a frozen dataclass costs more to build."""
+
     severity: Severity
     layer: Layer
     service: str | None
@@ -132,13 +134,17 @@ def derive_layer(labels: Mapping[str, str], rules: tuple[LayerRule, ...]) -> Lay
         if rule.matches(labels):
             return rule.layer
     host_ish = not INFRASTRUCTURE_HINTS.isdisjoint(labels)
-    if host_ish and not any(marker in labels for marker in _SERVICE_MARKERS):
+    if host_ish and _SERVICE_MARKERS.isdisjoint(labels):
         return Layer.INFRASTRUCTURE
     return Layer.APPLICATION
 
 
 def derive_service(labels: Mapping[str, str]) -> str | None:
-    return next((labels[name] for name in _SERVICE_LABELS if labels.get(name)), None)
+    for name in _SERVICE_LABELS:
+        value = labels.get(name)
+        if value:
+            return value
+    return None
 
 
 def classify(labels: Mapping[str, str], rules: tuple[LayerRule, ...]) -> Classification:

@@ -9,16 +9,21 @@ counts as an absent field. Bodies are first scanned for unpaired surrogates (JSO
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
+from itertools import repeat
 from typing import Any
+
+import orjson
 
 MAX_ERRORS = 50
 ROOT = "$"
 _MAX_KEY_IN_PATH = 64
+_MAX_CACHED_PARENT = 256
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*", re.ASCII)
 # Lone surrogates (from JSON escapes such as "\ud800") cannot be encoded, hashed or sent on.
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -29,6 +34,8 @@ _TIMESTAMP = re.compile(
     r"(?:\.([0-9]{1,32}))?(?:([Zz])|([+-])([0-9]{2}):?([0-9]{2}))",
     re.ASCII,
 )
+# Longest text `_TIMESTAMP` matches: date, T, time, 32 fraction digits, `+hh:mm`.
+_MAX_TIMESTAMP_LENGTH = 10 + 1 + 8 + 33 + 6
 # Go's zero time: Alertmanager and Grafana send it as the end of a firing alert.
 GO_ZERO_TIME = datetime(1, 1, 1, tzinfo=UTC)
 
@@ -59,6 +66,19 @@ def field_path(parent: str, key: str | int) -> str:
     Keys that are not identifiers are quoted (`labels["bad-name"]`), long ones cut at 64
     characters, unpaired surrogates written as `\\udxxx` so that the path itself always encodes.
     """
+    # Paths of valid bodies repeat (`[3].labels`): remembered, if short, so that what a cache
+    # holds stays small whatever keys a sender makes up.
+    if len(parent) <= _MAX_CACHED_PARENT and (isinstance(key, int) or len(key) <= _MAX_KEY_IN_PATH):
+        return _cached_path(parent, key)
+    return _path(parent, key)
+
+
+@functools.lru_cache(maxsize=4096, typed=True)
+def _cached_path(parent: str, key: str | int) -> str:
+    return _path(parent, key)
+
+
+def _path(parent: str, key: str | int) -> str:
     prefix = "" if parent == ROOT else parent
     if isinstance(key, int):
         return f"{prefix}[{key}]"
@@ -105,6 +125,8 @@ class Problems:
 
         Walks with an explicit stack, so deeply nested bodies cannot exhaust the recursion limit.
         """
+        if _encodes(value):
+            return  # the common case, checked in C: the walk below builds a path per node
         pending: list[tuple[str, Any, str | None]] = [(path, value, None)]
         while pending:
             at, node, key = pending.pop()
@@ -121,7 +143,7 @@ class Problems:
 
     def object(self, value: Any, path: str) -> dict[str, Any] | None:
         """`value` as a JSON object, else None (and an error)."""
-        if isinstance(value, dict) and all(isinstance(key, str) for key in value):
+        if isinstance(value, dict) and all(map(isinstance, value, repeat(str))):
             return value
         self.add(path, "must be an object")
         return None
@@ -146,19 +168,19 @@ class Problems:
     ) -> str | None:
         """A string field; null counts as absent. Required strings must not be blank."""
         value = obj.get(key)
-        field = field_path(path, key)
         if value is None:
             if required:
-                self.add(field, "is required")
+                self.add(field_path(path, key), "is required")
             return None
+        # Paths are built only for errors: a valid body never needs one.
         if not isinstance(value, str):
-            self.add(field, "must be a string")
+            self.add(field_path(path, key), "must be a string")
             return None
         if required and not value.strip():
-            self.add(field, "must not be blank")
+            self.add(field_path(path, key), "must not be blank")
             return None
         if max_length is not None and len(value) > max_length:
-            self.add(field, f"must be at most {max_length} characters")
+            self.add(field_path(path, key), f"must be at most {max_length} characters")
             return None
         return value
 
@@ -184,8 +206,31 @@ class Problems:
         return None if parsed == GO_ZERO_TIME else parsed
 
 
+def _encodes(value: Any) -> bool:
+    """True if orjson can write `value`, which proves it holds no unpaired surrogate (orjson
+    refuses them in strings and keys). False says nothing: the caller walks the value."""
+    try:
+        orjson.dumps(value)
+    except orjson.JSONEncodeError:
+        return False
+    return True
+
+
 def parse_timestamp(raw: str) -> datetime | None:
     """RFC 3339 (and `+hhmm` offsets) to an aware UTC datetime; None if malformed."""
+    # Senders repeat times (an alert's `startsAt` in every notification): remembered, if no
+    # longer than a valid time can be, so a cache entry stays small.
+    if len(raw) <= _MAX_TIMESTAMP_LENGTH:
+        return _cached_timestamp(raw)
+    return _parse_timestamp(raw)
+
+
+@functools.lru_cache(maxsize=4096)
+def _cached_timestamp(raw: str) -> datetime | None:  # datetimes are immutable: safe to share
+    return _parse_timestamp(raw)
+
+
+def _parse_timestamp(raw: str) -> datetime | None:
     match = _TIMESTAMP.fullmatch(raw)
     if match is None:
         return None

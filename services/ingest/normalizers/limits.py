@@ -30,18 +30,27 @@ def read_labels(value: Any, path: str, limits: Limits, problems: Problems) -> di
     if raw is None:
         return {}
     labels: dict[str, str] = {}
+    max_name, max_value = limits.max_label_name_length, limits.max_label_value_length
     for name, label_value in raw.items():
+        # The happy path first, in one test: paths and messages only for what is wrong.
+        if (
+            isinstance(label_value, str)
+            and len(name) <= max_name
+            and len(label_value) <= max_value
+            and LABEL_NAME.fullmatch(name)
+        ):
+            if label_value:
+                labels[name] = label_value
+            continue
         field = field_path(path, name)
         if not isinstance(label_value, str):
             problems.add(field, "must be a string")
         elif not LABEL_NAME.fullmatch(name):
             problems.add(field, "is not a valid label name ([a-zA-Z_][a-zA-Z0-9_]*)")
-        elif len(name) > limits.max_label_name_length:
-            problems.add(
-                field, f"label name must be at most {limits.max_label_name_length} characters"
-            )
-        elif check_label_value(label_value, field, limits, problems) and label_value:
-            labels[name] = label_value
+        elif len(name) > max_name:
+            problems.add(field, f"label name must be at most {max_name} characters")
+        else:
+            check_label_value(label_value, field, limits, problems)
     if len(labels) > limits.max_labels_per_alert:
         problems.add(path, f"must have at most {limits.max_labels_per_alert} labels")
     return labels
@@ -55,12 +64,14 @@ def read_annotations(value: Any, path: str, limits: Limits, problems: Problems) 
     if raw is None:
         return {}
     annotations: dict[str, str] = {}
+    max_name, max_text = limits.max_label_name_length, limits.max_annotation_value_length
     for name, text in raw.items():
-        field = field_path(path, name)
-        if not isinstance(text, str):
-            problems.add(field, "must be a string")
-        elif check_annotation(name, text, field, limits, problems):
+        if isinstance(text, str) and len(name) <= max_name and len(text) <= max_text:
             annotations[name] = text
+        elif not isinstance(text, str):
+            problems.add(field_path(path, name), "must be a string")
+        else:
+            check_annotation(name, text, field_path(path, name), limits, problems)
     check_annotation_count(annotations, path, limits, problems)
     return annotations
 

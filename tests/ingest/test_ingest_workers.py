@@ -1,0 +1,121 @@
+"""`tocsin ingest --workers N`: N processes on one port, metrics summed over them, stopped
+together; a worker that dies takes the service down so its supervisor restarts it."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import textwrap
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+from prometheus_client import generate_latest, values
+
+from services.cli.main import main
+from services.ingest.metrics import IngestMetrics, workers_registry
+from tests.ingest.tansu import TansuBroker
+from tests.support.brokers import free_port
+from tests.support.processes import ManagedProcess
+
+TOKEN = "workers-json-token"
+CONFIG = f"""
+integrations:
+  - {{name: json, type: canonical, token: {TOKEN}}}
+"""
+REQUESTS = 40
+ACCEPTED = re.compile(r'^tocsin_ingest_alerts_accepted_total\{integration="json"\} (\S+)$', re.M)
+
+
+def children_of(pid: int) -> list[int]:
+    text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    return [int(child) for child in text.split()]
+
+
+def post_alert(base: str, index: int) -> int:
+    body = {"labels": {"alertname": "Busy", "instance": f"node-{index}", "region": "eu"}}
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    # A new connection per request: the kernel spreads connections over the workers.
+    return httpx.post(f"{base}/api/v1/alerts", json=body, headers=headers, timeout=15).status_code
+
+
+@pytest.mark.kafka
+def test_workers_share_the_port_and_every_scrape_counts_all_their_alerts(tmp_path: Path) -> None:
+    config = tmp_path / "tocsin.yaml"
+    config.write_text(CONFIG, encoding="utf-8")
+    with TansuBroker(free_port(), tmp_path / "broker.log") as broker:
+        args = ["ingest", "--config", str(config), "--kafka", broker.bootstrap, "--workers", "2"]
+        service = ManagedProcess(args, tmp_path / "ingest.log").start()
+        assert service.process is not None
+        workers = children_of(service.process.pid)
+        try:
+            with ThreadPoolExecutor(8) as pool:
+                statuses = list(pool.map(lambda i: post_alert(service.url, i), range(REQUESTS)))
+            scrapes = [httpx.get(f"{service.url}/metrics", timeout=5).text for _ in range(6)]
+        finally:
+            service.stop()
+
+    assert len(workers) == 2
+    assert statuses == [202] * REQUESTS
+    assert [ACCEPTED.findall(scrape) for scrape in scrapes] == [[f"{REQUESTS:.1f}"]] * 6
+    assert service.process.returncode == 0
+    assert not any(Path(f"/proc/{pid}").exists() for pid in workers)
+
+
+SUPERVISED = """
+import os, signal, sys, time
+from services.ingest.workers import listening_socket, run_workers
+
+def serve(sock):
+    try:  # the first worker to get here fails at once; the other serves until stopped
+        os.close(os.open(sys.argv[1], os.O_CREAT | os.O_EXCL))
+    except FileExistsError:
+        signal.pause()
+        return 0
+    time.sleep(0.2)
+    return 3
+
+sys.exit(run_workers(2, serve, listening_socket("127.0.0.1", 0)))
+"""
+
+
+def test_a_worker_that_fails_stops_the_others_and_the_service_reports_its_code(
+    tmp_path: Path,
+) -> None:
+    script = textwrap.dedent(SUPERVISED)
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    process = subprocess.Popen([sys.executable, "-c", script, str(tmp_path / "first")], env=env)
+    try:
+        code = process.wait(20)
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGKILL)
+
+    assert code == 3
+
+
+def test_workers_must_be_at_least_one(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["ingest", "--config", "tocsin.yaml", "--kafka", "127.0.0.1:9092", "--workers", "0"])
+
+    assert exited.value.code == 2
+    assert "--workers: must be at least 1" in capsys.readouterr().err
+
+
+def test_a_scrape_skips_the_file_of_a_worker_still_creating_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(values, "ValueClass", values.ValueClass)  # restored after the test
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    registry = workers_registry(tmp_path)
+    IngestMetrics(registry).accepted.labels(integration="json").inc(3)
+    (tmp_path / "counter_999999.db").touch()  # created, not yet sized, by another worker
+
+    exposition = generate_latest(registry).decode()
+
+    assert ACCEPTED.findall(exposition) == ["3.0"]
