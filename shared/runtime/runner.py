@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from shared.events import TickOccurred, deterministic_id, encode_envelope, wrap
@@ -66,7 +66,9 @@ class PartitionedRunner:
             await self._consumer.stop()
 
     async def _step(self) -> None:
-        for partition in sorted(self._consumer.assignment() - self._processors.keys()):
+        assigned = self._consumer.assignment()
+        self._forget(self._processors.keys() - assigned)
+        for partition in sorted(assigned - self._processors.keys()):
             await self._recover(partition)
         records = await self._consumer.poll(max_records=500, timeout_s=0.2)
         if records:
@@ -130,7 +132,10 @@ class PartitionedRunner:
 
     async def _on_assigned(self, partitions: frozenset[int]) -> None:
         # Recovery happens in the poll loop, not here: the consumer may already fetch records
-        # of these partitions while this callback runs.
+        # of these partitions while this callback runs. During a rebalance the poll loop may
+        # still see the old assignment and recover partitions this member is about to lose;
+        # their state must go, or a later reassignment would find it stale and skip recovery.
+        self._forget(self._processors.keys() - partitions)
         log.info(
             "partitions assigned", extra={"topic": self._topic, "partitions": sorted(partitions)}
         )
@@ -167,6 +172,9 @@ class PartitionedRunner:
             offset = batch[-1].offset + 1
 
     async def _on_revoked(self, partitions: frozenset[int]) -> None:
-        for partition in partitions:
+        self._forget(partitions)
+
+    def _forget(self, partitions: Iterable[int]) -> None:
+        for partition in list(partitions):
             self._processors.pop(partition, None)
             self._last_tick.pop(partition, None)
