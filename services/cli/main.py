@@ -12,7 +12,6 @@ from services.cli import (
     commands_replay,
     commands_route,
     commands_rules,
-    commands_run,
 )
 
 
@@ -24,7 +23,7 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--config", type=Path, help="Tocsin YAML config (default: the demo config)")
     up.add_argument("--data", type=Path, help="data folder of the embedded log")
     _http_options(up, default_port=8080)
-    up.set_defaults(handler=commands_run.up)
+    up.set_defaults(handler=_up)
 
     for name, port in (("ingest", 8081), ("correlator", 8082), ("router", 8083)):
         service = sub.add_parser(name, help=f"the {name} service alone, on Kafka")
@@ -38,11 +37,25 @@ def _parser() -> argparse.ArgumentParser:
                 help="processes serving the port (ingest is stateless; one per core scales it)",
             )
         _http_options(service, default_port=port)
-        service.set_defaults(handler=commands_run.single_service, service=name)
+        service.set_defaults(handler=_single_service, service=name)
 
     for module in (commands_rules, commands_replay, commands_oncall, commands_route):
         module.register(sub)
     return parser
+
+
+# The servers pull in uvicorn, FastAPI and every service: imported only when one is run, so
+# that `rules`, `replay` and `oncall` start quickly.
+def _up(args: argparse.Namespace) -> int:
+    from services.cli import commands_run
+
+    return commands_run.up(args)
+
+
+def _single_service(args: argparse.Namespace) -> int:
+    from services.cli import commands_run
+
+    return commands_run.single_service(args)
 
 
 def _positive(text: str) -> int:
