@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from services.correlator.domain.alertmanager.matchers import MatcherError, parse_matchers
+from shared.alertmanager.matchers import MatcherError, parse_matchers
 from shared.durations import parse_duration
 
 ResolvePolicyName = Literal["all_resolved", "manual"]

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from services.correlator.config import CorrelationRuleConfig, CorrelatorConfig, TopologyConfig
 from services.correlator.domain.alertmanager.inhibition import parse_inhibit_rules
-from services.correlator.domain.alertmanager.matchers import parse_matchers
 from services.correlator.domain.alertmanager.route_model import Route
 from services.correlator.domain.alertmanager.routes import match_routes, parse_route
 from services.correlator.domain.rules import (
@@ -18,6 +17,7 @@ from services.correlator.domain.rules import (
     Threshold,
 )
 from services.correlator.domain.topology import ResourceLabels, ServiceSpec, Topology
+from shared.alertmanager.matchers import parse_matchers
 from shared.alerts import Alert
 
 

@@ -11,6 +11,7 @@ PURE_PACKAGES = [
     ROOT / "services" / "correlator" / "domain",
     ROOT / "services" / "router" / "domain",
     ROOT / "services" / "ingest" / "normalizers",
+    ROOT / "shared" / "alertmanager",
 ]
 FORBIDDEN_IN_DOMAIN = {
     "aiokafka",

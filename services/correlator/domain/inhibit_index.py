@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from services.correlator.domain.alertmanager.matchers import matches_all
 from services.correlator.domain.rules import CorrelationPolicy
 from services.correlator.domain.state import CorrelatorState, InhibitKey, TrackedAlert
+from shared.alertmanager.matchers import matches_all
 
 
 def equal_values(equal: Iterable[str], labels: Mapping[str, str]) -> tuple[str, ...]:

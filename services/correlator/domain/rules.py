@@ -9,8 +9,8 @@ from functools import cached_property
 from typing import Protocol
 
 from services.correlator.domain.alertmanager.inhibition import InhibitRule
-from services.correlator.domain.alertmanager.matchers import Matcher, matches_all
 from services.correlator.domain.topology import NO_TOPOLOGY, Topology
+from shared.alertmanager.matchers import Matcher, matches_all
 from shared.alerts import Alert
 from shared.events.incidents import ResolvePolicy
 

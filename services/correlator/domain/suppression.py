@@ -17,11 +17,11 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from services.correlator.domain.alertmanager.inhibition import InhibitRule, inhibited_by
-from services.correlator.domain.alertmanager.matchers import matches_all
 from services.correlator.domain.arrival import Arrival, Decided
 from services.correlator.domain.inhibit_index import equal_values
 from services.correlator.domain.rules import CorrelationPolicy
 from services.correlator.domain.state import CorrelatorState, TrackedAlert
+from shared.alertmanager.matchers import matches_all
 from shared.alerts import Alert
 from shared.events.incidents import AlertGrouped, IncidentResolved
 

@@ -10,12 +10,15 @@ import functools
 import random
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
 from services.correlator.domain.alertmanager import Route, parse_route, receivers_line
+from services.router.domain.matchers import parse_label_matcher
 
 AMTOOL = shutil.which("amtool") or "/usr/bin/amtool"
 
@@ -118,6 +121,12 @@ receivers: [{name: none}, {name: brace}, {name: digits}, {name: flag}, {name: qu
 REGEX_VALUES = ["x{,2}", "xx", "42", "٤٢", "D", "ABC", "abC", "a.b", "axb", "ab_C", "AA", "dbx"]
 REGEX_VALUES += ["db", "cache-1", "my-cache-1", ""]
 
+# Regexes whose validity differs between Python's `re` and Go's RE2. Alertmanager compiles route
+# and silence regexes with RE2 alike, so Tocsin's routes and silences must both follow amtool.
+# (`\p{..}` and `(?U)` are left out: RE2 has them, Tocsin refuses them on purpose.)
+VALIDITY_REGEXES = [r"(a)\1", "x(?=y)", "(?<!x)y", "(?>ab)", "a++", "a{1001}", "(", r"a\Z"]
+VALIDITY_REGEXES += ["ab(?i)c|d", r"\Qa.b\E", "[[:alpha:]_]+", r"\x{41}\101", "x{,2}", "a{1000}"]
+
 
 @functools.cache
 def _amtool_problem() -> str | None:
@@ -190,3 +199,31 @@ def test_parity_cases_cover_fan_out_and_the_duplicated_receiver(tree: Route) -> 
     assert "audit,db" in lines  # legacy match_re parent handles it itself
     assert "db" in lines  # payments route reuses the db receiver
     assert "default" in lines
+
+
+@pytest.mark.parametrize("regex", VALIDITY_REGEXES)
+def test_routes_and_silences_accept_exactly_the_regexes_amtool_accepts(
+    tmp_path: Path, regex: str
+) -> None:
+    # given one regex matcher, when amtool checks it in a route and Tocsin parses it both as a
+    # route matcher and as a silence matcher, then all three agree on whether it is valid
+    text = 'v=~"' + regex.replace("\\", "\\\\") + '"'
+    route = {"receiver": "r", "routes": [{"receiver": "r", "matchers": [text]}]}
+    path = tmp_path / "alertmanager.yml"
+    path.write_text(yaml.safe_dump({"route": route, "receivers": [{"name": "r"}]}))
+    command = [_amtool(), "check-config", str(path)]
+    checked = subprocess.run(command, capture_output=True, timeout=10, check=False)
+
+    amtool_accepts = checked.returncode == 0
+    assert (_accepts(parse_route, route), _accepts(parse_label_matcher, text)) == (
+        amtool_accepts,
+        amtool_accepts,
+    )
+
+
+def _accepts(parse: Callable[[Any], object], value: object) -> bool:
+    try:
+        parse(value)
+    except ValueError:
+        return False
+    return True

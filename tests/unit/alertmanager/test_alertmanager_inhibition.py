@@ -8,10 +8,10 @@ import yaml
 from services.correlator.domain.alertmanager import (
     InhibitRule,
     InhibitRuleConfigError,
-    Matcher,
     inhibited_by,
     parse_inhibit_rules,
 )
+from shared.alertmanager import Matcher
 
 
 def _rules(text: str) -> list[InhibitRule]:

@@ -8,12 +8,12 @@ import pytest
 import yaml
 
 from services.correlator.domain.alertmanager import (
-    Matcher,
     Route,
     RouteConfigError,
     RouteOptions,
     parse_route,
 )
+from shared.alertmanager import Matcher
 
 
 def _route(text: str, **known: list[str]) -> Route:

@@ -1,14 +1,15 @@
-"""Alertmanager 0.25 rule semantics, pure: matchers, the route tree, group keys, inhibition.
+"""Alertmanager 0.25 rule semantics, pure: the route tree, group keys, inhibition.
 
 SREs paste their Alertmanager `route:` and `inhibit_rules:` YAML into Tocsin unchanged; this
 package reads it and decides exactly as Alertmanager 0.25 would (ALERTMANAGER.md lists the
 verified behaviour). No I/O, clock or randomness: callers pass loaded YAML and label sets.
+Label matchers live in `shared.alertmanager`, because the router's silences and urgency rules
+use them too.
 """
 
 from .config_fields import AlertmanagerConfigError
 from .durations import DurationError, parse_duration
 from .inhibition import InhibitRule, InhibitRuleConfigError, inhibited_by, parse_inhibit_rules
-from .matchers import Matcher, MatcherError, matchers_from_legacy, parse_matcher, parse_matchers
 from .notification_order import sorted_for_notification
 from .route_model import DEFAULT_OPTIONS, Route, RouteMatch, RouteOptions, label_set_string
 from .routes import (
@@ -26,8 +27,6 @@ __all__ = [
     "DurationError",
     "InhibitRule",
     "InhibitRuleConfigError",
-    "Matcher",
-    "MatcherError",
     "Route",
     "RouteConfigError",
     "RouteExplanation",
@@ -37,11 +36,8 @@ __all__ = [
     "inhibited_by",
     "label_set_string",
     "match_routes",
-    "matchers_from_legacy",
     "parse_duration",
     "parse_inhibit_rules",
-    "parse_matcher",
-    "parse_matchers",
     "parse_route",
     "receivers_line",
     "sorted_for_notification",

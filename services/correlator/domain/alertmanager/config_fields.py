@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 
-from .matchers import Matcher, MatcherError, legacy_matcher, parse_matchers
+from shared.alertmanager.matchers import Matcher, MatcherError, legacy_matcher, parse_matchers
 
 Location = tuple[str | int, ...]
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from shared.alertmanager.matchers import LABEL_NAME_RE, Matcher, matches_all
+
 from .config_fields import AlertmanagerConfigError, Section
-from .matchers import LABEL_NAME_RE, Matcher, matches_all
 
 _RULE_FIELDS = frozenset(
     {

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
-from .matchers import Matcher
+from shared.alertmanager.matchers import Matcher
 
 
 @dataclass(frozen=True)

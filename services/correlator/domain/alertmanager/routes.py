@@ -10,9 +10,10 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
+from shared.alertmanager.matchers import LABEL_NAME_RE, matches_all, render_matchers, sort_matchers
+
 from .config_fields import AlertmanagerConfigError, Section, format_location
 from .durations import DurationError, parse_duration
-from .matchers import LABEL_NAME_RE, matches_all, render_matchers, sort_matchers
 from .route_model import DEFAULT_OPTIONS, Route, RouteMatch, RouteOptions
 
 _ROUTE_FIELDS = frozenset(

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
-from .re2_dialect import RegexSyntaxError, to_python_regex
+from shared.alertmanager.re2_dialect import RegexSyntaxError, to_python_regex
 
 MatchOp = Literal["=", "!=", "=~", "!~"]
 _OPS: tuple[MatchOp, ...] = get_args(MatchOp)
@@ -59,6 +59,18 @@ class Matcher:
         if self._regex is None:
             return (actual == self.value) == (self.op == "=")
         return (self._regex.fullmatch(actual) is not None) == (self.op == "=~")
+
+    def matches_empty(self) -> bool:
+        """Alertmanager's silence check: whether this matcher would hold for an empty value.
+
+        Only `=` and `=~` count (negative matchers never do), and `=~` is tried unanchored,
+        as 0.25's `matchesEmpty` does with `regexp.MatchString(pattern, "")`.
+        """
+        if self.op == "=":
+            return self.value == ""
+        if self.op == "=~" and self._regex is not None:
+            return self._regex.search("") is not None
+        return False
 
     def __str__(self) -> str:
         """Alertmanager's rendering, as used in route keys: `name=~"value"`."""
@@ -125,15 +137,18 @@ def parse_matchers(text: str) -> list[Matcher]:
     """
     # No stripping first: 0.25 reads ` {a=b}` as a bad matcher and `{a=b} ` as a="b}".
     body = text.removeprefix("{").removesuffix("}")
-    tokens = _split_outside_quotes(body)
+    tokens = split_matcher_list(body)
     if tokens and tokens[-1].strip() == "":
         tokens.pop()
     return [parse_matcher(token) for token in tokens]
 
 
-def _split_outside_quotes(body: str) -> list[str]:
-    """0.25's tokenizer, quirk included: a comma does not reset a pending backslash, so in
-    `a="x\\,",b=c` the second quote counts as escaped and the whole text is one (bad) token."""
+def split_matcher_list(body: str) -> list[str]:
+    """Split a brace-less matcher list at the commas outside quoted values, as 0.25 does.
+
+    0.25's tokenizer, quirk included: a comma does not reset a pending backslash, so in
+    `a="x\\,",b=c` the second quote counts as escaped and the whole text is one (bad) token.
+    """
     tokens: list[str] = []
     current: list[str] = []
     in_quotes = escaped = False

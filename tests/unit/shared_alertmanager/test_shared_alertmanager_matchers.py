@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from services.correlator.domain.alertmanager import (
+from shared.alertmanager import (
     Matcher,
     MatcherError,
     matchers_from_legacy,
     parse_matcher,
     parse_matchers,
 )
+from shared.alertmanager.matchers import split_matcher_list
 
 # --- a missing label equals the empty string -------------------------------------------------
 
@@ -133,6 +134,18 @@ def test_malformed_matcher_is_refused_with_its_text(text: str, message: str) -> 
     assert str(raised.value).startswith(message)
 
 
+@pytest.mark.parametrize(
+    ("body", "tokens"),
+    [
+        ('a="x,y",b=c', ['a="x,y"', "b=c"]),
+        ("a=b,", ["a=b", ""]),
+        ('a="x\\,",b=c', ['a="x\\,",b=c']),  # the 0.25 quirk: one (bad) token
+    ],
+)
+def test_list_splits_at_commas_outside_quotes(body: str, tokens: list[str]) -> None:
+    assert split_matcher_list(body) == tokens
+
+
 def test_rendering_escapes_backslash_quote_and_newline_only() -> None:
     matcher = Matcher("v", "=~", 'a\\b"c\nd\te')
 
@@ -214,3 +227,25 @@ def _quoted(value: str) -> str:
 )
 def test_re2_spellings_mean_what_they_mean_in_re2(regex: str, value: str, expected: bool) -> None:
     assert Matcher("v", "=~", regex).matches({"v": value}) is expected
+
+
+# --- the silence check: may this matcher hold for an empty value? ----------------------------
+
+
+@pytest.mark.parametrize(
+    ("matcher", "expected"),
+    [
+        (Matcher("env", "=", ""), True),
+        (Matcher("env", "=", "prod"), False),
+        (Matcher("env", "=~", ".*"), True),
+        (Matcher("env", "=~", "prod|"), True),
+        (Matcher("env", "=~", "prod"), False),
+        (Matcher("env", "=~", r"\Q\E"), True),  # RE2 spelling of the empty string
+        (Matcher("env", "!=", "prod"), False),  # negative matchers never count
+        (Matcher("env", "!~", "prod"), False),
+    ],
+)
+def test_matches_empty_checks_only_equality_and_regex_matchers(
+    matcher: Matcher, expected: bool
+) -> None:
+    assert matcher.matches_empty() is expected
