@@ -10,11 +10,13 @@ import signal
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from fastapi import APIRouter, FastAPI
 from prometheus_client import CollectorRegistry
+from starlette.types import Receive, Scope, Send
 
+from services.cli.direct_routes import DirectRoutes
 from shared.health import health_router
 from shared.log.port import EventLog
 from shared.metrics import new_registry
@@ -55,6 +57,22 @@ def _stop_process_if_failed(task: asyncio.Task[None]) -> None:
     os.kill(os.getpid(), signal.SIGTERM)
 
 
+class TocsinApp(FastAPI):
+    """The app, with ingest's POST paths served without the middleware stack (see
+    `direct_routes`): they are every alert's way in."""
+
+    def __init__(self, **settings: Any) -> None:
+        super().__init__(**settings)
+        self._direct = DirectRoutes(self)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        found = self._direct.handler_for(scope)
+        if found is None:
+            await super().__call__(scope, receive, send)
+        else:
+            await self._direct.serve(found, scope, receive, send)
+
+
 def make_app(assembly: Assembly, title: str) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -72,7 +90,7 @@ def make_app(assembly: Assembly, title: str) -> FastAPI:
             await asyncio.gather(*tasks, return_exceptions=True)
             await assembly.event_log.close()
 
-    app = FastAPI(title=title, version="0.1.0", lifespan=lifespan)
+    app = TocsinApp(title=title, version="0.1.0", lifespan=lifespan)
     app.include_router(health_router(assembly.event_log.ping, assembly.registry))
     for router in assembly.routers:
         app.include_router(router)

@@ -95,6 +95,8 @@ class ConfigDirectory:
         handoff of one of its schedules if that comes first: the caller then asks again, since
         whoever takes over may be within working hours.
         """
+        if urgency == "high":  # pages anyone at any hour: nothing to look up
+            return at
         deliveries = [d for target in targets for d in self.deliveries_for(target, at)]
         zones = [user.time_zone for user in map(self.user_of, deliveries) if user is not None]
         release = step_release_at(urgency, zones, at, self._config.urgency.working_hours)

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Protocol
 
 from services.router.metrics import RouterMetrics, channel_kind
+from services.router.peek import peek_type
 from shared.events import (
     AnyEvent,
     Envelope,
@@ -49,6 +50,9 @@ class Deliverer(Protocol):
     async def deliver(self, request: NotificationRequested) -> DeliveryReport: ...
 
 
+# What the dispatcher acts on; the router's other facts on its topic are skipped undecoded.
+_WANTED = frozenset({"NotificationRequested", "NotificationSent", "NotificationFailed"})
+
 # Delivered notification ids remembered per partition. A request can only come again when the
 # router re-emits outputs after a crash, a few batches after the original.
 DELIVERED_IDS = 100_000
@@ -68,6 +72,11 @@ class RecentIds:
 
     def __contains__(self, item: object) -> bool:
         return item in self._ids
+
+
+def _wanted(record: Record) -> bool:
+    kind = peek_type(record.value)
+    return kind is None or kind in _WANTED  # None: not in the codec's layout, decode to see
 
 
 class DispatcherProcessor(PartitionProcessor):
@@ -93,7 +102,8 @@ class DispatcherProcessor(PartitionProcessor):
         self.done = RecentIds(DELIVERED_IDS)
 
     def look_ahead(self, record: Record) -> None:
-        self._note_outcome(unwrap(decode_envelope(record.value)))
+        if _wanted(record):
+            self._note_outcome(unwrap(decode_envelope(record.value)))
 
     def apply(self, envelope: Envelope, event: AnyEvent, *, live: bool) -> list[Outgoing]:
         self._note_outcome(event)
@@ -107,6 +117,8 @@ class DispatcherProcessor(PartitionProcessor):
         """Deliver the batch's new page requests concurrently; record every outcome."""
         wanted: dict[str, NotificationRequested] = {}
         for record in records:
+            if not _wanted(record):
+                continue
             envelope = self.first_sighting(record)
             if envelope is None:
                 continue

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -36,6 +37,26 @@ _ESCALATION_CAUSES = {
     EscalationRestarted: "snooze_ended",
     IncidentReassigned: "reassigned",
 }
+
+
+@dataclass(frozen=True, slots=True)
+class Milestones:
+    """An escalation's times the people metrics measure from, as they were before an event
+    (the event may change them, or end the escalation)."""
+
+    opened_at: datetime | None
+    alert_received_at: datetime | None
+    first_acknowledged_at: datetime | None
+    first_page_sent_at: datetime | None
+
+    @classmethod
+    def of(cls, escalation: Escalation) -> Milestones:
+        return cls(
+            escalation.opened_at,
+            escalation.alert_received_at,
+            escalation.first_acknowledged_at,
+            escalation.first_page_sent_at,
+        )
 
 
 class RouterMetrics:
@@ -74,6 +95,13 @@ class RouterMetrics:
             registry=registry,
         )
         self._people_metrics(registry)
+        # Children of the labelled counters, resolved once: `labels()` costs a lock and a
+        # lookup per page otherwise.
+        self._requested_by_kind = {kind: self.requested.labels(kind) for kind in CHANNEL_KINDS}
+        self._started_by_cause = {
+            kind: self.escalations_started.labels(cause)
+            for kind, cause in _ESCALATION_CAUSES.items()
+        }
 
     def _people_metrics(self, registry: CollectorRegistry) -> None:
         self.commands = Counter(
@@ -107,7 +135,7 @@ class RouterMetrics:
     def observe(self, decided: Sequence[Event]) -> None:
         for event in decided:
             if isinstance(event, NotificationRequested):
-                self.requested.labels(channel_kind=channel_kind(event.channel)).inc()
+                self._requested_by_kind[channel_kind(event.channel)].inc()
             elif isinstance(event, EscalationStepFired):
                 self.escalations.inc()
             elif isinstance(event, NobodyPaged):
@@ -115,12 +143,12 @@ class RouterMetrics:
             elif isinstance(event, CommandApplied | CommandRejected):
                 outcome = "applied" if isinstance(event, CommandApplied) else "rejected"
                 self.commands.labels(command=event.command, outcome=outcome).inc()
-            cause = _ESCALATION_CAUSES.get(type(event))
-            if cause is not None:
-                self.escalations_started.labels(cause=cause).inc()
+            started = self._started_by_cause.get(type(event))
+            if started is not None:
+                started.inc()
 
     def observe_timings(
-        self, before: Escalation | None, event: Event, decided: Sequence[Event]
+        self, before: Milestones | None, event: Event, decided: Sequence[Event]
     ) -> None:
         """Time to page, MTTA and MTTR, from the incident's escalation as it was before
         `event` and what the engine decided on it."""
@@ -142,6 +170,9 @@ class RouterMetrics:
 def _observe_since(histogram: Histogram, start: datetime | None, end: datetime) -> None:
     if start is not None:
         histogram.observe(max((end - start).total_seconds(), 0.0))
+
+
+CHANNEL_KINDS = ("user", "named")
 
 
 def channel_kind(channel: str) -> str:

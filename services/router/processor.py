@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import copy
 from datetime import datetime
 
 from services.router.domain.engine import next_due, step
 from services.router.domain.policy import RoutingDirectory
 from services.router.domain.state import RouterState
-from services.router.metrics import RouterMetrics
+from services.router.metrics import Milestones, RouterMetrics
 from shared.events import (
     AnyEvent,
     Envelope,
@@ -30,8 +29,7 @@ class RouterProcessor(PartitionProcessor):
         self._metrics = metrics
 
     def apply(self, envelope: Envelope, event: AnyEvent, *, live: bool) -> list[Outgoing]:
-        incident_id = getattr(event, "incident_id", None)
-        before = copy.copy(self.state.escalations.get(incident_id)) if incident_id else None
+        before = self._milestones(event) if live else None
         decided = step(self.state, event, envelope.occurred_at, self._directory)
         if live:
             self._metrics.observe(decided)
@@ -47,6 +45,10 @@ class RouterProcessor(PartitionProcessor):
             out = wrap(decision, key=incident_id, event_id=event_id, occurred_at=at)
             outgoing.append(Outgoing(NOTIFICATIONS, incident_id, encode_envelope(out)))
         return outgoing
+
+    def _milestones(self, event: AnyEvent) -> Milestones | None:
+        escalation = self.state.escalations.get(str(getattr(event, "incident_id", "")))
+        return Milestones.of(escalation) if escalation is not None else None
 
     def next_due(self) -> datetime | None:
         return next_due(self.state)

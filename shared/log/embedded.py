@@ -3,11 +3,16 @@
 Appends from concurrent callers are group-committed: whatever is waiting when a write starts
 goes into one transaction, so one fsync serves many requests. A call returns only after the
 transaction committed with `synchronous=FULL`, i.e. after the data is on disk.
+
+Consumer offsets are not worth a transaction of their own: a commit waits (at most
+`OFFSETS_WAIT_S`) to ride with the next append. Committing later only means that a crash
+replays a few more records, whose outputs carry the same ids.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import sqlite3
 import threading
 from collections.abc import Sequence
@@ -15,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shared.log.embedded_consumer import EmbeddedConsumer
+from shared.log.embedded_tail import RecentRecords
+from shared.log.embedded_writer import WriterThread
 from shared.log.partitioning import partition_for
 from shared.log.port import LogUnavailable, Outgoing, Record
 
@@ -32,6 +39,7 @@ CREATE TABLE IF NOT EXISTS group_offsets (
 """
 
 _READ_BATCH = 2000
+OFFSETS_WAIT_S = 0.05
 # Offsets a consumer group commits: (group, topic, partition, next offset).
 OffsetRow = tuple[str, str, int, int]
 
@@ -43,6 +51,12 @@ class _Write:
     records: Sequence[Outgoing]
     offsets: Sequence[OffsetRow]
     done: asyncio.Future[None]
+
+
+def _fail(batch: list[_Write], error: Exception) -> None:
+    for write in batch:
+        if not write.done.done():
+            write.done.set_exception(error)
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -66,7 +80,11 @@ class EmbeddedLog:
         self._next_offsets: dict[tuple[str, int], int] = {}
         self._pending: list[_Write] = []
         self._flushing = False
+        self._offsets_timer: asyncio.TimerHandle | None = None
         self._appended: dict[str, asyncio.Event] = {}
+        self._recent = RecentRecords()
+        self._followed: set[str] = set()  # topics with consumers: their tails stay in memory
+        self._thread = WriterThread("tocsin-log-writer")
 
     async def start(self) -> None:
         self._path.parent.mkdir(parents=True, exist_ok=True)
@@ -80,8 +98,15 @@ class EmbeddedLog:
         )
         for topic, partition, last in rows:
             self._next_offsets[(topic, partition)] = last + 1
+        for topic in sorted(self._followed):
+            self._follow(topic)
+        self._thread.start()
 
     async def close(self) -> None:
+        waiting = [write.done for write in self._pending]
+        self._kick()
+        await asyncio.gather(*waiting, return_exceptions=True)
+        await self._thread.stop()
         for connection in (self._writer, self._reader):
             if connection is not None:
                 connection.close()
@@ -95,6 +120,8 @@ class EmbeddedLog:
                     "INSERT OR IGNORE INTO topics (topic, partitions) VALUES (?, ?)", (topic, count)
                 )
                 self._partitions.setdefault(topic, count)
+                if topic in self._followed:
+                    self._follow(topic)
 
     def partition_count(self, topic: str) -> int:
         return self._partitions[topic]
@@ -105,33 +132,51 @@ class EmbeddedLog:
 
     async def _write(self, records: Sequence[Outgoing], offsets: Sequence[OffsetRow]) -> None:
         """Queue a write; concurrent writes share one transaction and one fsync."""
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
         self._pending.append(_Write(records, offsets, future))
-        if not self._flushing:
+        if records:
+            self._kick()
+        elif self._offsets_timer is None and not self._flushing:
+            self._offsets_timer = loop.call_later(OFFSETS_WAIT_S, self._kick)
+        await future
+
+    def _kick(self) -> None:
+        """Start writing what is pending, unless a flush is at it already."""
+        if self._offsets_timer is not None:
+            self._offsets_timer.cancel()
+            self._offsets_timer = None
+        if self._pending and not self._flushing:
             self._flushing = True
             asyncio.get_running_loop().create_task(self._flush())
-        await future
 
     async def _flush(self) -> None:
         try:
             while self._pending:
                 batch, self._pending = self._pending, []
                 try:
-                    topics = await asyncio.to_thread(self._write_batch, batch)
+                    committed = await self._thread.run(functools.partial(self._write_batch, batch))
                 except (sqlite3.Error, OSError, LogUnavailable) as error:
-                    for write in batch:
-                        if not write.done.done():
-                            write.done.set_exception(LogUnavailable(str(error)))
+                    _fail(batch, LogUnavailable(str(error)))
                     continue
+                except Exception as error:  # a bug, not an outage: every caller sees it
+                    _fail(batch, error)
+                    continue
+                self._recent.add(committed)
                 for write in batch:
                     if not write.done.done():
                         write.done.set_result(None)
-                for topic in topics:
+                for topic in {record.topic for record in committed}:
                     self._signal(topic)
+                if not any(write.records for write in self._pending):
+                    break  # offsets only (or nothing): they wait for the next append
         finally:
             self._flushing = False
+            if self._pending and self._offsets_timer is None:  # offsets only: they can wait
+                loop = asyncio.get_running_loop()
+                self._offsets_timer = loop.call_later(OFFSETS_WAIT_S, self._kick)
 
-    def _write_batch(self, batch: list[_Write]) -> set[str]:
+    def _write_batch(self, batch: list[_Write]) -> list[Record]:
         writer = self._require_writer()
         rows: list[tuple[str, int, int, str, bytes]] = []
         offsets = dict(self._next_offsets)
@@ -159,7 +204,7 @@ class EmbeddedLog:
                 writer.execute("ROLLBACK")
                 raise
         self._next_offsets = offsets
-        return {row[0] for row in rows}
+        return [Record(*row) for row in rows]
 
     def _signal(self, topic: str) -> None:
         event = self._appended.pop(topic, None)
@@ -171,9 +216,17 @@ class EmbeddedLog:
         return self._appended.setdefault(topic, asyncio.Event())
 
     async def read(self, topic: str, partition: int, start: int, end: int) -> list[Record]:
+        recent = self._recent.read(topic, partition, start, end, _READ_BATCH)
+        if recent:  # empty may only mean: committed, not in memory yet
+            return recent
         return await asyncio.to_thread(self._read_rows, topic, partition, start, end, _READ_BATCH)
 
     def read_now(self, topic: str, partition: int, start: int, limit: int) -> list[Record]:
+        """What is readable now; records committed a moment ago may come with the next call
+        (after the append signal), never out of order."""
+        recent = self._recent.read(topic, partition, start, 1 << 62, limit)
+        if recent is not None:
+            return recent
         return self._read_rows(topic, partition, start, 1 << 62, limit)
 
     def _read_rows(
@@ -194,10 +247,19 @@ class EmbeddedLog:
         return self._next_offsets.get((topic, partition), 0)
 
     def consumer(self, topic: str, group: str) -> EmbeddedConsumer:
+        self._follow(topic)
         return EmbeddedConsumer(self, topic, group)
 
     def tail(self, topic: str) -> EmbeddedConsumer:
+        self._follow(topic)
         return EmbeddedConsumer(self, topic, group=None)
+
+    def _follow(self, topic: str) -> None:
+        """Keep the topic's new records in memory for its consumers (once its partitions
+        are known: consumers are made before the log starts)."""
+        self._followed.add(topic)
+        for partition in range(self._partitions.get(topic, 0)):
+            self._recent.follow(topic, partition, self._next_offsets.get((topic, partition), 0))
 
     async def ping(self) -> bool:
         return self._writer is not None

@@ -30,7 +30,8 @@ class EmbeddedConsumer:
         if records:
             return records
         try:
-            await asyncio.wait_for(appended.wait(), timeout_s)
+            async with asyncio.timeout(timeout_s):  # no task per wait, unlike `wait_for`
+                await appended.wait()
         except TimeoutError:
             return []
         return self._read_available(max_records)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from services.router.projection.load import ThreadLoad
 from services.router.projection.model import Verdict
 from services.router.projection.tailer import ProjectionTailer
 from shared.alerts import Alert, Layer, Severity
@@ -115,5 +116,21 @@ async def test_a_verdict_appended_later_is_seen_by_whoever_waits_for_it(
     waiting = asyncio.create_task(tailer.wait_until(lambda: view.verdicts.get("c1"), 5))
     await event_log.append([record(NOTIFICATIONS, "INC-1", applied, "verdict")])
     assert await waiting == Verdict(True, "", T0)
+    stop.set()
+    await asyncio.wait_for(running, 5)
+
+
+async def test_records_read_while_the_loop_is_busy_are_in_every_answer(
+    event_log: EmbeddedLog,
+) -> None:
+    always_busy = ThreadLoad(threshold=-1.0)  # the backlog waits for reads, however idle
+    tailer = ProjectionTailer(event_log, load=always_busy)
+    stop = asyncio.Event()
+    running = asyncio.create_task(tailer.run(stop))
+    await asyncio.wait_for(tailer.ready.wait(), 5)
+    await event_log.append([record(INCIDENTS, "region=eu", opened("INC-2"), "open-2")])
+    view = await tailer.wait_until(lambda: tailer.projection.incidents.get("INC-2"), 5)
+    assert view is not None and view.status == "triggered"
+    assert "INC-2" in (await tailer.current()).incidents
     stop.set()
     await asyncio.wait_for(running, 5)

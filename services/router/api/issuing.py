@@ -70,10 +70,10 @@ class CommandIssuer:
         self._append_timeout_s = append_timeout_s
         self._wait_s = wait_s
 
-    def find(self, incident_id: str) -> IncidentView | Issued:
+    async def find(self, incident_id: str) -> IncidentView | Issued:
         if not self.tailer.ready.is_set():
             return Issued(503, "the read model is being rebuilt from the log; retry shortly")
-        view = self.tailer.projection.incidents.get(incident_id)
+        view = (await self.tailer.current()).incidents.get(incident_id)
         return view if view is not None else Issued(404, f"no incident {incident_id}")
 
     async def issue(
@@ -96,7 +96,7 @@ class CommandIssuer:
         fields: dict[str, Any],
         idempotency_key: str | None,
     ) -> Issued:
-        view = self.find(incident_id)
+        view = await self.find(incident_id)
         if isinstance(view, Issued):
             return view
         command_id = str(

@@ -146,7 +146,7 @@ def _endpoint(
         if idempotency_key is not None and len(idempotency_key) > MAX_IDEMPOTENCY_KEY:
             message = f"must be at most {MAX_IDEMPOTENCY_KEY} characters"
             return invalid([{"field": "Idempotency-Key", "message": message}])
-        found = issuer.find(incident_id)
+        found = await issuer.find(incident_id)
         if isinstance(found, Issued):
             return issued(found)
         fields: dict[str, Any] = {}

@@ -68,7 +68,7 @@ class _Links:
         self._clock = clock
 
     async def confirm(self, incident_id: str, action: str, request: Request) -> HTMLResponse:
-        admitted = self._admit(incident_id, action, request)
+        admitted = await self._admit(incident_id, action, request)
         if isinstance(admitted, HTMLResponse):
             return admitted
         refused = refusal(_command(action), admitted.status, admitted.acknowledged_by)
@@ -78,7 +78,7 @@ class _Links:
         return link_pages.confirmation(admitted, action, target)
 
     async def act(self, incident_id: str, action: str, request: Request) -> HTMLResponse:
-        admitted = self._admit(incident_id, action, request)
+        admitted = await self._admit(incident_id, action, request)
         if isinstance(admitted, HTMLResponse):
             return admitted
         recipient = request.query_params.get("r", "")
@@ -91,7 +91,7 @@ class _Links:
             return link_pages.outcome(done.view, "Requested", detail, 202)
         return link_pages.outcome(done.view, "Nothing to do", done.message, done.status)
 
-    def _admit(
+    async def _admit(
         self, incident_id: str, action: str, request: Request
     ) -> IncidentView | HTMLResponse:
         if action not in LINK_ACTIONS:
@@ -111,7 +111,7 @@ class _Links:
         if checked is LinkCheck.EXPIRED:
             detail = "This link has expired; use the API or a newer page."
             return link_pages.outcome(None, "Link expired", detail, 410)
-        found = self._issuer.find(incident_id)
+        found = await self._issuer.find(incident_id)
         if isinstance(found, Issued):
             return link_pages.outcome(None, "Unavailable", found.message, found.status)
         return found

@@ -72,7 +72,8 @@ class _Queries:
             wanted = IncidentFilter(
                 query.status, query.service, query.priority, query.since, query.until
             )
-            page = select(self._issuer.tailer.projection, wanted, query.limit, query.cursor)
+            projection = await self._issuer.tailer.current()
+            page = select(projection, wanted, query.limit, query.cursor)
         except ValidationError as failure:
             return invalid(validation_errors(failure))
         except InvalidCursor as bad:
@@ -89,7 +90,7 @@ class _Queries:
     ) -> JSONResponse:
         if self._auth.authenticate(authorization) is None:
             return unauthorized()
-        found = self._issuer.find(incident_id)
+        found = await self._issuer.find(incident_id)
         if isinstance(found, Issued):
             return error(found.status, found.message)
         return JSONResponse(detail_json(found))

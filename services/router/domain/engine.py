@@ -15,8 +15,9 @@ from datetime import datetime
 from services.router.domain.commands import Pager, decide_command
 from services.router.domain.facts import facts_from_opened
 from services.router.domain.policy import Delivery, EscalationPolicy, RoutingDirectory
-from services.router.domain.snapshot import merged_steps, policy_to_dict
+from services.router.domain.snapshot import policy_to_dict
 from services.router.domain.state import Escalation, RouterState, evolve
+from services.router.domain.timers import due_escalations, next_due_at
 from shared.events import (
     AcknowledgeIncident,
     AnyEvent,
@@ -109,10 +110,7 @@ def _start(event: IncidentOpened, directory: RoutingDirectory) -> list[Event]:
 
 def _on_tick(state: RouterState, now: datetime, directory: RoutingDirectory) -> list[Event]:
     decided: list[Event] = []
-    for escalation in list(state.escalations.values()):
-        due = escalation.due_at
-        if due is None or due > now:
-            continue
+    for escalation in due_escalations(state, now):
         if escalation.status == "triggered":
             decided += _fire(escalation, now, directory, "step due")
         elif escalation.status == "snoozed":
@@ -137,7 +135,7 @@ def _restart(escalation: Escalation, now: datetime, directory: RoutingDirectory)
 def _fire(
     escalation: Escalation, now: datetime, directory: RoutingDirectory, why: str
 ) -> list[Event]:
-    steps = merged_steps(escalation.policies)
+    steps = escalation.steps
     if escalation.step >= len(steps):
         return []
     step = steps[escalation.step]
@@ -258,12 +256,7 @@ def step(
 
 def next_due(state: RouterState) -> datetime | None:
     """When a tick would change something: a step due, or a snooze ending."""
-    due = [
-        e.due_at
-        for e in state.escalations.values()
-        if e.status in ("triggered", "snoozed") and e.due_at is not None
-    ]
-    return min(due, default=None)
+    return next_due_at(state)
 
 
 __all__ = ["EscalationPolicy", "decide", "evolve", "next_due", "step"]

@@ -1,11 +1,21 @@
-"""Policies snapshotted into events (plain JSON) and read back; merging `continue` policies."""
+"""Policies snapshotted into events (plain JSON) and read back; merging `continue` policies.
+
+Every incident carries its policies' snapshot, but incidents share a handful of distinct
+policies: reading a snapshot back and merging its steps are memoized (pure functions of
+immutable values), so each distinct one is built once.
+"""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
 from services.router.domain.policy import EscalationPolicy, EscalationStep
+
+# (name, repeat, ((delay in seconds, targets), ...)): a snapshot as a hashable value.
+_PolicyKey = tuple[str, int, tuple[tuple[float, tuple[str, ...]], ...]]
 
 
 def policy_to_dict(policy: EscalationPolicy) -> dict[str, Any]:
@@ -26,7 +36,34 @@ def policy_from_dict(data: dict[str, Any]) -> EscalationPolicy:
     return EscalationPolicy(name=data["name"], steps=steps, repeat=int(data["repeat"]))
 
 
-def merged_steps(policies: tuple[EscalationPolicy, ...]) -> list[EscalationStep]:
+def policies_from_dicts(snapshot: Sequence[Mapping[str, Any]]) -> tuple[EscalationPolicy, ...]:
+    """`policy_from_dict` of each, the same objects for equal snapshots."""
+    return _policies(
+        tuple(
+            (
+                str(p["name"]),
+                int(p["repeat"]),
+                tuple((float(s["delay_s"]), tuple(s["targets"])) for s in p["steps"]),
+            )
+            for p in snapshot
+        )
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def _policies(keys: tuple[_PolicyKey, ...]) -> tuple[EscalationPolicy, ...]:
+    return tuple(
+        EscalationPolicy(
+            name=name,
+            steps=tuple(EscalationStep(timedelta(seconds=d), targets) for d, targets in steps),
+            repeat=repeat,
+        )
+        for name, repeat, steps in keys
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def merged_steps(policies: tuple[EscalationPolicy, ...]) -> tuple[EscalationStep, ...]:
     """Policies reached through `continue` routes run side by side: step i notifies the
     targets of every policy's step i, after the first policy's delay for that step."""
     length = max((len(p.steps) for p in policies), default=0)
@@ -35,4 +72,4 @@ def merged_steps(policies: tuple[EscalationPolicy, ...]) -> list[EscalationStep]
         present = [p.steps[index] for p in policies if index < len(p.steps)]
         targets = tuple(dict.fromkeys(t for s in present for t in s.targets))
         merged.append(EscalationStep(delay=present[0].delay, targets=targets))
-    return merged
+    return tuple(merged)

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any, Literal
 
 from services.router.domain.facts import updated_facts
-from services.router.domain.policy import EscalationPolicy
-from services.router.domain.snapshot import merged_steps, policy_from_dict
+from services.router.domain.policy import EscalationPolicy, EscalationStep
+from services.router.domain.snapshot import merged_steps, policies_from_dicts
+from services.router.domain.timers import rearm
 from shared.events import (
     AlertGrouped,
     EscalationStarted,
@@ -32,6 +34,8 @@ from shared.events.notifications import (
 )
 
 EscalationStatus = Literal["triggered", "acknowledged", "snoozed"]
+# An armed timer: (due at, the escalation's start order, incident id); see `timers`.
+Timer = tuple[datetime, int, str]
 
 
 @dataclass
@@ -60,33 +64,57 @@ class Escalation:
     first_page_sent_at: datetime | None = None
     # The opening alert's labels: what silences and urgency rules match.
     labels: dict[str, str] = field(default_factory=dict)
+    # Rank among the partition's escalations by start: a tick acts on due ones in this order.
+    order: int = 0
+
+    @cached_property
+    def steps(self) -> tuple[EscalationStep, ...]:
+        """The policies' steps merged (policies never change once snapshotted)."""
+        return merged_steps(self.policies)
 
 
 @dataclass
 class RouterState:
     clock: datetime | None = None
     escalations: dict[str, Escalation] = field(default_factory=dict)
+    started: int = 0  # escalations started so far: the next one's `order`
+    # Heap of armed timers: an index of `escalations`, rebuilt by the fold (see `timers`).
+    timers: list[Timer] = field(default_factory=list, compare=False, repr=False)
 
 
 def evolve(state: RouterState, event: Event) -> RouterState:
-    escalation = state.escalations.get(str(getattr(event, "incident_id", "")))
+    incident_id = str(getattr(event, "incident_id", ""))
+    escalation = state.escalations.get(incident_id)
+    due = escalation.due_at if escalation is not None else None
     match event:
-        case EscalationStarted(incident_id=incident_id):
-            state.escalations[incident_id] = Escalation(
-                incident_id=incident_id,
-                domain=event.domain,
-                policies=tuple(policy_from_dict(p) for p in event.policies),
-                facts=dict(event.facts),
-                due_at=event.due_at,
-                opened_at=event.opened_at,
-                alert_received_at=event.alert_received_at,
-                labels=dict(event.labels),
-            )
-        case IncidentResolved(incident_id=incident_id):
+        case EscalationStarted():
+            _start(state, event, escalation)
+        case IncidentResolved():
             state.escalations.pop(incident_id, None)
         case _ if escalation is not None:
             _evolve_escalation(escalation, event)
+    if incident_id:
+        rearm(state, incident_id, escalation, due)
     return state
+
+
+def _start(state: RouterState, event: EscalationStarted, replaced: Escalation | None) -> None:
+    # Started again for the same incident, it keeps its rank as it keeps its key's place.
+    if replaced is not None:
+        order = replaced.order
+    else:
+        order, state.started = state.started, state.started + 1
+    state.escalations[event.incident_id] = Escalation(
+        incident_id=event.incident_id,
+        domain=event.domain,
+        policies=policies_from_dicts(event.policies),
+        facts=dict(event.facts),
+        due_at=event.due_at,
+        opened_at=event.opened_at,
+        alert_received_at=event.alert_received_at,
+        labels=dict(event.labels),
+        order=order,
+    )
 
 
 def _evolve_escalation(escalation: Escalation, event: Event) -> None:
@@ -113,7 +141,7 @@ def _evolve_escalation(escalation: Escalation, event: Event) -> None:
         case IncidentReassigned(generation=generation, assignee=assignee, at=at):
             _new_generation(escalation, generation)
             escalation.assignee = assignee
-            steps = merged_steps(escalation.policies)
+            steps = escalation.steps
             pending = escalation.step < len(steps)
             escalation.due_at = at + steps[escalation.step].delay if pending else None
         case IncidentCommanderAssigned(commander=commander):
@@ -127,7 +155,7 @@ def _new_generation(escalation: Escalation, generation: int) -> None:
 
 
 def _advance(escalation: Escalation, at: datetime) -> None:
-    steps = merged_steps(escalation.policies)
+    steps = escalation.steps
     repeats = max((p.repeat for p in escalation.policies), default=0)
     if escalation.step + 1 < len(steps):
         escalation.step += 1
