@@ -67,6 +67,9 @@ class CorrelatorMetrics:
             registry=registry,
         )
 
+        # Children by decision kind: `labels()` validates and locks on every call.
+        self._decisions_by_kind: dict[str, Counter] = {}
+
     def watch(self, states: Callable[[], Iterable[CorrelatorState]]) -> None:
         """Report open incidents and alerts from the current state of every owned partition."""
         self.open_incidents.set_function(lambda: sum(len(s.incidents) for s in states()))
@@ -75,7 +78,11 @@ class CorrelatorMetrics:
     def observe(self, decided: Sequence[Event], seconds: float) -> None:
         self.decide_seconds.observe(seconds)
         for event in decided:
-            self.decisions.labels(decision=decision_kind(event)).inc()
+            kind = decision_kind(event)
+            counter = self._decisions_by_kind.get(kind)
+            if counter is None:
+                counter = self._decisions_by_kind[kind] = self.decisions.labels(decision=kind)
+            counter.inc()
 
     def lag(self, partition: int, seconds: float) -> None:
         self.input_age.labels(partition=str(partition)).set(max(seconds, 0.0))

@@ -14,7 +14,7 @@ from services.correlator.metrics import CorrelatorMetrics
 from services.correlator.rulesets import RulesetBook
 from shared.events import AnyEvent, Envelope, deterministic_id, encode_envelope, wrap
 from shared.events.incidents import RulesetActivated
-from shared.log.port import Outgoing
+from shared.log.port import Outgoing, Record
 from shared.runtime.processor import PartitionProcessor
 from shared.topics import ALERTS, INCIDENTS
 
@@ -43,6 +43,7 @@ class CorrelatorProcessor(PartitionProcessor):
         # does not already run it, so a replay switches where the live run did.
         self._startup = startup
         self._activated_at: datetime | None = None  # of the last rule set read from the log
+        self._last_live_at: datetime | None = None  # time of the last input handled live
 
     def apply(self, envelope: Envelope, event: AnyEvent, *, live: bool) -> list[Outgoing]:
         if isinstance(event, RulesetActivated):
@@ -52,9 +53,7 @@ class CorrelatorProcessor(PartitionProcessor):
         decided = step(self.state, event, envelope.occurred_at, self.policy, envelope.key)
         if live:
             self._metrics.observe(decided, time.perf_counter() - started)
-            if self._clock is not None:
-                age = (self._clock() - envelope.occurred_at).total_seconds()
-                self._metrics.lag(self.partition, age)
+            self._last_live_at = envelope.occurred_at
         outgoing: list[Outgoing] = []
         for index, decision in enumerate(decided):
             event_id = deterministic_id(envelope.event_id, index)
@@ -63,6 +62,14 @@ class CorrelatorProcessor(PartitionProcessor):
             outgoing.append(Outgoing(INCIDENTS, envelope.key, encode_envelope(out)))
         if live and self._startup is not None:
             outgoing += self._pin_startup_ruleset(envelope)
+        return outgoing
+
+    async def handle_batch(self, records: list[Record]) -> list[Outgoing]:
+        outgoing = await super().handle_batch(records)
+        # The lag gauge shows the last input's age: read the clock once a batch, not per input.
+        if self._clock is not None and self._last_live_at is not None:
+            age = (self._clock() - self._last_live_at).total_seconds()
+            self._metrics.lag(self.partition, age)
         return outgoing
 
     def _pin_startup_ruleset(self, envelope: Envelope) -> list[Outgoing]:

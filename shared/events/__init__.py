@@ -6,16 +6,17 @@ be decoded from the log.
 
 from __future__ import annotations
 
-import uuid
-from datetime import datetime
-from typing import Annotated, Any, Union
-
-from pydantic import Field, TypeAdapter
-
-from shared.events import commands, incidents, inputs, notifications
 from shared.events.base import Event
+from shared.events.codec import (
+    ALL_EVENTS,
+    decode_envelope,
+    decode_event,
+    encode_envelope,
+    unwrap,
+    wrap,
+)
 from shared.events.commands import AcknowledgeIncident, ResolveIncident
-from shared.events.envelope import Envelope, decode_envelope, deterministic_id, encode_envelope
+from shared.events.envelope import Envelope, deterministic_id
 from shared.events.incidents import (
     AlertGrouped,
     AlertResolved,
@@ -41,31 +42,8 @@ from shared.events.notifications import (
     NotificationSent,
 )
 
-ALL_EVENTS: tuple[type[Event], ...] = (
-    inputs.EVENTS + incidents.EVENTS + commands.EVENTS + notifications.EVENTS
-)
 # Decoded values are always one of ALL_EVENTS; typed as the base class for the checker.
 AnyEvent = Event
-
-_DISCRIMINATED: Any = Annotated[Union[ALL_EVENTS], Field(discriminator="type")]  # noqa: UP007
-_EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(_DISCRIMINATED)
-
-
-def wrap(event: Event, *, key: str, event_id: uuid.UUID, occurred_at: datetime) -> Envelope:
-    payload = event.model_dump(mode="json")
-    return Envelope(
-        event_id=event_id,
-        type=payload["type"],
-        schema_version=event.SCHEMA_VERSION,
-        occurred_at=occurred_at,
-        key=key,
-        payload=payload,
-    )
-
-
-def unwrap(envelope: Envelope) -> Event:
-    return _EVENT_ADAPTER.validate_python(envelope.payload)
-
 
 __all__ = [
     "ALL_EVENTS",
@@ -93,6 +71,7 @@ __all__ = [
     "ResolveIncident",
     "TickOccurred",
     "decode_envelope",
+    "decode_event",
     "deterministic_id",
     "encode_envelope",
     "unwrap",

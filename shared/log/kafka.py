@@ -15,6 +15,9 @@ from shared.log.partitioning import partition_for
 from shared.log.port import LogUnavailable, Outgoing, Record
 
 _READ_BATCH = 2000
+# From this many records for one partition in one append (a runner's batch of outputs),
+# they go in batches of their own: far cheaper than a send() and a future per record.
+_OWN_BATCH_FROM = 32
 
 
 class KafkaLog:
@@ -85,19 +88,27 @@ class KafkaLog:
 
     async def append(self, records: Sequence[Outgoing]) -> None:
         producer = self._require_producer()
+        by_partition: dict[tuple[str, int], list[Outgoing]] = {}
+        for record in records:
+            partition = record.partition
+            if partition is None:
+                partition = partition_for(record.key, self._partitions[record.topic])
+            by_partition.setdefault((record.topic, partition), []).append(record)
         try:
-            futures = []
-            # send() goes through the producer's accumulator, which merges the records of
-            # concurrent requests into shared batches per partition.
-            for record in records:
-                partition = record.partition
-                if partition is None:
-                    partition = partition_for(record.key, self._partitions[record.topic])
-                futures.append(
-                    await producer.send(
-                        record.topic, record.value, key=record.key.encode(), partition=partition
+            futures: list[asyncio.Future[object]] = []
+            for (topic, partition), group in by_partition.items():
+                if len(group) >= _OWN_BATCH_FROM:
+                    futures += await _send_as_batches(producer, topic, partition, group)
+                    continue
+                # Few records: send() merges them, in the producer's accumulator, with
+                # those of concurrent appends (ingest's requests) into shared batches.
+                # A batch of their own per append would leave one small batch per
+                # partition per round trip: concurrent appends then time out.
+                for record in group:
+                    key = record.key.encode()
+                    futures.append(
+                        await producer.send(topic, record.value, key=key, partition=partition)
                     )
-                )
             await asyncio.gather(*futures)
         except KafkaError as error:
             raise LogUnavailable(f"Kafka did not acknowledge the write: {error}") from error
@@ -159,3 +170,21 @@ class KafkaLog:
         if self._reader is None:
             raise LogUnavailable("Kafka log is not started")
         return self._reader
+
+
+async def _send_as_batches(
+    producer: AIOKafkaProducer, topic: str, partition: int, records: list[Outgoing]
+) -> list[asyncio.Future[object]]:
+    """Queue `records` in order, in as few producer batches as fit; one future per batch."""
+    futures: list[asyncio.Future[object]] = []
+    batch = producer.create_batch()
+    for record in records:
+        key = record.key.encode()
+        if batch.append(key=key, value=record.value, timestamp=None) is not None:
+            continue
+        futures.append(await producer.send_batch(batch, topic, partition=partition))
+        batch = producer.create_batch()
+        # An empty batch takes any one record, however large.
+        batch.append(key=key, value=record.value, timestamp=None)
+    futures.append(await producer.send_batch(batch, topic, partition=partition))
+    return futures

@@ -2,24 +2,30 @@
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from abc import ABC, abstractmethod
 from collections import OrderedDict
 from datetime import datetime
 
-from shared.events import AnyEvent, Envelope, decode_envelope, unwrap
+from shared.events import AnyEvent, Envelope, decode_event, unwrap
 from shared.log.port import Outgoing, Record
 
 # How many recent event ids each partition remembers to drop duplicates. Duplicates come
 # from redelivery after a crash or an upstream re-emitting outputs it had already written:
 # both within a few batches of the original, far fewer records than this.
 SEEN_EVENT_IDS = 20_000
+# Records handled between turns given back to the event loop, so that the log client sends
+# its fetch and produce requests while a batch is being decided (milliseconds of work).
+YIELD_EVERY = 64
 
 
 class PartitionProcessor(ABC):
     """State of one input partition. `replay` rebuilds it silently; `handle` acts.
 
-    Both decode the envelope and drop events already seen (by id), so redelivery after a
-    crash, and duplicates an upstream wrote twice, change nothing.
+    Both decode the record (envelope and event, validated in one pass) and drop events
+    already seen (by id), so redelivery after a crash, and duplicates an upstream wrote twice,
+    change nothing.
     """
 
     # The dispatcher must see every delivery it recorded, even past the committed offset.
@@ -27,7 +33,7 @@ class PartitionProcessor(ABC):
 
     def __init__(self, partition: int) -> None:
         self.partition = partition
-        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._seen: OrderedDict[uuid.UUID, None] = OrderedDict()
 
     def replay(self, record: Record) -> None:
         envelope = self._first_sighting(record)
@@ -44,17 +50,19 @@ class PartitionProcessor(ABC):
     async def handle_batch(self, records: list[Record]) -> list[Outgoing]:
         """Handle records of this partition in offset order; outputs are appended together."""
         outgoing: list[Outgoing] = []
-        for record in records:
+        for index, record in enumerate(records):
+            if index and index % YIELD_EVERY == 0:
+                await asyncio.sleep(0)
             outgoing.extend(await self.handle(record))
         return outgoing
 
     def first_sighting(self, record: Record) -> Envelope | None:
-        """The record's envelope, or None if an event with its id was already seen."""
+        """The record's envelope (its event decoded), or None if its id was already seen."""
         return self._first_sighting(record)
 
     def _first_sighting(self, record: Record) -> Envelope | None:
-        envelope = decode_envelope(record.value)
-        event_id = str(envelope.event_id)
+        envelope = decode_event(record.value)
+        event_id = envelope.event_id
         if event_id in self._seen:
             return None
         self._seen[event_id] = None

@@ -2,7 +2,13 @@
 
 Commit order: outputs are appended (durably) before the input offset is committed, so a
 crash at any point replays inputs whose outputs may already exist; outputs carry
-deterministic ids and consumers drop the duplicates.
+deterministic ids and consumers drop the duplicates. An append the log refuses is retried
+with the same records until it is durable: the inputs behind it have changed the state
+already, so moving on would lose their outputs once a later offset is committed.
+
+One batch's outputs are being appended while the next batch is decided: the broker stores
+them meanwhile. Appends still happen one after the other, in batch order, and each batch's
+offsets are committed only after its own append.
 """
 
 from __future__ import annotations
@@ -42,8 +48,12 @@ class PartitionedRunner:
         self._tick_interval_s = tick_interval_s
         self._consumer = event_log.consumer(topic, group)
         self._processors: dict[int, PartitionProcessor] = {}
+        # Per partition: the offset of the first record its processor's state has not seen.
+        self._folded: dict[int, int] = {}
         self._last_tick: dict[int, float] = {}
         self._commit_task: asyncio.Task[None] | None = None
+        self._appending: asyncio.Task[None] | None = None
+        self._stop = asyncio.Event()
         self.ready = asyncio.Event()
 
     @property
@@ -51,6 +61,7 @@ class PartitionedRunner:
         return self._processors
 
     async def run(self, stop: asyncio.Event) -> None:
+        self._stop = stop
         await self._consumer.start(self._on_assigned, self._on_revoked)
         self.ready.set()
         try:
@@ -61,6 +72,7 @@ class PartitionedRunner:
                     log.warning("log unavailable, retrying", extra={"topic": self._topic})
                     await asyncio.sleep(1.0)
         finally:
+            await self._appended()
             if self._commit_task is not None:
                 await asyncio.gather(self._commit_task, return_exceptions=True)
             await self._consumer.stop()
@@ -87,11 +99,43 @@ class PartitionedRunner:
                 if partition not in self._consumer.assignment():
                     continue  # revoked while the batch was in flight; its new owner replays it
                 processor = await self._recover(partition)
+            await self._catch_up(processor, partition, batch[0].offset)
             outgoing.extend(await processor.handle_batch(batch))
-            next_offsets[partition] = batch[-1].offset + 1
-        await self._log.append(outgoing)
+            next_offsets[partition] = self._folded[partition] = batch[-1].offset + 1
+        await self._appended()
+        self._appending = asyncio.create_task(self._append_then_commit(outgoing, next_offsets))
+
+    async def _appended(self) -> None:
+        """Wait for the previous batch's append (and so keep appends in batch order)."""
+        if self._appending is not None:
+            appending, self._appending = self._appending, None
+            await appending
+
+    async def _append_then_commit(
+        self, outgoing: list[Outgoing], next_offsets: dict[int, int]
+    ) -> None:
+        if not await self._append_durably(outgoing):
+            return  # stopping: the inputs stay uncommitted and are handled again
         if next_offsets:
             self._commit_later(next_offsets)
+
+    async def _append_durably(self, outgoing: list[Outgoing]) -> bool:
+        """Append, retrying the same records while the log refuses them; False if the runner
+        is stopped first. Records appended twice carry the same ids: consumers drop them."""
+        delay_s = 0.1
+        while True:
+            try:
+                await self._log.append(outgoing)
+                return True
+            except LogUnavailable:
+                if self._stop.is_set():
+                    return False
+                log.warning(
+                    "append refused; retrying the same records",
+                    extra={"topic": self._topic, "records": len(outgoing)},
+                )
+            await asyncio.sleep(delay_s)
+            delay_s = min(delay_s * 2, 5.0)
 
     def _commit_later(self, next_offsets: dict[int, int]) -> None:
         """Commit without holding up the next batch: its outputs are durable already, and a
@@ -123,7 +167,9 @@ class PartitionedRunner:
                 continue
             self._last_tick[partition] = time.monotonic()
             ticks.append(self._tick(partition, now))
-        await self._log.append(ticks)
+        if ticks:
+            await self._appended()  # outputs of inputs before the tick go first, as ever
+            await self._log.append(ticks)
 
     def _tick(self, partition: int, now: datetime) -> Outgoing:
         event_id = deterministic_id("tick", self._topic, partition, now.isoformat())
@@ -153,11 +199,33 @@ class PartitionedRunner:
             end = await self._log.end_offset(self._topic, partition)
             await self._rebuild(processor.look_ahead, partition, committed, end)
         self._processors[partition] = processor
+        self._folded[partition] = committed
         log.info(
             "partition recovered",
             extra={"topic": self._topic, "partition": partition, "replayed": committed},
         )
         return processor
+
+    async def _catch_up(self, processor: PartitionProcessor, partition: int, offset: int) -> None:
+        """Fold, silently, records between the recovered state and the consumer's position.
+
+        The consumer takes its position from the committed offset when the partition is
+        assigned, and `_recover` reads it a moment later: a commit of this process landing in
+        between leaves the consumer past the state. Records below a committed offset have
+        their outputs on the log already, so they are folded as a replay folds them."""
+        start = self._folded.get(partition, offset)
+        while start < offset:
+            records = await self._log.read(self._topic, partition, start, offset)
+            if not records:
+                break  # offsets without records (e.g. a transaction's markers)
+            for record in records:
+                processor.replay(record)
+            start = records[-1].offset + 1
+        if offset > self._folded.get(partition, offset):
+            log.info(
+                "partition caught up to the consumer",
+                extra={"topic": self._topic, "partition": partition, "offset": offset},
+            )
 
     async def _rebuild(
         self, fold: Callable[[Record], None], partition: int, start: int, end: int
@@ -178,3 +246,4 @@ class PartitionedRunner:
         for partition in list(partitions):
             self._processors.pop(partition, None)
             self._last_tick.pop(partition, None)
+            self._folded.pop(partition, None)

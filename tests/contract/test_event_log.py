@@ -75,6 +75,28 @@ async def test_records_of_one_key_are_read_back_in_append_order(
         assert len({r.partition for r in got if r.key == key}) == 1
 
 
+async def test_a_large_append_keeps_each_keys_order_across_batches_and_small_appends(
+    event_log: EventLog, topic: str
+) -> None:
+    # Given one append larger than a producer batch (1 MB) for a partition, while small
+    # appends of other keys run concurrently,
+    filler = b"x" * 40_000
+    large = [Outgoing(topic, k, f"{k}:{i}:".encode() + filler) for i in range(40) for k in "ab"]
+    small = [event_log.append([Outgoing(topic, f"s{i}", b"small")]) for i in range(20)]
+
+    await asyncio.gather(event_log.append(large), *small)
+
+    # then every record is stored, and each key's records are read back in append order.
+    consumer = event_log.consumer(topic, "large-readers")
+    await consumer.start(_noop, _noop)
+    got = await _drain(consumer, 100)
+    await consumer.stop()
+    assert len(got) == 100
+    for key in "ab":
+        values = [r.value.split(b":")[1] for r in got if r.key == key]
+        assert values == [str(i).encode() for i in range(40)]
+
+
 async def test_a_restarted_group_member_resumes_after_the_committed_offset(
     make_log: LogFactory, event_log: EventLog, topic: str
 ) -> None:

@@ -1,0 +1,163 @@
+"""The partitioned runner over the embedded log: outputs are durable before inputs commit,
+and a partition's state covers every input before the first one it handles."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from shared.events import (
+    AnyEvent,
+    Envelope,
+    TickOccurred,
+    decode_event,
+    deterministic_id,
+    encode_envelope,
+    wrap,
+)
+from shared.log.embedded import EmbeddedLog
+from shared.log.embedded_consumer import EmbeddedConsumer
+from shared.log.port import LogUnavailable, Outgoing, PartitionsCallback
+from shared.runtime.processor import PartitionProcessor
+from shared.runtime.runner import PartitionedRunner
+
+INPUTS, OUTPUTS, GROUP = "in", "out", "echoes"
+AT = datetime(2026, 11, 27, 6, 50, tzinfo=UTC)
+
+
+class Echo(PartitionProcessor):
+    """One output per input, with an id derived from the input's."""
+
+    def apply(self, envelope: Envelope, event: AnyEvent, *, live: bool) -> list[Outgoing]:
+        out_id = deterministic_id(envelope.event_id, "echo")
+        out = wrap(event, key=envelope.key, event_id=out_id, occurred_at=envelope.occurred_at)
+        return [Outgoing(OUTPUTS, envelope.key, encode_envelope(out))]
+
+
+class RefusingLog(EmbeddedLog):
+    """Refuses the first `refusals` appends of outputs, as a log that is briefly down."""
+
+    def __init__(self, path: Path, refusals: int) -> None:
+        super().__init__(path)
+        self.refusals = refusals
+
+    async def append(self, records: Sequence[Outgoing]) -> None:
+        if self.refusals and any(r.topic == OUTPUTS for r in records):
+            self.refusals -= 1
+            raise LogUnavailable("refused for the test")
+        await super().append(records)
+
+
+class Folding(Echo):
+    """Also remembers every input folded into its state, replayed or handled."""
+
+    folded: list[AnyEvent] = []
+
+    def apply(self, envelope: Envelope, event: AnyEvent, *, live: bool) -> list[Outgoing]:
+        self.folded.append(event)
+        return super().apply(envelope, event, live=live)
+
+
+class StaleCommitReader(EmbeddedConsumer):
+    """Starts at the committed offset, but reads back an older one afterwards: as when a
+    commit lands between the consumer's assignment and the runner's recovery."""
+
+    def __init__(self, log: EmbeddedLog, topic: str, group: str, stale: int) -> None:
+        super().__init__(log, topic, group)
+        self._stale: int | None = None
+        self._stale_value = stale
+
+    async def start(self, on_assigned: PartitionsCallback, on_revoked: PartitionsCallback) -> None:
+        await super().start(on_assigned, on_revoked)
+        self._stale = self._stale_value
+
+    async def committed(self, partition: int) -> int:
+        if self._stale is not None:
+            return self._stale
+        return await super().committed(partition)
+
+
+class RacingLog(EmbeddedLog):
+    def consumer(self, topic: str, group: str) -> EmbeddedConsumer:
+        return StaleCommitReader(self, topic, group, stale=10)
+
+
+async def _ends(log: EmbeddedLog, topic: str) -> list[int]:
+    return [await log.end_offset(topic, p) for p in range(2)]
+
+
+async def test_outputs_the_log_refused_are_appended_again_before_their_inputs_commit(
+    tmp_path: Path,
+) -> None:
+    # Given 30 inputs and a log that refuses the runner's first two appends of outputs,
+    log = RefusingLog(tmp_path / "log.sqlite", refusals=2)
+    await log.start()
+    await log.ensure_topics({INPUTS: 2, OUTPUTS: 2})
+    inputs = [
+        wrap(TickOccurred(at=AT), key=f"k{i % 5}", event_id=deterministic_id(i), occurred_at=AT)
+        for i in range(30)
+    ]
+    await log.append([Outgoing(INPUTS, e.key, encode_envelope(e)) for e in inputs])
+    runner = PartitionedRunner(log, topic=INPUTS, group=GROUP, factory=Echo, clock=lambda: AT)
+
+    # when the runner runs until every input has its output,
+    stop = asyncio.Event()
+    running = asyncio.create_task(runner.run(stop))
+    async with asyncio.timeout(20):
+        while True:
+            appended = log.append_signal(OUTPUTS)
+            if sum(await _ends(log, OUTPUTS)) == 30:
+                break
+            await appended.wait()
+    stop.set()
+    await running
+
+    # then each input's output is on the log exactly once, and every input is committed.
+    outputs = [
+        decode_event(r.value).event_id
+        for p in range(2)
+        for r in await log.read(OUTPUTS, p, 0, 1 << 30)
+    ]
+    assert log.refusals == 0
+    assert sorted(outputs) == sorted(deterministic_id(e.event_id, "echo") for e in inputs)
+    consumer = log.consumer(INPUTS, GROUP)
+    assert isinstance(consumer, EmbeddedConsumer)
+    assert [await consumer.committed(p) for p in range(2)] == await _ends(log, INPUTS)
+    await log.close()
+
+
+async def test_inputs_between_a_stale_committed_offset_and_the_consumer_are_folded_silently(
+    tmp_path: Path,
+) -> None:
+    # Given 30 inputs on one partition, 20 of them committed, and a recovery that reads 10,
+    log = RacingLog(tmp_path / "log.sqlite")
+    await log.start()
+    await log.ensure_topics({INPUTS: 1, OUTPUTS: 1})
+    inputs = [
+        wrap(TickOccurred(at=AT), key="k", event_id=deterministic_id(i), occurred_at=AT)
+        for i in range(30)
+    ]
+    await log.append([Outgoing(INPUTS, e.key, encode_envelope(e)) for e in inputs])
+    await log.store_committed(GROUP, INPUTS, {0: 20})
+    Folding.folded = []
+    runner = PartitionedRunner(log, topic=INPUTS, group=GROUP, factory=Folding, clock=lambda: AT)
+
+    # when the runner handles what the consumer gives it (inputs 20 to 29),
+    stop = asyncio.Event()
+    running = asyncio.create_task(runner.run(stop))
+    async with asyncio.timeout(20):
+        while True:
+            appended = log.append_signal(OUTPUTS)
+            if await log.end_offset(OUTPUTS, 0) == 10:
+                break
+            await appended.wait()
+    stop.set()
+    await running
+
+    # then the state saw all 30 inputs, once each, and only the last 10 had outputs.
+    assert len(Folding.folded) == 30
+    outputs = [decode_event(r.value).event_id for r in await log.read(OUTPUTS, 0, 0, 1 << 30)]
+    assert outputs == [deterministic_id(e.event_id, "echo") for e in inputs[20:]]
+    await log.close()
