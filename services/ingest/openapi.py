@@ -7,7 +7,7 @@ documented here, each body with a real-shaped example, each answer with its mean
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 Responses = dict[int | str, dict[str, Any]]
@@ -28,6 +28,7 @@ def operation(
     *,
     credential: str | None,
     body_required: bool = True,
+    body_schema: Mapping[str, Any] | None = None,
     path: Sequence[tuple[str, str]] = (),
     query: Sequence[tuple[str, str]] = (),
 ) -> dict[str, Any]:
@@ -36,7 +37,7 @@ def operation(
     `credential` describes the `Authorization` header; None when the credential travels in
     the body (PagerDuty's `routing_key`).
     """
-    schema = {"type": "object"} if isinstance(example, dict) else {}
+    schema = dict(body_schema or ({"type": "object"} if isinstance(example, dict) else {}))
     parameters = [_parameter("path", name, text, required=True) for name, text in path]
     parameters += [_parameter("query", name, text, required=False) for name, text in query]
     if credential is not None:

@@ -37,10 +37,8 @@ from shared.events.inputs import AlertAcknowledgedAtSource
 from shared.topics import ALERTS
 
 GENIE_KEY = "`GenieKey <key>`"
-TARGET_PARAMETERS = {
-    "path": [("identifier", "the alert's alias, or its id (a Tocsin fingerprint)")],
-    "query": [("identifierType", "`id` (default) or `alias`; `tiny` is unsupported")],
-}
+TARGET_PATH = [("identifier", "the alert's alias, or its id (a Tocsin fingerprint)")]
+TARGET_QUERY = [("identifierType", "`id` (default) or `alias`; `tiny` is unsupported")]
 _STATUSES = (400, 401, 403, 413, 422, 503)
 _DOCUMENTED = responses(OPSGENIE_ACCEPTED_EXAMPLE, (422, OPSGENIE_INVALID_EXAMPLE), _STATUSES)
 
@@ -147,7 +145,8 @@ def opsgenie_routes(intake: Intake) -> APIRouter:
                 OPSGENIE_ACTION_EXAMPLE,
                 credential=GENIE_KEY,
                 body_required=False,
-                **TARGET_PARAMETERS,
+                path=TARGET_PATH,
+                query=TARGET_QUERY,
             ),
         )
     return router

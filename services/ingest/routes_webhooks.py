@@ -83,6 +83,13 @@ _WEBHOOKS: tuple[tuple[str, IntegrationType, str, Any, Normalizer], ...] = (
 )
 
 
+# Tocsin's own JSON takes one alert or a list of them (an empty list, as Alertmanager's API
+# takes it, is accepted and adds nothing).
+_BODY_SCHEMAS: dict[str, dict[str, Any]] = {
+    "canonical": {"anyOf": [{"type": "object"}, {"type": "array", "items": {"type": "object"}}]}
+}
+
+
 def webhook_routes(intake: Intake) -> APIRouter:
     router = APIRouter(tags=["ingest"], route_class=RawRequestRoute)
     documented = responses(
@@ -97,6 +104,8 @@ def webhook_routes(intake: Intake) -> APIRouter:
             status_code=202,
             summary=summary,
             responses=documented,
-            openapi_extra=operation(example, credential=BEARER),
+            openapi_extra=operation(
+                example, credential=BEARER, body_schema=_BODY_SCHEMAS.get(source)
+            ),
         )
     return router

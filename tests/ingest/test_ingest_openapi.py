@@ -110,3 +110,16 @@ def test_opsgenies_identifier_type_and_the_credentials_are_documented_parameters
         ("query", "identifierType"),
         ("header", "Authorization"),
     }
+
+
+def test_the_canonical_body_is_documented_as_one_alert_or_a_list(
+    ingest: Ingest, schema: dict[str, Any]
+) -> None:
+    body = schema["paths"]["/api/v1/alerts"]["post"]["requestBody"]["content"]["application/json"]
+    kinds = {option["type"] for option in body["schema"]["anyOf"]}
+    headers = {"Authorization": f"Bearer {JSON_TOKEN}"}
+
+    assert kinds == {"object", "array"}
+    # An empty list (Alertmanager's API takes it too) is accepted and adds nothing.
+    answer = ingest.post("/api/v1/alerts", [], headers=headers)
+    assert (answer.status_code, answer.json()["accepted"]) == (202, 0)
