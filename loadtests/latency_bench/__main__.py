@@ -16,6 +16,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import httpx
@@ -106,20 +107,33 @@ async def _bench_backend(backend: str, rates: list[int], seconds: float) -> list
         try:
             for rate in rates:
                 p50, p99, paged, sent = await _measure(receiver, ingest, rate, seconds, f"{rate}")
-                rows.append(f"{backend:9} {rate:>6}/s {p50:9.1f} {p99:9.1f} {paged:>7}/{sent}")
+                row = f"{backend:9} {rate:>6}/s {p50:9.1f} {p99:9.1f} {paged:>7}/{sent}"
+                print(row, flush=True)
+                rows.append(row)
         finally:
             for process in processes:
-                process.terminate()
-                process.wait(15)
+                _stop(process)
             await receiver.stop()
     return rows
 
 
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, and SIGKILL if it has not exited within 30 s (the bench must end by itself)."""
+    process.terminate()
+    try:
+        started = time.monotonic()
+        process.wait(30)
+        print(f"  stopped in {time.monotonic() - started:.1f} s", file=sys.stderr)
+    except subprocess.TimeoutExpired:
+        print("  did not stop within 30 s of SIGTERM: killed", file=sys.stderr)
+        process.kill()
+        process.wait()
+
+
 async def _main(backends: list[str], rates: list[int], seconds: float) -> None:
-    print("backend     offered   p50 ms    p99 ms   paged/sent")
+    print("backend     offered   p50 ms    p99 ms   paged/sent", flush=True)
     for backend in backends:
-        for row in await _bench_backend(backend, rates, seconds):
-            print(row, flush=True)
+        await _bench_backend(backend, rates, seconds)
 
 
 def main() -> None:

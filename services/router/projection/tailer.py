@@ -133,11 +133,16 @@ class ProjectionTailer:
                 self._catch_up()  # a rebuild: nothing is answered until it is done
                 self._check_ready()
             else:
-                await self._work_off_backlog()
+                await self._work_off_backlog(stop)
 
-    async def _work_off_backlog(self) -> None:
-        """Fold while the loop has time to spare, or while the backlog is over its bound."""
-        while self._backlog and (len(self._backlog) > MAX_BACKLOG or not self._load.busy()):
+    async def _work_off_backlog(self, stop: asyncio.Event) -> None:
+        """Fold while the loop has time to spare, or while the backlog is over its bound; never
+        past a stop (the read model is rebuilt from the log at the next start anyway)."""
+        while (
+            self._backlog
+            and not stop.is_set()
+            and (len(self._backlog) > MAX_BACKLOG or not self._load.busy())
+        ):
             self._fold_chunk()
             await asyncio.sleep(0)
 
