@@ -9,11 +9,11 @@ ticks and trimmed off the top, so the top of the heap is always the next real du
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterator
 from datetime import datetime
 
 from services.correlator.domain.rules import CorrelationPolicy
 from services.correlator.domain.state import CorrelatorState
+from shared.heaps import entries_until
 
 END, GRACE, HELD, HEARTBEAT = "end", "grace", "held", "heartbeat"
 
@@ -82,20 +82,8 @@ def _trim(state: CorrelatorState) -> None:
 def due_items(state: CorrelatorState, now: datetime) -> list[tuple[str, str]]:
     """The (kind, key) due by `now`, earliest first. Read only: walks the heap's subtree of
     entries <= now, which the heap property keeps contiguous from the top."""
-    found = sorted(entry for entry in _entries_until(state.timers, now) if _live(state, entry))
+    found = sorted(entry for entry in entries_until(state.timers, now) if _live(state, entry))
     return list(dict.fromkeys((kind, key) for _, kind, key in found))
-
-
-def _entries_until(
-    heap: list[tuple[datetime, str, str]], now: datetime
-) -> Iterator[tuple[datetime, str, str]]:
-    stack = [0] if heap else []
-    while stack:
-        index = stack.pop()
-        if index >= len(heap) or heap[index][0] > now:
-            continue
-        yield heap[index]
-        stack += (2 * index + 1, 2 * index + 2)
 
 
 def pop_due(state: CorrelatorState, now: datetime) -> None:

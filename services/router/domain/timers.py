@@ -10,9 +10,10 @@ the heap is always the next real due time. Stale entries below the top are skipp
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING
+
+from shared.heaps import entries_until
 
 if TYPE_CHECKING:  # `state` folds through `rearm`
     from services.router.domain.state import Escalation, RouterState, Timer
@@ -41,7 +42,7 @@ def due_escalations(state: RouterState, now: datetime) -> list[Escalation]:
     """Escalations due by `now`, in the order they started. Read only: walks the heap's
     subtree of entries <= now, which the heap property keeps contiguous from the top."""
     due: dict[str, Escalation] = {}
-    for entry in _entries_until(state.timers, now):
+    for entry in entries_until(state.timers, now):
         escalation = _live(state, entry)
         if escalation is not None:
             due[escalation.incident_id] = escalation
@@ -58,13 +59,3 @@ def _live(state: RouterState, entry: Timer) -> Escalation | None:
 def _trim(state: RouterState) -> None:
     while state.timers and _live(state, state.timers[0]) is None:
         heapq.heappop(state.timers)
-
-
-def _entries_until(heap: list[Timer], now: datetime) -> Iterator[Timer]:
-    stack = [0] if heap else []
-    while stack:
-        index = stack.pop()
-        if index >= len(heap) or heap[index][0] > now:
-            continue
-        yield heap[index]
-        stack += (2 * index + 1, 2 * index + 2)
