@@ -1,5 +1,6 @@
-"""The partitioned runner across a rebalance: a partition this member loses and later gets back
-is rebuilt from the log then, never continued from state it held before.
+"""The partitioned runner across a rebalance and a stop: a partition this member loses and later
+gets back is rebuilt from the log then, never continued from state it held before; a stop cuts
+a batch that does not end, leaving its inputs to be handled again.
 
 aiokafka may let the poll loop see the old assignment after the revoke callback ran and before
 the new one is set; the runner must not keep state recovered in that gap."""
@@ -11,6 +12,8 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from shared.events import (
     AnyEvent,
     Envelope,
@@ -21,7 +24,8 @@ from shared.events import (
 )
 from shared.log.embedded import EmbeddedLog
 from shared.log.embedded_consumer import EmbeddedConsumer
-from shared.log.port import Outgoing, PartitionsCallback
+from shared.log.port import Outgoing, PartitionsCallback, Record
+from shared.runtime import runner as runner_module
 from shared.runtime.processor import PartitionProcessor
 from shared.runtime.runner import PartitionedRunner
 
@@ -130,3 +134,40 @@ async def test_a_partition_lost_in_a_rebalance_and_won_back_is_rebuilt_from_the_
     assert isinstance(counter, Counter)
     assert counter.folded == 20  # 15 replayed from the log, 5 live; stale state would say 15
     await log.close()
+
+
+class Hanging(PartitionProcessor):
+    """Never finishes a batch, as a dispatcher retrying a dead endpoint with backoff."""
+
+    async def handle_batch(self, records: list[Record]) -> list[Outgoing]:
+        await asyncio.Event().wait()
+        return []
+
+    def apply(self, envelope: Envelope, event: AnyEvent, *, live: bool) -> list[Outgoing]:
+        return []
+
+
+async def test_a_stop_cuts_a_batch_that_does_not_end_and_leaves_its_inputs_uncommitted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(runner_module, "STOP_GRACE_S", 0.2)
+    log = EmbeddedLog(tmp_path / "log.sqlite")
+    await log.start()
+    await log.ensure_topics({INPUTS: 2})
+    await _inputs(log, 0, 0, 3)
+    runner = PartitionedRunner(log, topic=INPUTS, group=GROUP, factory=Hanging, clock=lambda: AT)
+    stop = asyncio.Event()
+    running = asyncio.create_task(runner.run(stop))
+    await _until(lambda: _has_processor(runner, 0))
+    await asyncio.sleep(0.1)  # the batch is being handled, and hangs
+
+    stop.set()
+    async with asyncio.timeout(5):
+        await running
+
+    assert await log.consumer(INPUTS, GROUP).committed(0) == 0  # handled again after a restart
+    await log.close()
+
+
+async def _has_processor(runner: PartitionedRunner, partition: int) -> bool:
+    return partition in runner.processors
