@@ -9,17 +9,21 @@ a reassignment) pages again.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime
+from itertools import chain
 
 from services.router.domain.commands import Pager, decide_command
-from services.router.domain.facts import facts_from_opened
+from services.router.domain.facts import facts_from_opened, updated_facts
+from services.router.domain.holds import hold
 from services.router.domain.policy import Delivery, EscalationPolicy, RoutingDirectory
 from services.router.domain.snapshot import policy_to_dict
 from services.router.domain.state import Escalation, RouterState, evolve
 from services.router.domain.timers import due_escalations, next_due_at
 from shared.events import (
     AcknowledgeIncident,
+    AlertGrouped,
     AnyEvent,
     EscalationStarted,
     EscalationStepFired,
@@ -48,11 +52,14 @@ def decide(
             return _start_and_fire_due(event, now, directory)
         case TickOccurred():
             return _on_tick(state, now, directory)
+        case AlertGrouped():
+            return _on_join(state, event, now, directory)
         case NotificationFailed(incident_id=incident_id, notification_id=failed):
             failing = state.escalations.get(incident_id)
             if failing is None or failing.status != "triggered" or failed not in failing.requested:
                 return []
-            return _fire(failing, now, directory, f"delivery of {failed} failed")
+            why = f"delivery of {failed} failed"
+            return _fire(failing, now, directory, why, _muted(state, failing))
         case (
             AcknowledgeIncident()
             | SnoozeIncident()
@@ -75,7 +82,8 @@ def _start_and_fire_due(
     if len(started) > 1 or not isinstance(first, EscalationStarted) or first.due_at > now:
         return started
     scratch = evolve(RouterState(), first)
-    return [first, *_fire(scratch.escalations[first.incident_id], now, directory, "step due")]
+    escalation = scratch.escalations[first.incident_id]
+    return [first, *_fire(escalation, now, directory, "step due", [event.alert.labels])]
 
 
 def _start(event: IncidentOpened, directory: RoutingDirectory) -> list[Event]:
@@ -111,14 +119,53 @@ def _start(event: IncidentOpened, directory: RoutingDirectory) -> list[Event]:
 def _on_tick(state: RouterState, now: datetime, directory: RoutingDirectory) -> list[Event]:
     decided: list[Event] = []
     for escalation in due_escalations(state, now):
+        muted = _muted(state, escalation)
         if escalation.status == "triggered":
-            decided += _fire(escalation, now, directory, "step due")
+            decided += _fire(escalation, now, directory, "step due", muted)
         elif escalation.status == "snoozed":
-            decided += _restart(escalation, now, directory)
+            decided += _restart(escalation, now, directory, muted)
     return decided
 
 
-def _restart(escalation: Escalation, now: datetime, directory: RoutingDirectory) -> list[Event]:
+def _muted(state: RouterState, escalation: Escalation) -> Iterable[Mapping[str, str]]:
+    """The label sets a silence must all cover to hold the escalation's due step."""
+    alerts = state.alerts.get(escalation.incident_id)
+    return alerts.muted_labels() if alerts is not None else [escalation.labels]
+
+
+def _on_join(
+    state: RouterState, event: AlertGrouped, now: datetime, directory: RoutingDirectory
+) -> list[Event]:
+    """Alertmanager notifies while any firing alert is not silenced: an alert joining a held
+    incident that no silence covers releases the hold now (a silence ending before the hold
+    does shortens it). Decided from the log alone, so replay releases at the same point."""
+    escalation = state.escalations.get(event.incident_id)
+    alerts = state.alerts.get(event.incident_id)
+    if escalation is None or alerts is None or not escalation.held:
+        return []
+    if escalation.status != "triggered" or not alerts.newly_paging(event):
+        return []
+    joined = event.alert.labels
+    silence = directory.silence_for(joined, now)
+    due = escalation.due_at
+    if silence is not None and due is not None and silence.released_at >= due:
+        return []  # muted for as long as the hold lasts already
+    name = f"{event.alert.alertname} ({event.alert.fingerprint})"
+    why = f"hold released: {name} joined and no silence covers it"
+    joining = replace(escalation, facts=updated_facts(escalation.facts, event))  # page says it
+    decided = _fire(joining, now, directory, why, chain([joined], alerts.paging_labels()))
+    match decided:
+        case [EscalationHeld(until=until)] if until == due:
+            return []  # still held, and as long (urgency, or another silence)
+    return decided
+
+
+def _restart(
+    escalation: Escalation,
+    now: datetime,
+    directory: RoutingDirectory,
+    muted: Iterable[Mapping[str, str]],
+) -> list[Event]:
     """A snooze ended: escalate again from the first step, in a new generation."""
     generation = escalation.generation + 1
     until = escalation.snoozed_until.isoformat() if escalation.snoozed_until else "?"
@@ -129,17 +176,22 @@ def _restart(escalation: Escalation, now: datetime, directory: RoutingDirectory)
         reason=f"snoozed until {until}: escalating again from the first step",
     )
     fresh = replace(escalation, generation=generation, step=0, repeat=0, status="triggered")
-    return [restarted, *_fire(fresh, now, directory, "snooze ended")]
+    return [restarted, *_fire(fresh, now, directory, "snooze ended", muted)]
 
 
 def _fire(
-    escalation: Escalation, now: datetime, directory: RoutingDirectory, why: str
+    escalation: Escalation,
+    now: datetime,
+    directory: RoutingDirectory,
+    why: str,
+    muted: Iterable[Mapping[str, str]],
 ) -> list[Event]:
+    """Page the due step, unless held; `muted`: the alerts silences must all cover."""
     steps = escalation.steps
     if escalation.step >= len(steps):
         return []
     step = steps[escalation.step]
-    held = _hold(escalation, step.targets, now, directory)
+    held = hold(escalation, step.targets, now, directory, muted)
     if held is not None:
         return [held]
     deliveries = [d for target in step.targets for d in directory.deliveries_for(target, now)]
@@ -163,30 +215,6 @@ def _fire(
         )
         return [fired, nobody]
     return [fired, *decided]
-
-
-def _hold(
-    escalation: Escalation, targets: tuple[str, ...], now: datetime, directory: RoutingDirectory
-) -> EscalationHeld | None:
-    """A silence, or low urgency outside working hours, holds a due step (same page ids)."""
-    silence = directory.silence_for(escalation.labels, now)
-    if silence is not None:
-        return EscalationHeld(
-            incident_id=escalation.incident_id,
-            at=now,
-            until=silence.released_at,
-            reason=f"silenced by {silence}",
-        )
-    urgency = directory.urgency_of(escalation.labels)
-    until = directory.step_release_at(targets, urgency, now)
-    if until <= now:
-        return None
-    return EscalationHeld(
-        incident_id=escalation.incident_id,
-        at=now,
-        until=until,
-        reason=f"{urgency} urgency: nobody this step pages is within working hours",
-    )
 
 
 def _reassign_pager(directory: RoutingDirectory) -> Pager:

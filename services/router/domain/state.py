@@ -10,14 +10,17 @@ from functools import cached_property
 from typing import Any, Literal
 
 from services.router.domain.facts import updated_facts
+from services.router.domain.firing import IncidentAlerts, opened_with
 from services.router.domain.policy import EscalationPolicy, EscalationStep
 from services.router.domain.snapshot import merged_steps, policies_from_dicts
 from services.router.domain.timers import rearm
 from shared.events import (
     AlertGrouped,
+    AlertResolved,
     EscalationStarted,
     EscalationStepFired,
     IncidentAcknowledged,
+    IncidentOpened,
     IncidentPriorityChanged,
     IncidentResolved,
     NotificationRequested,
@@ -62,8 +65,11 @@ class Escalation:
     alert_received_at: datetime | None = None
     first_acknowledged_at: datetime | None = None
     first_page_sent_at: datetime | None = None
-    # The opening alert's labels: what silences and urgency rules match.
+    # The opening alert's labels: what urgency rules match (silences match every firing
+    # alert of the incident, kept in `RouterState.alerts`).
     labels: dict[str, str] = field(default_factory=dict)
+    # The due step is held (`EscalationHeld`): an alert joining may release it.
+    held: bool = False
     # Rank among the partition's escalations by start: a tick acts on due ones in this order.
     order: int = 0
 
@@ -78,6 +84,8 @@ class RouterState:
     clock: datetime | None = None
     escalations: dict[str, Escalation] = field(default_factory=dict)
     started: int = 0  # escalations started so far: the next one's `order`
+    # The alerts of each open incident, by incident id (whether an escalation started or not).
+    alerts: dict[str, IncidentAlerts] = field(default_factory=dict)
     # Heap of armed timers: an index of `escalations`, rebuilt by the fold (see `timers`).
     timers: list[Timer] = field(default_factory=list, compare=False, repr=False)
 
@@ -86,6 +94,7 @@ def evolve(state: RouterState, event: Event) -> RouterState:
     incident_id = str(getattr(event, "incident_id", ""))
     escalation = state.escalations.get(incident_id)
     due = escalation.due_at if escalation is not None else None
+    _track_alerts(state, event, incident_id)
     match event:
         case EscalationStarted():
             _start(state, event, escalation)
@@ -96,6 +105,21 @@ def evolve(state: RouterState, event: Event) -> RouterState:
     if incident_id:
         rearm(state, incident_id, escalation, due)
     return state
+
+
+def _track_alerts(state: RouterState, event: Event, incident_id: str) -> None:
+    match event:
+        case IncidentOpened(alert=alert) if incident_id not in state.alerts:  # not a redelivery
+            state.alerts[incident_id] = opened_with(alert.fingerprint, alert.labels)
+        case AlertGrouped(moved_from=moved_from):
+            if moved_from is not None and moved_from in state.alerts:
+                state.alerts[moved_from].leave(event.alert.fingerprint)
+            if incident_id in state.alerts:
+                state.alerts[incident_id].join(event)
+        case AlertResolved(fingerprint=fingerprint) if incident_id in state.alerts:
+            state.alerts[incident_id].resolve(fingerprint)
+        case IncidentResolved():
+            state.alerts.pop(incident_id, None)
 
 
 def _start(state: RouterState, event: EscalationStarted, replaced: Escalation | None) -> None:
@@ -121,8 +145,9 @@ def _evolve_escalation(escalation: Escalation, event: Event) -> None:
     match event:
         case EscalationStepFired(at=at):
             _advance(escalation, at)
+            escalation.held = False
         case EscalationHeld(until=until):
-            escalation.due_at = until
+            escalation.due_at, escalation.held = until, True
         case AlertGrouped() | IncidentPriorityChanged() | IncidentProbableCauseChanged():
             escalation.facts = updated_facts(escalation.facts, event)
         case NotificationRequested(notification_id=notification_id):
@@ -130,11 +155,12 @@ def _evolve_escalation(escalation: Escalation, event: Event) -> None:
         case NotificationSent(sent_at=at) if escalation.first_page_sent_at is None:
             escalation.first_page_sent_at = at
         case IncidentAcknowledged(by=by, at=at):
-            escalation.status, escalation.due_at = "acknowledged", None
+            escalation.status, escalation.due_at, escalation.held = "acknowledged", None, False
             escalation.acknowledged_by, escalation.snoozed_until = by, None
             escalation.first_acknowledged_at = escalation.first_acknowledged_at or at
         case IncidentSnoozed(until=until):
             escalation.status, escalation.due_at, escalation.snoozed_until = "snoozed", until, until
+            escalation.held = False
         case EscalationRestarted(generation=generation):
             _new_generation(escalation, generation)
             escalation.step, escalation.repeat, escalation.due_at = 0, 0, None
@@ -149,7 +175,7 @@ def _evolve_escalation(escalation: Escalation, event: Event) -> None:
 
 
 def _new_generation(escalation: Escalation, generation: int) -> None:
-    escalation.generation, escalation.status = generation, "triggered"
+    escalation.generation, escalation.status, escalation.held = generation, "triggered", False
     escalation.acknowledged_by = escalation.snoozed_until = None
     escalation.requested = set()
 

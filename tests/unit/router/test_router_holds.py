@@ -7,9 +7,18 @@ from datetime import UTC, datetime, timedelta
 from services.router.config import RouterConfig
 from services.router.directory import ConfigDirectory
 from services.router.domain.engine import next_due, step
-from services.router.domain.state import RouterState
+from services.router.domain.state import RouterState, evolve
 from shared.alerts import Alert, Layer, Severity
-from shared.events import IncidentOpened, NotificationRequested, TickOccurred
+from shared.events import (
+    AlertGrouped,
+    AlertResolved,
+    AnyEvent,
+    EscalationStepFired,
+    IncidentOpened,
+    NotificationRequested,
+    TickOccurred,
+)
+from shared.events.base import Event
 from shared.events.notifications import EscalationHeld
 
 # A Tuesday, 22:00 in Berlin.
@@ -99,3 +108,191 @@ def test_high_urgency_pages_at_night() -> None:
     urgency = {"rules": [{"matchers": ['severity="warning"'], "urgency": "low"}]}
     decided = step(RouterState(), opened(NIGHT, timedelta(0)), NIGHT, directory(urgency=urgency))
     assert pages(decided) == ["alice"]
+
+
+# --- Silences hold a step only while they cover every firing alert (Alertmanager's rule) ---
+
+BILLING_WINDOW = {
+    "matchers": ['service="billing"'],
+    "starts_at": "2026-11-24T20:00:00+00:00",
+    "ends_at": "2026-11-24T23:00:00+00:00",
+    "created_by": "ops",
+    "comment": "billing maintenance",
+}
+SEARCH_WINDOW = {
+    "matchers": ['service="search"'],
+    "starts_at": "2026-11-24T20:00:00+00:00",
+    "ends_at": "2026-11-24T22:30:00+00:00",
+    "created_by": "ops",
+    "comment": "search maintenance",
+}
+# The first instant after each window.
+BILLING_ENDED = datetime(2026, 11, 24, 23, 0, 0, 1, tzinfo=UTC)
+SEARCH_ENDED = datetime(2026, 11, 24, 22, 30, 0, 1, tzinfo=UTC)
+
+
+def alert(fingerprint: str, service: str, at: datetime) -> Alert:
+    return Alert(
+        fingerprint=fingerprint,
+        status="firing",
+        severity=Severity.CRITICAL,
+        layer=Layer.APPLICATION,
+        service=service,
+        labels={"alertname": "HighLatency", "service": service, "severity": "critical"},
+        starts_at=at,
+        source="canonical",
+        integration="t",
+        received_at=at,
+    )
+
+
+def joined(fingerprint: str, service: str, at: datetime, decision: str = "grouped") -> AlertGrouped:
+    return AlertGrouped.model_validate(
+        {
+            "incident_id": "INC-1",
+            "alert": alert(fingerprint, service, at),
+            "decision": decision,
+            "at": at,
+            "rule": "route 0",
+            "ruleset_version": "v1",
+            "reason": "test",
+        }
+    )
+
+
+def resolved(fingerprint: str, at: datetime) -> AlertResolved:
+    return AlertResolved(
+        incident_id="INC-1",
+        fingerprint=fingerprint,
+        at=at,
+        rule="resolve",
+        ruleset_version="v1",
+        reason="test",
+    )
+
+
+def held_reasons(events: list[object]) -> list[str]:
+    return [e.reason for e in events if isinstance(e, EscalationHeld)]
+
+
+def test_incident_whose_only_alert_is_silenced_is_held_until_the_silence_ends() -> None:
+    rules = directory(silences=[BILLING_WINDOW])
+    state = RouterState()
+
+    decided = step(state, opened(NIGHT, timedelta(0)), NIGHT, rules)
+
+    [held] = [e for e in decided if isinstance(e, EscalationHeld)]
+    assert pages(decided) == []
+    assert held.until == BILLING_ENDED
+    assert held.reason == (
+        'every firing alert silenced, by {service="billing"} by ops: billing maintenance'
+    )
+
+
+def test_unsilenced_alert_joining_a_held_incident_makes_the_step_fire_at_once() -> None:
+    rules = directory(silences=[BILLING_WINDOW])
+    state = RouterState()
+    step(state, opened(NIGHT, timedelta(0)), NIGHT, rules)
+    join_at = datetime(2026, 11, 24, 21, 10, tzinfo=UTC)
+
+    decided = step(state, joined("g", "checkout", join_at), join_at, rules)
+
+    [fired] = [e for e in decided if isinstance(e, EscalationStepFired)]
+    assert pages(decided) == ["alice"]
+    assert fired.at == join_at
+    assert fired.reason == "hold released: HighLatency (g) joined and no silence covers it"
+    [page] = [e for e in decided if isinstance(e, NotificationRequested)]
+    assert page.page["alert_count"] == 2
+    assert state.escalations["INC-1"].held is False
+
+
+def test_incident_with_both_alerts_under_one_silence_stays_held() -> None:
+    rules = directory(silences=[BILLING_WINDOW])
+    state = RouterState()
+    step(state, opened(NIGHT, timedelta(0)), NIGHT, rules)
+    join_at = datetime(2026, 11, 24, 21, 10, tzinfo=UTC)
+
+    on_join = step(state, joined("g", "billing", join_at), join_at, rules)
+    before_end = datetime(2026, 11, 24, 22, 59, tzinfo=UTC)
+    on_tick = step(state, TickOccurred(at=before_end), before_end, rules)
+
+    assert on_join == []
+    assert on_tick == []
+    assert next_due(state) == BILLING_ENDED
+
+
+def test_incident_with_alerts_under_two_silences_is_held_until_the_first_ends() -> None:
+    rules = directory(silences=[BILLING_WINDOW, SEARCH_WINDOW])
+    state = RouterState()
+    step(state, opened(NIGHT, timedelta(0)), NIGHT, rules)
+    join_at = datetime(2026, 11, 24, 21, 10, tzinfo=UTC)
+
+    on_join = step(state, joined("g", "search", join_at), join_at, rules)
+    before_end = datetime(2026, 11, 24, 22, 0, tzinfo=UTC)
+    on_tick = step(state, TickOccurred(at=before_end), before_end, rules)
+    at_end = step(state, TickOccurred(at=SEARCH_ENDED), SEARCH_ENDED, rules)
+
+    assert pages(on_join) == [] and on_tick == []
+    assert held_reasons(on_join) == [
+        'every firing alert silenced, by {service="search"} by ops: search maintenance;'
+        ' {service="billing"} by ops: billing maintenance'
+    ]
+    assert [e.until for e in on_join if isinstance(e, EscalationHeld)] == [SEARCH_ENDED]
+    assert pages(at_end) == ["alice"]  # the search alert is no longer silenced
+
+
+def test_inhibited_alert_joining_a_held_incident_does_not_release_it() -> None:
+    rules = directory(silences=[BILLING_WINDOW])
+    state = RouterState()
+    step(state, opened(NIGHT, timedelta(0)), NIGHT, rules)
+    join_at = datetime(2026, 11, 24, 21, 10, tzinfo=UTC)
+
+    decided = step(state, joined("g", "checkout", join_at, "inhibited"), join_at, rules)
+
+    assert decided == []
+    assert next_due(state) == BILLING_ENDED
+
+
+def test_unsilenced_alert_that_resolved_no_longer_keeps_the_step_from_being_held() -> None:
+    rules = directory(silences=[BILLING_WINDOW])
+    state = RouterState()
+    start = datetime(2026, 11, 24, 19, 0, tzinfo=UTC)  # before the window
+    step(state, opened(start, timedelta(minutes=30)), start, rules)
+    step(state, joined("g", "checkout", start), start, rules)
+    step(state, resolved("g", NIGHT), NIGHT, rules)
+    tick_at = datetime(2026, 11, 24, 21, 30, tzinfo=UTC)  # the step has been due since 19:30
+
+    decided = step(state, TickOccurred(at=tick_at), tick_at, rules)
+
+    assert held_reasons(decided) == [
+        'every firing alert silenced, by {service="billing"} by ops: billing maintenance'
+    ]
+
+
+def test_replaying_the_same_events_gives_the_same_decisions() -> None:
+    rules = directory(silences=[BILLING_WINDOW, SEARCH_WINDOW])
+    join_search = datetime(2026, 11, 24, 21, 5, tzinfo=UTC)
+    join_checkout = datetime(2026, 11, 24, 21, 10, tzinfo=UTC)
+    log: list[tuple[AnyEvent, datetime]] = [
+        (opened(NIGHT, timedelta(0)), NIGHT),  # held: billing window
+        (joined("s", "search", join_search), join_search),  # held: both windows
+        (joined("g", "checkout", join_checkout), join_checkout),  # released: pages
+        (TickOccurred(at=SEARCH_ENDED), SEARCH_ENDED),  # the one step already paged
+    ]
+
+    def run() -> tuple[RouterState, list[list[Event]]]:
+        state = RouterState()
+        return state, [step(state, event, at, rules) for event, at in log]
+
+    live, first = run()
+    _, second = run()
+
+    assert first == second
+    assert [len(held_reasons(decided)) for decided in first] == [1, 1, 0, 0]
+    assert [pages(decided) for decided in first] == [[], [], ["alice"], []]
+    refolded = RouterState()
+    for (event, _), decided in zip(log, first, strict=True):
+        for folded in (event, *decided):
+            evolve(refolded, folded)
+    assert refolded.escalations == live.escalations
+    assert refolded.alerts == live.alerts
