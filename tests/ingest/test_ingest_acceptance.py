@@ -11,20 +11,7 @@ from hypothesis import strategies as st
 from services.ingest.acceptance import envelope_bytes, event_json, json_time, numbered_ids
 from shared.alerts import Alert, Layer, Severity
 from shared.events import AlertReceived, PayloadReceived, deterministic_id, encode_envelope, wrap
-
-AT = datetime(2026, 11, 27, 6, 50, 0, 123456, tzinfo=UTC)
-ALERT = Alert(
-    fingerprint="a1b2c3d4e5f60718",
-    status="firing",
-    severity="critical",
-    layer="infrastructure",
-    labels={"alertname": "NodeDown", "instance": "node-7", "région": "eu-west ✓"},
-    annotations={"summary": 'node-7 is "unreachable"\n'},
-    starts_at=AT,
-    source="alertmanager",
-    integration="prom",
-    received_at=AT,
-)
+from tests.support.sample_alert import ALERT, AT
 
 
 def test_an_alert_envelope_decodes_as_the_shared_codecs_does() -> None:

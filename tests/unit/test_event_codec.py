@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import orjson
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from shared.alerts import Alert
 from shared.events import (
     AlertReceived,
     ChangeRecorded,
@@ -28,20 +27,8 @@ from shared.events import (
 )
 from shared.events.envelope import EVENT_NAMESPACE
 from shared.events.inputs import ChangeLink
+from tests.support.sample_alert import ALERT, AT
 
-AT = datetime(2026, 11, 27, 6, 50, 0, 123456, tzinfo=UTC)
-ALERT = Alert(
-    fingerprint="a1b2c3d4e5f60718",
-    status="firing",
-    severity="critical",
-    layer="infrastructure",
-    labels={"alertname": "NodeDown", "instance": "node-7", "région": "eu-west ✓"},
-    annotations={"summary": 'node-7 is "unreachable"\n\u2028'},
-    starts_at=AT,
-    source="alertmanager",
-    integration="prom",
-    received_at=AT,
-)
 EVENTS: list[Event] = [
     AlertReceived(alert=ALERT),
     IncidentOpened(
