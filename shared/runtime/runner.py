@@ -19,7 +19,6 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Literal
 
 from shared.events import TickOccurred, deterministic_id, encode_envelope, wrap
 from shared.log.port import EventLog, LogUnavailable, Outgoing, Record
@@ -68,39 +67,46 @@ class PartitionedRunner:
         self._stop = stop
         await self._consumer.start(self._on_assigned, self._on_revoked)
         self.ready.set()
-        stopped = asyncio.ensure_future(stop.wait())
         try:
-            while not stop.is_set():
-                try:
-                    await self._step_or_stop(stopped)
-                except LogUnavailable:
-                    log.warning("log unavailable, retrying", extra={"topic": self._topic})
-                    await asyncio.sleep(1.0)
+            await self._poll_until_stopped(stop)
         finally:
-            stopped.cancel()
             await self._appended()
             if self._commit_task is not None:
                 await asyncio.gather(self._commit_task, return_exceptions=True)
             await self._consumer.stop()
 
-    async def _step_or_stop(self, stopped: asyncio.Future[Literal[True]]) -> None:
-        """One step; once a stop is asked, it gets `STOP_GRACE_S` more and is then cancelled.
+    async def _poll_until_stopped(self, stop: asyncio.Event) -> None:
+        """The poll loop; once a stop is asked, the step in progress gets `STOP_GRACE_S` more
+        and is then cancelled.
 
         A step can take long (a dispatcher batch retrying a dead endpoint with backoff). Cutting
         it short loses nothing: its inputs are not committed, so they are handled again after
         the restart, and outputs carry deterministic ids (the dispatcher records each delivery
         as soon as it ends)."""
-        step = asyncio.ensure_future(self._step())
-        await asyncio.wait((step, stopped), return_when=asyncio.FIRST_COMPLETED)
-        if not step.done():
-            done, _ = await asyncio.wait((step,), timeout=STOP_GRACE_S)
-            if not done:
-                log.warning("stopping mid-batch", extra={"topic": self._topic})
-                step.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await step
-                return
-        step.result()  # raises what the step raised
+        polling = asyncio.ensure_future(self._poll(stop))
+        stopped = asyncio.ensure_future(stop.wait())
+        try:
+            await asyncio.wait((polling, stopped), return_when=asyncio.FIRST_COMPLETED)
+            if not polling.done():
+                done, _ = await asyncio.wait((polling,), timeout=STOP_GRACE_S)
+                if not done:
+                    log.warning("stopping mid-batch", extra={"topic": self._topic})
+                    polling.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await polling
+                    return
+            polling.result()  # raises what the loop raised
+        finally:
+            stopped.cancel()
+            polling.cancel()  # no-op once done; needed if this coroutine is cancelled itself
+
+    async def _poll(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await self._step()
+            except LogUnavailable:
+                log.warning("log unavailable, retrying", extra={"topic": self._topic})
+                await asyncio.sleep(1.0)
 
     async def _step(self) -> None:
         assigned = self._consumer.assignment()
