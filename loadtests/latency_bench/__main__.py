@@ -17,7 +17,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import httpx
@@ -26,6 +25,7 @@ import uvloop
 from loadtests.latency_bench.receiver import TimestampingReceiver
 from loadtests.latency_bench.sender import Schedule, send_in_child
 from tests.support.brokers import free_port, tansu_broker
+from tests.support.processes import stop
 
 TOKEN = "bench-token"
 
@@ -117,22 +117,9 @@ async def _bench_backend(backend: str, rates: list[int], seconds: float) -> list
                 rows.append(row)
         finally:
             for process in processes:
-                _stop(process)
+                stop(process)
             await receiver.stop()
     return rows
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM, and SIGKILL if it has not exited within 30 s (the bench must end by itself)."""
-    process.terminate()
-    try:
-        started = time.monotonic()
-        process.wait(30)
-        print(f"  stopped in {time.monotonic() - started:.1f} s", file=sys.stderr)
-    except subprocess.TimeoutExpired:
-        print("  did not stop within 30 s of SIGTERM: killed", file=sys.stderr)
-        process.kill()
-        process.wait()
 
 
 async def _main(backends: list[str], rates: list[int], seconds: float) -> None:
