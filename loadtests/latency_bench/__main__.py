@@ -52,8 +52,7 @@ async def _ready(port: int) -> None:
         for _ in range(300):
             with contextlib.suppress(httpx.HTTPError):
                 if (await client.get(f"http://127.0.0.1:{port}/readyz")).status_code == 200:
-                    await asyncio.sleep(2)  # let consumer groups settle
-                    return
+                    return  # consumer groups may still be joining: the warm-up waits for them
             await asyncio.sleep(0.1)
     raise RuntimeError(f"service on {port} not ready")
 
