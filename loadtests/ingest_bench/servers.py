@@ -21,6 +21,7 @@ from shared.log.kafka import KafkaLog
 from shared.topics import ALERTS
 from tests.ingest.alertmanager_runner import running_alertmanager
 from tests.support.brokers import free_port, tansu_broker
+from tests.support.processes import stop
 
 TOKEN = "bench-token"
 TOCSIN_CONFIG = f"""
@@ -106,12 +107,7 @@ def _python_server(arguments: list[str], log_path: Path) -> Iterator[int]:
         _wait_ready(f"http://127.0.0.1:{port}/readyz", process, log_path)
         yield port
     finally:
-        process.terminate()
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
+        stop(process)
 
 
 def _wait_ready(url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:

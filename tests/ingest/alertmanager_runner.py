@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 
 from tests.support.brokers import free_port
+from tests.support.processes import stop
 
 BINARY = "/usr/bin/prometheus-alertmanager"
 INSTALL_HINT = (
@@ -50,12 +51,7 @@ def running_alertmanager(config_yaml: str, folder: Path) -> Iterator[str]:
         _wait_ready(base, process, log_path)
         yield base
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
+        stop(process)
 
 
 def _wait_ready(base: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
