@@ -19,6 +19,7 @@ from services.router.channels.settings import RetryPolicy
 from services.router.deliverer import ChannelDeliverer
 from services.router.service import incidents_api, router_runners
 from shared.config.settings import RuntimeSettings
+from shared.runtime.snapshots import SNAPSHOT_EVERY
 
 
 def add_ingest(assembly: Assembly, config: TocsinConfig, settings: RuntimeSettings) -> None:
@@ -39,6 +40,7 @@ def add_correlator(
             assembly.event_log,
             assembly.registry,
             assembly.clock,
+            settings.snapshot_every if settings is not None else SNAPSHOT_EVERY,
         )
     )
     if settings is not None and settings.config is not None:
@@ -63,7 +65,12 @@ def add_router(assembly: Assembly, config: TocsinConfig, settings: RuntimeSettin
     )
     assembly.runners.extend(
         router_runners(
-            config.router, assembly.event_log, assembly.registry, assembly.clock, deliverer
+            config.router,
+            assembly.event_log,
+            assembly.registry,
+            assembly.clock,
+            deliverer,
+            settings.snapshot_every,
         )
     )
     api = incidents_api(

@@ -6,6 +6,7 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import datetime
+from typing import cast
 
 from services.correlator.domain.engine import next_due, step
 from services.correlator.domain.rules import CorrelationPolicy
@@ -43,6 +44,7 @@ class CorrelatorProcessor(PartitionProcessor):
         # does not already run it, so a replay switches where the live run did.
         self._startup = startup
         self._activated_at: datetime | None = None  # of the last rule set read from the log
+        self._active: RulesetActivated | None = None  # the last one taken, if any
         self._last_live_at: datetime | None = None  # time of the last input handled live
 
     def apply(self, envelope: Envelope, event: AnyEvent, *, live: bool) -> list[Outgoing]:
@@ -96,6 +98,16 @@ class CorrelatorProcessor(PartitionProcessor):
             )
             return
         self.policy = built
+        self._active = event
+
+    def state_to_snapshot(self) -> object:
+        return (self.state, self._active, self._activated_at)
+
+    def restore_state(self, state: object) -> None:
+        kept = cast(tuple[CorrelatorState, RulesetActivated | None, datetime | None], state)
+        self.state, active, self._activated_at = kept
+        if active is not None:
+            self._activate(active)
 
     def next_due(self) -> datetime | None:
         return next_due(self.state, self.policy)

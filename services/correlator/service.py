@@ -17,6 +17,7 @@ from shared.events.incidents import RulesetActivated
 from shared.log.port import EventLog
 from shared.runtime.processor import PartitionProcessor
 from shared.runtime.runner import PartitionedRunner
+from shared.runtime.snapshots import SNAPSHOT_EVERY
 from shared.topics import ALERTS
 
 GROUP = "tocsin-correlator"
@@ -28,6 +29,7 @@ def correlator_runner(
     event_log: EventLog,
     registry: CollectorRegistry,
     clock: Callable[[], datetime],
+    snapshot_every: int = SNAPSHOT_EVERY,
 ) -> PartitionedRunner:
     policy = build_policy(config, ruleset_version)
     metrics = CorrelatorMetrics(registry)
@@ -43,7 +45,12 @@ def correlator_runner(
         return CorrelatorProcessor(partition, policy, metrics, rulesets, clock, startup)
 
     runner = PartitionedRunner(
-        event_log, topic=ALERTS, group=GROUP, factory=new_processor, clock=clock
+        event_log,
+        topic=ALERTS,
+        group=GROUP,
+        factory=new_processor,
+        clock=clock,
+        snapshot_every=snapshot_every,
     )
 
     def states() -> list[CorrelatorState]:

@@ -13,7 +13,7 @@ import asyncio
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, cast
 
 from services.router.metrics import RouterMetrics, channel_kind
 from services.router.peek import peek_type
@@ -100,6 +100,12 @@ class DispatcherProcessor(PartitionProcessor):
         # so a crash can resend at most the pages in flight at that instant.
         self._record_now = record
         self.done = RecentIds(DELIVERED_IDS)
+
+    def state_to_snapshot(self) -> object:
+        return self.done
+
+    def restore_state(self, state: object) -> None:
+        self.done = cast(RecentIds, state)
 
     def look_ahead(self, record: Record) -> None:
         if _wanted(record):

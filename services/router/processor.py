@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
 from services.router.domain.engine import next_due, step
 from services.router.domain.policy import RoutingDirectory
@@ -45,6 +46,12 @@ class RouterProcessor(PartitionProcessor):
             out = wrap(decision, key=incident_id, event_id=event_id, occurred_at=at)
             outgoing.append(Outgoing(NOTIFICATIONS, incident_id, encode_envelope(out)))
         return outgoing
+
+    def state_to_snapshot(self) -> object:
+        return self.state
+
+    def restore_state(self, state: object) -> None:
+        self.state = cast(RouterState, state)
 
     def _milestones(self, event: AnyEvent) -> Milestones | None:
         escalation = self.state.escalations.get(str(getattr(event, "incident_id", "")))

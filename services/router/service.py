@@ -27,6 +27,7 @@ from shared.config.settings import RuntimeSettings
 from shared.log.port import EventLog
 from shared.runtime.processor import PartitionProcessor
 from shared.runtime.runner import PartitionedRunner
+from shared.runtime.snapshots import SNAPSHOT_EVERY
 from shared.topics import INCIDENTS, NOTIFICATIONS
 
 
@@ -36,6 +37,7 @@ def router_runners(
     registry: CollectorRegistry,
     clock: Callable[[], datetime],
     deliverer: Deliverer,
+    snapshot_every: int = SNAPSHOT_EVERY,
 ) -> list[PartitionedRunner]:
     metrics = RouterMetrics(registry)
     directory = ConfigDirectory(config, on_call_lookup(config))
@@ -48,7 +50,12 @@ def router_runners(
 
     return [
         PartitionedRunner(
-            event_log, topic=INCIDENTS, group="tocsin-router", factory=new_router, clock=clock
+            event_log,
+            topic=INCIDENTS,
+            group="tocsin-router",
+            factory=new_router,
+            clock=clock,
+            snapshot_every=snapshot_every,
         ),
         PartitionedRunner(
             event_log,
@@ -56,6 +63,7 @@ def router_runners(
             group="tocsin-dispatcher",
             factory=new_dispatcher,
             clock=clock,
+            snapshot_every=snapshot_every,
         ),
     ]
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.runtime.snapshots import SNAPSHOT_EVERY
 
 
 class RuntimeSettings(BaseSettings):
@@ -22,6 +24,8 @@ class RuntimeSettings(BaseSettings):
     public_url: str = ""
     link_secret: SecretStr = SecretStr("")
     append_timeout_s: float = 5.0
+    # Input records a partition folds between two snapshots of its state, at least.
+    snapshot_every: int = Field(default=SNAPSHOT_EVERY, ge=1)
     log_format: str = "json"
     log_level: str = "INFO"
 

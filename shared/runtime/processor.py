@@ -10,6 +10,7 @@ from datetime import datetime
 
 from shared.events import AnyEvent, Envelope, decode_event, unwrap
 from shared.log.port import Outgoing, Record
+from shared.runtime.state_pickle import dump_state, load_state
 
 # How many recent event ids each partition remembers to drop duplicates. Duplicates come
 # from redelivery after a crash or an upstream re-emitting outputs it had already written:
@@ -69,6 +70,27 @@ class PartitionProcessor(ABC):
         if len(self._seen) > SEEN_EVENT_IDS:
             self._seen.popitem(last=False)
         return envelope
+
+    def snapshot(self) -> bytes | None:
+        """The state as bytes (with the ids seen), or None if this processor keeps none."""
+        state = self.state_to_snapshot()
+        if state is None:
+            return None
+        return dump_state((self._seen, state))
+
+    def restore(self, data: bytes) -> None:
+        """Take the state of a snapshot `snapshot` wrote (by the same code)."""
+        seen, state = load_state(data)
+        self._seen = seen
+        self.restore_state(state)
+
+    def state_to_snapshot(self) -> object | None:
+        """What a snapshot keeps of this processor's state (picklable), or None for none."""
+        return None
+
+    def restore_state(self, state: object) -> None:
+        """Take back what `state_to_snapshot` returned."""
+        raise NotImplementedError(f"{type(self).__name__} keeps no snapshots")
 
     def look_ahead(self, record: Record) -> None:
         """See a record past the committed offset at recovery, before it is handled again."""

@@ -9,6 +9,9 @@ already, so moving on would lose their outputs once a later offset is committed.
 One batch's outputs are being appended while the next batch is decided: the broker stores
 them meanwhile. Appends still happen one after the other, in batch order, and each batch's
 offsets are committed only after its own append.
+
+Recovery starts from a partition's newest snapshot, when its processor keeps them, and folds
+the input after it (`snapshot_keeper`).
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from datetime import datetime
 from shared.events import TickOccurred, deterministic_id, encode_envelope, wrap
 from shared.log.port import EventLog, LogUnavailable, Outgoing, Record
 from shared.runtime.processor import PartitionProcessor
+from shared.runtime.snapshot_keeper import SnapshotKeeper
+from shared.runtime.snapshots import SNAPSHOT_EVERY
 
 log = logging.getLogger(__name__)
 # How long a step in progress may run on once a stop is asked (SIGTERM) before it is cancelled.
@@ -42,6 +47,7 @@ class PartitionedRunner:
         factory: ProcessorFactory,
         clock: Clock,
         tick_interval_s: float = 0.1,
+        snapshot_every: int = SNAPSHOT_EVERY,
     ) -> None:
         self._log = event_log
         self._topic = topic
@@ -54,10 +60,11 @@ class PartitionedRunner:
         # Per partition: the offset of the first record its processor's state has not seen.
         self._folded: dict[int, int] = {}
         self._last_tick: dict[int, float] = {}
-        self._commit_task: asyncio.Task[None] | None = None
+        self._commit_task: asyncio.Task[bool] | None = None
         self._appending: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
         self.ready = asyncio.Event()
+        self._snapshots = SnapshotKeeper(event_log, topic, group, snapshot_every)
 
     @property
     def processors(self) -> dict[int, PartitionProcessor]:
@@ -65,6 +72,8 @@ class PartitionedRunner:
 
     async def run(self, stop: asyncio.Event) -> None:
         self._stop = stop
+        partitions = self._log.partition_count(self._topic)
+        await self._log.ensure_topics({self._snapshots.topic: partitions})
         await self._consumer.start(self._on_assigned, self._on_revoked)
         self.ready.set()
         try:
@@ -73,6 +82,7 @@ class PartitionedRunner:
             await self._appended()
             if self._commit_task is not None:
                 await asyncio.gather(self._commit_task, return_exceptions=True)
+            await self._snapshots.saved()
             await self._consumer.stop()
 
     async def _poll_until_stopped(self, stop: asyncio.Event) -> None:
@@ -133,8 +143,12 @@ class PartitionedRunner:
             await self._catch_up(processor, partition, batch[0].offset)
             outgoing.extend(await processor.handle_batch(batch))
             next_offsets[partition] = self._folded[partition] = batch[-1].offset + 1
+            self._snapshots.folded(partition, len(batch), sum(len(r.value) for r in batch))
+        snapshots = self._snapshots.take_due(self._processors, list(next_offsets))
         await self._appended()
-        self._appending = asyncio.create_task(self._append_then_commit(outgoing, next_offsets))
+        self._appending = asyncio.create_task(
+            self._append_then_commit(outgoing, next_offsets, snapshots)
+        )
 
     async def _appended(self) -> None:
         """Wait for the previous batch's append (and so keep appends in batch order)."""
@@ -143,12 +157,17 @@ class PartitionedRunner:
             await appending
 
     async def _append_then_commit(
-        self, outgoing: list[Outgoing], next_offsets: dict[int, int]
+        self,
+        outgoing: list[Outgoing],
+        next_offsets: dict[int, int],
+        snapshots: dict[int, bytes],
     ) -> None:
         if not await self._append_durably(outgoing):
             return  # stopping: the inputs stay uncommitted and are handled again
         if next_offsets:
-            self._commit_later(next_offsets)
+            commit = self._commit_later(next_offsets)
+            if snapshots:
+                self._snapshots.save_after(commit, snapshots, next_offsets)
 
     async def _append_durably(self, outgoing: list[Outgoing]) -> bool:
         """Append, retrying the same records while the log refuses them; False if the runner
@@ -168,13 +187,13 @@ class PartitionedRunner:
             await asyncio.sleep(delay_s)
             delay_s = min(delay_s * 2, 5.0)
 
-    def _commit_later(self, next_offsets: dict[int, int]) -> None:
+    def _commit_later(self, next_offsets: dict[int, int]) -> asyncio.Task[bool]:
         """Commit without holding up the next batch: its outputs are durable already, and a
         commit lost in a crash only means records handled again (their outputs have the same
         ids). Commits are chained so a newer offset is never overwritten by an older one."""
         previous = self._commit_task
 
-        async def commit() -> None:
+        async def commit() -> bool:
             if previous is not None:
                 await asyncio.gather(previous, return_exceptions=True)
             try:
@@ -184,8 +203,11 @@ class PartitionedRunner:
                     "commit failed; records will be handled again",
                     extra={"topic": self._topic, "offsets": next_offsets},
                 )
+                return False
+            return True
 
         self._commit_task = asyncio.create_task(commit())
+        return self._commit_task
 
     async def _write_due_ticks(self) -> None:
         now = self._clock()
@@ -221,11 +243,13 @@ class PartitionedRunner:
         """Rebuild a newly owned partition's state from the log before handling its records.
 
         The consumer returns records from the committed offset on, so replaying everything
-        before it (silently) and then handling them continues where the last owner stopped.
+        before it (silently), from the newest snapshot on when there is one, and then handling
+        them continues where the last owner stopped.
         """
-        processor = self._factory(partition)
         committed = await self._consumer.committed(partition)
-        await self._rebuild(processor.replay, partition, 0, committed)
+        processor, start = await self._snapshots.restored(self._factory, partition, committed)
+        size = await self._rebuild(processor.replay, partition, start, committed)
+        self._snapshots.folded(partition, committed - start, size)
         if processor.wants_look_ahead:
             end = await self._log.end_offset(self._topic, partition)
             await self._rebuild(processor.look_ahead, partition, committed, end)
@@ -233,7 +257,12 @@ class PartitionedRunner:
         self._folded[partition] = committed
         log.info(
             "partition recovered",
-            extra={"topic": self._topic, "partition": partition, "replayed": committed},
+            extra={
+                "topic": self._topic,
+                "partition": partition,
+                "snapshot_offset": start,
+                "replayed": committed - start,
+            },
         )
         return processor
 
@@ -260,15 +289,18 @@ class PartitionedRunner:
 
     async def _rebuild(
         self, fold: Callable[[Record], None], partition: int, start: int, end: int
-    ) -> None:
-        offset = start
+    ) -> int:
+        """Fold records from `start` to `end`; returns their size in bytes."""
+        offset, size = start, 0
         while offset < end:
             batch = await self._log.read(self._topic, partition, offset, end)
             if not batch:
                 raise LogUnavailable(f"{self._topic}[{partition}] ends before offset {end}")
             for record in batch:
                 fold(record)
+                size += len(record.value)
             offset = batch[-1].offset + 1
+        return size
 
     async def _on_revoked(self, partitions: frozenset[int]) -> None:
         self._forget(partitions)
@@ -278,3 +310,4 @@ class PartitionedRunner:
             self._processors.pop(partition, None)
             self._last_tick.pop(partition, None)
             self._folded.pop(partition, None)
+            self._snapshots.forget(partition)

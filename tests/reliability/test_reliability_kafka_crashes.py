@@ -1,12 +1,15 @@
-"""kill -9 of the correlator and of the router mid-storm, and a correlator group losing a
-member: afterwards every problem is one incident paged once, as without the crashes."""
+"""kill -9 of the correlator and of the router mid-storm (restarting from snapshots of their
+state), and a correlator group losing a member (its partitions rebuilt from the input):
+afterwards every problem is one incident paged once, as without the crashes."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -26,9 +29,23 @@ def receiver() -> Iterator[PageReceiver]:
     server.stop()
 
 
-def _service(name: str, tmp_path: Path, config: Path, bootstrap: str, n: int = 0) -> ManagedProcess:
+def _service(
+    name: str, tmp_path: Path, config: Path, bootstrap: str, n: int = 0, snapshot_every: int = 0
+) -> ManagedProcess:
     args = [name, "--config", str(config), "--kafka", bootstrap]
-    return ManagedProcess(args, tmp_path / f"{name}-{n}.log")
+    env = {"TOCSIN_SNAPSHOT_EVERY": str(snapshot_every)} if snapshot_every else None
+    return ManagedProcess(args, tmp_path / f"{name}-{n}.log", env=env)
+
+
+def _problems(alerts: list[dict[str, object]]) -> set[str]:
+    return {str(cast(dict[str, str], alert["labels"])["alertname"]) for alert in alerts}
+
+
+def _recovered_from_snapshots(log: Path) -> bool:
+    logged = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    recoveries = [line for line in logged if line["message"] == "partition recovered"]
+    unused = [line for line in logged if "rebuilding from the input" in line["message"]]
+    return any(line["snapshot_offset"] > 0 for line in recoveries) and not unused
 
 
 def _pages_by_incident(receiver: PageReceiver) -> tuple[Counter[str], Counter[str]]:
@@ -87,6 +104,41 @@ def test_killing_correlator_and_router_mid_storm_pages_each_problem_once(
             for process in (ingest, correlator, router):
                 process.stop()
     _assert_each_problem_paged_once(receiver, crashes=1)
+
+
+@pytest.mark.kafka
+def test_correlator_and_router_killed_after_snapshots_restart_from_them_and_page_once(
+    tmp_path: Path, receiver: PageReceiver
+) -> None:
+    config = tmp_path / "tocsin.yaml"
+    config.write_text(storm_config(receiver.url))
+    alerts = storm_alerts(PROBLEMS, PER_PROBLEM, seed=23)
+    first, second = alerts[: len(alerts) // 2], alerts[len(alerts) // 2 :]
+    with tansu_broker(tmp_path / "broker.log") as bootstrap:
+        ingest = _service("ingest", tmp_path, config, bootstrap).start()
+        correlator = _service("correlator", tmp_path, config, bootstrap, snapshot_every=5)
+        router = _service("router", tmp_path, config, bootstrap, snapshot_every=5)
+        try:
+            correlator.start()
+            router.start()
+            # Given every problem of the first half paged, so state and snapshots hold them,
+            Storm(ingest.url, first, 2.0).start().join(120)
+            _await_pages(receiver, len(_problems(first)), timeout_s=90)
+            # when both are killed and restarted, and the second half comes in,
+            correlator.kill9()
+            router.kill9()
+            correlator.start()
+            router.start()
+            storm = Storm(ingest.url, second, 2.0).start()
+            storm.join(120)
+            _await_pages(receiver, PROBLEMS, timeout_s=90)
+        finally:
+            for process in (ingest, correlator, router):
+                process.stop()
+    # then each problem paged once, and both recovered from their snapshots.
+    _assert_each_problem_paged_once(receiver, crashes=0)
+    assert _recovered_from_snapshots(tmp_path / "correlator-0.log")
+    assert _recovered_from_snapshots(tmp_path / "router-0.log")
 
 
 @pytest.mark.kafka

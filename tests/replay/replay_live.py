@@ -93,12 +93,16 @@ def alert_stream() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
 
 
 @contextlib.contextmanager
-def tocsin_up(data: Path, config: Path, log: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+def tocsin_up(
+    data: Path, config: Path, log: Path, snapshot_every: int | None = None
+) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     """`tocsin up --data DATA` as a subprocess; yields it and its base URL once ready."""
     port = free_port()
     command = [sys.executable, "-m", "services.cli.main", "up", "--config", str(config)]
     command += ["--data", str(data), "--port", str(port)]
     env = {**os.environ, "TOCSIN_LOG_FORMAT": "json"}
+    if snapshot_every is not None:
+        env["TOCSIN_SNAPSHOT_EVERY"] = str(snapshot_every)
     with log.open("ab") as sink:
         process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, env=env)
     base = f"http://127.0.0.1:{port}"

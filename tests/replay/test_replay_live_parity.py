@@ -1,9 +1,11 @@
 """A live `tocsin up` and the offline replay agree: killed with SIGKILL mid-stream and
-restarted, it ends with the incidents of an uninterrupted run; and `tocsin replay` of its
-`tocsin export` gives exactly the incidents (ids and alerts) its log holds."""
+restarted, it ends with the incidents of an uninterrupted run, also when it recovers from
+snapshots of its state; and `tocsin replay` of its `tocsin export` gives exactly the
+incidents (ids and alerts) its log holds."""
 
 from __future__ import annotations
 
+import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -26,6 +28,8 @@ from tests.replay.replay_live import (
 )
 
 pytestmark = pytest.mark.e2e
+# Snapshots every few inputs, so the restarted run recovers from one.
+SNAPSHOT_EVERY = 4
 
 
 @dataclass(frozen=True)
@@ -48,11 +52,16 @@ def _feed(base: str, bodies: list[dict[str, object]]) -> None:
 
 @pytest.fixture(scope="module")
 def runs(folder: Path) -> dict[str, LiveRun]:
-    """Both live runs at once: each mostly waits on its process and on the pause."""
-    with ThreadPoolExecutor(2) as pool:
+    """The live runs at once: each mostly waits on its process and on the pause."""
+    with ThreadPoolExecutor(3) as pool:
         uninterrupted = pool.submit(_uninterrupted, folder)
-        crashed = pool.submit(_crashed, folder)
-        return {"uninterrupted": uninterrupted.result(), "crashed": crashed.result()}
+        crashed = pool.submit(_crashed, folder, "crashed", None)
+        snapshotted = pool.submit(_crashed, folder, "snapshotted", SNAPSHOT_EVERY)
+        return {
+            "uninterrupted": uninterrupted.result(),
+            "crashed": crashed.result(),
+            "snapshotted": snapshotted.result(),
+        }
 
 
 def _uninterrupted(folder: Path) -> LiveRun:
@@ -66,15 +75,17 @@ def _uninterrupted(folder: Path) -> LiveRun:
     return LiveRun(data, live_incidents(data))
 
 
-def _crashed(folder: Path) -> LiveRun:
-    data = folder / "crashed"
+def _crashed(folder: Path, name: str, snapshot_every: int | None) -> LiveRun:
+    data = folder / name
     first, second = alert_stream()
     cut = len(first) // 2
-    log = folder / "crashed.log"
-    with tocsin_up(data, folder / "tocsin.yaml", log) as (process, base):
+    log = folder / f"{name}.log"
+    config = folder / "tocsin.yaml"
+    with tocsin_up(data, config, log, snapshot_every) as (process, base):
         _feed(base, first[:cut])
-        kill(process)  # at once: the correlator is likely still behind the last 202
-    with tocsin_up(data, folder / "tocsin.yaml", log) as (_, base):
+        time.sleep(1.0 if snapshot_every else 0.0)  # let snapshots of the first half land
+        kill(process)  # without the pause: the correlator is likely behind the last 202
+    with tocsin_up(data, config, log, snapshot_every) as (_, base):
         _feed(base, first[cut:])
         time.sleep(PAUSE_S)
         _feed(base, second)
@@ -90,7 +101,19 @@ def test_replay_killed_and_restarted_run_ends_with_the_incidents_of_an_uninterru
     assert crashed.incidents.by_content() == uninterrupted.incidents.by_content()
 
 
-@pytest.mark.parametrize("run", ["uninterrupted", "crashed"])
+def test_replay_run_restarted_from_snapshots_ends_with_the_incidents_of_an_uninterrupted_run(
+    folder: Path, runs: dict[str, LiveRun]
+) -> None:
+    uninterrupted, snapshotted = runs["uninterrupted"], runs["snapshotted"]
+    lines = (folder / "snapshotted.log").read_text().splitlines()
+    logged = [json.loads(line) for line in lines if line.startswith("{")]
+    recoveries = [line for line in logged if line["message"] == "partition recovered"]
+    assert any(line["snapshot_offset"] > 0 for line in recoveries)
+    assert not [line for line in logged if "rebuilding from the input" in line["message"]]
+    assert snapshotted.incidents.by_content() == uninterrupted.incidents.by_content()
+
+
+@pytest.mark.parametrize("run", ["uninterrupted", "crashed", "snapshotted"])
 def test_replay_of_export_gives_the_incidents_of_the_live_run(
     run: str, folder: Path, runs: dict[str, LiveRun]
 ) -> None:

@@ -59,8 +59,15 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 class ManagedProcess:
     """A `tocsin` subprocess that a test can kill with SIGKILL and start again."""
 
-    def __init__(self, args: list[str], log_path: Path, port: int | None = None) -> None:
+    def __init__(
+        self,
+        args: list[str],
+        log_path: Path,
+        port: int | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.args = args
+        self.env = {**os.environ, **(env or {})}
         self.log_path = log_path
         self.port = port or free_port()
         self.process: subprocess.Popen[bytes] | None = None
@@ -72,7 +79,9 @@ class ManagedProcess:
     def start(self, ready_timeout_s: float = 60.0) -> ManagedProcess:
         command = [sys.executable, "-m", "services.cli.main", *self.args, "--port", str(self.port)]
         with self.log_path.open("ab") as sink:
-            self.process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(
+                command, stdout=sink, stderr=subprocess.STDOUT, env=self.env
+            )
         _wait_ready(self.url, self.process, ready_timeout_s, self.log_path)
         return self
 

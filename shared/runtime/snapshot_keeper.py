@@ -1,0 +1,108 @@
+"""When a runner snapshots its partitions, and how it recovers one from its newest snapshot.
+
+A snapshot is taken once a partition has folded `every` input records and at least as many
+input bytes as its last snapshot took, so snapshots cost a bounded share of the input
+however large the state grows. It is taken between batches (the state then matches the
+offsets the batch commits) and written once those offsets are committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from shared.log.port import EventLog, LogUnavailable
+from shared.runtime.processor import PartitionProcessor
+from shared.runtime.snapshots import SnapshotStore
+
+log = logging.getLogger(__name__)
+
+ProcessorFactory = Callable[[int], PartitionProcessor]
+
+
+class SnapshotKeeper:
+    def __init__(self, event_log: EventLog, topic: str, group: str, every: int) -> None:
+        self._topic = topic
+        self._store = SnapshotStore(event_log, group)
+        self._every = every
+        # Per partition: input records and bytes folded since its last snapshot, and the
+        # compressed size of that snapshot.
+        self._unsaved: dict[int, tuple[int, int]] = {}
+        self._saved_bytes: dict[int, int] = {}
+        self._saving: asyncio.Task[None] | None = None
+
+    @property
+    def topic(self) -> str:
+        return self._store.topic
+
+    def folded(self, partition: int, records: int, size: int) -> None:
+        before = self._unsaved.get(partition, (0, 0))
+        self._unsaved[partition] = (before[0] + records, before[1] + size)
+
+    def forget(self, partition: int) -> None:
+        self._unsaved.pop(partition, None)
+
+    def take_due(
+        self, processors: dict[int, PartitionProcessor], partitions: list[int]
+    ) -> dict[int, bytes]:
+        """Snapshots of those partitions that are due one, taken now."""
+        if self._saving is not None and not self._saving.done():
+            return {}  # one write at a time; the partitions stay due
+        taken: dict[int, bytes] = {}
+        for partition in partitions:
+            records, size = self._unsaved.get(partition, (0, 0))
+            if records < self._every or size < self._saved_bytes.get(partition, 0):
+                continue
+            data = processors[partition].snapshot()
+            if data is not None:
+                taken[partition] = data
+                self._unsaved[partition] = (0, 0)
+        return taken
+
+    def save_after(
+        self, commit: asyncio.Task[bool], snapshots: dict[int, bytes], offsets: dict[int, int]
+    ) -> None:
+        """Write the snapshots once `commit` (of the offsets they cover) has succeeded: a
+        snapshot ahead of the committed offset would be refused at recovery."""
+        self._saving = asyncio.create_task(self._save(commit, snapshots, offsets))
+
+    async def _save(
+        self, commit: asyncio.Task[bool], snapshots: dict[int, bytes], offsets: dict[int, int]
+    ) -> None:
+        if not await commit:
+            return
+        for partition, data in snapshots.items():
+            try:
+                size = await self._store.write(partition, offsets[partition], data)
+            except LogUnavailable:
+                log.warning("snapshot not written", extra={"topic": self._topic})
+                return
+            self._saved_bytes[partition] = size
+            log.info(
+                "snapshot written",
+                extra={"topic": self._topic, "partition": partition, "bytes": size},
+            )
+
+    async def saved(self) -> None:
+        """Wait for the snapshot being written, if any."""
+        if self._saving is not None:
+            await asyncio.gather(self._saving, return_exceptions=True)
+
+    async def restored(
+        self, factory: ProcessorFactory, partition: int, committed: int
+    ) -> tuple[PartitionProcessor, int]:
+        """A new processor, with the newest usable snapshot's state if there is one, and the
+        input offset to fold from."""
+        processor = factory(partition)
+        if processor.state_to_snapshot() is None:
+            return processor, 0
+        snapshot = await self._store.latest(partition)
+        if snapshot is None or snapshot.input_offset > committed:
+            return processor, 0
+        try:
+            processor.restore(snapshot.data)
+        except Exception:  # an unreadable snapshot costs a full rebuild, never the state
+            log.warning("snapshot unreadable; rebuilding from the input", exc_info=True)
+            return factory(partition), 0
+        return processor, snapshot.input_offset

@@ -1,0 +1,123 @@
+"""Snapshots of a partition's state on the log, so recovery folds only the input after them.
+
+A snapshot of input partition p lives in partition p of the group's state topic
+(`tocsin.<group>.state`): its bytes compressed and cut into chunk records (a record stays
+well under a Kafka broker's default 1 MB limit), then a manifest record naming the input
+offset it covers, the chunk count, their digest and the code fingerprint. All are appended
+together; recovery reads the newest manifest and the chunks before it. A snapshot that is
+incomplete, damaged, written by other code or ahead of the committed offset is not used:
+the state is then rebuilt from the input, as if there were none.
+
+Snapshots are an optimization of recovery, never the truth: the input log is. They are
+written only after the offsets they cover are committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import zlib
+from dataclasses import dataclass
+
+import orjson
+
+from shared.log.port import EventLog, Outgoing, Record
+from shared.runtime.code_version import code_fingerprint
+
+log = logging.getLogger(__name__)
+
+# Input records a partition folds between two snapshots, at least (see `snapshot_keeper`).
+SNAPSHOT_EVERY = 10_000
+CHUNK_BYTES = 512 * 1024
+FORMAT = 1
+MANIFEST, CHUNK = "manifest", "chunk"
+# Records looked back past the end for a manifest: a write cut short leaves its chunks after
+# the last complete snapshot.
+_SCAN_BACK = 256
+
+
+def state_topic(group: str) -> str:
+    """The state topic of a consumer group: `tocsin-router` keeps `tocsin.router.state`."""
+    return f"tocsin.{group.removeprefix('tocsin-')}.state"
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    input_offset: int  # the first input offset the state has not folded
+    data: bytes  # the processor's snapshot, uncompressed
+
+
+class SnapshotStore:
+    """Writes and finds the snapshots of one consumer group's partitions."""
+
+    def __init__(self, event_log: EventLog, group: str, code: str | None = None) -> None:
+        self._log = event_log
+        self.topic = state_topic(group)
+        self._code = code or code_fingerprint()
+
+    async def write(self, partition: int, input_offset: int, data: bytes) -> int:
+        """Append one snapshot; returns its compressed size."""
+        packed = await asyncio.to_thread(zlib.compress, data, 1)
+        chunks = [packed[i : i + CHUNK_BYTES] for i in range(0, len(packed), CHUNK_BYTES)]
+        manifest = {
+            "format": FORMAT,
+            "code": self._code,
+            "input_offset": input_offset,
+            "chunks": len(chunks),
+            "sha256": hashlib.sha256(packed).hexdigest(),
+        }
+        records = [Outgoing(self.topic, CHUNK, chunk, partition) for chunk in chunks]
+        records.append(Outgoing(self.topic, MANIFEST, orjson.dumps(manifest), partition))
+        await self._log.append(records)
+        return len(packed)
+
+    async def latest(self, partition: int) -> Snapshot | None:
+        """The newest complete snapshot this code can read, or None."""
+        end = await self._log.end_offset(self.topic, partition)
+        found = await self._newest_manifest(partition, end)
+        if found is None:
+            return None
+        offset, manifest = found
+        if manifest.get("format") != FORMAT or manifest.get("code") != self._code:
+            log.info(
+                "snapshot written by other code; rebuilding from the input",
+                extra={"topic": self.topic, "partition": partition},
+            )
+            return None
+        count = int(str(manifest["chunks"]))
+        if count > offset:
+            return None  # names chunks before the topic's start: not a manifest we wrote
+        chunks = await self._read(partition, offset - count, offset)
+        packed = b"".join(record.value for record in chunks)
+        if len(chunks) != count or hashlib.sha256(packed).hexdigest() != manifest["sha256"]:
+            log.warning(
+                "snapshot damaged; rebuilding from the input",
+                extra={"topic": self.topic, "partition": partition, "offset": offset},
+            )
+            return None
+        data = await asyncio.to_thread(zlib.decompress, packed)
+        return Snapshot(int(str(manifest["input_offset"])), data)
+
+    async def _newest_manifest(
+        self, partition: int, end: int
+    ) -> tuple[int, dict[str, object]] | None:
+        offset = end - 1
+        while offset >= max(0, end - _SCAN_BACK):
+            records = await self._log.read(self.topic, partition, offset, offset + 1)
+            if records and records[0].key == MANIFEST:
+                manifest = orjson.loads(records[0].value)
+                if isinstance(manifest, dict):
+                    return records[0].offset, manifest
+            offset -= 1
+        return None
+
+    async def _read(self, partition: int, start: int, end: int) -> list[Record]:
+        found: list[Record] = []
+        while start < end:
+            batch = await self._log.read(self.topic, partition, start, end)
+            if not batch:
+                break
+            found.extend(r for r in batch if r.key == CHUNK)
+            start = batch[-1].offset + 1
+        return found

@@ -1,0 +1,200 @@
+"""Snapshots of partition state: recovery starts from the newest one and folds only the input
+after it, ending in the state a full rebuild gives; a snapshot written by other code, or ahead
+of the committed offset, is not used. The snapshot store keeps snapshots larger than a record
+and ignores unfinished or damaged writes, on both backends."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
+import pytest
+
+from shared.events import (
+    AnyEvent,
+    Envelope,
+    TickOccurred,
+    deterministic_id,
+    encode_envelope,
+    wrap,
+)
+from shared.log.embedded import EmbeddedLog
+from shared.log.kafka import KafkaLog
+from shared.log.port import EventLog, Outgoing, Record
+from shared.runtime.processor import PartitionProcessor
+from shared.runtime.runner import PartitionedRunner
+from shared.runtime.snapshots import CHUNK, CHUNK_BYTES, MANIFEST, SnapshotStore
+from shared.runtime.state_pickle import dump_state
+
+INPUTS, GROUP = "in", "tallies"
+AT = datetime(2026, 11, 27, 6, 50, tzinfo=UTC)
+
+
+class Tally(PartitionProcessor):
+    """State: the key of every input folded, in order. `replayed` (not state) counts the
+    inputs folded at recovery."""
+
+    def __init__(self, partition: int) -> None:
+        super().__init__(partition)
+        self.keys: list[str] = []
+        self.replayed = 0
+
+    def replay(self, record: Record) -> None:
+        self.replayed += 1
+        super().replay(record)
+
+    def apply(self, envelope: Envelope, event: AnyEvent, *, live: bool) -> list[Outgoing]:
+        self.keys.append(envelope.key)
+        return []
+
+    def state_to_snapshot(self) -> object:
+        return self.keys
+
+    def restore_state(self, state: object) -> None:
+        assert isinstance(state, list)
+        self.keys = state
+
+
+async def _append_inputs(log: EventLog, first: int, count: int) -> None:
+    inputs = [
+        wrap(TickOccurred(at=AT), key=f"k{i}", event_id=deterministic_id(i), occurred_at=AT)
+        for i in range(first, first + count)
+    ]
+    await log.append([Outgoing(INPUTS, e.key, encode_envelope(e), 0) for e in inputs])
+
+
+async def _run_until_committed(log: EmbeddedLog, end: int, every: int) -> Tally:
+    """Run a runner until partition 0 is committed up to `end`; its processor afterwards."""
+    runner = PartitionedRunner(
+        log, topic=INPUTS, group=GROUP, factory=Tally, clock=lambda: AT, snapshot_every=every
+    )
+    stop = asyncio.Event()
+    running = asyncio.create_task(runner.run(stop))
+    for _ in range(1_000):  # 20 s at most
+        if 0 in runner.processors and await log.consumer(INPUTS, GROUP).committed(0) >= end:
+            break
+        await asyncio.sleep(0.02)
+    processor = runner.processors[0]
+    stop.set()
+    await running
+    assert isinstance(processor, Tally)
+    return processor
+
+
+async def _embedded(tmp_path: Path) -> EmbeddedLog:
+    log = EmbeddedLog(tmp_path / "log.sqlite")
+    await log.start()
+    await log.ensure_topics({INPUTS: 1})
+    return log
+
+
+async def test_recovery_starts_from_the_newest_snapshot_and_folds_only_the_input_after_it(
+    tmp_path: Path,
+) -> None:
+    # Given a runner that handled 25 inputs and snapshots every 10, then 5 more inputs,
+    log = await _embedded(tmp_path)
+    await _append_inputs(log, 0, 25)
+    await _run_until_committed(log, 25, every=10)
+    await _append_inputs(log, 25, 5)
+
+    # when a new runner recovers the partition and handles the rest,
+    restarted = await _run_until_committed(log, 30, every=10)
+
+    # then it folded none of the input the snapshot covers, and its state is every input's.
+    assert restarted.replayed == 0
+    assert restarted.keys == [f"k{i}" for i in range(30)]
+    await log.close()
+
+
+async def test_a_partition_without_a_usable_snapshot_is_rebuilt_from_the_whole_input(
+    tmp_path: Path,
+) -> None:
+    # Given 25 handled inputs, and newest snapshots that are unusable: one by other code with
+    # a made-up state, then one of this code claiming input past the committed offset,
+    log = await _embedded(tmp_path)
+    await _append_inputs(log, 0, 25)
+    await _run_until_committed(log, 25, every=1_000_000)
+    bogus = dump_state(({}, ["bogus"]))
+    await SnapshotStore(log, GROUP, code="other code").write(0, 25, bogus)
+    await SnapshotStore(log, GROUP).write(0, 26, bogus)
+
+    # when a new runner recovers the partition,
+    restarted = await _run_until_committed(log, 25, every=1_000_000)
+
+    # then it folded the whole input, and nothing of either snapshot.
+    assert restarted.replayed == 25
+    assert restarted.keys == [f"k{i}" for i in range(25)]
+    await log.close()
+
+
+LogFactory = Callable[[], EventLog]
+
+
+@pytest.fixture(params=["embedded", "kafka"])
+async def state_log(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[EventLog]:
+    log: EventLog
+    if request.param == "embedded":
+        log = EmbeddedLog(tmp_path / "log.sqlite")
+    else:
+        log = KafkaLog(request.getfixturevalue("kafka"))
+    await log.start()
+    yield log
+    await log.close()
+
+
+def _store(log: EventLog) -> SnapshotStore:
+    return SnapshotStore(log, f"snapshots-{uuid.uuid4().hex[:8]}")
+
+
+async def test_a_snapshot_larger_than_a_record_comes_back_whole(state_log: EventLog) -> None:
+    store = _store(state_log)
+    await state_log.ensure_topics({store.topic: 2})
+    data = os.urandom(3 * CHUNK_BYTES + 17)  # incompressible: four chunk records
+
+    await store.write(1, 4_321, data)
+    found = await store.latest(1)
+
+    assert found is not None
+    assert (found.input_offset, found.data) == (4_321, data)
+    assert await store.latest(0) is None
+
+
+async def test_an_unfinished_write_leaves_the_previous_snapshot_in_use(
+    state_log: EventLog,
+) -> None:
+    # Given a complete snapshot, then the chunks of one whose manifest never got written,
+    store = _store(state_log)
+    await state_log.ensure_topics({store.topic: 1})
+    await store.write(0, 100, b"complete")
+    await state_log.append([Outgoing(store.topic, CHUNK, b"half", 0)] * 3)
+
+    # then the complete one is the newest there is.
+    found = await store.latest(0)
+    assert found is not None
+    assert (found.input_offset, found.data) == (100, b"complete")
+
+
+async def test_a_snapshot_whose_chunks_do_not_match_its_manifest_is_not_used(
+    state_log: EventLog,
+) -> None:
+    # Given a manifest naming a digest its chunk does not have,
+    store = _store(state_log)
+    await state_log.ensure_topics({store.topic: 1})
+    await store.write(0, 100, b"complete")
+    last = (await state_log.read(store.topic, 0, 1, 2))[0]
+    manifest = orjson.loads(last.value)
+    manifest["sha256"] = "0" * 64
+    await state_log.append(
+        [
+            Outgoing(store.topic, CHUNK, b"not what was hashed", 0),
+            Outgoing(store.topic, MANIFEST, orjson.dumps(manifest), 0),
+        ]
+    )
+
+    # then there is no snapshot to use.
+    assert await store.latest(0) is None
