@@ -1,21 +1,19 @@
 """`tocsin route test`'s dry run: the escalation an alert would start, step by step, unsent.
 
 It replays the router engine's timeline without its events: the first step fires when the
-group wait of the first matched route is over, each later step its own delay after the one
-before, and each repeat of the policy `max(first step's delay, 1m)` after the last step
-(`_advance` in `services/router/domain/state.py`). Targets are resolved at each firing
-instant, so a schedule hands over at its wall-clock time across DST changes. On top it
-applies what the engine is to apply:
+group wait of the first matched route is over, and each later step its own delay after the one
+before is done; each repeat of the policy comes `max(first step's delay, 1m)` after the last
+step is done (`_advance` in `services/router/domain/state.py`). Targets are resolved at each
+instant the step is looked at, so a schedule hands over at its wall-clock time across DST
+changes. On top it applies what the engine applies (`services/router/domain/paging.py`):
 
 * an active silence holds a step, paging nobody, until the silence has ended (`released_at`);
 * a low-urgency step in which no person may be paged now (outside everyone's working hours)
-  is held until the first of them may be, or until one of its schedules hands over
-  (`step_release_at`); channels alone never hold it.
-
-After a hold, the step's targets are resolved again at the new instant, and the holds are
-checked again, until the step fires. A person still outside working hours when it fires (on
-a step that also pages someone within theirs) gets the page at their next working hours
-(`page_at`); everything else in a firing step goes out at once.
+  is held whole, channels too, until the first of them may be, or until one of its schedules
+  hands over (`step_release_at`); channels alone never hold it;
+* once it fires, each person still outside working hours gets the page at the start of their
+  own working hours (or when their schedule hands over, to whoever is on call then), and the
+  step is done when its last page has gone out (`recipients.step_pages`).
 """
 
 from __future__ import annotations
@@ -25,7 +23,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from services.router.directory import ConfigDirectory
-from services.router.domain.policy import EscalationPolicy, EscalationStep
+from services.router.domain.policy import Delivery, EscalationPolicy, EscalationStep
+from services.router.domain.recipients import Waiting, step_pages
 from services.router.domain.silences import Silence
 from services.router.domain.snapshot import merged_steps
 from services.router.domain.urgency import Urgency
@@ -64,9 +63,12 @@ class StepPlan:
     step: int  # 0-based, as in the engine's events
     repeat: int  # 0 on the first pass
     due_at: datetime  # when the engine's timer comes due
-    fires_at: datetime  # later than due_at when the step was held
+    fires_at: datetime  # its first pages: later than due_at when the step was held
     holds: tuple[Hold, ...]  # in order
     targets: tuple[TargetPlan, ...]
+    # Its last page: later than fires_at when a person waited for their working hours. The
+    # next step's delay counts from here.
+    done_at: datetime | None = None
 
 
 def plan_escalation(
@@ -86,12 +88,13 @@ def plan_escalation(
     while True:
         plan = _plan_step(directory, steps[index], labels, urgency, (index, repeat, due))
         plans.append(plan)
+        done = plan.done_at or plan.fires_at
         if index + 1 < len(steps):
             index += 1
-            due = plan.fires_at + steps[index].delay
+            due = done + steps[index].delay
         elif repeat < repeats:
             index, repeat = 0, repeat + 1
-            due = plan.fires_at + max(steps[0].delay, _REPEAT_FLOOR)
+            due = done + max(steps[0].delay, _REPEAT_FLOOR)
         else:
             return plans
 
@@ -104,28 +107,51 @@ def _plan_step(
     position: tuple[int, int, datetime],
 ) -> StepPlan:
     index, repeat, due = position
-    fires_at, holds = due, list[Hold]()
+    at, holds = due, list[Hold]()
+    sends: dict[Delivery, tuple[str, datetime]] = {}  # page -> (target, when it goes out)
+    fires_at: datetime | None = None
+    waiting: tuple[Waiting, ...] = ()
     for _ in range(MAX_HOLDS):
-        silence = directory.silence_for(labels, fires_at)
+        silence = directory.silence_for(labels, at)
         if silence is not None:
-            until = silence.released_at
-        else:
-            until = directory.step_release_at(step.targets, urgency, fires_at)
-        if until == fires_at:
+            if fires_at is None:
+                holds.append(Hold(at, silence.released_at, silence))
+            at = silence.released_at
+            continue
+        pages = step_pages(step.targets, urgency, at, directory, sends.__contains__)
+        waiting = pages.waiting
+        sends.update((delivery, (target, at)) for target, delivery in pages.now)
+        if fires_at is None and (pages.now or pages.reached or pages.until is None):
+            fires_at = at
+        if pages.until is None:
             break
-        if silence is None and holds and holds[-1].silence is None:
-            holds[-1] = Hold(holds[-1].since, until, None)  # one wait across several handoffs
-        else:
-            holds.append(Hold(fires_at, until, silence))
-        fires_at = until
-    targets = tuple(
+        if fires_at is None:
+            _hold_for_urgency(holds, at, pages.until)
+        at = pages.until
+    else:  # still waiting: say when each of them would get their page
+        sends.update((w.delivery, (w.target, w.release)) for w in waiting)
+    fired = fires_at or at
+    done = max((when for _, when in sends.values()), default=fired)
+    targets = _targets(step, sends)
+    return StepPlan(index, repeat, due, fired, tuple(holds), targets, max(done, fired))
+
+
+def _targets(
+    step: EscalationStep, sends: dict[Delivery, tuple[str, datetime]]
+) -> tuple[TargetPlan, ...]:
+    return tuple(
         TargetPlan(
             target,
             tuple(
-                PagePlan(d.recipient, d.channel, directory.page_at(d, urgency, fires_at))
-                for d in directory.deliveries_for(target, fires_at)
+                PagePlan(d.recipient, d.channel, at) for d, (t, at) in sends.items() if t == target
             ),
         )
         for target in step.targets
     )
-    return StepPlan(index, repeat, due, fires_at, tuple(holds), targets)
+
+
+def _hold_for_urgency(holds: list[Hold], since: datetime, until: datetime) -> None:
+    if holds and holds[-1].silence is None:
+        holds[-1] = Hold(holds[-1].since, until, None)  # one wait across several handoffs
+    else:
+        holds.append(Hold(since, until, None))

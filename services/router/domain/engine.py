@@ -9,15 +9,16 @@ a reassignment) pages again.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
-from itertools import chain
 
 from services.router.domain.commands import Pager, decide_command
 from services.router.domain.facts import facts_from_opened, updated_facts
-from services.router.domain.holds import hold
-from services.router.domain.policy import Delivery, EscalationPolicy, RoutingDirectory
+from services.router.domain.firing import silencing
+from services.router.domain.incident_urgency import incident_urgency
+from services.router.domain.paging import fire, requests
+from services.router.domain.policy import EscalationPolicy, RoutingDirectory
 from services.router.domain.snapshot import policy_to_dict
 from services.router.domain.state import Escalation, RouterState, evolve
 from services.router.domain.timers import due_escalations, next_due_at
@@ -26,13 +27,10 @@ from shared.events import (
     AlertGrouped,
     AnyEvent,
     EscalationStarted,
-    EscalationStepFired,
     IncidentOpened,
     NobodyPaged,
     NotificationFailed,
-    NotificationRequested,
     TickOccurred,
-    deterministic_id,
 )
 from shared.events.base import Event
 from shared.events.commands import (
@@ -59,7 +57,9 @@ def decide(
             if failing is None or failing.status != "triggered" or failed not in failing.requested:
                 return []
             why = f"delivery of {failed} failed"
-            return _fire(failing, now, directory, why, _muted(state, failing))
+            return _unless_held_as_before(
+                failing, fire(failing, now, directory, why, _muted(state, failing))
+            )
         case (
             AcknowledgeIncident()
             | SnoozeIncident()
@@ -83,7 +83,7 @@ def _start_and_fire_due(
         return started
     scratch = evolve(RouterState(), first)
     escalation = scratch.escalations[first.incident_id]
-    return [first, *_fire(escalation, now, directory, "step due", [event.alert.labels])]
+    return [first, *fire(escalation, now, directory, "step due", [event.alert.labels])]
 
 
 def _start(event: IncidentOpened, directory: RoutingDirectory) -> list[Event]:
@@ -121,16 +121,18 @@ def _on_tick(state: RouterState, now: datetime, directory: RoutingDirectory) -> 
     for escalation in due_escalations(state, now):
         muted = _muted(state, escalation)
         if escalation.status == "triggered":
-            decided += _fire(escalation, now, directory, "step due", muted)
+            why = "hold ended" if escalation.held else "step due"
+            decided += fire(escalation, now, directory, why, muted)
         elif escalation.status == "snoozed":
             decided += _restart(escalation, now, directory, muted)
     return decided
 
 
-def _muted(state: RouterState, escalation: Escalation) -> Iterable[Mapping[str, str]]:
-    """The label sets a silence must all cover to hold the escalation's due step."""
+def _muted(state: RouterState, escalation: Escalation) -> list[Mapping[str, str]]:
+    """The label sets a silence must all cover to hold the escalation's due step, and that
+    rank its urgency."""
     alerts = state.alerts.get(escalation.incident_id)
-    return alerts.muted_labels() if alerts is not None else [escalation.labels]
+    return list(alerts.muted_labels()) if alerts is not None else [escalation.labels]
 
 
 def _on_join(
@@ -138,7 +140,8 @@ def _on_join(
 ) -> list[Event]:
     """Alertmanager notifies while any firing alert is not silenced: an alert joining a held
     incident that no silence covers releases the hold now (a silence ending before the hold
-    does shortens it). Decided from the log alone, so replay releases at the same point."""
+    does shortens it); one of high urgency pages the held people of a low-urgency step at
+    once. Decided from the log alone, so replay releases at the same point."""
     escalation = state.escalations.get(event.incident_id)
     alerts = state.alerts.get(event.incident_id)
     if escalation is None or alerts is None or not escalation.held:
@@ -150,13 +153,33 @@ def _on_join(
     due = escalation.due_at
     if silence is not None and due is not None and silence.released_at >= due:
         return []  # muted for as long as the hold lasts already
-    name = f"{event.alert.alertname} ({event.alert.fingerprint})"
-    why = f"hold released: {name} joined and no silence covers it"
+    paging = [joined, *alerts.paging_labels()]
+    why = _release_reason(event, paging[1:] or [escalation.labels], now, directory)
     joining = replace(escalation, facts=updated_facts(escalation.facts, event))  # page says it
-    decided = _fire(joining, now, directory, why, chain([joined], alerts.paging_labels()))
+    return _unless_held_as_before(escalation, fire(joining, now, directory, why, paging))
+
+
+def _release_reason(
+    event: AlertGrouped,
+    before: Sequence[Mapping[str, str]],
+    now: datetime,
+    directory: RoutingDirectory,
+) -> str:
+    name = f"{event.alert.alertname} ({event.alert.fingerprint})"
+    silenced = bool(silencing(before, now, directory))  # the hold was the silences'
+    was = incident_urgency(before, now, directory).urgency
+    if not silenced and was == "low" and directory.urgency_of(event.alert.labels) == "high":
+        return (
+            f"hold released: {name} joined with high urgency, so the incident is high urgency now"
+        )
+    return f"hold released: {name} joined and no silence covers it"
+
+
+def _unless_held_as_before(escalation: Escalation, decided: list[Event]) -> list[Event]:
+    """Nothing, if all that changed is a hold restated as it stands (urgency, or a silence)."""
     match decided:
-        case [EscalationHeld(until=until)] if until == due:
-            return []  # still held, and as long (urgency, or another silence)
+        case [EscalationHeld(until=until)] if until == escalation.due_at:
+            return []
     return decided
 
 
@@ -164,7 +187,7 @@ def _restart(
     escalation: Escalation,
     now: datetime,
     directory: RoutingDirectory,
-    muted: Iterable[Mapping[str, str]],
+    muted: Sequence[Mapping[str, str]],
 ) -> list[Event]:
     """A snooze ended: escalate again from the first step, in a new generation."""
     generation = escalation.generation + 1
@@ -176,98 +199,20 @@ def _restart(
         reason=f"snoozed until {until}: escalating again from the first step",
     )
     fresh = replace(escalation, generation=generation, step=0, repeat=0, status="triggered")
-    return [restarted, *_fire(fresh, now, directory, "snooze ended", muted)]
-
-
-def _fire(
-    escalation: Escalation,
-    now: datetime,
-    directory: RoutingDirectory,
-    why: str,
-    muted: Iterable[Mapping[str, str]],
-) -> list[Event]:
-    """Page the due step, unless held; `muted`: the alerts silences must all cover."""
-    steps = escalation.steps
-    if escalation.step >= len(steps):
-        return []
-    step = steps[escalation.step]
-    held = hold(escalation, step.targets, now, directory, muted)
-    if held is not None:
-        return [held]
-    deliveries = [d for target in step.targets for d in directory.deliveries_for(target, now)]
-    key = (escalation.step, escalation.repeat)
-    decided = _requests(escalation, deliveries, now, why, key)
-    fired = EscalationStepFired(
-        incident_id=escalation.incident_id,
-        policy=escalation.policies[0].name,
-        step=escalation.step,
-        repeat=escalation.repeat,
-        generation=escalation.generation,
-        at=now,
-        targets=list(step.targets),
-        reason=why,
-    )
-    if not decided:
-        nobody = NobodyPaged(
-            incident_id=escalation.incident_id,
-            at=now,
-            reason=f"step {escalation.step + 1} targets {', '.join(step.targets)} reach nobody",
-        )
-        return [fired, nobody]
-    return [fired, *decided]
+    return [restarted, *fire(fresh, now, directory, "snooze ended", muted)]
 
 
 def _reassign_pager(directory: RoutingDirectory) -> Pager:
     def page(escalation: Escalation, user: str, now: datetime) -> list[Event]:
         deliveries = directory.deliveries_for(f"user:{user}", now)
         why = f"reassigned to {user}"
-        decided = _requests(escalation, deliveries, now, why, ("reassign",))
+        decided = requests(escalation, [(d, why) for d in deliveries], now, ("reassign",))
         if decided:
             return decided
         reason = f"{user}, the new assignee, has no contact method"
         return [NobodyPaged(incident_id=escalation.incident_id, at=now, reason=reason)]
 
     return page
-
-
-def _requests(
-    escalation: Escalation,
-    deliveries: list[Delivery],
-    now: datetime,
-    why: str,
-    key: tuple[object, ...],
-) -> list[Event]:
-    return [
-        NotificationRequested(
-            notification_id=str(
-                deterministic_id(
-                    escalation.incident_id,
-                    escalation.generation,
-                    *key,
-                    delivery.recipient,
-                    delivery.channel,
-                )
-            ),
-            incident_id=escalation.incident_id,
-            domain=escalation.domain,
-            target=delivery.recipient,
-            channel=delivery.channel,
-            requested_at=now,
-            page=_page(escalation, delivery.recipient),
-            reason=why,
-        )
-        for delivery in deliveries
-    ]
-
-
-def _page(escalation: Escalation, recipient: str) -> dict[str, object]:
-    return {
-        **escalation.facts,
-        "status": "triggered",
-        "escalation_step": escalation.step + 1,
-        "escalation_repeat": escalation.repeat,
-        "target": recipient,
-    }
 
 
 def step(

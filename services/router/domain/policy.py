@@ -32,6 +32,16 @@ class EscalationPolicy:
     repeat: int = 0  # how many more times the whole policy runs after the first pass
 
 
+class Person(Protocol):
+    """Someone a delivery pages: low-urgency pages wait for their working hours."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def time_zone(self) -> str: ...
+
+
 class RoutingDirectory(Protocol):
     """Config lookups the engine needs; pure functions of their arguments."""
 
@@ -44,7 +54,16 @@ class RoutingDirectory(Protocol):
     def urgency_of(self, labels: Mapping[str, str]) -> Urgency: ...
 
     def step_release_at(self, targets: Sequence[str], urgency: Urgency, at: datetime) -> datetime:
-        """When a step due at `at` may page its people (`at`: now)."""
+        """When a step due at `at` may page its people (`at`: now); the next handoff of one of
+        its schedules if that comes first."""
+        ...
+
+    def page_at(self, delivery: Delivery, urgency: Urgency, at: datetime) -> datetime:
+        """When `delivery`, due at `at`, may reach its person (`at`: now; channels: `at`)."""
+        ...
+
+    def user_of(self, delivery: Delivery) -> Person | None:
+        """The person `delivery` pages, or None for a channel."""
         ...
 
     @property

@@ -65,10 +65,11 @@ class Escalation:
     alert_received_at: datetime | None = None
     first_acknowledged_at: datetime | None = None
     first_page_sent_at: datetime | None = None
-    # The opening alert's labels: what urgency rules match (silences match every firing
-    # alert of the incident, kept in `RouterState.alerts`).
+    # The opening alert's labels: silences and urgency rules match every firing alert of the
+    # incident, kept in `RouterState.alerts`; these only when no alert of it is known.
     labels: dict[str, str] = field(default_factory=dict)
-    # The due step is held (`EscalationHeld`): an alert joining may release it.
+    # The due step is held (`EscalationHeld`), wholly or for some of its people (their pages
+    # wait for their working hours): an alert joining may release it.
     held: bool = False
     # Rank among the partition's escalations by start: a tick acts on due ones in this order.
     order: int = 0

@@ -116,12 +116,12 @@ def step_release_at(
     at: datetime,
     working_hours: WorkingHours | None = None,
 ) -> datetime:
-    """When an escalation step due at `at`, paging people in `time_zones`, should fire.
+    """When an escalation step due at `at`, paging people in `time_zones`, pages its first one.
 
     At once if it pages no person (channels only) or if any of them may be paged now; else when
-    the first of them may be. Holding the whole step, rather than its pages one by one, keeps a
-    low-urgency escalation from running through all its steps overnight and lets the caller
-    resolve schedules again when the step fires, so the person on call then gets the page.
+    the first of them may be. Until then the step waits whole (channels too), which keeps a
+    low-urgency escalation from running through its steps overnight; from then on each person
+    gets their page at their own working hours (`recipients.step_pages`).
     """
     return min(
         (page_now_or_when(urgency, zone, at, working_hours) for zone in time_zones),
