@@ -40,8 +40,14 @@ class KafkaLog:
             max_batch_size=1 << 20,
             max_request_size=8 << 20,
         )
+        # Reads jump between partitions and offsets, and a new position waits for a fetch in
+        # flight: with the default wait (500 ms) a read after one that reached the end of its
+        # partition would cost that long.
         self._reader = AIOKafkaConsumer(
-            bootstrap_servers=self._bootstrap, enable_auto_commit=False, group_id=None
+            bootstrap_servers=self._bootstrap,
+            enable_auto_commit=False,
+            group_id=None,
+            fetch_max_wait_ms=10,
         )
         try:
             await self._producer.start()
@@ -125,6 +131,7 @@ class KafkaLog:
             reader.assign([source])
             reader.seek(source, start)
             batches = await reader.getmany(source, timeout_ms=wait_ms, max_records=_READ_BATCH)
+            reader.assign([])  # no fetching between reads (they are rare, the wait is short)
         return [
             Record(topic, partition, message.offset, (message.key or b"").decode(), message.value)
             for message in batches.get(source, [])
