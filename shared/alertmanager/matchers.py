@@ -50,15 +50,21 @@ class Matcher:
         if _MATCHER_NAME_RE.fullmatch(self.name) is None:
             raise MatcherError(f"matcher {self}: invalid label name {self.name!r}")
         if self.op in ("=~", "!~"):
-            # Compiled once here; fullmatch gives Alertmanager's `^(?:re)$` anchoring.
-            object.__setattr__(self, "_regex", _compile(self))
+            # Alertmanager anchors by pasting the value into `^(?:value)$` (so `a)|(b` is a
+            # valid route matcher) and searches; `\z` is RE2's `$` spelled for the translator.
+            object.__setattr__(self, "_regex", _anchored(self))
 
     def matches(self, labels: Mapping[str, str]) -> bool:
         """Whether the label set satisfies this matcher."""
         actual = labels.get(self.name, "")
         if self._regex is None:
             return (actual == self.value) == (self.op == "=")
-        return (self._regex.fullmatch(actual) is not None) == (self.op == "=~")
+        return (self._regex.search(actual) is not None) == (self.op == "=~")
+
+    def unanchored_regex(self) -> re.Pattern[str]:
+        """The value compiled on its own, as Alertmanager's silence validation compiles it;
+        raises MatcherError when it is not a regex by itself (`a)|(b`)."""
+        return _compile(self, self.value)
 
     def matches_empty(self) -> bool:
         """Alertmanager's silence check: whether this matcher would hold for an empty value.
@@ -68,8 +74,8 @@ class Matcher:
         """
         if self.op == "=":
             return self.value == ""
-        if self.op == "=~" and self._regex is not None:
-            return self._regex.search("") is not None
+        if self.op == "=~":
+            return self.unanchored_regex().search("") is not None
         return False
 
     def __str__(self) -> str:
@@ -82,9 +88,17 @@ def escape_value(value: str) -> str:
     return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
 
 
-def _compile(matcher: Matcher) -> re.Pattern[str]:
+def _anchored(matcher: Matcher) -> re.Pattern[str]:
     try:
-        return re.compile(to_python_regex(matcher.value))
+        return re.compile(to_python_regex(f"^(?:{matcher.value})\\z"))
+    except (RegexSyntaxError, re.error):
+        matcher.unanchored_regex()  # names the problem in the value as written
+        raise MatcherError(f"matcher {matcher}: invalid regex once anchored") from None
+
+
+def _compile(matcher: Matcher, pattern: str) -> re.Pattern[str]:
+    try:
+        return re.compile(to_python_regex(pattern))
     except (RegexSyntaxError, re.error) as err:
         raise MatcherError(f"matcher {matcher}: invalid regex: {err}") from err
 

@@ -133,6 +133,8 @@ def test_of_two_active_silences_the_one_ending_last_is_returned() -> None:
         ({"matchers": ['a=b"c']}, ("matchers", 0), "unescaped double quote"),
         ({"matchers": ['a=~"("']}, ("matchers", 0), "invalid regex"),
         ({"matchers": ['a=~"(b)\\\\1"']}, ("matchers", 0), "RE2 has no backreferences"),
+        # Alertmanager compiles a silence's regex without the anchors a route pastes around it.
+        ({"matchers": ['env="prod"', 'a=~"b)|(c"']}, ("matchers",), "invalid regex"),
         ({"matchers": ['1a="b"']}, ("matchers", 0), "bad matcher"),
         ({"matchers": ['job:x="b"']}, ("matchers", 0), "bad matcher"),  # 0.25 silences: no ':'
         ({"ends_at": "2026-03-29T00:00:00+01:00"}, (), "ends_at must be after starts_at"),

@@ -30,6 +30,10 @@ _RESOLUTION: Final = timedelta(microseconds=1)
 def _matchers_not_all_empty(value: tuple[Matcher, ...]) -> tuple[Matcher, ...]:
     if not value:
         raise ValueError("a silence needs at least one matcher")
+    for matcher in value:
+        if matcher.op in ("=~", "!~"):
+            # Alertmanager compiles a silence's regex as written, without its anchors.
+            matcher.unanchored_regex()
     if all(matcher.matches_empty() for matcher in value):
         raise ValueError(
             "at least one matcher must not match the empty string, "

@@ -115,17 +115,19 @@ route:
     - {matchers: ['v=~"[[:alpha:]_]+"'], receiver: posix, continue: true}
     - {matchers: ['v=~"\x{41}\101"'], receiver: hex, continue: true}
     - {match_re: {v: "db|cache-.*"}, receiver: legacy, continue: true}
+    - {matchers: ['v=~"a)|(b"'], receiver: pasted, continue: true}
 receivers: [{name: none}, {name: brace}, {name: digits}, {name: flag}, {name: quoted},
-            {name: posix}, {name: hex}, {name: legacy}]
+            {name: posix}, {name: hex}, {name: legacy}, {name: pasted}]
 """
 REGEX_VALUES = ["x{,2}", "xx", "42", "٤٢", "D", "ABC", "abC", "a.b", "axb", "ab_C", "AA", "dbx"]
-REGEX_VALUES += ["db", "cache-1", "my-cache-1", ""]
+REGEX_VALUES += ["db", "cache-1", "my-cache-1", "", "a", "axx", "xxb", "c"]
 
 # Regexes whose validity differs between Python's `re` and Go's RE2. Alertmanager compiles route
 # and silence regexes with RE2 alike, so Tocsin's routes and silences must both follow amtool.
 # (`\p{..}` and `(?U)` are left out: RE2 has them, Tocsin refuses them on purpose.)
 VALIDITY_REGEXES = [r"(a)\1", "x(?=y)", "(?<!x)y", "(?>ab)", "a++", "a{1001}", "(", r"a\Z"]
 VALIDITY_REGEXES += ["ab(?i)c|d", r"\Qa.b\E", "[[:alpha:]_]+", r"\x{41}\101", "x{,2}", "a{1000}"]
+VALIDITY_REGEXES += ["a)|(b"]  # valid only once pasted into `^(?:...)$`, as routes do
 
 
 @functools.cache

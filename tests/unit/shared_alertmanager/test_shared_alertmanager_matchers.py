@@ -249,3 +249,21 @@ def test_matches_empty_checks_only_equality_and_regex_matchers(
     matcher: Matcher, expected: bool
 ) -> None:
     assert matcher.matches_empty() is expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("a", True), ("axx", True), ("xxb", True), ("c", False), ("", False)],
+)
+def test_route_regex_is_pasted_into_its_anchors_as_alertmanager_does(
+    value: str, expected: bool
+) -> None:
+    # `^(?:a)|(b)$`: starts with a, or ends with b
+    assert Matcher("x", "=~", "a)|(b").matches({"x": value}) is expected
+
+
+def test_a_value_that_is_no_regex_by_itself_is_refused_naming_it_as_written() -> None:
+    with pytest.raises(MatcherError) as raised:
+        Matcher("x", "=~", "a)|(b").unanchored_regex()
+
+    assert str(raised.value).startswith('matcher x=~"a)|(b": invalid regex: ')
