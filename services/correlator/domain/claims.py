@@ -31,11 +31,15 @@ class Claim:
     hops: int
     gap: timedelta
 
-    def preference(self) -> tuple[int, timedelta, datetime, str]:
+    def preference(self) -> tuple[int, timedelta, int, datetime, str]:
         """Lower wins: the nearest explanation in the topology, then in time, then the older
-        incident (the id makes the order total: the choice never depends on dict order)."""
+        incident (the id makes the order total: the choice never depends on dict order).
+        Another alert on the same resource is no nearer than a direct cause one hop up: it
+        says where, not why (either may have started first), so it ranks with one hop and
+        the evidence closer in time wins; with the same evidence, the same resource names it."""
         incident = self.incident
-        return (self.hops, abs(self.gap), incident.opened_at, incident.incident_id)
+        nearest = max(self.hops, 1)
+        return (nearest, abs(self.gap), self.hops, incident.opened_at, incident.incident_id)
 
 
 def claims_of(state: CorrelatorState, arrival: Arrival) -> Iterator[Claim]:
@@ -76,9 +80,32 @@ def _effect(
         return None
     if hops == 1 and not _runs_there(near, far, arrival.resources, evidence.resources):
         return None
-    if _names_instance(arrival.resources) and not _own_host_or_service(far, hops):
+    if not _instance_explained(state, arrival, incident, evidence, far, hops):
         return None
     return Claim("effect", incident, evidence, far, near, hops, gap)
+
+
+def _instance_explained(
+    state: CorrelatorState,
+    arrival: Arrival,
+    incident: Incident,
+    evidence: TrackedAlert,
+    far: str,
+    hops: int,
+) -> bool:
+    """An alert about one instance (it names a service and a host) speaks for that instance
+    only. As evidence, its host explains nothing else there: a crash-looping pod says nothing
+    of its neighbours. A new instance alert joins only through its host, or through its own
+    service when the incident's probable cause is there (a fault of the service itself, such
+    as a bad deploy): a service-wide symptom of a failing dependency crashes no single pod."""
+    if _names_instance(evidence.resources) and kind_of(far) == HOST and hops:
+        return False
+    if not _names_instance(arrival.resources):
+        return True
+    if not _own_host_or_service(far, hops):
+        return False
+    root = state.alerts.get(incident.cause)
+    return kind_of(far) != SERVICE or (root is not None and far in root.resources)
 
 
 def _cause(
@@ -96,6 +123,8 @@ def _cause(
         return None
     if hops == 1 and not _runs_there(near, far, arrival.resources, root.resources):
         return None
+    if _names_instance(root.resources) and not (hops == 1 and kind_of(near) == HOST):
+        return None  # an instance's cause is on its host: a dependency would hit them all
     return Claim("cause", incident, root, far, near, hops, gap)
 
 

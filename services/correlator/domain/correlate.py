@@ -15,9 +15,11 @@ the alert that is the evidence:
   of its cluster, started together with it: one cluster-wide fault.
 
 A host and a service it runs connect only if the service's alert names no other host: an
-alert about one instance is explained by that instance's host, or by its own service, never
-through a dependency (that would show on every instance). The nearest explanation wins:
-fewest hops, then the evidence closest in time, then the older incident.
+alert about one instance is explained by that instance's host, or by its own service when the
+incident's probable cause is there, never through a dependency (that would show on every
+instance); as evidence, its host explains no other service there. The nearest explanation
+wins: fewest hops (another alert on the same resource counts as one), then the evidence
+closest in time, then the older incident.
 """
 
 from __future__ import annotations

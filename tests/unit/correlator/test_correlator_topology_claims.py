@@ -211,6 +211,23 @@ def test_of_equally_near_incidents_the_one_whose_evidence_started_closest_in_tim
     )
 
 
+def test_a_fresh_direct_cause_wins_over_an_older_symptom_on_the_same_service() -> None:
+    # node-3's outage took search down 4 min ago; postgres, which search depends on, now fails
+    # on its own, and 40 s later search gets slow: that follows postgres, not the old outage.
+    partition = Partition(POLICY)
+    down, _, postgres = feed_all(
+        partition, [host("NodeDown", "node-3", 0), errors("search", 20), errors("postgres", 200)]
+    )
+    assert incident_of(postgres) != incident_of(down)
+    slow = alert("HighLatency", service="search", layer="application", starts_at=at(240))
+    [latency] = feed_all(partition, [slow])
+    assert isinstance(latency, AlertGrouped) and latency.incident_id == incident_of(postgres)
+    assert latency.reason == (
+        f"grouped into {incident_of(postgres)}: search depends on postgres;"
+        " HighErrorRate on postgres fired 40 s earlier"
+    )
+
+
 def test_of_equally_near_and_timely_incidents_the_older_one_wins() -> None:
     partition = Partition(POLICY)
     [older] = partition.feed(host("NodeDown", "node-4", 0), at(30))

@@ -1,10 +1,14 @@
-"""What may explain an alert: an instance alert only by its host or its own service, and an
-effect that keeps recovering while its incident's cause keeps firing is no effect of it."""
+"""What may explain an alert: an instance alert only by its host or its own service (and it
+explains nothing else on its host), and an effect that keeps recovering while its incident's
+cause keeps firing is no effect of it."""
 
 from __future__ import annotations
 
-from shared.events.incidents import AlertGrouped, IncidentOpened
-from tests.unit.correlator.correlator_world import Partition, at, resolved
+import pytest
+
+from shared.events.incidents import AlertGrouped, IncidentOpened, IncidentProbableCauseChanged
+from shared.events.inputs import AlertReceived
+from tests.unit.correlator.correlator_world import Partition, alert, at, policy_from, resolved
 from tests.unit.correlator.test_correlator_topology_claims import (
     POLICY,
     errors,
@@ -13,6 +17,80 @@ from tests.unit.correlator.test_correlator_topology_claims import (
     incident_of,
     instance_down,
 )
+
+# node-1 runs two services that do not depend on each other.
+SHARED_HOST = policy_from("""
+route:
+  receiver: oncall
+  group_by: [alertname, instance, service]
+topology:
+  hosts:
+    node-1: {cluster: c1}
+  services:
+    payments-api: {hosts: [node-1]}
+    ledger: {hosts: [node-1]}
+  correlation_window: 5m
+""")
+
+
+def crash_loop(service: str, host_name: str, seconds: float) -> AlertReceived:
+    return alert(
+        "PodCrashLooping",
+        service=service,
+        instance=host_name,
+        layer="application",
+        starts_at=at(seconds),
+    )
+
+
+@pytest.mark.parametrize(
+    ("first", "joins"),
+    [
+        pytest.param(host("NodeDown", "node-1", 0), True, id="the host is down"),
+        pytest.param(crash_loop("payments-api", "node-1", 0), False, id="a pod there crashes"),
+    ],
+)
+def test_an_instance_alert_explains_no_other_service_on_its_host(
+    first: AlertReceived, joins: bool
+) -> None:
+    partition = Partition(SHARED_HOST)
+    opened, ledger = feed_all(partition, [first, errors("ledger", 40)])
+    assert isinstance(ledger, AlertGrouped if joins else IncidentOpened)
+    assert (incident_of(ledger) == incident_of(opened)) is joins
+
+
+def test_an_instance_alert_does_not_join_through_a_symptom_of_a_failing_dependency() -> None:
+    # postgres fails and payments-api errors with it; then one payments-api pod goes down:
+    # the service-wide errors came from postgres, which does not take down one instance.
+    partition = Partition(POLICY)
+    postgres, payments, instance = feed_all(
+        partition,
+        [
+            errors("postgres", 0),
+            errors("payments-api", 30),
+            instance_down("payments-api", "node-4", 60),
+        ],
+    )
+    assert incident_of(payments) == incident_of(postgres)
+    assert isinstance(instance, IncidentOpened)
+
+
+def test_a_failing_dependency_is_no_cause_of_an_instance_alert() -> None:
+    partition = Partition(POLICY)
+    instance, postgres, down = feed_all(
+        partition,
+        [
+            instance_down("payments-api", "node-1", 0),
+            errors("postgres", 30),
+            host("NodeDown", "node-1", 40),
+        ],
+    )
+    assert isinstance(postgres, IncidentOpened)
+    # Its own host is: it joins and becomes the probable cause.
+    assert isinstance(down, AlertGrouped) and down.incident_id == incident_of(instance)
+    assert down.rule == "topology.same_host"
+    [cause] = [e for e in partition.decided if isinstance(e, IncidentProbableCauseChanged)]
+    assert cause.resource == "host:node-1"
 
 
 def test_an_instance_alert_does_not_join_through_a_failing_dependency() -> None:
