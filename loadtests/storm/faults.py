@@ -18,6 +18,8 @@ from loadtests.storm.topology import Host, Topology
 from shared.fingerprint import label_fingerprint
 
 MINUTE = timedelta(minutes=1)
+# The services a fault makes fail, and those of them whose failure is its own.
+Failing = tuple[list[str], set[str]]
 # An alert already firing (or just resolved) for one incident is not raised by another.
 _SAME_ALERT_MARGIN = 6 * MINUTE
 _FAULT_KINDS = ("host_down", "bad_deploy", "disk_full", "network")
@@ -71,6 +73,8 @@ class FaultInjector:
     start: datetime
     occurrences: list[Occurrence] = field(default_factory=list)
     _busy: dict[str, list[tuple[datetime, datetime, str]]] = field(default_factory=dict)
+    # truth incident -> the services it raised an alert on
+    _shown: dict[str, set[str]] = field(default_factory=dict)
     _counter: int = 0
 
     def storm(self, shape: StormShape) -> list[Occurrence]:
@@ -101,6 +105,8 @@ class FaultInjector:
                 return False
         spans.append((starts, occurrence.ends_at, fault.truth))
         self.occurrences.append(occurrence)
+        if "service" in labels:
+            self._shown.setdefault(fault.truth, set()).add(labels["service"])
         return True
 
     def _arrivals(self, per_hour: float, hours: float) -> list[datetime]:
@@ -126,11 +132,11 @@ class FaultInjector:
         if avoid is not None:
             taken = {o.labels.get("cluster") for o in self.occurrences if o.truth == avoid.truth}
             hosts = [h for h in hosts if h.cluster not in taken] or hosts
-        failing = self._kinds()[fault.kind](self.rng.choice(hosts), fault)
-        self._cascade(failing, fault)
+        failing, owned = self._kinds()[fault.kind](self.rng.choice(hosts), fault)
+        self._cascade(failing, fault, owned)
         return fault
 
-    def _kinds(self) -> dict[str, Callable[[Host, _Fault], list[str]]]:
+    def _kinds(self) -> dict[str, Callable[[Host, _Fault], Failing]]:
         return {
             "host_down": self._host_down,
             "disk_full": self._disk_full,
@@ -138,21 +144,22 @@ class FaultInjector:
             "bad_deploy": self._bad_deploy,
         }
 
-    def _host_down(self, host: Host, fault: _Fault) -> list[str]:
-        self._host(host.name, "NodeDown", "critical", fault)
+    def _host_down(self, host: Host, fault: _Fault) -> Failing:
+        down = self._host(host.name, "NodeDown", "critical", fault)
         failing = self.topology.services_on(host.name)
         for service in failing:
             labels = self._service(
                 "ServiceInstanceDown", service, fault.region, "critical", host.name
             )
             self._later(labels, fault, (0.5, 1.0))
-        return failing
+        return failing, set(failing) if down else set()
 
-    def _disk_full(self, host: Host, fault: _Fault) -> list[str]:
-        self._host(host.name, "DiskFull", "error", fault)
-        return [s for s in self.topology.services_on(host.name) if self.rng.random() < 0.5]
+    def _disk_full(self, host: Host, fault: _Fault) -> Failing:
+        full = self._host(host.name, "DiskFull", "error", fault)
+        failing = [s for s in self.topology.services_on(host.name) if self.rng.random() < 0.5]
+        return failing, set(failing) if full else set()
 
-    def _network(self, host: Host, fault: _Fault) -> list[str]:
+    def _network(self, host: Host, fault: _Fault) -> Failing:
         failing: list[str] = []
         for peer in self.topology.hosts_in(host.cluster):
             chosen = peer == host.name or self.rng.random() < 0.4
@@ -160,9 +167,9 @@ class FaultInjector:
             # that alert belongs to it (not to another fault that raised it just before).
             if chosen and self._host(peer, "NodeNetworkErrors", "warning", fault):
                 failing += [s for s in self.topology.services_on(peer) if s not in failing]
-        return failing
+        return failing, set(failing)
 
-    def _bad_deploy(self, host: Host, fault: _Fault) -> list[str]:
+    def _bad_deploy(self, host: Host, fault: _Fault) -> Failing:
         service = self.rng.choice(
             self.topology.services_on(host.name) or list(self.topology.services)
         )
@@ -170,39 +177,59 @@ class FaultInjector:
             if self.rng.random() < 0.5:
                 labels = self._service("PodCrashLooping", service, fault.region, "error", name)
                 self._later(labels, fault, (0.0, 1.0))
-        return [service]
+        return [service], {service}
 
-    def _cascade(self, failing: list[str], fault: _Fault) -> None:
-        """Errors in the failing services, latency in their callers (two hops), business drops."""
-        affected = list(failing)
+    def _cascade(self, failing: list[str], fault: _Fault, owned: set[str]) -> None:
+        """Errors in the failing services, latency in their callers (two hops), business drops.
+
+        The fault spreads only through services whose trouble it shows (`owned`): not through a
+        service whose alert there is another fault's (raised just before) and none of its own
+        (what follows from it shows that other fault), nor from a host whose alert is another's.
+        The draws are made all the same, so the rest of the storm stays as it was."""
+        affected, owned = list(failing), set(owned)
         for service in failing:
             labels = self._service("HighErrorRate", service, fault.region, "critical")
-            self._later(labels, fault, (1.0, 2.0), chance=0.8)
+            raised = self._later(labels, fault, (1.0, 2.0), 0.8, own=service in owned)
+            if raised is False and service not in self._shown.get(fault.truth, set()):
+                owned.discard(service)
         frontier = failing
         for hop, chance in ((1, 0.6), (2, 0.3)):
             callers = sorted(
                 {c for s in frontier for c in self.topology.callers(s)} - set(affected)
             )
+            reached = {c for s in frontier if s in owned for c in self.topology.callers(s)}
             for caller in callers:
+                slow: bool | None = None
                 if self.rng.random() < chance:
                     labels = self._service("HighLatency", caller, fault.region, "warning")
-                    self._later(labels, fault, (1.0 + hop, 3.0 + hop))
+                    slow = self._later(labels, fault, (1.0 + hop, 3.0 + hop), own=caller in reached)
                     affected.append(caller)
+                if caller in reached and slow is not False:
+                    owned.add(caller)
             frontier = callers
         for metric in sorted({m for s in affected for m in self.topology.metrics_driven_by(s)}):
             labels = {"alertname": _metric_alert(metric), "metric": metric, "layer": "business"}
             labels |= {"region": fault.region, "severity": "critical"}
-            self._later(labels, fault, (3.0, 6.0), chance=0.8)
+            own = any(s in owned for s in self.topology.business[metric] if s in affected)
+            self._later(labels, fault, (3.0, 6.0), 0.8, own=own)
 
     def _later(
-        self, labels: dict[str, str], fault: _Fault, delay: tuple[float, float], chance: float = 1.0
-    ) -> bool:
+        self,
+        labels: dict[str, str],
+        fault: _Fault,
+        delay: tuple[float, float],
+        chance: float = 1.0,
+        own: bool = True,
+    ) -> bool | None:
+        """True: raised; False: another incident owns that alert; None: not raised (by chance,
+        or `own` is False: not this fault's to raise, the same draws made all the same)."""
         if self.rng.random() >= chance:
-            return False
+            return None
         starts = fault.at + self.rng.uniform(*delay) * MINUTE
-        return self.add(labels, starts, fault.ends + self.rng.uniform(-1.5, 3) * MINUTE, fault)
+        ends = fault.ends + self.rng.uniform(-1.5, 3) * MINUTE
+        return self.add(labels, starts, ends, fault) if own else None
 
-    def _host(self, host: str, name: str, severity: str, fault: _Fault) -> bool:
+    def _host(self, host: str, name: str, severity: str, fault: _Fault) -> bool | None:
         node = self.topology.hosts[host]
         labels = {"alertname": name, "instance": host, "cluster": node.cluster}
         labels |= {"region": node.region, "severity": severity, "job": "node"}
