@@ -160,6 +160,21 @@ def wait_caught_up(data: Path, timeout_s: float = 20.0) -> None:
     assert settled >= 2, f"correlator not caught up within {timeout_s}s"
 
 
+def wait_snapshotted(data: Path, timeout_s: float = 30.0) -> None:
+    """Until the correlator and the router each wrote a snapshot of some partition."""
+    deadline = time.monotonic() + timeout_s
+    wanted = {"tocsin.correlator.state", "tocsin.router.state"}
+    while time.monotonic() < deadline:
+        with contextlib.closing(_connect(data)) as db:
+            found = db.execute(
+                "SELECT DISTINCT topic FROM records WHERE key = 'manifest'"
+            ).fetchall()
+        if wanted <= {topic for (topic,) in found}:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"no snapshots of {sorted(wanted)} within {timeout_s}s")
+
+
 @dataclass(frozen=True)
 class Incidents:
     """incident id -> (group key, opening alert's fingerprint, every alert's fingerprint)."""

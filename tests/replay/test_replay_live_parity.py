@@ -25,6 +25,7 @@ from tests.replay.replay_live import (
     tocsin,
     tocsin_up,
     wait_caught_up,
+    wait_snapshotted,
 )
 
 pytestmark = pytest.mark.e2e
@@ -83,8 +84,9 @@ def _crashed(folder: Path, name: str, snapshot_every: int | None) -> LiveRun:
     config = folder / "tocsin.yaml"
     with tocsin_up(data, config, log, snapshot_every) as (process, base):
         _feed(base, first[:cut])
-        time.sleep(1.0 if snapshot_every else 0.0)  # let snapshots of the first half land
-        kill(process)  # without the pause: the correlator is likely behind the last 202
+        if snapshot_every:
+            wait_snapshotted(data)
+        kill(process)  # at once: the correlator is likely still behind the last 202
     with tocsin_up(data, config, log, snapshot_every) as (_, base):
         _feed(base, first[cut:])
         time.sleep(PAUSE_S)
