@@ -30,6 +30,8 @@ from shared.runtime.runner import PartitionedRunner
 from shared.runtime.snapshots import SNAPSHOT_EVERY
 from shared.topics import INCIDENTS, NOTIFICATIONS
 
+ROUTER_GROUP, DISPATCHER_GROUP = "tocsin-router", "tocsin-dispatcher"
+
 
 def router_runners(
     config: RouterConfig,
@@ -52,7 +54,7 @@ def router_runners(
         PartitionedRunner(
             event_log,
             topic=INCIDENTS,
-            group="tocsin-router",
+            group=ROUTER_GROUP,
             factory=new_router,
             clock=clock,
             snapshot_every=snapshot_every,
@@ -60,7 +62,7 @@ def router_runners(
         PartitionedRunner(
             event_log,
             topic=NOTIFICATIONS,
-            group="tocsin-dispatcher",
+            group=DISPATCHER_GROUP,
             factory=new_dispatcher,
             clock=clock,
             snapshot_every=snapshot_every,

@@ -15,6 +15,9 @@ from typing import Any
 
 import pytest
 
+from services.correlator.service import GROUP as CORRELATOR_GROUP
+from services.router.service import DISPATCHER_GROUP, ROUTER_GROUP
+from shared.runtime.snapshots import state_topic
 from shared.topics import ALL_TOPICS
 from tests.deploy.deploy_support import (
     COMPOSE,
@@ -162,22 +165,31 @@ def run_topics_script(folder: Path, partitions: str) -> subprocess.CompletedProc
     )
 
 
-def test_topic_setup_creates_every_tocsin_topic_with_unlimited_retention(tmp_path: Path) -> None:
+STATE_TOPICS = [state_topic(g) for g in (CORRELATOR_GROUP, ROUTER_GROUP, DISPATCHER_GROUP)]
+
+
+def test_topic_setup_creates_inputs_with_unlimited_retention_and_snapshots_for_a_week(
+    tmp_path: Path,
+) -> None:
     calls = fake_kafka_tools(tmp_path, partition_count=4)
     result = run_topics_script(tmp_path, partitions="4")
     assert result.returncode == 0, result.stderr
     created = [line.split() for line in calls.read_text().splitlines() if "--create" in line]
-    topics = [call[call.index("--topic") + 1] for call in created]
-    assert sorted(topics) == sorted(ALL_TOPICS)
+    retention = {
+        call[call.index("--topic") + 1]: call[call.index("--config") + 1] for call in created
+    }
+    assert retention == {
+        **{topic: "retention.ms=-1" for topic in ALL_TOPICS},
+        **{topic: "retention.ms=604800000" for topic in STATE_TOPICS},
+    }
     for call in created:
         assert call[call.index("--bootstrap-server") + 1] == "broker:9092"
         assert call[call.index("--partitions") + 1] == "4"
         assert call[call.index("--replication-factor") + 1] == "3"
         assert "--if-not-exists" in call
-        assert "retention.ms=-1" in call
     altered = [line for line in calls.read_text().splitlines() if "--alter" in line]
-    assert len(altered) == len(ALL_TOPICS)
-    assert all("retention.ms=-1,min.insync.replicas=2" in line for line in altered)
+    assert len(altered) == len(ALL_TOPICS) + len(STATE_TOPICS)
+    assert all("min.insync.replicas=2" in line for line in altered)
 
 
 def test_topic_setup_refuses_topics_with_another_partition_count(tmp_path: Path) -> None:
