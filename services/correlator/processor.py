@@ -100,6 +100,9 @@ class CorrelatorProcessor(PartitionProcessor):
         self.policy = built
         self._active = event
 
+    def state_types(self) -> tuple[type, ...]:
+        return (CorrelatorState, RulesetActivated)
+
     def state_to_snapshot(self) -> object:
         return (self.state, self._active, self._activated_at)
 

@@ -101,6 +101,9 @@ class DispatcherProcessor(PartitionProcessor):
         self._record_now = record
         self.done = RecentIds(DELIVERED_IDS)
 
+    def state_types(self) -> tuple[type, ...]:
+        return (RecentIds,)
+
     def state_to_snapshot(self) -> object:
         return self.done
 

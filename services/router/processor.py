@@ -47,6 +47,9 @@ class RouterProcessor(PartitionProcessor):
             outgoing.append(Outgoing(NOTIFICATIONS, incident_id, encode_envelope(out)))
         return outgoing
 
+    def state_types(self) -> tuple[type, ...]:
+        return (RouterState,)
+
     def state_to_snapshot(self) -> object:
         return self.state
 

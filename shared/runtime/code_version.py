@@ -1,8 +1,9 @@
-"""A fingerprint of the code that folds state, so a snapshot is only restored by the same code.
+"""A fingerprint of the whole project's source: the state format of snapshots whose shape is
+not known (see `state_shape`).
 
-A snapshot is a pickle of state classes; code that changed since it was written may read
-it wrongly without failing. Any change to the project's source gives a new fingerprint, and
-the state is then rebuilt from the input instead: slower once, never wrong.
+A snapshot is a pickle of state classes; code that changed since it was written may read it
+wrongly without failing. With this fingerprint any change to the project's source makes a new
+format, and the state is then rebuilt from the input instead: slower once, never wrong.
 """
 
 from __future__ import annotations

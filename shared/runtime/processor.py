@@ -10,7 +10,9 @@ from datetime import datetime
 
 from shared.events import AnyEvent, Envelope, decode_event, unwrap
 from shared.log.port import Outgoing, Record
+from shared.runtime.code_version import code_fingerprint
 from shared.runtime.state_pickle import dump_state, load_state
+from shared.runtime.state_shape import shape_fingerprint
 
 # How many recent event ids each partition remembers to drop duplicates. Duplicates come
 # from redelivery after a crash or an upstream re-emitting outputs it had already written:
@@ -87,6 +89,18 @@ class PartitionProcessor(ABC):
     def state_to_snapshot(self) -> object | None:
         """What a snapshot keeps of this processor's state (picklable), or None for none."""
         return None
+
+    def snapshot_format(self) -> str:
+        """Who may read this processor's snapshots: the fingerprint of its state's shape,
+        from the classes `state_types` names (see `state_shape`)."""
+        roots, kind = self.state_types(), type(self)
+        if not roots:
+            return code_fingerprint()  # shape unknown: only the same code reads them
+        return shape_fingerprint(roots, (kind.state_to_snapshot, kind.restore_state))
+
+    def state_types(self) -> tuple[type, ...]:
+        """The classes at the root of what `state_to_snapshot` returns."""
+        return ()
 
     def restore_state(self, state: object) -> None:
         """Take back what `state_to_snapshot` returned."""

@@ -31,6 +31,7 @@ class SnapshotKeeper:
         self._unsaved: dict[int, tuple[int, int]] = {}
         self._saved_bytes: dict[int, int] = {}
         self._saving: asyncio.Task[None] | None = None
+        self._format: str | None = None  # of the processors' state, the same for every one
 
     @property
     def topic(self) -> str:
@@ -54,9 +55,11 @@ class SnapshotKeeper:
             records, size = self._unsaved.get(partition, (0, 0))
             if records < self._every or size < self._saved_bytes.get(partition, 0):
                 continue
-            data = processors[partition].snapshot()
+            processor = processors[partition]
+            data = processor.snapshot()
             if data is not None:
                 taken[partition] = data
+                self._format = self._format or processor.snapshot_format()
                 self._unsaved[partition] = (0, 0)
         return taken
 
@@ -70,11 +73,11 @@ class SnapshotKeeper:
     async def _save(
         self, commit: asyncio.Task[bool], snapshots: dict[int, bytes], offsets: dict[int, int]
     ) -> None:
-        if not await commit:
+        if not await commit or self._format is None:
             return
         for partition, data in snapshots.items():
             try:
-                size = await self._store.write(partition, offsets[partition], data)
+                size = await self._store.write(partition, offsets[partition], data, self._format)
             except LogUnavailable:
                 log.warning("snapshot not written", extra={"topic": self._topic})
                 return
@@ -97,7 +100,8 @@ class SnapshotKeeper:
         processor = factory(partition)
         if processor.state_to_snapshot() is None:
             return processor, 0
-        snapshot = await self._store.latest(partition)
+        self._format = self._format or processor.snapshot_format()
+        snapshot = await self._store.latest(partition, self._format)
         if snapshot is None or snapshot.input_offset > committed:
             return processor, 0
         try:

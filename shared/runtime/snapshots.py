@@ -3,9 +3,10 @@
 A snapshot of input partition p lives in partition p of the group's state topic
 (`tocsin.<group>.state`): its bytes compressed and cut into chunk records (a record stays
 well under a Kafka broker's default 1 MB limit), then a manifest record naming the input
-offset it covers, the chunk count, their digest and the code fingerprint. All are appended
+offset it covers, the chunk count, their digest and the format of the state (the fingerprint
+of its shape, see `state_shape`). All are appended
 together; recovery reads the newest manifest and the chunks before it. A snapshot that is
-incomplete, damaged, written by other code or ahead of the committed offset is not used:
+incomplete, damaged, of another state format or ahead of the committed offset is not used:
 the state is then rebuilt from the input, as if there were none.
 
 Snapshots are an optimization of recovery, never the truth: the input log is. They are
@@ -23,7 +24,6 @@ from dataclasses import dataclass
 import orjson
 
 from shared.log.port import EventLog, Outgoing, Record
-from shared.runtime.code_version import code_fingerprint
 
 log = logging.getLogger(__name__)
 
@@ -51,18 +51,17 @@ class Snapshot:
 class SnapshotStore:
     """Writes and finds the snapshots of one consumer group's partitions."""
 
-    def __init__(self, event_log: EventLog, group: str, code: str | None = None) -> None:
+    def __init__(self, event_log: EventLog, group: str) -> None:
         self._log = event_log
         self.topic = state_topic(group)
-        self._code = code or code_fingerprint()
 
-    async def write(self, partition: int, input_offset: int, data: bytes) -> int:
+    async def write(self, partition: int, input_offset: int, data: bytes, state_format: str) -> int:
         """Append one snapshot; returns its compressed size."""
         packed = await asyncio.to_thread(zlib.compress, data, 1)
         chunks = [packed[i : i + CHUNK_BYTES] for i in range(0, len(packed), CHUNK_BYTES)]
         manifest = {
             "format": FORMAT,
-            "code": self._code,
+            "state": state_format,
             "input_offset": input_offset,
             "chunks": len(chunks),
             "sha256": hashlib.sha256(packed).hexdigest(),
@@ -72,16 +71,16 @@ class SnapshotStore:
         await self._log.append(records)
         return len(packed)
 
-    async def latest(self, partition: int) -> Snapshot | None:
-        """The newest complete snapshot this code can read, or None."""
+    async def latest(self, partition: int, state_format: str) -> Snapshot | None:
+        """The newest complete snapshot of that state format, or None."""
         end = await self._log.end_offset(self.topic, partition)
         found = await self._newest_manifest(partition, end)
         if found is None:
             return None
         offset, manifest = found
-        if manifest.get("format") != FORMAT or manifest.get("code") != self._code:
+        if manifest.get("format") != FORMAT or manifest.get("state") != state_format:
             log.info(
-                "snapshot written by other code; rebuilding from the input",
+                "snapshot of another state format; rebuilding from the input",
                 extra={"topic": self.topic, "partition": partition},
             )
             return None

@@ -114,14 +114,15 @@ async def test_recovery_starts_from_the_newest_snapshot_and_folds_only_the_input
 async def test_a_partition_without_a_usable_snapshot_is_rebuilt_from_the_whole_input(
     tmp_path: Path,
 ) -> None:
-    # Given 25 handled inputs, and newest snapshots that are unusable: one by other code with
-    # a made-up state, then one of this code claiming input past the committed offset,
+    # Given 25 handled inputs, and newest snapshots that are unusable: one of another state
+    # format, then one of this format claiming input past the committed offset,
     log = await _embedded(tmp_path)
     await _append_inputs(log, 0, 25)
     await _run_until_committed(log, 25, every=1_000_000)
     bogus = dump_state(({}, ["bogus"]))
-    await SnapshotStore(log, GROUP, code="other code").write(0, 25, bogus)
-    await SnapshotStore(log, GROUP).write(0, 26, bogus)
+    store = SnapshotStore(log, GROUP)
+    await store.write(0, 25, bogus, "another state format")
+    await store.write(0, 26, bogus, Tally(0).snapshot_format())
 
     # when a new runner recovers the partition,
     restarted = await _run_until_committed(log, 25, every=1_000_000)
@@ -156,12 +157,13 @@ async def test_a_snapshot_larger_than_a_record_comes_back_whole(state_log: Event
     await state_log.ensure_topics({store.topic: 2})
     data = os.urandom(3 * CHUNK_BYTES + 17)  # incompressible: four chunk records
 
-    await store.write(1, 4_321, data)
-    found = await store.latest(1)
+    await store.write(1, 4_321, data, "f1")
+    found = await store.latest(1, "f1")
 
     assert found is not None
     assert (found.input_offset, found.data) == (4_321, data)
-    assert await store.latest(0) is None
+    assert await store.latest(0, "f1") is None
+    assert await store.latest(1, "f2") is None
 
 
 async def test_an_unfinished_write_leaves_the_previous_snapshot_in_use(
@@ -170,11 +172,11 @@ async def test_an_unfinished_write_leaves_the_previous_snapshot_in_use(
     # Given a complete snapshot, then the chunks of one whose manifest never got written,
     store = _store(state_log)
     await state_log.ensure_topics({store.topic: 1})
-    await store.write(0, 100, b"complete")
+    await store.write(0, 100, b"complete", "f1")
     await state_log.append([Outgoing(store.topic, CHUNK, b"half", 0)] * 3)
 
     # then the complete one is the newest there is.
-    found = await store.latest(0)
+    found = await store.latest(0, "f1")
     assert found is not None
     assert (found.input_offset, found.data) == (100, b"complete")
 
@@ -185,7 +187,7 @@ async def test_a_snapshot_whose_chunks_do_not_match_its_manifest_is_not_used(
     # Given a manifest naming a digest its chunk does not have,
     store = _store(state_log)
     await state_log.ensure_topics({store.topic: 1})
-    await store.write(0, 100, b"complete")
+    await store.write(0, 100, b"complete", "f1")
     last = (await state_log.read(store.topic, 0, 1, 2))[0]
     manifest = orjson.loads(last.value)
     manifest["sha256"] = "0" * 64
@@ -197,4 +199,4 @@ async def test_a_snapshot_whose_chunks_do_not_match_its_manifest_is_not_used(
     )
 
     # then there is no snapshot to use.
-    assert await store.latest(0) is None
+    assert await store.latest(0, "f1") is None
