@@ -59,6 +59,9 @@ class PartitionedRunner:
         self._processors: dict[int, PartitionProcessor] = {}
         # Per partition: the offset of the first record its processor's state has not seen.
         self._folded: dict[int, int] = {}
+        # Per partition: the offset last committed by this runner.
+        self._committed: dict[int, int] = {}
+        self._cut_short = False  # a stop cancelled a step: states may be past their offsets
         self._last_tick: dict[int, float] = {}
         self._commit_task: asyncio.Task[bool] | None = None
         self._appending: asyncio.Task[None] | None = None
@@ -83,6 +86,8 @@ class PartitionedRunner:
             if self._commit_task is not None:
                 await asyncio.gather(self._commit_task, return_exceptions=True)
             await self._snapshots.saved()
+            if not self._cut_short:
+                await self._snapshots.save_at_stop(self._processors, self._committed, self._folded)
             await self._consumer.stop()
 
     async def _poll_until_stopped(self, stop: asyncio.Event) -> None:
@@ -101,6 +106,7 @@ class PartitionedRunner:
                 done, _ = await asyncio.wait((polling,), timeout=STOP_GRACE_S)
                 if not done:
                     log.warning("stopping mid-batch", extra={"topic": self._topic})
+                    self._cut_short = True
                     polling.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await polling
@@ -198,6 +204,7 @@ class PartitionedRunner:
                 await asyncio.gather(previous, return_exceptions=True)
             try:
                 await self._consumer.commit(next_offsets)
+                self._committed.update(next_offsets)
             except LogUnavailable:
                 log.warning(
                     "commit failed; records will be handled again",
@@ -254,7 +261,7 @@ class PartitionedRunner:
             end = await self._log.end_offset(self._topic, partition)
             await self._rebuild(processor.look_ahead, partition, committed, end)
         self._processors[partition] = processor
-        self._folded[partition] = committed
+        self._folded[partition] = self._committed[partition] = committed
         log.info(
             "partition recovered",
             extra={
@@ -310,4 +317,5 @@ class PartitionedRunner:
             self._processors.pop(partition, None)
             self._last_tick.pop(partition, None)
             self._folded.pop(partition, None)
+            self._committed.pop(partition, None)
             self._snapshots.forget(partition)

@@ -26,6 +26,7 @@ from shared.events import (
 from shared.log.embedded import EmbeddedLog
 from shared.log.kafka import KafkaLog
 from shared.log.port import EventLog, Outgoing, Record
+from shared.runtime import runner as runner_module
 from shared.runtime.processor import PartitionProcessor
 from shared.runtime.runner import PartitionedRunner
 from shared.runtime.snapshots import CHUNK, CHUNK_BYTES, MANIFEST, SnapshotStore
@@ -108,6 +109,67 @@ async def test_recovery_starts_from_the_newest_snapshot_and_folds_only_the_input
     # then it folded none of the input the snapshot covers, and its state is every input's.
     assert restarted.replayed == 0
     assert restarted.keys == [f"k{i}" for i in range(30)]
+    await log.close()
+
+
+async def test_a_clean_stop_snapshots_what_was_folded_so_the_next_start_replays_nothing(
+    tmp_path: Path,
+) -> None:
+    # Given a runner that handled 25 inputs, far fewer than its snapshot interval, and stopped,
+    log = await _embedded(tmp_path)
+    await _append_inputs(log, 0, 25)
+    await _run_until_committed(log, 25, every=1_000_000)
+
+    # when a new runner recovers the partition,
+    restarted = await _run_until_committed(log, 25, every=1_000_000)
+
+    # then it starts from the snapshot taken at the stop.
+    assert restarted.replayed == 0
+    assert restarted.keys == [f"k{i}" for i in range(25)]
+    await log.close()
+
+
+class Hanging(Tally):
+    """Handles the first five inputs; in a later batch folds the first input, then hangs."""
+
+    async def handle_batch(self, records: list[Record]) -> list[Outgoing]:
+        if records[0].offset < 5:
+            return await super().handle_batch(records)
+        await self.handle(records[0])
+        await asyncio.Event().wait()
+        return []
+
+
+async def test_a_stop_that_cuts_a_batch_short_writes_no_snapshot(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a runner that handled and committed 5 inputs, then got stuck in the next batch
+    # with its first input already folded into its state,
+    monkeypatch.setattr(runner_module, "STOP_GRACE_S", 0.2)
+    log = await _embedded(tmp_path)
+    await _append_inputs(log, 0, 5)
+    runner = PartitionedRunner(log, topic=INPUTS, group=GROUP, factory=Hanging, clock=lambda: AT)
+    stop = asyncio.Event()
+    running = asyncio.create_task(runner.run(stop))
+    for _ in range(250):
+        if await log.consumer(INPUTS, GROUP).committed(0) == 5:
+            break
+        await asyncio.sleep(0.02)
+    await _append_inputs(log, 5, 5)
+    for _ in range(250):
+        processor = runner.processors.get(0)
+        if isinstance(processor, Hanging) and len(processor.keys) == 6:
+            break
+        await asyncio.sleep(0.02)
+
+    # when it is stopped,
+    stop.set()
+    async with asyncio.timeout(5):
+        await running
+
+    # then no snapshot holds that state: it is past every committed offset.
+    store = SnapshotStore(log, GROUP)
+    assert await store.latest(0, Hanging(0).snapshot_format()) is None
     await log.close()
 
 
