@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -15,9 +16,6 @@ from shared.log.partitioning import partition_for
 from shared.log.port import LogUnavailable, Outgoing, Record
 
 _READ_BATCH = 2000
-# From this many records for one partition in one append (a runner's batch of outputs),
-# they go in batches of their own: far cheaper than a send() and a future per record.
-_OWN_BATCH_FROM = 32
 
 
 class KafkaLog:
@@ -30,6 +28,7 @@ class KafkaLog:
         self._reader: AIOKafkaConsumer | None = None
         self._reader_lock = asyncio.Lock()
         self._partitions: dict[str, int] = {}
+        self._batches = FillingBatches()
 
     async def start(self) -> None:
         self._producer = AIOKafkaProducer(
@@ -56,6 +55,7 @@ class KafkaLog:
             raise LogUnavailable(f"cannot reach Kafka at {self._bootstrap}: {error}") from error
 
     async def close(self) -> None:
+        await self._batches.submitted()
         if self._producer is not None:
             await self._producer.stop()
         if self._reader is not None:
@@ -100,24 +100,14 @@ class KafkaLog:
             if partition is None:
                 partition = partition_for(record.key, self._partitions[record.topic])
             by_partition.setdefault((record.topic, partition), []).append(record)
-        try:
-            futures: list[asyncio.Future[object]] = []
-            for (topic, partition), group in by_partition.items():
-                if len(group) >= _OWN_BATCH_FROM:
-                    futures += await _send_as_batches(producer, topic, partition, group)
-                    continue
-                # Few records: send() merges them, in the producer's accumulator, with
-                # those of concurrent appends (ingest's requests) into shared batches.
-                # A batch of their own per append would leave one small batch per
-                # partition per round trip: concurrent appends then time out.
-                for record in group:
-                    key = record.key.encode()
-                    futures.append(
-                        await producer.send(topic, record.value, key=key, partition=partition)
-                    )
-            await asyncio.gather(*futures)
-        except KafkaError as error:
-            raise LogUnavailable(f"Kafka did not acknowledge the write: {error}") from error
+        acks: list[asyncio.Future[None]] = []
+        for where, group in by_partition.items():
+            acks += self._batches.add(producer, where, group)
+        if acks:
+            # Waiting never cancels a batch: other appends share it.
+            done, _ = await asyncio.wait(acks)
+            for ack in done:
+                ack.result()
 
     async def read(self, topic: str, partition: int, start: int, end: int) -> list[Record]:
         return await self._fetch(topic, partition, start, end, wait_ms=2000)
@@ -179,19 +169,106 @@ class KafkaLog:
         return self._reader
 
 
-async def _send_as_batches(
-    producer: AIOKafkaProducer, topic: str, partition: int, records: list[Outgoing]
-) -> list[asyncio.Future[object]]:
-    """Queue `records` in order, in as few producer batches as fit; one future per batch."""
-    futures: list[asyncio.Future[object]] = []
-    batch = producer.create_batch()
-    for record in records:
-        key = record.key.encode()
-        if batch.append(key=key, value=record.value, timestamp=None) is not None:
-            continue
-        futures.append(await producer.send_batch(batch, topic, partition=partition))
-        batch = producer.create_batch()
-        # An empty batch takes any one record, however large.
-        batch.append(key=key, value=record.value, timestamp=None)
-    futures.append(await producer.send_batch(batch, topic, partition=partition))
-    return futures
+class _Filling(NamedTuple):
+    """A partition's batch that appends are filling, and its acknowledgement (acks=all)."""
+
+    batch: Any  # aiokafka's BatchBuilder (aiokafka has no type hints)
+    acked: asyncio.Future[None]
+
+
+class FillingBatches:
+    """Appends write their records straight into the producer batch each partition is filling,
+    so concurrent appends (ingest's requests) share batches as `send()` would merge them, but
+    without a `send()` and a future per record (a tenth of ingest's CPU). An append waits for
+    the acknowledgement of every batch that holds one of its records.
+
+    A batch stays open while the producer holds it queued or lingering; the producer closes it
+    when its sender takes it. A record it refuses (taken, or full) starts the next batch.
+    Batches are queued in the order they were started, so a partition's records reach the log
+    in append order.
+    """
+
+    def __init__(self) -> None:
+        self._filling: dict[tuple[str, int], _Filling] = {}
+        self._queue_order: dict[tuple[str, int], asyncio.Lock] = {}
+        self._submitting: set[asyncio.Task[None]] = set()
+
+    def add(
+        self, producer: AIOKafkaProducer, where: tuple[str, int], records: list[Outgoing]
+    ) -> list[asyncio.Future[None]]:
+        """Put `records` (all of partition `where`) into batches; the batches' acknowledgements.
+
+        No await in here: nothing else can take or fill a batch meanwhile.
+        """
+        acks: list[asyncio.Future[None]] = []
+        filling = self._filling.get(where)
+        for record in records:
+            if filling is None or not _append(filling.batch, record):
+                filling = self._start(producer, where, record)
+            if not acks or acks[-1] is not filling.acked:
+                acks.append(filling.acked)
+        return acks
+
+    async def submitted(self) -> None:
+        """Wait until every started batch is written or failed (before the producer stops)."""
+        await asyncio.gather(*self._submitting, return_exceptions=True)
+
+    def _start(
+        self, producer: AIOKafkaProducer, where: tuple[str, int], first: Outgoing
+    ) -> _Filling:
+        filling = _Filling(producer.create_batch(), asyncio.get_running_loop().create_future())
+        _append(filling.batch, first)  # an empty batch takes any one record, however large
+        # Everyone waiting may have timed out: the failure is still retrieved.
+        filling.acked.add_done_callback(_retrieve)
+        self._filling[where] = filling
+        # Handed over by a task of its own, not by the append that started it: that append
+        # may time out, and other appends have records in this batch too.
+        order = self._queue_order.setdefault(where, asyncio.Lock())
+        task = asyncio.create_task(self._submit(producer, where, filling, order))
+        self._submitting.add(task)
+        task.add_done_callback(self._submitting.discard)
+        return filling
+
+    async def _submit(
+        self,
+        producer: AIOKafkaProducer,
+        where: tuple[str, int],
+        filling: _Filling,
+        order: asyncio.Lock,
+    ) -> None:
+        topic, partition = where
+        try:
+            # The producer queues one batch per partition at a time, waiting for the one
+            # before to be taken; the lock (first come, first served) keeps the start order.
+            async with order:
+                delivered = await producer.send_batch(filling.batch, topic, partition=partition)
+            await delivered
+        except KafkaError as error:
+            self._end(where, filling, LogUnavailable(f"Kafka did not take the write: {error}"))
+        except asyncio.CancelledError:
+            self._end(where, filling, LogUnavailable("the Kafka log is stopping"))
+            raise
+        except Exception as error:  # e.g. a partition missing from the metadata
+            self._end(where, filling, error)
+        else:
+            self._end(where, filling, None)
+
+    def _end(self, where: tuple[str, int], filling: _Filling, error: Exception | None) -> None:
+        """Answer the batch's appends; a batch that failed takes no more records."""
+        filling.batch.close()
+        if self._filling.get(where) is filling:
+            del self._filling[where]
+        if error is None:
+            filling.acked.set_result(None)
+        else:
+            filling.acked.set_exception(error)
+
+
+def _append(batch: Any, record: Outgoing) -> bool:
+    """False if the batch refuses the record: the sender took it, or it is full."""
+    return batch.append(key=record.key.encode(), value=record.value, timestamp=None) is not None
+
+
+def _retrieve(future: asyncio.Future[None]) -> None:
+    if not future.cancelled():
+        future.exception()
