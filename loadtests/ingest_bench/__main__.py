@@ -76,6 +76,8 @@ class Bench:
         self.servers = servers
         self.options = options
         self.throughput: dict[tuple[str, int], list[Outcome]] = defaultdict(list)
+        # The server's CPU µs per alert accepted, per run (None: its processes not found).
+        self.cpu_us: dict[tuple[str, int], list[float | None]] = defaultdict(list)
         self.latency: dict[str, Outcome] = {}
         self.accepted: dict[str, int] = defaultdict(int)
 
@@ -85,9 +87,12 @@ class Bench:
                 self._closed(server, batch, self.options.warmup_s)
             for _ in range(self.options.repeats):  # alternate servers: drift hits all alike
                 for server in self.servers:
+                    before = server.cpu_seconds()
                     outcome = self._closed(server, batch, self.options.duration_s)
+                    used = _per_alert_us(before, server.cpu_seconds(), outcome)
                     self.throughput[(server.name, batch)].append(outcome)
-                    print(f"  {server.name:16} batch {batch:3}: {_rate(outcome)}", flush=True)
+                    self.cpu_us[(server.name, batch)].append(used)
+                    print(f"  {server.name:16} batch {batch:3}: {_rate(outcome, used)}", flush=True)
         for server in self.servers:
             self.latency[server.name] = self._open(server)
 
@@ -116,9 +121,16 @@ class Bench:
         return outcome
 
 
-def _rate(outcome: Outcome) -> str:
+def _per_alert_us(before: float | None, after: float | None, outcome: Outcome) -> float | None:
+    if before is None or after is None or not outcome.alerts:
+        return None
+    return 1e6 * (after - before) / outcome.alerts
+
+
+def _rate(outcome: Outcome, cpu_us: float | None) -> str:
     failed = f", {outcome.failed} failed {dict(outcome.statuses)}" if outcome.failed else ""
-    return f"{outcome.alerts_per_s:9.0f} alerts/s ({outcome.ok} requests ok{failed})"
+    cpu = "" if cpu_us is None else f", {cpu_us:.0f} CPU µs/alert"
+    return f"{outcome.alerts_per_s:9.0f} alerts/s ({outcome.ok} requests ok{failed}{cpu})"
 
 
 def _report(bench: Bench, options: Options) -> None:
@@ -138,6 +150,13 @@ def _report(bench: Bench, options: Options) -> None:
             if name != "alertmanager" and am
         )
         print(f"{batch:>5}  {row}   {ratios}")
+    print(
+        "\nServer CPU µs per alert accepted (the server's processes, not the broker's nor the "
+        "load generator's; least of the runs, as a busy machine only adds)"
+    )
+    print(f"{'batch':>5}  " + "".join(f"{name:>17}" for name in names))
+    for batch in BATCHES:
+        print(f"{batch:>5}  " + "".join(_least(bench.cpu_us[(n, batch)]) for n in names))
     rate = options.latency_rate
     print(
         f"\nLatency at a fixed offered load of {rate:g} alerts/s "
@@ -148,6 +167,11 @@ def _report(bench: Bench, options: Options) -> None:
     for name, outcome in bench.latency.items():
         p50, p99 = outcome.percentile_ms(0.5), outcome.percentile_ms(0.99)
         print(f"{name:<17}{p50:9.1f}{p99:9.1f}{outcome.ok:8}{outcome.failed:8}")
+
+
+def _least(values: list[float | None]) -> str:
+    known = [value for value in values if value is not None]
+    return f"{min(known):17.0f}" if known else f"{'-':>17}"
 
 
 def _durability(bench: Bench) -> None:

@@ -1,6 +1,7 @@
 """The servers under test, each started on free loopback ports and stopped afterwards:
 Tocsin ingest on the Kafka-protocol test broker (Tansu), Tocsin ingest on the embedded log,
-and Alertmanager 0.25. Each says how many alerts it holds durably, where it can."""
+and Alertmanager 0.25. Each says how many alerts it holds durably, where it can, and the CPU
+time its processes have used (not the broker's)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import httpx
 
+from loadtests.ingest_bench.cpu import pid_with_argument, tree_cpu_seconds
 from shared.log.kafka import KafkaLog
 from shared.topics import ALERTS
 from tests.ingest.alertmanager_runner import running_alertmanager
@@ -46,6 +48,10 @@ class Server:
     path: str
     headers: tuple[tuple[str, str], ...]
     durable_alerts: Callable[[], int | None]  # alert records on the log; None: not durable
+    pid: int | None = None  # of the server (its workers are its children); None: not found
+
+    def cpu_seconds(self) -> float | None:
+        return None if self.pid is None else tree_cpu_seconds(self.pid)
 
 
 @contextlib.contextmanager
@@ -55,13 +61,14 @@ def tocsin_on_kafka(folder: Path, workers: int) -> Iterator[Server]:
     with tansu_broker(folder / "tansu.log") as bootstrap:
         command = ["-m", "services.cli.main", "ingest", "--config", str(config)]
         command += ["--kafka", bootstrap, "--workers", str(workers)]
-        with _python_server(command, folder / "kafka-ingest.log") as port:
+        with _python_server(command, folder / "kafka-ingest.log") as (port, pid):
             yield Server(
                 "tocsin/kafka",
                 port,
                 "/api/v1/alerts",
                 (("Authorization", f"Bearer {TOKEN}"),),
                 lambda: asyncio.run(_kafka_alert_records(bootstrap)),
+                pid,
             )
 
 
@@ -69,13 +76,15 @@ def tocsin_on_kafka(folder: Path, workers: int) -> Iterator[Server]:
 def tocsin_on_embedded(folder: Path) -> Iterator[Server]:
     config, data = _config(folder), folder / "embedded-data"
     command = ["-m", "loadtests.ingest_bench.embedded_ingest", "--config", str(config)]
-    with _python_server([*command, "--data", str(data)], folder / "embedded-ingest.log") as port:
+    log_path = folder / "embedded-ingest.log"
+    with _python_server([*command, "--data", str(data)], log_path) as (port, pid):
         yield Server(
             "tocsin/embedded",
             port,
             "/api/v1/alerts",
             (("Authorization", f"Bearer {TOKEN}"),),
             lambda: _sqlite_alert_records(data / "tocsin.sqlite"),
+            pid,
         )
 
 
@@ -83,7 +92,8 @@ def tocsin_on_embedded(folder: Path) -> Iterator[Server]:
 def alertmanager(folder: Path) -> Iterator[Server]:
     with running_alertmanager(ALERTMANAGER_CONFIG, folder / "alertmanager") as url:
         port = int(url.rsplit(":", 1)[1])
-        yield Server("alertmanager", port, "/api/v2/alerts", (), lambda: None)
+        pid = pid_with_argument(f"--web.listen-address=127.0.0.1:{port}")
+        yield Server("alertmanager", port, "/api/v2/alerts", (), lambda: None, pid)
 
 
 def _config(folder: Path) -> Path:
@@ -93,7 +103,8 @@ def _config(folder: Path) -> Path:
 
 
 @contextlib.contextmanager
-def _python_server(arguments: list[str], log_path: Path) -> Iterator[int]:
+def _python_server(arguments: list[str], log_path: Path) -> Iterator[tuple[int, int]]:
+    """Run `python <arguments> --port P` until ready; its port and pid."""
     port = free_port()
     env = {**os.environ, "TOCSIN_LOG_LEVEL": "WARNING", "TOCSIN_LOG_FORMAT": "text"}
     with log_path.open("ab") as sink:
@@ -105,7 +116,7 @@ def _python_server(arguments: list[str], log_path: Path) -> Iterator[int]:
         )
     try:
         _wait_ready(f"http://127.0.0.1:{port}/readyz", process, log_path)
-        yield port
+        yield port, process.pid
     finally:
         stop(process)
 

@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 from fastapi import Request, Response
 from fastapi.responses import JSONResponse
+from prometheus_client import Counter, Histogram
 from starlette.requests import ClientDisconnect
 
 from services.ingest.acceptance import AlertSink, Entry, NotAccepted, Submission
@@ -80,18 +81,22 @@ class Intake:
             i.name: tuple(LayerRule.parse(r.when, r.layer) for r in i.layer_rules)
             for i in config.integrations
         }
+        # Metric children by label value, found once: `labels()` costs more than counting.
+        # The values come from small fixed sets (source types, configured integrations).
+        self._timers: dict[str, Histogram] = {}
+        self._counters: dict[str, Counter] = {}
 
     async def respond(
         self, source: str, style: ErrorStyle, handle: Callable[[], Awaitable[Any]]
     ) -> Response:
         """Run one request's handler, counting it; a `Rejection` becomes the source's error."""
-        timer = self.metrics.request_seconds.labels(source=source).time()
+        timer = self._request_seconds(source).time()
         with self.metrics.in_flight.track_inprogress(), timer:
             result = await handle()
             if isinstance(result, Rejection):
                 self._refused(source, result)
                 return style(result)
-            assert isinstance(result, JSONResponse)
+            assert isinstance(result, Response)
             return result
 
     def authenticate(
@@ -200,7 +205,19 @@ class Intake:
                 case AlertDropped() if integration is not None:
                     self.metrics.dropped.labels(integration=integration, reason="watchdog").inc()
         if alerts and integration is not None:
-            self.metrics.accepted.labels(integration=integration).inc(alerts)
+            self._accepted(integration).inc(alerts)
+
+    def _request_seconds(self, source: str) -> Histogram:
+        found = self._timers.get(source)
+        if found is None:
+            found = self._timers[source] = self.metrics.request_seconds.labels(source=source)
+        return found
+
+    def _accepted(self, integration: str) -> Counter:
+        found = self._counters.get(integration)
+        if found is None:
+            found = self._counters[integration] = self.metrics.accepted.labels(integration)
+        return found
 
     def _entries(self, outcome: Outcome, integration: str, received_at: datetime) -> list[Entry]:
         entries: list[Entry] = []

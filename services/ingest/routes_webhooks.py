@@ -6,9 +6,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import JSONResponse
 
-from services.ingest.answers import tocsin_error
+from services.ingest.answers import accepted, tocsin_error
 from services.ingest.auth import bearer_token
 from services.ingest.config import IntegrationType
 from services.ingest.examples import ALERTMANAGER_EXAMPLE, CANONICAL_EXAMPLE, GRAFANA_EXAMPLE
@@ -29,7 +28,7 @@ BEARER = "`Bearer <integration token>`"
 
 async def _ingest(
     intake: Intake, request: Request, source: IntegrationType, normalize: Normalizer
-) -> JSONResponse | Rejection:
+) -> Response | Rejection:
     credential = bearer_token(request.headers.get("authorization"))
     integration = intake.authenticate(credential, source)
     if isinstance(integration, Rejection):
@@ -43,7 +42,7 @@ async def _ingest(
     except InvalidPayload as invalid:
         return intake.invalid(integration, invalid)
     failed = await intake.commit(integration, body, received_at, Outcome(alerts))
-    return failed or JSONResponse({"status": "success", "accepted": len(alerts)}, 202)
+    return failed or accepted({"status": "success", "accepted": len(alerts)})
 
 
 def _endpoint(

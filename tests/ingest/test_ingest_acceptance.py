@@ -2,15 +2,31 @@
 
 from __future__ import annotations
 
+import asyncio
+import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, timezone
+from typing import cast
 
 import orjson
 from hypothesis import given
 from hypothesis import strategies as st
+from prometheus_client import CollectorRegistry
 
-from services.ingest.acceptance import envelope_bytes, event_json, json_time, numbered_ids
+from services.ingest.acceptance import (
+    AlertSink,
+    Entry,
+    Submission,
+    envelope_bytes,
+    event_json,
+    json_time,
+    numbered_ids,
+)
+from services.ingest.metrics import IngestMetrics
 from shared.alerts import Alert, Layer, Severity
 from shared.events import AlertReceived, PayloadReceived, deterministic_id, encode_envelope, wrap
+from shared.log.port import EventLog, Outgoing
+from shared.topics import ALERTS
 from tests.support.sample_alert import ALERT, AT
 
 
@@ -52,9 +68,9 @@ def test_a_payload_envelope_keeps_the_body_as_posted() -> None:
 def test_numbered_ids_are_the_deterministic_ids_of_each_index() -> None:
     parts = ("entry", "prom", "0f3c", AT.isoformat())
 
-    expected = [str(deterministic_id(*parts, index)) for index in range(12)]
+    expected = [str(deterministic_id(*parts, index)) for index in range(300)]
 
-    assert numbered_ids(parts, 12) == expected
+    assert numbered_ids(parts, 300) == expected
 
 
 _TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=12)
@@ -111,3 +127,26 @@ def test_alert_events_are_written_exactly_as_pydantic_writes_them(
     event = AlertReceived(alert=alert)
 
     assert event_json(event) == event.model_dump_json().encode()
+    # and the sink appends the record the shared codec writes for it.
+    (record,) = [r for r in _appended([Entry(ALERTS, "region=x", event)]) if r.topic == ALERTS]
+    event_id = uuid.UUID(orjson.loads(record.value)["event_id"])
+    assert record.value == encode_envelope(
+        wrap(event, key="region=x", event_id=event_id, occurred_at=AT)
+    )
+
+
+class _Recorder:
+    """The log's `append`, keeping what it is given."""
+
+    def __init__(self) -> None:
+        self.records: list[Outgoing] = []
+
+    async def append(self, records: Sequence[Outgoing]) -> None:
+        self.records.extend(records)
+
+
+def _appended(entries: list[Entry]) -> list[Outgoing]:
+    log = _Recorder()
+    sink = AlertSink(cast(EventLog, log), 5.0, IngestMetrics(CollectorRegistry()))
+    asyncio.run(sink.accept(Submission("prom", "alertmanager", {"a": 1}, AT, entries)))
+    return log.records

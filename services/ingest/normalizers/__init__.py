@@ -11,7 +11,7 @@ from services.ingest.normalizers.alertmanager import (
     normalize_alertmanager,
     unescape_receiver,
 )
-from services.ingest.normalizers.canonical import normalize_canonical
+from services.ingest.normalizers.canonical import normalize_canonical, stamped_only
 from services.ingest.normalizers.classify import (
     SEVERITY_ALIASES,
     Classification,
@@ -93,5 +93,6 @@ __all__ = [
     "pagerduty_error_body",
     "pagerduty_fingerprint",
     "parse_conditions",
+    "stamped_only",
     "unescape_receiver",
 ]

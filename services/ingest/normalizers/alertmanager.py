@@ -65,7 +65,7 @@ def normalize_alertmanager(body: Any, ctx: NormalizeContext) -> AlertmanagerNoti
     group = read_group(obj, problems, receiver_is_quoted=True)
     drafts = read_alert_list(obj, ctx, problems)
     problems.raise_if_any()
-    return AlertmanagerNotification(assemble_all(drafts, ctx, problems), group)
+    return AlertmanagerNotification(assemble_all((draft for _, draft in drafts), ctx), group)
 
 
 def unescape_receiver(receiver: str) -> str:

@@ -18,17 +18,16 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, NamedTuple, TypeVar
-
-from pydantic import ValidationError
 
 from services.ingest.normalizers.classify import classify
 from services.ingest.normalizers.context import NormalizeContext
 from services.ingest.normalizers.errors import ROOT, Problems, field_path
 from services.ingest.normalizers.limits import read_annotations, read_labels
+from services.ingest.normalizers.unvalidated import unvalidated_alert
 from shared.alerts import Alert, AlertStatus, Layer, Severity
 from shared.fingerprint import label_fingerprint
 
@@ -69,55 +68,53 @@ def normalize_canonical(body: Any, ctx: NormalizeContext) -> tuple[Alert, ...]:
     problems.check_text(body)
     problems.raise_if_any()
     items = _items(body, ctx, problems)
-    drafts = [(path, _read_alert(item, path, ctx, problems)) for path, item in items]
+    drafts = [_read_alert(item, path, ctx, problems) for path, item in items]
     problems.raise_if_any()
-    return assemble_all([(path, draft) for path, draft in drafts if draft], ctx, problems)
+    return assemble_all([draft for draft in drafts if draft], ctx)
 
 
-def assemble_all(
-    drafts: list[tuple[str, AlertDraft]], ctx: NormalizeContext, problems: Problems
-) -> tuple[Alert, ...]:
-    """Assemble every draft (keyed by its JSON path), or raise `InvalidPayload`."""
-    alerts = [assemble(draft, ctx, path, problems) for path, draft in drafts]
-    problems.raise_if_any()
-    return tuple(alert for alert in alerts if alert is not None)
+def assemble_all(drafts: Iterable[AlertDraft], ctx: NormalizeContext) -> tuple[Alert, ...]:
+    """Assemble every draft of a valid request (its problems were all reported before)."""
+    return tuple([assemble(draft, ctx) for draft in drafts])
 
 
-def assemble(
-    draft: AlertDraft, ctx: NormalizeContext, path: str, problems: Problems
-) -> Alert | None:
+def assemble(draft: AlertDraft, ctx: NormalizeContext) -> Alert:
     """Merge default labels, derive what the draft leaves open, and build the `Alert`.
 
     The fallback fingerprint covers the payload's labels only, so it equals Alertmanager's for
-    the same alert whatever defaults the integration adds.
+    the same alert whatever defaults the integration adds. The draft's values were checked as
+    they were read, so the alert is built without validating them again (`unvalidated.py`).
     """
     labels = {**ctx.default_labels, **draft.labels}
     derived = classify(labels, ctx.layer_rules)
     starts_at = draft.starts_at or ctx.received_at
     status = draft.status or _implied_status(draft.ends_at, ctx)
-    try:
-        return Alert(
-            fingerprint=draft.fingerprint or label_fingerprint(draft.labels),
-            status=status,
-            severity=draft.severity or derived.severity,
-            layer=draft.layer or derived.layer,
-            service=draft.service or derived.service,
-            team=draft.team or derived.team,
-            labels=labels,
-            annotations=dict(draft.annotations),
-            starts_at=starts_at,
-            ends_at=_effective_end(draft.ends_at, status, starts_at, ctx),
-            summary=draft.summary
-            or draft.annotations.get("summary")
-            or labels.get("alertname", ""),
-            generator_url=draft.generator_url or None,
-            source=ctx.integration_type,
-            integration=ctx.integration,
-            received_at=ctx.received_at,
-        )
-    except ValidationError as error:  # a gap in our own validation: report it, never crash
-        problems.add(path, f"cannot be normalized: {error.errors()[0]['msg']}")
-        return None
+    return unvalidated_alert(
+        fingerprint=draft.fingerprint or label_fingerprint(draft.labels),
+        status=status,
+        severity=draft.severity or derived.severity,
+        layer=draft.layer or derived.layer,
+        service=draft.service or derived.service,
+        team=draft.team or derived.team,
+        labels=labels,
+        annotations=dict(draft.annotations),
+        starts_at=starts_at,
+        ends_at=_effective_end(draft.ends_at, status, starts_at, ctx),
+        summary=draft.summary or draft.annotations.get("summary") or labels.get("alertname", ""),
+        generator_url=draft.generator_url or None,
+        source=ctx.integration_type,
+        integration=ctx.integration,
+        received_at=ctx.received_at,
+    )
+
+
+def stamped_only(alert: Alert) -> bool:
+    """Whether `assemble` took nothing from the receive time for this alert but its
+    `received_at`: it has no end (so the receive time gave it neither status nor end) and its
+    start is not the receive time (so it was given). The same body received at any other time
+    then gives this alert with that `received_at`: a replay normalizes a re-sent body once.
+    Conservative: a start that happens to equal the receive time answers no."""
+    return alert.ends_at is None and alert.starts_at != alert.received_at
 
 
 def check_order(
@@ -161,8 +158,10 @@ def _read_alert(
     obj = problems.object(item, path)
     if obj is None:
         return None
-    for key in sorted(obj.keys() - _FIELDS):
-        problems.add(field_path(path, key), "is not a known field")
+    unknown = obj.keys() - _FIELDS
+    if unknown:  # rare: no sort per alert for nothing
+        for key in sorted(unknown):
+            problems.add(field_path(path, key), "is not a known field")
     limits = ctx.limits
     annotations_path = field_path(path, "annotations")
     starts_key = _aliased_key(obj, "starts_at", path, problems)
@@ -220,6 +219,8 @@ def read_status(
 def _enum(
     obj: dict[str, Any], key: str, path: str, kind: type[_Choice], problems: Problems
 ) -> _Choice | None:
+    if obj.get(key) is None:  # mostly absent: skip the readers
+        return None
     value = problems.choice(obj, key, path, _options(kind), required=False)
     return None if value is None else kind(value)
 

@@ -54,7 +54,7 @@ def normalize_grafana(body: Any, ctx: NormalizeContext) -> GrafanaNotification:
     message = problems.text(obj, "message", ROOT)
     drafts = read_alert_list(obj, ctx, problems, extras=_extra_annotations)
     problems.raise_if_any()
-    alerts = assemble_all(drafts, ctx, problems)
+    alerts = assemble_all((draft for _, draft in drafts), ctx)
     return GrafanaNotification(alerts, group, org_id, title, state, message)
 
 

@@ -129,7 +129,7 @@ def normalize_opsgenie_create(body: Any, ctx: NormalizeContext) -> OpsgenieCreat
         summary=message,
         severity=PRIORITY_SEVERITY[priority or "P3"],
     )
-    (alert,) = assemble_all([(ROOT, draft)], ctx, problems)
+    (alert,) = assemble_all([draft], ctx)
     return OpsgenieCreated(alias, alert, opsgenie_request_id(ctx, body))
 
 
@@ -142,7 +142,7 @@ def normalize_opsgenie_close(
     draft = AlertDraft(
         labels=labels, annotations={}, status="resolved", fingerprint=action.fingerprint
     )
-    (alert,) = assemble_all([(ROOT, draft)], ctx, Problems())
+    (alert,) = assemble_all([draft], ctx)
     request_id = opsgenie_request_id(ctx, body, identifier)
     return OpsgenieClosed(alert, request_id, action.user, action.source, action.note)
 

@@ -129,7 +129,7 @@ def normalize_pagerduty_event(body: Any, ctx: NormalizeContext) -> PagerDutyEven
         return PagerDutyAcknowledged(dedup_key, fingerprint, ctx.integration, ctx.received_at)
     if draft is None:  # resolve
         draft = AlertDraft(labels={"dedup_key": dedup_key}, annotations={}, status="resolved")
-    (alert,) = assemble_all([(ROOT, draft._replace(fingerprint=fingerprint))], ctx, problems)
+    (alert,) = assemble_all([draft._replace(fingerprint=fingerprint)], ctx)
     if action == "trigger":
         return PagerDutyTriggered(dedup_key, alert)
     return PagerDutyResolved(dedup_key, alert)

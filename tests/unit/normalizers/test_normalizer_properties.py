@@ -1,5 +1,7 @@
 """Property: any JSON value, and any mutation of a real payload, yields results or
-`InvalidPayload`, never another exception; accepted results are well-formed."""
+`InvalidPayload`, never another exception; accepted results are well-formed, and every
+accepted alert (built without validation, see `unvalidated.py`) is the alert pydantic's
+validated construction gives for the same values, down to the bytes written to the log."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from services.ingest.acceptance import event_json
 from services.ingest.normalizers import (
     InvalidPayload,
     LayerRule,
@@ -28,7 +31,8 @@ from services.ingest.normalizers import (
     normalize_pagerduty_event,
     pagerduty_error_body,
 )
-from shared.alerts import Alert
+from shared.alerts import Alert, Layer, Severity
+from shared.events.inputs import AlertReceived
 
 CTX = NormalizeContext(
     "prop",
@@ -142,6 +146,24 @@ def check(normalize: Callable[[Any], Any], body: Any) -> None:
         assert alert.starts_at.tzinfo is not None and alert.received_at == CTX.received_at
         assert alert.status == "resolved" or alert.ends_at is not None  # resolve_timeout is set
         alert.model_dump_json().encode()  # what is accepted can be sent on
+        assert_validated_alike(alert)
+
+
+def assert_validated_alike(alert: Alert) -> None:
+    """The alert equals `Alert(...)` of its values: same fields in the same order, each of the
+    same type and value, the same JSON and the same log record payload."""
+    validated = Alert(**alert.__dict__)
+    assert list(alert.__dict__) == list(Alert.model_fields)
+    assert _typed(alert) == _typed(validated)
+    assert alert == validated and alert.model_fields_set == validated.model_fields_set
+    assert alert.model_dump_json() == validated.model_dump_json()
+    assert event_json(AlertReceived(alert=alert)) == event_json(AlertReceived(alert=validated))
+
+
+def _typed(alert: Alert) -> dict[str, tuple[type, str]]:
+    """Each field's type and repr (which tells an enum member from its string, and shows a
+    datetime's zone)."""
+    return {name: (type(value), repr(value)) for name, value in alert.__dict__.items()}
 
 
 NORMALIZERS: dict[str, tuple[Callable[[Any], Any], str]] = {
@@ -159,6 +181,14 @@ NORMALIZERS: dict[str, tuple[Callable[[Any], Any], str]] = {
 }
 
 
+def original_of(name: str) -> Any:
+    """The real payload a source's properties start from."""
+    original = payload(NORMALIZERS[name][1])
+    if name == "canonical":  # the canonical format takes Alertmanager API-style alert lists
+        original = [{"labels": a["labels"], "startsAt": a["startsAt"]} for a in original["alerts"]]
+    return original
+
+
 @pytest.mark.parametrize("name", sorted(NORMALIZERS))
 @PROPERTIES
 @given(data=st.data())
@@ -174,12 +204,8 @@ def test_arbitrary_json_yields_results_or_invalid_payload(name: str, data: st.Da
 def test_mutated_real_payloads_yield_results_or_invalid_payload(
     name: str, data: st.DataObject
 ) -> None:
-    normalize, fixture = NORMALIZERS[name]
-    original = payload(fixture)
-    if name == "canonical":  # the canonical format takes Alertmanager API-style alert lists
-        original = [{"labels": a["labels"], "startsAt": a["startsAt"]} for a in original["alerts"]]
-
-    check(normalize, data.draw(mutated(original)))
+    normalize, _ = NORMALIZERS[name]
+    check(normalize, data.draw(mutated(original_of(name))))
 
 
 @PROPERTIES
@@ -198,3 +224,87 @@ def test_unmutated_fixtures_are_accepted() -> None:
     for name, (normalize, fixture) in NORMALIZERS.items():
         if name != "canonical":
             normalize(payload(fixture))
+
+
+TEXT = st.text(max_size=10) | EDGES.filter(lambda e: isinstance(e, str))
+TIMES = st.sampled_from(
+    [
+        "2026-11-27T06:49:15.086990123Z",
+        "2026-01-01T00:00:00+00:00",
+        "2025-12-31T23:59:59.5-05:30",
+        "2026-01-01T00:04:59+0000",
+        "2030-06-01T12:00:00Z",
+        "0001-01-01T00:00:00Z",
+    ]
+)
+LABEL_NAMES = st.from_regex(r"[a-zA-Z_][a-zA-Z0-9_]{0,8}", fullmatch=True) | st.sampled_from(
+    ["alertname", "severity", "layer", "service", "app", "job", "team", "instance", "host"]
+)
+LABEL_VALUES = TEXT | st.sampled_from(["db", "cache-1", "infrastructure", "Business", "P2"])
+
+
+@st.composite
+def canonical_alert(draw: st.DrawFn) -> dict[str, Any]:
+    """A canonical alert of valid shape, with any mix of the optional fields."""
+    labels = draw(st.dictionaries(LABEL_NAMES, LABEL_VALUES, max_size=6))
+    labels["alertname"] = draw(st.text(min_size=1, max_size=10))
+    alert: dict[str, Any] = {"labels": labels}
+    optional = {
+        "annotations": st.dictionaries(st.text(max_size=6), TEXT, max_size=3),
+        "status": st.sampled_from(["firing", "resolved"]),
+        "severity": st.sampled_from([s.value for s in Severity]),
+        "layer": st.sampled_from([layer.value for layer in Layer]),
+        "service": TEXT,
+        "team": TEXT,
+        "summary": TEXT,
+        draw(st.sampled_from(["starts_at", "startsAt"])): TIMES,
+        draw(st.sampled_from(["ends_at", "endsAt"])): TIMES,
+        "fingerprint": st.from_regex(r"[A-Za-z0-9._:-]{1,64}", fullmatch=True),
+        draw(st.sampled_from(["generator_url", "generatorURL"])): TEXT,
+    }
+    for key, values in optional.items():
+        if draw(st.booleans()):
+            alert[key] = draw(st.none() | values)
+    return alert
+
+
+@st.composite
+def retexted(draw: st.DrawFn, original: Any) -> Any:
+    """The original with some of its strings replaced: same shape, other text."""
+    if isinstance(original, dict):
+        return {key: draw(retexted(value)) for key, value in original.items()}
+    if isinstance(original, list):
+        return [draw(retexted(item)) for item in original]
+    if isinstance(original, str) and draw(st.integers(0, 7)) == 0:  # few: most stay valid
+        return draw(TEXT | TIMES)
+    return original
+
+
+@PROPERTIES
+@given(alerts=st.lists(canonical_alert(), min_size=1, max_size=4), webhook=st.booleans())
+def test_valid_alerts_are_built_as_validation_would_build_them(
+    alerts: list[dict[str, Any]], webhook: bool
+) -> None:
+    if webhook:  # the same alerts in an Alertmanager webhook (status required, camelCase)
+        body = payload("alertmanager_webhook_v4.json")
+        body["alerts"] = [_webhook_alert(alert) for alert in alerts]
+        check(NORMALIZERS["alertmanager"][0], body)
+    else:
+        check(NORMALIZERS["canonical"][0], alerts)
+
+
+def _webhook_alert(alert: dict[str, Any]) -> dict[str, Any]:
+    renamed = {"starts_at": "startsAt", "ends_at": "endsAt", "generator_url": "generatorURL"}
+    kept = {renamed.get(key, key): value for key, value in alert.items()}
+    return {**kept, "status": kept.get("status") or "firing"}
+
+
+@pytest.mark.parametrize("name", sorted(NORMALIZERS))
+@PROPERTIES
+@given(data=st.data())
+def test_real_payloads_with_other_text_are_built_as_validation_would_build_them(
+    name: str, data: st.DataObject
+) -> None:
+    normalize, _ = NORMALIZERS[name]
+
+    check(normalize, data.draw(retexted(original_of(name))))
