@@ -14,11 +14,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from services.correlator.domain.engine import next_due, step
+from services.correlator.domain.engine import next_due, step, step_alert
 from services.correlator.domain.rules import CorrelationPolicy
 from services.correlator.domain.state import CorrelatorState
 from shared.alerts import Alert
-from shared.events import AlertReceived, TickOccurred
+from shared.events import TickOccurred
 from shared.events.base import Event
 from shared.topics import domain_key
 
@@ -56,8 +56,7 @@ class ReplayEngine:
         domain = self._domains.get(name)
         if domain is None:
             domain = self._domains[name] = _Domain(name)
-        event = AlertReceived.model_construct(alert=alert)
-        decided = step(domain.state, event, now, self._policy, name)
+        decided = step_alert(domain.state, alert, now, self._policy, name)
         if self._ticks:
             due = next_due(domain.state, self._policy)
             if due != domain.due:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from services.cli.replay_input import ReceivedPayload
 from services.ingest.config import IngestConfig, IntegrationConfig
@@ -40,19 +40,19 @@ Normalizer = Callable[[Any, NormalizeContext], tuple[Alert, ...]]
 KEY_IDENTIFIED = frozenset({"pagerduty", "opsgenie"})
 
 
-@dataclass(frozen=True, slots=True)
-class Skipped:
+# Named tuples, not frozen dataclasses: workers send one per payload, and a dataclass pickles
+# field by field in Python.
+class Skipped(NamedTuple):
     """A payload that gives no alert notification, and why (a small fixed set of reasons)."""
 
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
-class Normalized:
-    """The alerts of a payload; `key` None: each is keyed by the domain of its own labels."""
+class Normalized(NamedTuple):
+    """The alerts of a payload, and the record key (correlation domain) of each."""
 
     alerts: tuple[Alert, ...]
-    key: str | None
+    keys: tuple[str, ...]
     watchdogs: int = 0
 
 
@@ -150,11 +150,14 @@ class PayloadNormalizer:
             return Skipped(f"invalid {payload.source} payload")
         except _NotAnAlert as other:
             return Skipped(other.reason)
-        key = integration.key if payload.source in KEY_IDENTIFIED else None
-        if not self._watchdogs:
-            return Normalized(alerts, key)
-        kept = tuple(alert for alert in alerts if not self._is_watchdog(alert))
-        return Normalized(kept, key, len(alerts) - len(kept))
+        kept = alerts
+        if self._watchdogs:
+            kept = tuple(alert for alert in alerts if not self._is_watchdog(alert))
+        if payload.source in KEY_IDENTIFIED:
+            keys = (integration.key,) * len(kept)
+        else:
+            keys = tuple(domain_key(alert.labels, self._domain_labels) for alert in kept)
+        return Normalized(kept, keys, len(alerts) - len(kept))
 
     def _is_watchdog(self, alert: Alert) -> bool:
         return any(

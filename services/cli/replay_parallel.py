@@ -4,7 +4,8 @@ Normalizers are pure and most of a replay's time, so workers read (from their ow
 the file: only line offsets travel), parse and normalize chunks of lines while the engine,
 which must see every alert in order, runs here alone. Results come back in input order
 through a bounded window of chunks, so the output is byte-identical to a single-process
-replay and memory stays flat however long the input.
+replay and memory stays flat however long the input. Each worker knows the re-sends among
+the lines it normalized (`replay_resend`): for those only a position comes back.
 """
 
 from __future__ import annotations
@@ -18,12 +19,13 @@ from itertools import islice
 from pathlib import Path
 
 from services.cli.config_bundle import load_tocsin_config
-from services.cli.replay_input import LineEntry, LineReader, OrderedInput, parse_payload
-from services.cli.replay_normalize import NormalizedPayload, PayloadNormalizer
+from services.cli.replay_input import LineEntry, LineReader, OrderedInput
+from services.cli.replay_normalize import PayloadNormalizer
+from services.cli.replay_resend import ResendIndex, SentPayload, normalize_lines
 
 CHUNK = 256  # payloads per task
 PARALLEL_FROM = 5_000  # payloads: below this, starting workers costs more than it saves
-_worker: tuple[PayloadNormalizer, LineReader, str] | None = None
+_worker: tuple[PayloadNormalizer, LineReader, str, ResendIndex] | None = None
 
 
 def auto_jobs(payloads: int) -> int:
@@ -36,22 +38,19 @@ def auto_jobs(payloads: int) -> int:
 def _start_worker(config_path: Path | None, input_path: Path) -> None:
     global _worker
     normalizer = PayloadNormalizer(load_tocsin_config(config_path).ingest)
-    _worker = (normalizer, LineReader(input_path), str(input_path))
+    _worker = (normalizer, LineReader(input_path), str(input_path), ResendIndex())
 
 
-def _normalize_chunk(entries: list[LineEntry]) -> list[NormalizedPayload]:
+def _normalize_chunk(entries: list[LineEntry]) -> list[SentPayload]:
     assert _worker is not None
-    normalizer, reader, path = _worker
-    found: list[NormalizedPayload] = []
-    for entry in entries:
-        payload = parse_payload(entry[0], reader.line(entry), f"{path}:{entry[3]}")
-        found.append((entry[0], payload.received_at, normalizer.normalize(payload)))
-    return found
+    normalizer, reader, path, resends = _worker
+    lines = ((entry[0], reader.line(entry), f"{path}:{entry[3]}") for entry in entries)
+    return list(normalize_lines(lines, normalizer, resends))
 
 
 def normalized_by_workers(
     source: OrderedInput, config_path: Path | None, jobs: int
-) -> Iterator[NormalizedPayload]:
+) -> Iterator[SentPayload]:
     """`source` normalized by `jobs` worker processes, in received_at order."""
     context = multiprocessing.get_context("fork")
     start = (config_path, source.path)
@@ -59,7 +58,7 @@ def normalized_by_workers(
         jobs, mp_context=context, initializer=_start_worker, initargs=start
     ) as pool:
         lines = source.entries()
-        window: deque[Future[list[NormalizedPayload]]] = deque()
+        window: deque[Future[list[SentPayload]]] = deque()
         while True:
             while len(window) < 4 * jobs:
                 chunk = list(islice(lines, CHUNK))

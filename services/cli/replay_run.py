@@ -13,59 +13,57 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterable
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import orjson
 
 from services.cli.config_bundle import TocsinConfig
 from services.cli.replay_engine import ReplayEngine
-from services.cli.replay_input import ReceivedPayload
-from services.cli.replay_normalize import (
-    NormalizedPayload,
-    PayloadNormalizer,
-    Skipped,
-    normalize_in_order,
-)
+from services.cli.replay_input import OrderedInput
+from services.cli.replay_normalize import PayloadNormalizer, Skipped
+from services.cli.replay_resend import ResendIndex, SentPayload, normalize_lines, resolve_resends
 from services.cli.replay_tally import Outcome, ReplayTally
 from services.correlator.grouping import build_policy
 from shared.alerts import Alert
 from shared.events.base import Event
+from shared.events.incidents import (
+    AlertGrouped,
+    AlertHeld,
+    AlertHoldEnded,
+    AlertResolved,
+    IncidentOpened,
+    InputDropped,
+)
 
 _LINE_OPTIONS = orjson.OPT_UTC_Z | orjson.OPT_APPEND_NEWLINE
 
 
-# The decisions a notification's line reports, by event type; `AlertGrouped` names its own.
-_PRIMARY = {
-    "IncidentOpened": "opened",
-    "AlertGrouped": "",
-    "AlertResolved": "resolved",
-    "AlertHeld": "held",
-    "AlertHoldEnded": "hold ended",
-    "InputDropped": "ignored",
+# The decisions a notification's line reports, by event type (flapping, cause and priority
+# changes ride along and are not the decision): each read as (the alert's fingerprint,
+# incident, decision, reason); `AlertGrouped` names its own decision.
+_Read = tuple[str | None, str | None, str, str]
+_PRIMARY: dict[type[Event], Callable[[Any], _Read]] = {
+    IncidentOpened: lambda e: (e.alert.fingerprint, e.incident_id, "opened", e.reason),
+    AlertGrouped: lambda e: (e.alert.fingerprint, e.incident_id, e.decision, e.reason),
+    AlertResolved: lambda e: (e.fingerprint, e.incident_id, "resolved", e.reason),
+    AlertHeld: lambda e: (e.alert.fingerprint, None, "held", e.reason),
+    AlertHoldEnded: lambda e: (e.fingerprint, None, "hold ended", e.reason),
+    InputDropped: lambda e: (e.fingerprint, e.incident_id, "ignored", e.reason),
 }
 
 
 def outcome_of(alert: Alert, decided: list[Event]) -> Outcome:
-    """The first decision about this alert among those the engine made for its notification
-    (flapping, cause and priority changes ride along with it and are not the decision)."""
+    """The first decision about this alert among those the engine made for its notification."""
     for event in decided:
-        kind = type(event).__name__
-        if kind not in _PRIMARY or _fingerprint_of(event) != alert.fingerprint:
+        read = _PRIMARY.get(type(event))
+        if read is None:
             continue
-        decision = _PRIMARY[kind] or str(getattr(event, "decision", "grouped"))
-        incident_id = getattr(event, "incident_id", None)
-        return Outcome(incident_id, decision, str(getattr(event, "reason", "")))
+        fingerprint, incident_id, decision, reason = read(event)
+        if fingerprint == alert.fingerprint:
+            return Outcome(incident_id, decision, reason)
     if alert.status == "resolved":
         return Outcome(None, "ignored", f"{alert.alertname} is not firing in an open incident")
     return Outcome(None, "ignored", f"no decision about {alert.alertname}")
-
-
-def _fingerprint_of(event: Event) -> str | None:
-    alert = getattr(event, "alert", None)
-    if isinstance(alert, Alert):
-        return alert.fingerprint
-    fingerprint = getattr(event, "fingerprint", None)
-    return fingerprint if isinstance(fingerprint, str) else None
 
 
 def _line(alert: Alert, outcome: Outcome) -> bytes:
@@ -97,30 +95,32 @@ class Replay:
 
     def run(
         self,
-        payloads: Iterable[ReceivedPayload],
+        payloads: OrderedInput,
         output: BinaryIO | None,
         on_payload: Callable[[int], None] | None = None,
     ) -> ReplayTally:
         """Normalize here, in order, and replay."""
-        normalized = normalize_in_order(payloads, PayloadNormalizer(self.config.ingest))
+        normalizer = PayloadNormalizer(self.config.ingest)
+        normalized = normalize_lines(payloads.raw_lines(), normalizer, ResendIndex())
         return self.run_normalized(normalized, output, on_payload)
 
     def run_normalized(
         self,
-        payloads: Iterable[NormalizedPayload],
+        payloads: Iterable[SentPayload],
         output: BinaryIO | None,
         on_payload: Callable[[int], None] | None = None,
     ) -> ReplayTally:
         """Replay payloads normalized already (here or by workers), in received_at order."""
         write = output.write if output is not None else None
-        for position, received_at, normalized in payloads:
+        for position, received_at, normalized in resolve_resends(payloads):
             if isinstance(normalized, Skipped):
                 self.tally.skipped[normalized.reason] += 1
                 continue
             if normalized.watchdogs:
                 self.tally.skipped["watchdog check-in (alerts)"] += normalized.watchdogs
-            for index, alert in enumerate(normalized.alerts):
-                decided = self.engine.receive(alert, received_at, normalized.key)
+            notifications = zip(normalized.alerts, normalized.keys, strict=True)
+            for index, (alert, key) in enumerate(notifications):
+                decided = self.engine.receive(alert, received_at, key)
                 outcome = outcome_of(alert, decided)
                 self.tally.count(position, index, alert, outcome, decided)
                 if write is not None:

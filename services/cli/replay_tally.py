@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from shared.alerts import Alert
 from shared.events import IncidentOpened
@@ -14,8 +15,7 @@ from shared.events.base import Event
 NotificationKey = tuple[int, int]
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
+class Outcome(NamedTuple):
     """What the engine decided about one alert notification."""
 
     incident_id: str | None

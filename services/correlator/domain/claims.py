@@ -8,6 +8,7 @@ by resource holds no others.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -49,7 +50,10 @@ def claims_of(state: CorrelatorState, arrival: Arrival) -> Iterator[Claim]:
     yield from _cluster_claims(state, arrival, in_domain)
     for near in arrival.resources:
         for far, signed in arrival.policy.topology.neighbours(near).items():
-            for incident_id, fingerprint in in_domain.get(far, {}).items():
+            found = in_domain.get(far)
+            if not found:  # most neighbours have no incident: no empty dict for each
+                continue
+            for incident_id, fingerprint in found.items():
                 if incident_id == arrival.leaving:
                     continue
                 incident = state.incidents[incident_id]
@@ -170,10 +174,12 @@ def _runs_there(near: str, far: str, own: tuple[str, ...], other: tuple[str, ...
     return not hosts or host in hosts
 
 
+@functools.lru_cache(maxsize=4096)
 def _names_instance(resources: tuple[str, ...]) -> bool:
     """An alert about one instance of a service (it names the service and its host). Its
     causes are on its host or in its own service: a failing dependency hits every instance
-    alike and shows as service-wide alerts, so an instance alert never joins through one."""
+    alike and shows as service-wide alerts, so an instance alert never joins through one.
+    Cached: asked for every claim, of the few resource sets the topology names."""
     kinds = {kind_of(resource) for resource in resources}
     return HOST in kinds and SERVICE in kinds
 

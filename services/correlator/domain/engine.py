@@ -24,6 +24,7 @@ from services.correlator.domain.resolution import on_resolved, on_tick
 from services.correlator.domain.rules import CorrelationPolicy
 from services.correlator.domain.state import CorrelatorState
 from services.correlator.domain.timers import next_due_at
+from shared.alerts import Alert
 from shared.events.base import Event
 from shared.events.commands import AcknowledgeIncident, ResolveIncident
 from shared.events.incidents import HeartbeatMissed, RulesetActivated
@@ -34,7 +35,7 @@ from shared.events.inputs import (
     TickOccurred,
 )
 
-__all__ = ["Decided", "decide", "incident_id_for", "next_due", "step"]
+__all__ = ["Decided", "decide", "incident_id_for", "next_due", "step", "step_alert"]
 
 
 def decide(
@@ -42,9 +43,7 @@ def decide(
 ) -> Decided:
     match event:
         case AlertReceived(alert=alert):
-            if alert.status == "resolved":
-                return on_resolved(state, alert, now, policy, domain)
-            return on_firing(state, alert, now, policy, domain)
+            return _on_alert(state, alert, now, policy, domain)
         case TickOccurred():
             return on_tick(state, now, policy)
         case HeartbeatReceived():
@@ -69,11 +68,41 @@ def step(
     A missed heartbeat is Tocsin's own alert: it goes through the firing path right after its
     `HeartbeatMissed`, with the state that decision left, as if it had just arrived.
     """
-    clock = now if state.clock is None or now > state.clock else state.clock
-    state.clock = clock
+    if type(event) is AlertReceived:
+        return step_alert(state, event.alert, now, policy, domain)
+    clock = _advance_clock(state, now)
     decisions = decide(state, event, clock, policy, domain)
     if isinstance(event, STATEFUL_INPUTS):
         evolve(state, event, policy)
+    return _fold(state, decisions, clock, policy)
+
+
+def step_alert(
+    state: CorrelatorState, alert: Alert, now: datetime, policy: CorrelationPolicy, domain: str
+) -> Decided:
+    """`step` of `AlertReceived(alert)`, nearly every input, without building the event (an
+    offline replay feeds one per notification). An alert is no stateful input."""
+    clock = _advance_clock(state, now)
+    return _fold(state, _on_alert(state, alert, clock, policy, domain), clock, policy)
+
+
+def _on_alert(
+    state: CorrelatorState, alert: Alert, now: datetime, policy: CorrelationPolicy, domain: str
+) -> Decided:
+    if alert.status == "resolved":
+        return on_resolved(state, alert, now, policy, domain)
+    return on_firing(state, alert, now, policy, domain)
+
+
+def _advance_clock(state: CorrelatorState, now: datetime) -> datetime:
+    clock = now if state.clock is None or now > state.clock else state.clock
+    state.clock = clock
+    return clock
+
+
+def _fold(
+    state: CorrelatorState, decisions: Decided, clock: datetime, policy: CorrelationPolicy
+) -> Decided:
     decided: Decided = []
     for decision in decisions:
         evolve(state, decision, policy)

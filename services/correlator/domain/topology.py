@@ -121,6 +121,7 @@ class Topology:
             edges.sort()
         self._depth = _dependency_depths(services or {})
         self._neighbourhoods: dict[str, dict[str, int]] = {}
+        self._links: dict[tuple[str, str], Link] = {}
 
     @property
     def enabled(self) -> bool:
@@ -187,7 +188,14 @@ class Topology:
 
     def link(self, far: str, near: str) -> Link:
         """How `far` (an incident's resource) reaches `near` (the new alert's), in words:
-        the edges from `far` toward `near` along a shortest causal path."""
+        the edges from `far` toward `near` along a shortest causal path. Kept per pair for
+        the life of the rule set, like neighbourhoods: every grouped alert asks for one."""
+        found = self._links.get((far, near))
+        if found is None:
+            found = self._links[(far, near)] = self._new_link(far, near)
+        return found
+
+    def _new_link(self, far: str, near: str) -> Link:
         if far == near:
             return Link(0, (f"same_{kind_of(near)}",), f"same {describe(near)}")
         paths = [self._path(far, near, edges) for edges in (self._effects, self._causes)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from services.correlator.domain import trusted
-from services.correlator.domain.engine import decide, next_due, step
+from services.correlator.domain.engine import decide, next_due, step, step_alert
 from services.correlator.domain.evolve import evolve
 from services.correlator.domain.rules import CorrelationPolicy, Grouping
 from services.correlator.domain.state import CorrelatorState
@@ -210,3 +210,19 @@ def test_repeat_decision_built_unvalidated_equals_the_validated_event() -> None:
         "source_fingerprint",
         "moved_from",
     }
+
+
+def test_step_alert_decides_and_folds_as_step_of_the_alert_received() -> None:
+    inputs = [
+        (alert(), T0),
+        (alert(), T0 + timedelta(minutes=1)),
+        (alert("DiskFull"), T0 + timedelta(minutes=2)),
+        (alert(status="resolved"), T0 + timedelta(minutes=3)),
+        (alert(), T0 + timedelta(minutes=4)),
+        (alert("Unknown", status="resolved"), T0 + timedelta(minutes=5)),
+    ]
+    by_event, by_alert = CorrelatorState(), CorrelatorState()
+    for received, at in inputs:
+        expected = step(by_event, received, at, POLICY, "d")
+        assert step_alert(by_alert, received.alert, at, POLICY, "d") == expected
+        assert by_alert == by_event

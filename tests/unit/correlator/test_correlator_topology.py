@@ -305,3 +305,18 @@ def test_a_cause_may_start_at_most_the_order_tolerance_after_its_effect(
     partition.feed(errors(starts_at=at(0)), at(0))
     decided = partition.feed(node_down(starts_at=at(cause_starts)), at(100))
     assert isinstance(decided[0], AlertGrouped if joins else IncidentOpened)
+
+
+def test_a_link_asked_again_is_the_one_found_first() -> None:
+    topology = Topology(
+        services={"checkout": ServiceSpec(hosts=("node-8",), depends_on=("payments-api",))}
+    )
+    first = topology.link("host:node-8", "service:checkout")
+    assert topology.link("host:node-8", "service:checkout") is first
+    assert (first.hops, first.rule, first.path) == (
+        1,
+        "topology.runs_on",
+        "host node-8 runs checkout",
+    )
+    upstream = topology.link("service:checkout", "service:payments-api")
+    assert (upstream.hops, upstream.rule) == (1, "topology.depends_on")
