@@ -34,7 +34,7 @@ from shared.events import AlertReceived, deterministic_id, encode_envelope, wrap
 from shared.log.kafka import KafkaLog
 from shared.log.partitioning import partition_for
 from shared.log.port import Outgoing
-from shared.topics import ALERTS, ALL_TOPICS, INCIDENTS, domain_key
+from shared.topics import ALERTS, ALL_TOPICS, INCIDENTS
 from tests.support.brokers import free_port
 
 PARTITIONS = 4
@@ -66,14 +66,13 @@ class PipelineFigures:
 def storm_records(alerts: Path, config: TocsinConfig, limit: int) -> Iterator[tuple[str, Alert]]:
     """(record key, alert) of the storm's first `limit` alert notifications, as ingest keys them."""
     normalizer = PayloadNormalizer(config.ingest)
-    labels = config.ingest.correlation.domain_labels
     count = 0
     for payload in OrderedInput(alerts):
         normalized = normalizer.normalize(payload)
         if isinstance(normalized, Skipped):
             continue
-        for alert in normalized.alerts:
-            yield normalized.key or domain_key(alert.labels, labels), alert
+        for alert, key in zip(normalized.alerts, normalized.keys, strict=True):
+            yield key, alert
             count += 1
             if count == limit:
                 return
