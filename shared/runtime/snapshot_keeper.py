@@ -1,15 +1,18 @@
 """When a runner snapshots its partitions, and how it recovers one from its newest snapshot.
 
 A snapshot is taken once a partition has folded `every` input records and at least as many
-input bytes as its last snapshot took, so snapshots cost a bounded share of the input
-however large the state grows. It is taken between batches (the state then matches the
-offsets the batch commits) and written once those offsets are committed.
+input bytes as its last snapshot took (so their storage stays a bounded share of the input),
+and while the time spent taking snapshots stays under `TIME_SHARE` of the runner's time:
+pickling a large state holds the event loop (about 60 µs per open alert), and a busy runner
+must not spend its time on snapshots. It is taken between batches (the state then matches
+the offsets the batch commits) and written once those offsets are committed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 
 from shared.log.port import EventLog, LogUnavailable
@@ -21,6 +24,9 @@ log = logging.getLogger(__name__)
 ProcessorFactory = Callable[[int], PartitionProcessor]
 # How long a stop may spend writing the partitions' snapshots.
 STOP_SNAPSHOT_S = 5.0
+# The share of the runner's time snapshots may take, and the most they may take at once.
+TIME_SHARE = 0.05
+TIME_BURST_S = 2.0
 
 
 class SnapshotKeeper:
@@ -34,6 +40,10 @@ class SnapshotKeeper:
         self._saved_bytes: dict[int, int] = {}
         self._saving: asyncio.Task[None] | None = None
         self._format: str | None = None  # of the processors' state, the same for every one
+        # Seconds of snapshot taking allowed now: TIME_SHARE of the time passing, at most
+        # TIME_BURST_S; each snapshot spends what it took.
+        self._allowance = TIME_BURST_S
+        self._allowance_at = time.monotonic()
 
     @property
     def topic(self) -> str:
@@ -52,13 +62,20 @@ class SnapshotKeeper:
         """Snapshots of those partitions that are due one, taken now."""
         if self._saving is not None and not self._saving.done():
             return {}  # one write at a time; the partitions stay due
+        now = time.monotonic()
+        passed, self._allowance_at = now - self._allowance_at, now
+        self._allowance = min(TIME_BURST_S, self._allowance + passed * TIME_SHARE)
         taken: dict[int, bytes] = {}
         for partition in partitions:
             records, size = self._unsaved.get(partition, (0, 0))
             if records < self._every or size < self._saved_bytes.get(partition, 0):
                 continue
+            if self._allowance <= 0:
+                break  # the partitions stay due
             processor = processors[partition]
+            started = time.perf_counter()
             data = processor.snapshot()
+            self._allowance -= time.perf_counter() - started
             if data is not None:
                 taken[partition] = data
                 self._format = self._format or processor.snapshot_format()

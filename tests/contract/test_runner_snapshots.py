@@ -27,6 +27,7 @@ from shared.log.embedded import EmbeddedLog
 from shared.log.kafka import KafkaLog
 from shared.log.port import EventLog, Outgoing, Record
 from shared.runtime import runner as runner_module
+from shared.runtime import snapshot_keeper
 from shared.runtime.processor import PartitionProcessor
 from shared.runtime.runner import PartitionedRunner
 from shared.runtime.snapshots import CHUNK, CHUNK_BYTES, MANIFEST, SnapshotStore
@@ -126,6 +127,41 @@ async def test_a_clean_stop_snapshots_what_was_folded_so_the_next_start_replays_
     # then it starts from the snapshot taken at the stop.
     assert restarted.replayed == 0
     assert restarted.keys == [f"k{i}" for i in range(25)]
+    await log.close()
+
+
+async def _manifests(log: EmbeddedLog) -> int:
+    store = SnapshotStore(log, GROUP)
+    records = await log.read(store.topic, 0, 0, 1 << 30)
+    return sum(record.key == MANIFEST for record in records)
+
+
+async def test_periodic_snapshots_wait_while_their_time_allowance_is_spent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a runner whose snapshots may take no time at all, handling two batches of inputs
+    # each past its snapshot interval,
+    monkeypatch.setattr(snapshot_keeper, "TIME_BURST_S", 0.0)
+    monkeypatch.setattr(snapshot_keeper, "TIME_SHARE", 0.0)
+    log = await _embedded(tmp_path)
+    runner = PartitionedRunner(
+        log, topic=INPUTS, group=GROUP, factory=Tally, clock=lambda: AT, snapshot_every=10
+    )
+    stop = asyncio.Event()
+    running = asyncio.create_task(runner.run(stop))
+    for first in (0, 25):
+        await _append_inputs(log, first, 25)
+        for _ in range(500):
+            if await log.consumer(INPUTS, GROUP).committed(0) == first + 25:
+                break
+            await asyncio.sleep(0.02)
+
+    # when it stops,
+    stop.set()
+    await running
+
+    # then the only snapshot is the one a clean stop writes.
+    assert await _manifests(log) == 1
     await log.close()
 
 
