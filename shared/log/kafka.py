@@ -16,6 +16,9 @@ from shared.log.partitioning import partition_for
 from shared.log.port import LogUnavailable, Outgoing, Record
 
 _READ_BATCH = 2000
+# From this many records for one partition in one append, they go straight into the batch the
+# partition is filling (`FillingBatches`); fewer go through `send()`.
+_FILL_FROM = 8
 
 
 class KafkaLog:
@@ -100,14 +103,30 @@ class KafkaLog:
             if partition is None:
                 partition = partition_for(record.key, self._partitions[record.topic])
             by_partition.setdefault((record.topic, partition), []).append(record)
-        acks: list[asyncio.Future[None]] = []
-        for where, group in by_partition.items():
-            acks += self._batches.add(producer, where, group)
+        acks: list[asyncio.Future[Any]] = []
+        try:
+            for where, group in by_partition.items():
+                if len(group) >= _FILL_FROM:
+                    acks += self._batches.add(producer, where, group)
+                    continue
+                # A few records (an ingest request of one to ten alerts): `send()` merges them
+                # into the producer's own batches at less cost than a batch and a task of ours.
+                topic, partition = where
+                for record in group:
+                    key = record.key.encode()
+                    acks.append(
+                        await producer.send(topic, record.value, key=key, partition=partition)
+                    )
+        except KafkaError as error:
+            raise LogUnavailable(f"Kafka did not take the write: {error}") from error
         if acks:
             # Waiting never cancels a batch: other appends share it.
             done, _ = await asyncio.wait(acks)
             for ack in done:
-                ack.result()
+                try:
+                    ack.result()
+                except KafkaError as error:
+                    raise LogUnavailable(f"Kafka did not acknowledge the write: {error}") from error
 
     async def read(self, topic: str, partition: int, start: int, end: int) -> list[Record]:
         return await self._fetch(topic, partition, start, end, wait_ms=2000)

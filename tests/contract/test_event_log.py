@@ -97,13 +97,20 @@ async def test_a_large_append_keeps_each_keys_order_across_batches_and_small_app
         assert values == [str(i).encode() for i in range(40)]
 
 
+# Per key, records of one append: few go through Kafka's `send()`, many are written straight
+# into the batch their partition is filling.
+PER_KEY = pytest.mark.parametrize("per_key", [3, 12], ids=["few", "many"])
+
+
+@PER_KEY
 async def test_concurrent_appends_are_each_stored_once_and_keep_their_order(
-    event_log: EventLog, topic: str
+    event_log: EventLog, topic: str, per_key: int
 ) -> None:
-    # Given 40 appends of 12 records on the same keys, all at once (as ingest's requests
+    # Given 40 appends of records on the same three keys, all at once (as ingest's requests
     # come, sharing the producer's batches),
+    size = 3 * per_key
     appends = [
-        [Outgoing(topic, f"k{i % 3}", f"{n}:{i}".encode()) for i in range(12)] for n in range(40)
+        [Outgoing(topic, f"k{i % 3}", f"{n}:{i}".encode()) for i in range(size)] for n in range(40)
     ]
 
     await asyncio.gather(*(event_log.append(records) for records in appends))
@@ -112,7 +119,7 @@ async def test_concurrent_appends_are_each_stored_once_and_keep_their_order(
     # back in the order it gave them.
     consumer = event_log.consumer(topic, "concurrent-readers")
     await consumer.start(_noop, _noop)
-    got = await _drain(consumer, 480)
+    got = await _drain(consumer, 40 * size)
     await consumer.stop()
     assert sorted(r.value for r in got) == sorted(r.value for a in appends for r in a)
     for n in range(40):
@@ -121,24 +128,26 @@ async def test_concurrent_appends_are_each_stored_once_and_keep_their_order(
             assert mine == [r.value for r in appends[n] if r.key == key]
 
 
+@PER_KEY
 async def test_an_append_given_up_does_not_fail_the_appends_beside_it(
-    event_log: EventLog, topic: str
+    event_log: EventLog, topic: str, per_key: int
 ) -> None:
     # Given an append that is cancelled (its request timed out) while another append of the
     # same partition runs beside it,
-    abandoned = asyncio.create_task(event_log.append([Outgoing(topic, "k", b"abandoned")]))
-    await asyncio.sleep(0)  # it has started: its record may share a batch with the next
-    kept = asyncio.create_task(event_log.append([Outgoing(topic, "k", b"kept")]))
-    abandoned.cancel()
+    abandoned = [Outgoing(topic, "k", b"abandoned")] * per_key
+    abandoning = asyncio.create_task(event_log.append(abandoned))
+    await asyncio.sleep(0)  # it has started: its records may share a batch with the next
+    kept = asyncio.create_task(event_log.append([Outgoing(topic, "k", b"kept")] * per_key))
+    abandoning.cancel()
 
     # then the other append is still acknowledged and stored.
     await asyncio.wait_for(kept, timeout=15)
     consumer = event_log.consumer(topic, "abandon-readers")
     await consumer.start(_noop, _noop)
-    got = await _drain(consumer, 1, timeout_s=5)
-    got += await _drain(consumer, 1, timeout_s=1)  # the abandoned one may be stored too
+    got = await _drain(consumer, per_key, timeout_s=5)
+    got += await _drain(consumer, per_key, timeout_s=1)  # the abandoned ones may be stored too
     await consumer.stop()
-    assert b"kept" in [r.value for r in got]
+    assert [r.value for r in got].count(b"kept") == per_key
 
 
 async def test_a_restarted_group_member_resumes_after_the_committed_offset(
