@@ -78,7 +78,7 @@ class SnapshotKeeper:
             self._allowance -= time.perf_counter() - started
             if data is not None:
                 taken[partition] = data
-                self._format = self._format or processor.snapshot_format()
+                self._format_of(processor)  # known before `_save` writes it
                 self._unsaved[partition] = (0, 0)
         return taken
 
@@ -127,7 +127,7 @@ class SnapshotKeeper:
                     data = processors[partition].snapshot()
                     if data is None:
                         continue
-                    state_format = processors[partition].snapshot_format()
+                    state_format = self._format_of(processors[partition])
                     await self._store.write(partition, committed[partition], data, state_format)
                     log.info("snapshot written at stop", extra=self._where(partition))
         except (TimeoutError, LogUnavailable):
@@ -135,6 +135,12 @@ class SnapshotKeeper:
 
     def _where(self, partition: int) -> dict[str, object]:
         return {"topic": self._topic, "partition": partition}
+
+    def _format_of(self, processor: PartitionProcessor) -> str:
+        """The processors' state format, worked out once (it reads the source of classes)."""
+        if self._format is None:
+            self._format = processor.snapshot_format()
+        return self._format
 
     async def saved(self) -> None:
         """Wait for the snapshot being written, if any."""
@@ -149,8 +155,7 @@ class SnapshotKeeper:
         processor = factory(partition)
         if processor.state_to_snapshot() is None:
             return processor, 0
-        self._format = self._format or processor.snapshot_format()
-        snapshot = await self._store.latest(partition, self._format)
+        snapshot = await self._store.latest(partition, self._format_of(processor))
         if snapshot is None or snapshot.input_offset > committed:
             return processor, 0
         try:
