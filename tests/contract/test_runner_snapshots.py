@@ -70,6 +70,15 @@ async def _append_inputs(log: EventLog, first: int, count: int) -> None:
     await log.append([Outgoing(INPUTS, e.key, encode_envelope(e), 0) for e in inputs])
 
 
+async def _until_committed(log: EmbeddedLog, end: int, runner: PartitionedRunner) -> None:
+    """Until the runner holds partition 0 and has committed it up to `end` (20 s at most)."""
+    for _ in range(1_000):
+        if 0 in runner.processors and await log.consumer(INPUTS, GROUP).committed(0) >= end:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"partition 0 not committed up to {end} within 20 s")
+
+
 async def _run_until_committed(log: EmbeddedLog, end: int, every: int) -> Tally:
     """Run a runner until partition 0 is committed up to `end`; its processor afterwards."""
     runner = PartitionedRunner(
@@ -77,10 +86,7 @@ async def _run_until_committed(log: EmbeddedLog, end: int, every: int) -> Tally:
     )
     stop = asyncio.Event()
     running = asyncio.create_task(runner.run(stop))
-    for _ in range(1_000):  # 20 s at most
-        if 0 in runner.processors and await log.consumer(INPUTS, GROUP).committed(0) >= end:
-            break
-        await asyncio.sleep(0.02)
+    await _until_committed(log, end, runner)
     processor = runner.processors[0]
     stop.set()
     await running
@@ -151,10 +157,7 @@ async def test_periodic_snapshots_wait_while_their_time_allowance_is_spent(
     running = asyncio.create_task(runner.run(stop))
     for first in (0, 25):
         await _append_inputs(log, first, 25)
-        for _ in range(500):
-            if await log.consumer(INPUTS, GROUP).committed(0) == first + 25:
-                break
-            await asyncio.sleep(0.02)
+        await _until_committed(log, first + 25, runner)
 
     # when it stops,
     stop.set()
@@ -187,10 +190,7 @@ async def test_a_stop_that_cuts_a_batch_short_writes_no_snapshot(
     runner = PartitionedRunner(log, topic=INPUTS, group=GROUP, factory=Hanging, clock=lambda: AT)
     stop = asyncio.Event()
     running = asyncio.create_task(runner.run(stop))
-    for _ in range(250):
-        if await log.consumer(INPUTS, GROUP).committed(0) == 5:
-            break
-        await asyncio.sleep(0.02)
+    await _until_committed(log, 5, runner)
     await _append_inputs(log, 5, 5)
     for _ in range(250):
         processor = runner.processors.get(0)
