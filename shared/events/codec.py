@@ -10,6 +10,12 @@ differ in when the payload is validated:
 - `decode_envelope` validates the envelope only, keeping the payload as read, so readers
   that skip most types (read models) validate the event in `unwrap` only when they want it.
 
+Records this process wrote are mostly read back moments later by another of its stages (in
+`tocsin up` every stage; on Kafka the router's dispatcher and read model). `encode_envelope`
+remembers the last `RECENT_ENCODED` envelopes by their bytes, and both decoders answer those
+bytes with the envelope that was encoded: its event is the validated event those bytes were
+written from, which decoding them again would rebuild field for field (a test holds them equal).
+
 `encode_envelope` writes the bytes `orjson.dumps(envelope as pydantic's JSON mode dumps it)`
 gave before this module existed (the pinned format: the same log replays to byte-identical
 outputs), in one `orjson.dumps` with the event serialized by pydantic's Rust serializer.
@@ -19,6 +25,7 @@ from __future__ import annotations
 
 import functools
 import uuid
+from collections import OrderedDict
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Union
 
@@ -36,6 +43,8 @@ ALL_EVENTS: tuple[type[Event], ...] = (
 # A union over the runtime tuple above; the checker sees it as the base class.
 _DISCRIMINATED: Any = Annotated[Union[ALL_EVENTS], Field(discriminator="type")]  # noqa: UP007
 _EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(_DISCRIMINATED)
+RECENT_ENCODED = 4096  # envelopes: about 20 MB at most, several seconds of a busy process
+_recent: OrderedDict[bytes, Envelope] = OrderedDict()
 # How pydantic writes an aware time in JSON (UTC as `Z`): what the envelope has always held.
 _TIME_ADAPTER: TypeAdapter[datetime] = TypeAdapter(AwareDatetime)
 
@@ -86,7 +95,7 @@ def encode_envelope(envelope: Envelope) -> bytes:
         payload = orjson.Fragment(event.__pydantic_serializer__.to_json(event))
     else:
         payload = envelope.raw_payload
-    return orjson.dumps(
+    data = orjson.dumps(
         {
             "event_id": str(envelope.event_id),
             "type": envelope.type,
@@ -100,6 +109,20 @@ def encode_envelope(envelope: Envelope) -> bytes:
         default=to_jsonable_python,
         option=orjson.OPT_PASSTHROUGH_DATETIME,
     )
+    if event is not None:
+        _remember(data, envelope)
+    return data
+
+
+def forget_encoded() -> None:
+    """Make the decoders validate every record again (tests of the decoders use it)."""
+    _recent.clear()
+
+
+def _remember(data: bytes, envelope: Envelope) -> None:
+    if len(_recent) >= RECENT_ENCODED:
+        _recent.popitem(last=False)
+    _recent[data] = envelope
 
 
 @functools.lru_cache(maxsize=4096)
@@ -112,6 +135,8 @@ def _json_time(at: datetime, offset: timedelta | None) -> bytes:
 
 def decode_envelope(data: bytes) -> Envelope:
     """The envelope with its payload as read; `unwrap` validates the event."""
+    if (known := _recent.get(data)) is not None:
+        return known
     wire = _WireWithPayload.model_validate_json(data)
     raw: dict[str, Any] = wire.payload
     return Envelope(
@@ -121,6 +146,8 @@ def decode_envelope(data: bytes) -> Envelope:
 
 def decode_event(data: bytes) -> Envelope:
     """The envelope with its event validated, in one pass over the bytes."""
+    if (known := _recent.get(data)) is not None:
+        return known
     wire = _WireWithEvent.model_validate_json(data)
     event: Event = wire.payload
     return Envelope(

@@ -25,6 +25,7 @@ from shared.events import (
     unwrap,
     wrap,
 )
+from shared.events.codec import RECENT_ENCODED, forget_encoded
 from shared.events.envelope import EVENT_NAMESPACE
 from shared.events.inputs import ChangeLink
 from tests.support.sample_alert import ALERT, AT
@@ -111,6 +112,7 @@ def test_every_event_encodes_as_pydantic_json_mode_through_orjson(event: Event) 
 def test_both_readers_give_back_the_event_and_its_metadata(event: Event) -> None:
     event_id = deterministic_id("input", 8)
     encoded = encode_envelope(wrap(event, key="k", event_id=event_id, occurred_at=AT))
+    forget_encoded()
 
     eager, lazy = decode_event(encoded), decode_envelope(encoded)
 
@@ -119,6 +121,34 @@ def test_both_readers_give_back_the_event_and_its_metadata(event: Event) -> None
         assert (envelope.event_id, envelope.key, envelope.occurred_at) == (event_id, "k", AT)
         assert envelope.payload == event.model_dump(mode="json")
         assert encode_envelope(envelope) == encoded
+
+
+@pytest.mark.parametrize("event", EVENTS, ids=lambda event: type(event).__name__)
+def test_bytes_this_process_encoded_read_back_as_decoding_them_would(event: Event) -> None:
+    written = wrap(event, key="k", event_id=deterministic_id("recent", 1), occurred_at=AT)
+    encoded = encode_envelope(written)
+
+    remembered = decode_event(encoded), decode_envelope(encoded)
+    forget_encoded()
+    decoded = decode_event(encoded)
+
+    assert remembered == (written, written)
+    assert decoded == written
+    assert unwrap(decoded).model_dump() == event.model_dump()
+    assert encode_envelope(decoded) == encoded
+
+
+def test_only_the_latest_encoded_envelopes_are_remembered() -> None:
+    forget_encoded()
+    written = [
+        wrap(AlertReceived(alert=ALERT), key="k", event_id=deterministic_id(n), occurred_at=AT)
+        for n in range(RECENT_ENCODED + 1)
+    ]
+    encoded = [encode_envelope(envelope) for envelope in written]
+
+    assert decode_event(encoded[0]) is not written[0]  # validated again, as any record read
+    assert decode_event(encoded[0]) == written[0]
+    assert decode_event(encoded[-1]) is written[-1]
 
 
 def test_equal_instants_at_different_offsets_keep_the_offset_they_were_written_with() -> None:
