@@ -130,7 +130,13 @@ class FaultInjector:
         fault = self._new(kind, region, at, (8, 45))
         hosts = [h for h in self.topology.hosts.values() if h.region == region]
         if avoid is not None:
-            taken = {o.labels.get("cluster") for o in self.occurrences if o.truth == avoid.truth}
+            # Where the first fault is: the clusters of the hosts its alerts name. (A service
+            # alert's `cluster` label is that of the service's first host, wherever it fails.)
+            taken = {
+                self.topology.hosts[o.labels["instance"]].cluster
+                for o in self.occurrences
+                if o.truth == avoid.truth and "instance" in o.labels
+            }
             hosts = [h for h in hosts if h.cluster not in taken] or hosts
         failing, owned = self._kinds()[fault.kind](self.rng.choice(hosts), fault)
         self._cascade(failing, fault, owned)

@@ -27,6 +27,14 @@ BUSINESS_METRICS: dict[str, tuple[str, ...]] = {
 }
 
 
+# The `topology.independent` entries of the generated config (see `topology_section`).
+INDEPENDENT = (
+    'alertname="CertificateExpiringSoon"',
+    'alertname="BackupJobFailed"',
+    'alertname="KubeJobFailed"',
+)
+
+
 @dataclass(frozen=True)
 class Host:
     name: str
@@ -125,4 +133,7 @@ def topology_section(topology: Topology) -> dict[str, Any]:
         "business_metrics": {m: {"driven_by": list(d)} for m, d in topology.business.items()},
         "correlation_window": "5m",
         "max_hops": 2,
+        # What an SRE writes once: conditions no outage of the last minutes causes and that
+        # cause none (an expiring certificate, a failed backup or batch job).
+        "independent": list(INDEPENDENT),
     }

@@ -104,10 +104,25 @@ class TopologyConfig(BaseModel):
     # How much later a cause may start than its effect (alerting delays differ by layer).
     order_tolerance: timedelta = timedelta(minutes=1)
     labels: ResourceLabelsConfig = ResourceLabelsConfig()
+    # Alerts no other fault causes and that cause none (certificate expiry, failed backups):
+    # each entry a matcher list (ANDed), any entry matching; the topology connects them to none.
+    independent: list[str] = []
 
     _duration = field_validator("correlation_window", "order_tolerance", mode="before")(
         parse_duration
     )
+
+    @field_validator("independent")
+    @classmethod
+    def _valid_entries(cls, entries: list[str]) -> list[str]:
+        for text in entries:
+            try:
+                matchers = parse_matchers(text)
+            except MatcherError as invalid:
+                raise ValueError(f"{text!r}: {invalid}") from None
+            if not matchers:
+                raise ValueError(f"{text!r}: an entry needs a matcher (it would take every alert)")
+        return entries
 
 
 class HeartbeatConfig(BaseModel):

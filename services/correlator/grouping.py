@@ -94,4 +94,5 @@ def build_topology(config: TopologyConfig) -> Topology:
         labels=ResourceLabels(
             tuple(labels.host), tuple(labels.service), tuple(labels.metric), tuple(labels.cluster)
         ),
+        independent=[parse_matchers(text) for text in config.independent],
     )

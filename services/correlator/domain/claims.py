@@ -3,7 +3,7 @@
 `gap` is how much later the new alert started than the evidence. An effect starts at most
 `correlation_window` after its cause, and a cause at most `order_tolerance` after its effect
 (alerting delays differ by layer). Only alerts that are not suppressed are evidence: the index
-by resource holds no others.
+by resource holds no others, nor `topology.independent` alerts, which join nothing this way.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ class Claim:
 
 def claims_of(state: CorrelatorState, arrival: Arrival) -> Iterator[Claim]:
     in_domain = state.by_resource.get(arrival.domain)
-    if not in_domain:
+    if not in_domain or arrival.policy.topology.independent_entry(arrival.alert.labels):
         return
     yield from _cluster_claims(state, arrival, in_domain)
     for near in arrival.resources:

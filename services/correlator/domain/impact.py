@@ -74,6 +74,8 @@ def _cause_change(
     topology = policy.topology
     if topology.rank(alert.layer, resources) >= incident.cause_rank:
         return []
+    if topology.independent_entry(alert.labels):
+        return []  # it causes nothing, whatever route group it shares
     resource = topology.primary(alert.layer, resources)
     reason = f"{_named(alert.alertname, alert.layer, resource)} is likelier the root cause"
     former = state.alerts.get(incident.cause)

@@ -104,6 +104,8 @@ def _count_impact(
     incident.severity_rank = min(incident.severity_rank, SEVERITY_RANK[alert.severity])
     incident.business = incident.business or alert.layer == Layer.BUSINESS
     incident.services.update(services_of(alert, tracked.resources))
+    if policy.topology.independent_entry(alert.labels):
+        return  # evidence of nothing: no alert joins an incident through it
     # The cluster key finds the incident of a cluster-wide fault; it unindexes like a resource.
     cluster = policy.topology.cluster_key(alert.layer, tracked.resources, alert.labels)
     for resource in (*tracked.resources, cluster) if cluster else tracked.resources:

@@ -104,7 +104,13 @@ def _subject(alert: Alert, resources: Sequence[str], arrival: Arrival) -> str:
 
 def _reason(arrival: Arrival, incident_id: str) -> str:
     alone = f"no open incident for group {arrival.grouping.group_key}"
-    if arrival.resources:
+    independent = arrival.policy.topology.independent_entry(arrival.alert.labels)
+    if independent:
+        alone += (
+            f", and it matches topology.independent {independent}: no other fault causes it,"
+            " so the topology groups it with none"
+        )
+    elif arrival.resources:
         named = ", ".join(describe(r) for r in arrival.resources)
         window = span(arrival.policy.topology.window)
         alone += f" and none on a resource connected to {named} within {window}"

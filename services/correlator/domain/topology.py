@@ -7,7 +7,9 @@ service the business metrics it drives. Two resources are connected when one lie
 path never passes *through* a host or a metric (two services sharing a host, or driving the same
 metric, are not connected by that; two services depending on the same one are not either).
 The path, in words, explains the decision. Only resources the topology names count:
-`job="node-exporter"` is no service here.
+`job="node-exporter"` is no service here. Alerts matching an `independent` entry (certificate
+expiry, failed backups...) are about conditions no recent outage causes and that cause none:
+the topology connects them to nothing (`independent_entry`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
+from shared.alertmanager.matchers import Matcher, matches_all, render_matchers
 from shared.alerts import Alert, Layer
 
 HOST, SERVICE, METRIC, CLUSTER = "host", "service", "metric", "cluster"
@@ -95,8 +98,10 @@ class Topology:
         max_hops: int = 2,
         labels: ResourceLabels = ResourceLabels(),
         order_tolerance: timedelta = timedelta(minutes=1),
+        independent: Iterable[Iterable[Matcher]] = (),
     ) -> None:
         self.window = window
+        self.independent = tuple(tuple(entry) for entry in independent)
         self.order_tolerance = order_tolerance
         self.max_hops = max_hops
         self.labels = labels
@@ -153,6 +158,15 @@ class Topology:
         for metric in [*metrics, alert.alertname]:
             self._add_known(found, f"metric:{metric}")
         return tuple(found)
+
+    def independent_entry(self, labels: Mapping[str, str]) -> str | None:
+        """The `independent` entry the labels match, rendered (`{alertname="BackupJobFailed"}`),
+        or None. Such an alert joins no incident through the topology and is no evidence for
+        another alert to join its own: route groups and inhibition still apply."""
+        for entry in self.independent:
+            if matches_all(entry, labels):
+                return render_matchers(entry)
+        return None
 
     def _add_known(self, found: dict[str, None], resource: str) -> None:
         if resource in self._effects:
