@@ -19,6 +19,7 @@ from services.ingest.metrics import workers_registry
 from services.ingest.workers import listening_socket, run_workers
 from shared.config.settings import RuntimeSettings
 from shared.config.yaml_source import ConfigError
+from shared.events.codec import remember_encoded
 from shared.log.embedded import EmbeddedLog
 from shared.log.kafka import KafkaLog
 from shared.logs import configure_logging
@@ -56,6 +57,7 @@ def up(args: argparse.Namespace) -> int:
     if config is None:
         return 2
     event_log = EmbeddedLog(settings.data_dir / "tocsin.sqlite")
+    remember_encoded()  # every stage reads what another wrote moments earlier
     assembly = Assembly(event_log, partitions=settings.partitions)
     add_ingest(assembly, config, settings)
     add_correlator(assembly, config, settings)
@@ -78,6 +80,7 @@ def single_service(args: argparse.Namespace) -> int:
         case "correlator":
             add_correlator(assembly, config, settings)
         case _:
+            remember_encoded()  # the dispatcher and read model read what the router wrote
             add_router(assembly, config, settings)
     return _serve(assembly, f"tocsin-{args.service}", settings)
 

@@ -10,11 +10,12 @@ differ in when the payload is validated:
 - `decode_envelope` validates the envelope only, keeping the payload as read, so readers
   that skip most types (read models) validate the event in `unwrap` only when they want it.
 
-Records this process wrote are mostly read back moments later by another of its stages (in
-`tocsin up` every stage; on Kafka the router's dispatcher and read model). `encode_envelope`
-remembers the last `RECENT_ENCODED` envelopes by their bytes, and both decoders answer those
-bytes with the envelope that was encoded: its event is the validated event those bytes were
-written from, which decoding them again would rebuild field for field (a test holds them equal).
+A process whose stages read back what it wrote (`tocsin up`; the router with its dispatcher)
+turns on `remember_encoded`: `encode_envelope` then keeps the last envelopes it encoded by
+their bytes, and both decoders answer those bytes with the envelope that was encoded. Its event
+is the validated event the bytes were written from, which decoding them again would rebuild
+field for field (a test holds them equal). Off by default: keeping costs a hash of every record
+written, a loss where another process reads them.
 
 `encode_envelope` writes the bytes `orjson.dumps(envelope as pydantic's JSON mode dumps it)`
 gave before this module existed (the pinned format: the same log replays to byte-identical
@@ -45,6 +46,7 @@ _DISCRIMINATED: Any = Annotated[Union[ALL_EVENTS], Field(discriminator="type")] 
 _EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(_DISCRIMINATED)
 RECENT_ENCODED = 4096  # envelopes: about 20 MB at most, several seconds of a busy process
 _recent: OrderedDict[bytes, Envelope] = OrderedDict()
+_recent_limit = 0  # off until `remember_encoded`
 # How pydantic writes an aware time in JSON (UTC as `Z`): what the envelope has always held.
 _TIME_ADAPTER: TypeAdapter[datetime] = TypeAdapter(AwareDatetime)
 
@@ -109,9 +111,16 @@ def encode_envelope(envelope: Envelope) -> bytes:
         default=to_jsonable_python,
         option=orjson.OPT_PASSTHROUGH_DATETIME,
     )
-    if event is not None:
+    if event is not None and _recent_limit:
         _remember(data, envelope)
     return data
+
+
+def remember_encoded(limit: int = RECENT_ENCODED) -> None:
+    """Keep the last `limit` envelopes encoded, for this process's own readers (0: none)."""
+    global _recent_limit
+    _recent_limit = limit
+    forget_encoded()
 
 
 def forget_encoded() -> None:
@@ -120,7 +129,7 @@ def forget_encoded() -> None:
 
 
 def _remember(data: bytes, envelope: Envelope) -> None:
-    if len(_recent) >= RECENT_ENCODED:
+    if len(_recent) >= _recent_limit:
         _recent.popitem(last=False)
     _recent[data] = envelope
 
@@ -135,7 +144,7 @@ def _json_time(at: datetime, offset: timedelta | None) -> bytes:
 
 def decode_envelope(data: bytes) -> Envelope:
     """The envelope with its payload as read; `unwrap` validates the event."""
-    if (known := _recent.get(data)) is not None:
+    if _recent and (known := _recent.get(data)) is not None:
         return known
     wire = _WireWithPayload.model_validate_json(data)
     raw: dict[str, Any] = wire.payload
@@ -146,7 +155,7 @@ def decode_envelope(data: bytes) -> Envelope:
 
 def decode_event(data: bytes) -> Envelope:
     """The envelope with its event validated, in one pass over the bytes."""
-    if (known := _recent.get(data)) is not None:
+    if _recent and (known := _recent.get(data)) is not None:
         return known
     wire = _WireWithEvent.model_validate_json(data)
     event: Event = wire.payload

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -25,7 +26,7 @@ from shared.events import (
     unwrap,
     wrap,
 )
-from shared.events.codec import RECENT_ENCODED, forget_encoded
+from shared.events.codec import forget_encoded, remember_encoded
 from shared.events.envelope import EVENT_NAMESPACE
 from shared.events.inputs import ChangeLink
 from tests.support.sample_alert import ALERT, AT
@@ -123,7 +124,15 @@ def test_both_readers_give_back_the_event_and_its_metadata(event: Event) -> None
         assert encode_envelope(envelope) == encoded
 
 
+@pytest.fixture
+def remembering() -> Iterator[None]:
+    remember_encoded(8)
+    yield
+    remember_encoded(0)
+
+
 @pytest.mark.parametrize("event", EVENTS, ids=lambda event: type(event).__name__)
+@pytest.mark.usefixtures("remembering")
 def test_bytes_this_process_encoded_read_back_as_decoding_them_would(event: Event) -> None:
     written = wrap(event, key="k", event_id=deterministic_id("recent", 1), occurred_at=AT)
     encoded = encode_envelope(written)
@@ -138,17 +147,28 @@ def test_bytes_this_process_encoded_read_back_as_decoding_them_would(event: Even
     assert encode_envelope(decoded) == encoded
 
 
+@pytest.mark.usefixtures("remembering")
 def test_only_the_latest_encoded_envelopes_are_remembered() -> None:
-    forget_encoded()
     written = [
         wrap(AlertReceived(alert=ALERT), key="k", event_id=deterministic_id(n), occurred_at=AT)
-        for n in range(RECENT_ENCODED + 1)
+        for n in range(8 + 1)
     ]
     encoded = [encode_envelope(envelope) for envelope in written]
 
     assert decode_event(encoded[0]) is not written[0]  # validated again, as any record read
     assert decode_event(encoded[0]) == written[0]
     assert decode_event(encoded[-1]) is written[-1]
+
+
+def test_without_remembering_every_record_read_is_validated_again() -> None:
+    written = wrap(
+        AlertReceived(alert=ALERT), key="k", event_id=deterministic_id(9), occurred_at=AT
+    )
+
+    decoded = decode_event(encode_envelope(written))
+
+    assert decoded is not written
+    assert decoded == written
 
 
 def test_equal_instants_at_different_offsets_keep_the_offset_they_were_written_with() -> None:
