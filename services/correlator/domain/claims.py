@@ -8,7 +8,6 @@ by resource holds no others, nor `topology.independent` alerts, which join nothi
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,7 +15,14 @@ from typing import Literal
 
 from services.correlator.domain.arrival import Arrival
 from services.correlator.domain.state import CorrelatorState, Incident, TrackedAlert
-from services.correlator.domain.topology import HOST, SERVICE, Topology, kind_of, name_of
+from services.correlator.domain.topology import (
+    HOST,
+    SERVICE,
+    Topology,
+    kind_of,
+    name_of,
+    names_instance,
+)
 from shared.alerts import Layer
 
 ClaimKind = Literal["effect", "cause", "cluster"]
@@ -102,9 +108,9 @@ def _instance_explained(
     of its neighbours. A new instance alert joins only through its host, or through its own
     service when the incident's probable cause is there (a fault of the service itself, such
     as a bad deploy): a service-wide symptom of a failing dependency crashes no single pod."""
-    if _names_instance(evidence.resources) and kind_of(far) == HOST and hops:
+    if names_instance(evidence.resources) and kind_of(far) == HOST and hops:
         return False
-    if not _names_instance(arrival.resources):
+    if not names_instance(arrival.resources):
         return True
     if not _own_host_or_service(far, hops):
         return False
@@ -127,7 +133,7 @@ def _cause(
         return None
     if hops == 1 and not _runs_there(near, far, arrival.resources, root.resources):
         return None
-    if _names_instance(root.resources) and not (hops == 1 and kind_of(near) == HOST):
+    if names_instance(root.resources) and not (hops == 1 and kind_of(near) == HOST):
         return None  # an instance's cause is on its host: a dependency would hit them all
     return Claim("cause", incident, root, far, near, hops, gap)
 
@@ -172,16 +178,6 @@ def _runs_there(near: str, far: str, own: tuple[str, ...], other: tuple[str, ...
         return True
     hosts = [r for r in pinned if kind_of(r) == HOST]
     return not hosts or host in hosts
-
-
-@functools.lru_cache(maxsize=4096)
-def _names_instance(resources: tuple[str, ...]) -> bool:
-    """An alert about one instance of a service (it names the service and its host). Its
-    causes are on its host or in its own service: a failing dependency hits every instance
-    alike and shows as service-wide alerts, so an instance alert never joins through one.
-    Cached: asked for every claim, of the few resource sets the topology names."""
-    kinds = {kind_of(resource) for resource in resources}
-    return HOST in kinds and SERVICE in kinds
 
 
 def _own_host_or_service(far: str, hops: int) -> bool:

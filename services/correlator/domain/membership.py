@@ -16,6 +16,7 @@ from services.correlator.domain.state import (
     slot,
 )
 from services.correlator.domain.timers import END, GRACE, reschedule
+from services.correlator.domain.topology import HOST, kind_of, names_instance
 from shared.alerts import SEVERITY_RANK, Alert, Layer
 
 
@@ -110,11 +111,24 @@ def _count_impact(
     cluster = policy.topology.cluster_key(alert.layer, tracked.resources, alert.labels)
     for resource in (*tracked.resources, cluster) if cluster else tracked.resources:
         latest = incident.resources.get(resource)
-        if latest is not None and state.alerts[latest].alert.starts_at >= alert.starts_at:
+        if latest is not None and _stays_evidence(state.alerts[latest], tracked, resource):
             continue
         incident.resources[resource] = tracked.fingerprint
         in_domain = state.by_resource.setdefault(incident.domain, {})
         in_domain.setdefault(resource, {})[incident.incident_id] = tracked.fingerprint
+
+
+def _stays_evidence(indexed: TrackedAlert, joining: TrackedAlert, resource: str) -> bool:
+    """Whether the alert indexed on `resource` stays its evidence as another one joins: the
+    later started speaks for it, except that an alert about one instance on a host (a service
+    there) never displaces one about the host itself, which explains all the host runs."""
+    if indexed.alert.starts_at >= joining.alert.starts_at:
+        return True
+    return (
+        kind_of(resource) == HOST
+        and names_instance(joining.resources)
+        and not names_instance(indexed.resources)
+    )
 
 
 def services_of(alert: Alert | AlertRecord, resources: Iterable[str]) -> set[str]:

@@ -14,6 +14,7 @@ the topology connects them to nothing (`independent_entry`).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -62,6 +63,16 @@ class ResourceLabels:
 class ServiceSpec:
     hosts: tuple[str, ...] = ()
     depends_on: tuple[str, ...] = ()
+
+
+@functools.lru_cache(maxsize=4096)
+def names_instance(resources: tuple[str, ...]) -> bool:
+    """An alert about one instance of a service (it names the service and its host). Its
+    causes are on its host or in its own service: a failing dependency hits every instance
+    alike and shows as service-wide alerts, so an instance alert never joins through one.
+    Cached: asked for every claim, of the few resource sets the topology names."""
+    kinds = {kind_of(resource) for resource in resources}
+    return HOST in kinds and SERVICE in kinds
 
 
 def kind_of(resource: str) -> str:

@@ -274,3 +274,26 @@ def test_an_alert_firing_again_within_the_window_rejoins_its_incident() -> None:
     partition.feed(resolved(errors("search", 20)), at(100))
     again = partition.feed(errors("search", 160), at(190))[0]
     assert incident_of(again) == incident_of(down)
+
+
+def test_an_instance_alert_on_a_host_does_not_hide_the_host_alert_from_service_alerts() -> None:
+    # Given node-1 (running payments-api and cart) down at 10:00:00, then cart's instance on
+    # node-1 down at 10:00:20
+    policy = policy_from(
+        "route: {receiver: oncall, group_by: [alertname, instance, service]}\n"
+        "topology:\n  hosts: {node-1: {cluster: c1}, node-4: {cluster: c2}}\n"
+        "  services:\n    payments-api: {hosts: [node-1, node-4]}\n    cart: {hosts: [node-1]}\n"
+    )
+    partition = Partition(policy)
+    down, instance = feed_all(
+        partition, [host("NodeDown", "node-1", 0), instance_down("cart", "node-1", 20)]
+    )
+    # When payments-api errors service-wide at 10:00:40
+    [payments] = feed_all(partition, [errors("payments-api", 40)])
+    # Then the host down explains it: cart's instance alert speaks for that instance only
+    assert isinstance(instance, AlertGrouped) and instance.incident_id == incident_of(down)
+    assert isinstance(payments, AlertGrouped) and payments.incident_id == incident_of(down)
+    assert payments.reason == (
+        f"grouped into {incident_of(down)}: host node-1 runs payments-api;"
+        " NodeDown on node-1 fired 40 s earlier"
+    )
