@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from pydantic import ValidationError
 
+from services.router.api.routes_queries import ListQuery
 from services.router.projection.model import IncidentProjection, IncidentStatus, IncidentView
 from services.router.projection.query import IncidentFilter, InvalidCursor, select
 
@@ -69,3 +71,14 @@ def test_pages_follow_each_other_through_the_cursor_until_the_last() -> None:
 def test_a_cursor_not_from_this_api_is_refused() -> None:
     with pytest.raises(InvalidCursor):
         select(MODEL, IncidentFilter(), 3, "bm90LWEtY3Vyc29y")
+
+
+@pytest.mark.parametrize("text", ["44754", "1764226200.5", "27/11/2026", "2026-11-27"])
+def test_a_time_filter_that_is_no_rfc_3339_date_time_is_refused(text: str) -> None:
+    with pytest.raises(ValidationError, match="RFC 3339 date-time"):
+        ListQuery.model_validate({"until": text})
+
+
+def test_a_time_filter_in_rfc_3339_is_read_with_its_offset() -> None:
+    query = ListQuery.model_validate({"since": "2026-11-27T11:00:00+01:00"})
+    assert query.since == T0
