@@ -16,6 +16,8 @@ from services.router.api.issuing import CommandIssuer
 from services.router.api.routes_commands import command_routes
 from services.router.api.routes_links import link_routes
 from services.router.api.routes_queries import query_routes
+from services.router.api.routes_silences import silence_routes
+from services.router.api.silence_issuing import SilenceIssuer
 from services.router.config import RouterConfig
 from services.router.directory import ConfigDirectory
 from services.router.dispatcher import Deliverer, DispatcherProcessor
@@ -104,4 +106,12 @@ def incidents_api(
     router.include_router(query_routes(issuer, auth))
     router.include_router(command_routes(issuer, auth, users))
     router.include_router(link_routes(issuer, link_secret, clock))
+    silences = SilenceIssuer(
+        event_log,
+        tailer,
+        clock,
+        append_timeout_s=settings.append_timeout_s,
+        wait_s=api_config.command_wait.total_seconds(),
+    )
+    router.include_router(silence_routes(silences, auth, tuple(config.silences)))
     return IncidentsApi(router, tailer)

@@ -34,12 +34,12 @@ import orjson
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 from pydantic_core import to_jsonable_python
 
-from shared.events import commands, incidents, inputs, notifications
+from shared.events import commands, incidents, inputs, notifications, silences
 from shared.events.base import Event
 from shared.events.envelope import Envelope
 
 ALL_EVENTS: tuple[type[Event], ...] = (
-    inputs.EVENTS + incidents.EVENTS + commands.EVENTS + notifications.EVENTS
+    inputs.EVENTS + incidents.EVENTS + commands.EVENTS + notifications.EVENTS + silences.EVENTS
 )
 # A union over the runtime tuple above; the checker sees it as the base class.
 _DISCRIMINATED: Any = Annotated[Union[ALL_EVENTS], Field(discriminator="type")]  # noqa: UP007

@@ -2,33 +2,22 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from services.router.api.answers import error, invalid, unauthorized, validation_errors
 from services.router.api.auth import TokenAuth
 from services.router.api.issuing import CommandIssuer, Issued
+from services.router.api.times import DateTimeText
 from services.router.api.views import detail_json, summary_json
 from services.router.projection.model import IncidentStatus
 from services.router.projection.query import IncidentFilter, InvalidCursor, select
 from shared.events.incidents import Priority
 
 Authorization = Annotated[str | None, Header(description="`Bearer <user or service token>`")]
-_DATE_TIME_START = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]")
-
-
-def _date_time_text(value: object) -> object:
-    """The documented format only: pydantic would also read `44754` as a Unix time."""
-    if isinstance(value, str) and not _DATE_TIME_START.match(value):
-        raise ValueError("expected an RFC 3339 date-time such as 2026-11-27T06:50:00Z")
-    return value
-
-
-DateTimeText = Annotated[AwareDatetime, BeforeValidator(_date_time_text)]
 
 
 class ListQuery(BaseModel):

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 
+from services.router.domain.api_silences import with_silences
 from services.router.domain.commands import Pager, decide_command
 from services.router.domain.facts import facts_from_opened, updated_facts
 from services.router.domain.firing import silencing
@@ -40,6 +41,7 @@ from shared.events.commands import (
     SnoozeIncident,
 )
 from shared.events.notifications import EscalationHeld, EscalationRestarted
+from shared.events.silences import SilenceCreated, SilenceExpired
 
 
 def decide(
@@ -218,12 +220,38 @@ def _reassign_pager(directory: RoutingDirectory) -> Pager:
 def step(
     state: RouterState, event: AnyEvent, now: datetime, directory: RoutingDirectory
 ) -> list[Event]:
+    """Decide on the event and fold it and the decisions in. A silence from the API is folded
+    first, then decided on with it: an expired one releases the holds it no longer explains."""
     clock = now if state.clock is None or now > state.clock else state.clock
     state.clock = clock
-    decided = decide(state, event, clock, directory)
-    evolve(state, event)
+    if isinstance(event, SilenceCreated | SilenceExpired):
+        evolve(state, event)
+        decided = _on_silence_expired(state, event, clock, directory)
+    else:
+        decided = decide(state, event, clock, with_silences(directory, state.silences))
+        evolve(state, event)
     for new_event in decided:
         evolve(state, new_event)
+    return decided
+
+
+def _on_silence_expired(
+    state: RouterState,
+    event: SilenceCreated | SilenceExpired,
+    now: datetime,
+    directory: RoutingDirectory,
+) -> list[Event]:
+    """Each held step is looked at again now (a new silence waits for the next due step): it
+    pages unless another silence or the urgency rules still hold it."""
+    if not isinstance(event, SilenceExpired):
+        return []
+    directory = with_silences(directory, state.silences)
+    why = f"silence {event.silence_id} expired by {event.actor}"
+    decided: list[Event] = []
+    for escalation in state.escalations.values():
+        if escalation.held and escalation.status == "triggered":
+            fired = fire(escalation, now, directory, why, _muted(state, escalation))
+            decided += _unless_held_as_before(escalation, fired)
     return decided
 
 

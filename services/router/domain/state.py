@@ -9,9 +9,11 @@ from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Any, Literal
 
+from services.router.domain.api_silences import fold_silence
 from services.router.domain.facts import updated_facts
 from services.router.domain.firing import IncidentAlerts, opened_with
 from services.router.domain.policy import EscalationPolicy, EscalationStep
+from services.router.domain.silences import Silence
 from services.router.domain.snapshot import merged_steps, policies_from_dicts
 from services.router.domain.timers import rearm
 from shared.events import (
@@ -35,6 +37,7 @@ from shared.events.notifications import (
     IncidentReassigned,
     IncidentSnoozed,
 )
+from shared.events.silences import SilenceCreated, SilenceExpired
 
 EscalationStatus = Literal["triggered", "acknowledged", "snoozed"]
 # An armed timer: (due at, the escalation's start order, incident id); see `timers`.
@@ -87,6 +90,8 @@ class RouterState:
     started: int = 0  # escalations started so far: the next one's `order`
     # The alerts of each open incident, by incident id (whether an escalation started or not).
     alerts: dict[str, IncidentAlerts] = field(default_factory=dict)
+    # Silences created through the API, by id (the config's are in the directory).
+    silences: dict[str, Silence] = field(default_factory=dict)
     # Heap of armed timers: an index of `escalations`, rebuilt by the fold (see `timers`).
     timers: list[Timer] = field(default_factory=list, compare=False, repr=False)
 
@@ -101,6 +106,8 @@ def evolve(state: RouterState, event: Event) -> RouterState:
             _start(state, event, escalation)
         case IncidentResolved():
             state.escalations.pop(incident_id, None)
+        case SilenceCreated() | SilenceExpired():
+            fold_silence(state.silences, event)
         case _ if escalation is not None:
             _evolve_escalation(escalation, event)
     if incident_id:

@@ -15,8 +15,10 @@ from services.router.projection.model import (
     IncidentView,
     RecordMeta,
 )
+from services.router.projection.silences import fold_silence_view
 from shared.events import IncidentOpened, commands, incidents
 from shared.events.base import Event
+from shared.events.silences import SilenceCreated, SilenceExpired
 from shared.topics import ALERTS, INCIDENTS, NOTIFICATIONS
 
 # The event types each topic contributes (others are skipped before decoding their payload).
@@ -27,11 +29,13 @@ WANTED_TYPES: dict[str, frozenset[str]] = {
     # Every correlator decision (new ones too, shown with their reason), and the commands.
     INCIDENTS: frozenset(event.__name__ for event in incidents.EVENTS)
     | _COMMANDS
-    | {"CommandRejected"},  # the correlator's, for a resolve that can no longer apply
+    | {"CommandRejected"}  # the correlator's, for a resolve that can no longer apply
+    | {"SilenceCreated", "SilenceExpired"},
     NOTIFICATIONS: frozenset(
         {
             "EscalationStarted",
             "EscalationStepFired",
+            "EscalationHeld",
             "EscalationRestarted",
             "NobodyPaged",
             "NotificationRequested",
@@ -54,6 +58,9 @@ def project(projection: IncidentProjection, event: Event, meta: RecordMeta) -> N
         return
     if isinstance(event, IncidentOpened):
         _open(projection, event, meta)
+        return
+    if isinstance(event, SilenceCreated | SilenceExpired):
+        fold_silence_view(projection.silences, event)
         return
     incident_id = str(getattr(event, "incident_id", ""))
     if not incident_id:

@@ -23,6 +23,7 @@ from shared.events.base import Event
 from shared.events.notifications import (
     CommandApplied,
     CommandRejected,
+    EscalationHeld,
     EscalationRestarted,
     IncidentCommanderAssigned,
     IncidentNoteAdded,
@@ -153,6 +154,9 @@ def _recorded(view: IncidentView, event: Event, meta: RecordMeta) -> None:
             view.record(TimelineEntry(at, "EscalationStepFired", summary, details=details))
         case NobodyPaged(reason=reason):
             view.record(TimelineEntry(at, "NobodyPaged", f"nobody paged: {reason}"))
+        case EscalationHeld(until=until, reason=reason):
+            summary = f"step held until {until.isoformat()}: {reason}"
+            view.record(TimelineEntry(at, "EscalationHeld", summary, details={"reason": reason}))
         case IncidentNoteAdded(by=by, text=text):
             view.record(TimelineEntry(at, "IncidentNoteAdded", f"note by {by}", by, {"text": text}))
         case IncidentCommanderAssigned(by=by, commander=commander):

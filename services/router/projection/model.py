@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from services.router.projection.silences import SilenceView
 from shared.events.base import Event
 
 IncidentStatus = Literal["triggered", "acknowledged", "snoozed", "resolved"]
@@ -128,3 +129,4 @@ class IncidentProjection:
     # are compacted, so the read model's memory stays bounded under sustained load.
     resolved_order: deque[str] = field(default_factory=deque)
     resolved_detail_limit: int = RESOLVED_DETAIL_LIMIT
+    silences: dict[str, SilenceView] = field(default_factory=dict)  # the API's, by id
