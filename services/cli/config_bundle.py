@@ -16,6 +16,7 @@ from services.correlator.domain.alertmanager import (
 from services.ingest.config import IngestConfig
 from services.router.api.config import ApiConfig
 from services.router.config import RouterConfig
+from services.router.references import receivers_of, reference_problems
 from shared.config.yaml_source import (
     ConfigError,
     ConfigSource,
@@ -65,9 +66,8 @@ def _validated(source: ConfigSource, text: str) -> TocsinConfig:
 def _rule_problems(source: ConfigSource, router: object) -> list[str]:
     """Alertmanager-syntax sections, checked with Alertmanager's own rules."""
     assert isinstance(router, RouterConfig)
-    receivers = {p.name for p in router.escalation_policies} | set(router.channels)
-    receivers |= {u.name for u in router.users}
-    problems: list[str] = []
+    receivers = receivers_of(router)
+    problems = [source.error(where, message) for where, message in reference_problems(router)]
     try:
         parse_route(source.data.get("route", {"receiver": "default"}), receivers=receivers or None)
     except AlertmanagerConfigError as invalid:

@@ -84,6 +84,9 @@ class UserConfig(BaseModel):
     _known_zone = field_validator("time_zone")(known_time_zone)
 
 
+TARGET_KINDS = ("user", "schedule", "team", "channel")
+
+
 class StepConfig(BaseModel):
     model_config = _STRICT
     delay: timedelta = timedelta(0)
@@ -96,9 +99,21 @@ class StepConfig(BaseModel):
     def _known_kinds(cls, targets: list[str]) -> list[str]:
         for target in targets:
             kind, _, name = target.partition(":")
-            if kind not in ("user", "schedule", "channel") or not name:
-                raise ValueError(f"'{target}' must be user:NAME, schedule:NAME or channel:NAME")
+            if kind not in TARGET_KINDS or not name:
+                raise ValueError(
+                    f"'{target}' must be user:NAME, schedule:NAME, team:NAME or channel:NAME"
+                )
         return targets
+
+
+class TeamConfig(BaseModel):
+    """People paged together: a step's `team:NAME` pages every member; a route's receiver
+    naming the team runs its `escalation_policy`, or pages every member at once."""
+
+    model_config = _STRICT
+    name: str = Field(pattern=r"^[A-Za-z0-9_.@-]+$")
+    members: list[str] = Field(min_length=1)
+    escalation_policy: str | None = None
 
 
 class PolicyConfig(BaseModel):
@@ -122,6 +137,7 @@ class RouterConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
     channels: dict[str, ChannelConfig] = {}
     users: list[UserConfig] = []
+    teams: list[TeamConfig] = []
     escalation_policies: list[PolicyConfig] = []
     schedules: ScheduleList = ()
     # Maintenance windows: Alertmanager silences, active from starts_at to ends_at.

@@ -42,16 +42,22 @@ class ConfigDirectory:
             for p in config.escalation_policies
         }
         self._users = {u.name: u for u in config.users}
+        self._teams = {t.name: t for t in config.teams}
 
     @property
     def default_receiver(self) -> str:
         return self._config.default_receiver or next(iter(self._config.channels), "")
 
     def policy_for(self, receiver: str) -> EscalationPolicy | None:
-        """A receiver names a policy, a channel, or a user; the latter two page at once."""
+        """A receiver names a policy, a channel, a user or a team; a team runs its policy, and
+        without one pages every member at once, as a channel or a user does."""
         if receiver in self._policies:
             return self._policies[receiver]
-        for kind, known in (("channel", self._config.channels), ("user", self._users)):
+        team = self._teams.get(receiver)
+        if team is not None and team.escalation_policy in self._policies:
+            return self._policies[team.escalation_policy]
+        kinds = (("channel", self._config.channels), ("user", self._users), ("team", self._teams))
+        for kind, known in kinds:
             if receiver in known:
                 target = f"{kind}:{receiver}"
                 return EscalationPolicy(receiver, (EscalationStep(timedelta(0), (target,)),))
@@ -64,6 +70,10 @@ class ConfigDirectory:
         if kind == "schedule":
             person = self._on_call(name, at) if self._on_call else None
             return self.deliveries_for(f"user:{person}", at) if person else []
+        if kind == "team":
+            team = self._teams.get(name)
+            members = dict.fromkeys(team.members) if team is not None else {}
+            return [d for member in members for d in self.deliveries_for(f"user:{member}", at)]
         user = self._users.get(name)
         if user is None:
             return []
