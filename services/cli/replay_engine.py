@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from services.correlator.domain.engine import next_due, step, step_alert
+from services.cli.replay_resend import restamped_alert
+from services.correlator.domain.engine import Repeated, next_due, step, step_alert, step_repeat
 from services.correlator.domain.rules import CorrelationPolicy
 from services.correlator.domain.state import CorrelatorState
 from shared.alerts import Alert
@@ -50,15 +51,37 @@ class ReplayEngine:
     def receive(self, alert: Alert, now: datetime, key: str | None = None) -> list[Event]:
         """Decide on one alert notification received at `now`, in domain `key` (default: the
         domain of its labels); ticks due by then go first."""
-        if self._ticks:
+        decided = self._step(alert, now, key, repeats=False)
+        assert not isinstance(decided, Repeated)
+        return decided
+
+    def take(
+        self, alert: Alert, now: datetime, key: str | None = None, *, resent: bool = False
+    ) -> list[Event] | Repeated:
+        """`receive`, but a repeat of a firing alert, most notifications, comes back as
+        `Repeated`: its `AlertGrouped` is never built. `resent`: the alert is as an earlier
+        payload gave it, received then; it is restamped at `now` only if the engine needs
+        more than a repeat of it."""
+        return self._step(alert, now, key, repeats=True, resent=resent)
+
+    def _step(
+        self, alert: Alert, now: datetime, key: str | None, *, repeats: bool, resent: bool = False
+    ) -> list[Event] | Repeated:
+        if self._ticks and self._due and self._due[0][0] <= now:  # seldom: no call otherwise
             self.advance(now)
         name = domain_key(alert.labels, self._labels) if key is None else key
         domain = self._domains.get(name)
         if domain is None:
             domain = self._domains[name] = _Domain(name)
-        decided = step_alert(domain.state, alert, now, self._policy, name)
+        state = domain.state
+        decided: list[Event] | Repeated | None = None
+        if repeats:
+            decided = step_repeat(state, alert, now, self._policy)
+        if decided is None:
+            fresh = restamped_alert(alert, now) if resent else alert
+            decided = step_alert(state, fresh, now, self._policy, name)
         if self._ticks:
-            due = next_due(domain.state, self._policy)
+            due = next_due(state, self._policy)
             if due != domain.due:
                 self._set_due(domain, due)
         return decided

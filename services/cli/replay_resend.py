@@ -5,9 +5,10 @@ export repeat an earlier line byte for byte but for `received_at`. Such a line g
 earlier line's alerts with its own receive time, provided the receive time gave them nothing
 else (`stamped_only`). The normalizing side (`normalize_lines`, here or in a worker) knows a
 repeat by the bytes after `received_at` and passes `Resent(original)` instead of parsing and
-normalizing it again; the engine's side (`resolve_resends`) keeps the latest `HORIZON` results
-and restamps the original's alerts. Both sides count positions alike, so only a position
-crosses between processes, never the alerts again.
+normalizing it again; the engine's side (`originals`) keeps the latest `HORIZON` results and
+hands on the original's alerts, flagged, for the replay to restamp only those the engine
+needs afresh (`resolve_resends` restamps them all). Both sides count positions alike, so only
+a position crosses between processes, never the alerts again.
 """
 
 from __future__ import annotations
@@ -107,24 +108,41 @@ def _reusable(normalized: Normalized | Skipped) -> bool:
 
 def resolve_resends(payloads: Iterable[SentPayload]) -> Iterator[NormalizedPayload]:
     """Every `Resent` replaced by its original's alerts, received at its own time."""
-    recent: list[tuple[int, Normalized] | None] = [None] * HORIZON
-    for position, received_at, normalized in payloads:
-        if isinstance(normalized, Resent):
-            kept = recent[normalized.original % HORIZON]
-            if kept is None or kept[0] != normalized.original:
-                raise LookupError(f"payload {position} repeats {normalized.original}, not kept")
-            normalized = restamped(kept[1], received_at)
-        if isinstance(normalized, Normalized):
-            recent[position % HORIZON] = (position, normalized)
+    for position, received_at, normalized, resent in originals(payloads):
+        if resent:
+            assert isinstance(normalized, Normalized)
+            normalized = restamped(normalized, received_at)
         yield position, received_at, normalized
 
 
+# (position, received_at, what the payload gave, whether those are an earlier payload's alerts)
+OriginalPayload = tuple[int, datetime, Normalized | Skipped, bool]
+
+
+def originals(payloads: Iterable[SentPayload]) -> Iterator[OriginalPayload]:
+    """Every `Resent` replaced by its original's alerts as they are, flagged: their
+    `received_at` is the original's, not this payload's (`restamped` gives them this one's).
+    Most re-sent alerts only repeat what the engine knows, and need no copy."""
+    recent: list[tuple[int, Normalized] | None] = [None] * HORIZON
+    for position, received_at, normalized in payloads:
+        resent = False
+        if isinstance(normalized, Resent):
+            resent = True
+            kept = recent[normalized.original % HORIZON]
+            if kept is None or kept[0] != normalized.original:
+                raise LookupError(f"payload {position} repeats {normalized.original}, not kept")
+            normalized = kept[1]
+        if isinstance(normalized, Normalized):
+            recent[position % HORIZON] = (position, normalized)
+        yield position, received_at, normalized, resent
+
+
 def restamped(normalized: Normalized, received_at: datetime) -> Normalized:
-    alerts = tuple(_restamped(alert, received_at) for alert in normalized.alerts)
+    alerts = tuple(restamped_alert(alert, received_at) for alert in normalized.alerts)
     return Normalized(alerts, normalized.keys, normalized.watchdogs)
 
 
-def _restamped(alert: Alert, received_at: datetime) -> Alert:
+def restamped_alert(alert: Alert, received_at: datetime) -> Alert:
     """The alert with another `received_at`, as `model_copy(update=...)` makes it, at a sixth
     of the cost: every value comes from a validated alert (a unit test holds them equal)."""
     copy = _new(Alert)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from typing import Any, BinaryIO
 
 import orjson
@@ -21,8 +22,9 @@ from services.cli.config_bundle import TocsinConfig
 from services.cli.replay_engine import ReplayEngine
 from services.cli.replay_input import OrderedInput
 from services.cli.replay_normalize import PayloadNormalizer, Skipped
-from services.cli.replay_resend import ResendIndex, SentPayload, normalize_lines, resolve_resends
+from services.cli.replay_resend import ResendIndex, SentPayload, normalize_lines, originals
 from services.cli.replay_tally import Outcome, ReplayTally
+from services.correlator.domain.engine import Repeated
 from services.correlator.grouping import build_policy
 from shared.alerts import Alert
 from shared.events.base import Event
@@ -66,10 +68,11 @@ def outcome_of(alert: Alert, decided: list[Event]) -> Outcome:
     return Outcome(None, "ignored", f"no decision about {alert.alertname}")
 
 
-def _line(alert: Alert, outcome: Outcome) -> bytes:
+def _line(alert: Alert, received_at: datetime, outcome: Outcome) -> bytes:
+    """`received_at`: the notification's, which a re-sent payload's alerts may not carry."""
     return orjson.dumps(
         {
-            "received_at": alert.received_at,
+            "received_at": received_at,
             "fingerprint": alert.fingerprint,
             "starts_at": alert.starts_at,
             "incident_id": outcome.incident_id,
@@ -112,7 +115,8 @@ class Replay:
     ) -> ReplayTally:
         """Replay payloads normalized already (here or by workers), in received_at order."""
         write = output.write if output is not None else None
-        for position, received_at, normalized in resolve_resends(payloads):
+        take, count = self.engine.take, self.tally.count
+        for position, received_at, normalized, resent in originals(payloads):
             if isinstance(normalized, Skipped):
                 self.tally.skipped[normalized.reason] += 1
                 continue
@@ -120,11 +124,15 @@ class Replay:
                 self.tally.skipped["watchdog check-in (alerts)"] += normalized.watchdogs
             notifications = zip(normalized.alerts, normalized.keys, strict=True)
             for index, (alert, key) in enumerate(notifications):
-                decided = self.engine.receive(alert, received_at, key)
-                outcome = outcome_of(alert, decided)
-                self.tally.count(position, index, alert, outcome, decided)
+                decided = take(alert, received_at, key, resent=resent)
+                if isinstance(decided, Repeated):
+                    outcome = Outcome(decided.incident_id, "deduplicated", decided.reason(alert))
+                    count(position, index, alert, outcome, ())
+                else:
+                    outcome = outcome_of(alert, decided)
+                    count(position, index, alert, outcome, decided)
                 if write is not None:
-                    write(_line(alert, outcome))
+                    write(_line(alert, received_at, outcome))
             if on_payload is not None:
                 on_payload(position)
         self.tally.ticks = self.engine.ticks_fed

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
@@ -38,7 +39,7 @@ class ReplayTally:
     assignments: dict[NotificationKey, str] = field(default_factory=dict)
 
     def count(
-        self, position: int, index: int, alert: Alert, outcome: Outcome, decided: list[Event]
+        self, position: int, index: int, alert: Alert, outcome: Outcome, decided: Sequence[Event]
     ) -> None:
         self.notifications += 1
         self.decisions[outcome.decision] += 1

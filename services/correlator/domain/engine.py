@@ -8,6 +8,7 @@ give the same events. `domain` is the input's record key (its correlation domain
 from __future__ import annotations
 
 from datetime import datetime
+from typing import NamedTuple
 
 from services.correlator.domain.arrival import Decided
 from services.correlator.domain.commands import (
@@ -17,8 +18,9 @@ from services.correlator.domain.commands import (
     on_source_acknowledgement,
 )
 from services.correlator.domain.evolve import STATEFUL_INPUTS, evolve
-from services.correlator.domain.firing import on_firing
+from services.correlator.domain.firing import on_firing, repeat_reason
 from services.correlator.domain.heartbeats import heartbeat_domain, on_heartbeat
+from services.correlator.domain.membership import attach
 from services.correlator.domain.opening import incident_id_for
 from services.correlator.domain.resolution import on_resolved, on_tick
 from services.correlator.domain.rules import CorrelationPolicy
@@ -35,7 +37,16 @@ from shared.events.inputs import (
     TickOccurred,
 )
 
-__all__ = ["Decided", "decide", "incident_id_for", "next_due", "step", "step_alert"]
+__all__ = [
+    "Decided",
+    "Repeated",
+    "decide",
+    "incident_id_for",
+    "next_due",
+    "step",
+    "step_alert",
+    "step_repeat",
+]
 
 
 def decide(
@@ -84,6 +95,41 @@ def step_alert(
     offline replay feeds one per notification). An alert is no stateful input."""
     clock = _advance_clock(state, now)
     return _fold(state, _on_alert(state, alert, clock, policy, domain), clock, policy)
+
+
+class Repeated(NamedTuple):
+    """A repeat of a firing alert, folded: what its `AlertGrouped(decision="deduplicated")`
+    says, with the reason left to be worded only by whoever needs it."""
+
+    incident_id: str
+    number: int  # this notification's number, the first one included
+    first_seen: str
+
+    def reason(self, alert: Alert) -> str:
+        return repeat_reason(alert.alertname, alert.fingerprint, self.number, self.first_seen)
+
+
+def step_repeat(
+    state: CorrelatorState, alert: Alert, now: datetime, policy: CorrelationPolicy
+) -> Repeated | None:
+    """`step_alert` of a repeat of a firing alert that brings nothing new but its receive
+    time (`AlertRecord.same_as`), most of an offline replay's inputs, without building its
+    `AlertGrouped`; None, changing nothing, for any other alert (then call `step_alert`).
+
+    The state ends as `step_alert` leaves it: for a tracked firing alert, `on_firing` decides
+    exactly one `AlertGrouped(deduplicated)` into its incident, whose fold `attach` only
+    counts a repeat that changes nothing. Nothing of `alert` is read but its fingerprint,
+    status, name and what `same_as` compares, never its `received_at`: a replay passes the
+    alerts of a re-sent payload as first received. Tests hold both equal."""
+    if alert.status != "firing":
+        return None
+    tracked = state.alerts.get(alert.fingerprint)
+    if tracked is None or not tracked.firing or not tracked.alert.same_as(alert):
+        return None
+    clock = _advance_clock(state, now)
+    repeated = Repeated(tracked.incident_id, tracked.count + 1, tracked.first_seen)
+    attach(state, state.incidents[tracked.incident_id], alert, clock, policy)
+    return repeated
 
 
 def _on_alert(

@@ -89,14 +89,19 @@ def _deduplicated(
     now: datetime,
     policy: CorrelationPolicy,
 ) -> AlertGrouped:
-    reason = (
-        f"repeat #{tracked.count + 1} of {alert.alertname} ({alert.fingerprint}),"
-        f" firing since {tracked.first_seen}"
+    reason = repeat_reason(
+        alert.alertname, alert.fingerprint, tracked.count + 1, tracked.first_seen
     )
     resources = list(tracked.resources)
     return trusted.grouped(
         incident.incident_id, alert, "deduplicated", now, "dedup", policy.version, reason, resources
     )
+
+
+def repeat_reason(alertname: str, fingerprint: str, count: int, first_seen: str) -> str:
+    """The reason of a repeat's `AlertGrouped(decision="deduplicated")`: `count` is the
+    notification's number, the first included."""
+    return f"repeat #{count} of {alertname} ({fingerprint}), firing since {first_seen}"
 
 
 def _fired_again(
