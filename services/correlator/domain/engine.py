@@ -22,7 +22,12 @@ from services.correlator.domain.firing import on_firing, repeat_reason
 from services.correlator.domain.heartbeats import heartbeat_domain, on_heartbeat
 from services.correlator.domain.membership import attach
 from services.correlator.domain.opening import incident_id_for
-from services.correlator.domain.resolution import on_resolved, on_tick
+from services.correlator.domain.resolution import (
+    on_resolved,
+    on_started_again,
+    on_tick,
+    started_again,
+)
 from services.correlator.domain.rules import CorrelationPolicy
 from services.correlator.domain.state import CorrelatorState
 from services.correlator.domain.timers import next_due_at
@@ -77,7 +82,8 @@ def step(
     """Decide on one input and fold it and the decisions in. Event time never runs backwards.
 
     A missed heartbeat is Tocsin's own alert: it goes through the firing path right after its
-    `HeartbeatMissed`, with the state that decision left, as if it had just arrived.
+    `HeartbeatMissed`, with the state that decision left, as if it had just arrived. Likewise
+    a firing alert sent with a later start (`started_again`) first resolves, then fires again.
     """
     if type(event) is AlertReceived:
         return step_alert(state, event.alert, now, policy, domain)
@@ -94,7 +100,8 @@ def step_alert(
     """`step` of `AlertReceived(alert)`, nearly every input, without building the event (an
     offline replay feeds one per notification). An alert is no stateful input."""
     clock = _advance_clock(state, now)
-    return _fold(state, _on_alert(state, alert, clock, policy, domain), clock, policy)
+    restarted = _fold(state, on_started_again(state, alert, clock, policy), clock, policy)
+    return restarted + _fold(state, _on_alert(state, alert, clock, policy, domain), clock, policy)
 
 
 class Repeated(NamedTuple):
@@ -125,6 +132,8 @@ def step_repeat(
         return None
     tracked = state.alerts.get(alert.fingerprint)
     if tracked is None or not tracked.firing or not tracked.alert.same_as(alert):
+        return None
+    if started_again(tracked, alert):
         return None
     clock = _advance_clock(state, now)
     repeated = Repeated(tracked.incident_id, tracked.count + 1, tracked.first_seen)

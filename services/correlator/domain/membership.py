@@ -46,6 +46,7 @@ def attach(
         tracked.refired_at = (*tracked.refired_at, at)[-(policy.flapping.max_flaps + 1) :]
     if not tracked.alert.same_as(alert):
         tracked.alert = AlertRecord.of(alert)
+    _note_start(tracked, alert)
     tracked.firing = True
     index(state, tracked, incident.domain, policy)
     tracked.last_seen_at = at
@@ -90,12 +91,19 @@ def _repeat(
     """A firing alert sent again: only what a re-send can change is touched."""
     tracked.last_seen_at = at
     tracked.count += 1
+    _note_start(tracked, alert)
     if tracked.alert.same_as(alert):
         return
     tracked.alert = AlertRecord.of(alert)
     reschedule(state, END, alert.fingerprint, policy)
     if not tracked.suppressed:
         _count_impact(state, incident, tracked, policy)
+
+
+def _note_start(tracked: TrackedAlert, alert: Alert) -> None:
+    latest = tracked.restarted_at or tracked.alert.starts_at
+    if alert.starts_at > latest:
+        tracked.restarted_at = alert.starts_at
 
 
 def _count_impact(

@@ -10,7 +10,7 @@ from services.correlator.domain.explain import span
 from services.correlator.domain.heartbeats import missed
 from services.correlator.domain.holds import hold_ended
 from services.correlator.domain.rules import CorrelationPolicy
-from services.correlator.domain.state import CorrelatorState, slot
+from services.correlator.domain.state import CorrelatorState, TrackedAlert, slot
 from services.correlator.domain.timers import END, GRACE, HELD, due_items, due_of
 from shared.alerts import Alert
 from shared.events.incidents import AlertResolved, IncidentResolved
@@ -53,6 +53,38 @@ def on_resolved(
     return [
         dropped("AlertReceived", now, policy, rule="source", reason=reason, fingerprint=fingerprint)
     ]
+
+
+# Sources whose `startsAt` marks when an occurrence began (Prometheus's `activeAt`): a later one
+# on a firing alert is a new occurrence. Others (PagerDuty, Opsgenie, Tocsin's JSON, which
+# defaults it to the receive time) re-send a trigger with whatever time: a repeat.
+OCCURRENCE_STARTS = frozenset({"alertmanager", "grafana"})
+
+
+def started_again(tracked: TrackedAlert, alert: Alert) -> bool:
+    """Whether a firing notification of a firing alert is a new occurrence of it."""
+    return (
+        alert.starts_at > (tracked.restarted_at or tracked.alert.starts_at)
+        and alert.status == "firing"
+        and alert.source in OCCURRENCE_STARTS
+    )
+
+
+def on_started_again(
+    state: CorrelatorState, alert: Alert, now: datetime, policy: CorrelationPolicy
+) -> Decided:
+    """A firing alert sent again with a later start resolved at its source in between (between
+    two notifications of its group, so no resolve was sent): its `AlertResolved`, before the
+    notification is taken as the alert firing again (a flap, if it keeps doing so)."""
+    tracked = state.alerts.get(alert.fingerprint)
+    if tracked is None or not tracked.firing or not started_again(tracked, alert):
+        return []
+    reason = (
+        f"{alert.alertname} was sent firing with a later start ({alert.starts_at.isoformat()},"
+        f" was {(tracked.restarted_at or tracked.alert.starts_at).isoformat()}): it resolved"
+        " at the source in between"
+    )
+    return [_alert_resolved(tracked.incident_id, alert.fingerprint, now, policy, "source", reason)]
 
 
 def _alert_resolved(

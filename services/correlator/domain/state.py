@@ -35,6 +35,9 @@ class TrackedAlert:
     resources: tuple[str, ...] = ()
     # When it fired again after resolving, the latest few: flapping is counted from these.
     refired_at: tuple[datetime, ...] = ()
+    # The start of its latest occurrence, when later than `alert.starts_at` (which stays the
+    # first: a flapping alert is no fresh evidence each time it fires again).
+    restarted_at: datetime | None = None
     # Bit i set: indexed as a source (target) of inhibit rule i while firing.
     source_rules: int = 0
     target_rules: int = 0
