@@ -54,6 +54,11 @@ class Matcher:
             # valid route matcher) and searches; `\z` is RE2's `$` spelled for the translator.
             object.__setattr__(self, "_regex", _anchored(self))
 
+    def __reduce__(self) -> tuple[type[Matcher], tuple[str, MatchOp, str]]:
+        """Pickled as its three fields (state snapshots hold silences): the regex is compiled
+        again on load, as a compiled pattern is no state class."""
+        return (Matcher, (self.name, self.op, self.value))
+
     def matches(self, labels: Mapping[str, str]) -> bool:
         """Whether the label set satisfies this matcher."""
         actual = labels.get(self.name, "")

@@ -11,6 +11,7 @@ from services.router.domain.state import RouterState
 from shared.events import TickOccurred
 from shared.events.notifications import EscalationHeld
 from shared.events.silences import SilenceCreated, SilenceExpired
+from shared.runtime.state_pickle import dump_state, load_state
 from tests.unit.router.test_router_holds import NIGHT, directory, opened, pages
 
 
@@ -118,3 +119,13 @@ def test_every_partition_folding_the_same_silences_holds_alike() -> None:
     assert states[0].silences == states[1].silences
     assert isinstance(held[0], EscalationHeld)
     assert held[0].until == datetime(2026, 11, 24, 23, 0, 0, 1, tzinfo=UTC)
+
+
+def test_a_state_holding_a_regex_silence_survives_a_snapshot() -> None:
+    state, rules = RouterState(), directory()
+    step(state, created(matcher='service=~"bill.*"'), NIGHT, rules)
+    restored = load_state(dump_state(state))
+    assert isinstance(restored, RouterState)
+    assert restored.silences == state.silences
+    [_, held] = step(restored, opened(NIGHT, timedelta(0)), NIGHT, rules)
+    assert isinstance(held, EscalationHeld)
