@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-APT_PACKAGES := prometheus prometheus-alertmanager
+APT_PACKAGES := prometheus prometheus-alertmanager chromium chromium-driver
 
 .PHONY: run test lint typecheck system-packages clean
 
@@ -17,9 +17,11 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/tocsin up $(ARGS)
 
-# Real Alertmanager (and amtool) and Prometheus for the compatibility and end-to-end tests.
+# Real Alertmanager (and amtool) and Prometheus for the compatibility and end-to-end tests;
+# headless Chromium and its driver for the pages people open.
 system-packages:
-	@if ! command -v amtool >/dev/null || ! command -v prometheus >/dev/null; then \
+	@if ! command -v amtool >/dev/null || ! command -v prometheus >/dev/null \
+		|| ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 		$$SUDO apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(APT_PACKAGES) >/dev/null; \
