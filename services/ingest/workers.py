@@ -1,10 +1,17 @@
 """Ingest in several processes on one port (`tocsin ingest --workers N`).
 
 Ingest keeps nothing between requests: each one is authenticated, normalized and appended on
-its own, and its answer waits only for its own append. So N processes can serve one listening
-socket, and one Python process per core is how ingest uses more than one core. The socket is
-bound once, then N workers are forked; each builds its own app, event loop and log producer,
-and the kernel hands every new connection to one of them.
+its own, and its answer waits only for its own append. So N processes can serve one port, and
+one Python process per core is how ingest uses more than one core. The parent binds one
+listening socket per worker, all on the port (`SO_REUSEPORT`), then forks N workers; each
+keeps its own socket and builds its own app, event loop and log producer.
+
+Why a socket each rather than one shared: with one socket, every worker is woken by each new
+connection and the first awake accepts all that are waiting, so connections opened together
+(a sender's pool of keep-alive connections) mostly land on one worker while the others idle.
+With a socket per worker, the kernel spreads connections over the workers by address hash.
+The port is first bound without `SO_REUSEPORT`, so a port another process holds is refused
+as before rather than silently shared.
 
 The parent only supervises. SIGTERM or SIGINT is passed on to every worker, which finishes its
 requests in flight and stops. A worker that ends on its own is a failure: the parent stops the
@@ -22,6 +29,8 @@ import socket
 from collections.abc import Callable
 from types import FrameType
 
+from services.ingest.collector import tune_collector
+
 log = logging.getLogger(__name__)
 
 # What a worker runs: serve HTTP on the shared socket until told to stop; its exit code.
@@ -30,12 +39,26 @@ _LISTEN_BACKLOG = 2048
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
-    """A TCP socket bound to (`host`, `port`) and listening, for the workers to share."""
+    """A TCP socket bound to (`host`, `port`) and listening, the first of the workers'.
+
+    Port 0 picks a free port. OSError if the port is in use, even by a socket that would
+    share it: the probe that checks this does not ask to share.
+    """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind((host, port))
+        address = probe.getsockname()
+    return _bound(family, address)
+
+
+def _bound(family: socket.AddressFamily, address: tuple[str, int]) -> socket.socket:
+    """A listening socket on `address` that other workers' sockets may share."""
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     try:
-        sock.bind((host, port))
+        sock.bind(address)
         sock.listen(_LISTEN_BACKLOG)
     except OSError:
         sock.close()
@@ -43,18 +66,37 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+def worker_sockets(first: socket.socket, count: int) -> list[socket.socket]:
+    """`first` and `count - 1` more listening sockets on its port, one for each worker."""
+    address = first.getsockname()[:2]
+    sockets = [first]
+    try:
+        sockets += [_bound(first.family, address) for _ in range(count - 1)]
+    except OSError:
+        for sock in sockets:
+            sock.close()
+        raise
+    return sockets
+
+
 def run_workers(count: int, serve: Serve, sock: socket.socket) -> int:
-    """Fork `count` workers running `serve(sock)`; return once all have ended.
+    """Fork `count` workers, each running `serve` on its own socket on the port of `sock`
+    (from `listening_socket`); return once all have ended.
 
     0 if they were stopped by a signal and ended cleanly, else the first failure's exit code.
     """
+    sockets = worker_sockets(sock, count)
     supervisor = _Supervisor()
-    for _ in range(count):
+    for mine in sockets:
         pid = os.fork()
-        if pid == 0:  # the worker
-            os._exit(_worker(serve, sock))
+        if pid == 0:  # the worker: keeps its own socket only, so none is left unserved
+            for other in sockets:
+                if other is not mine:
+                    other.close()
+            os._exit(_worker(serve, mine))
         supervisor.children.add(pid)
-    sock.close()  # the workers hold it; once they end, the port is free for a restart
+    for each in sockets:  # the workers hold them; once they end, the port is free again
+        each.close()
     return supervisor.wait()
 
 
@@ -63,6 +105,7 @@ def _worker(serve: Serve, sock: socket.socket) -> int:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
+        tune_collector()  # once the worker holds all it keeps (see `collector.py`)
         return serve(sock)
     except BaseException:  # the worker must end here, never return into the parent's code
         log.exception("ingest worker failed")

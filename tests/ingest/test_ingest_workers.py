@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -18,6 +19,7 @@ from prometheus_client import generate_latest, values
 
 from services.cli.main import main
 from services.ingest.metrics import IngestMetrics, workers_registry
+from services.ingest.workers import listening_socket, worker_sockets
 from tests.ingest.tansu import TansuBroker
 from tests.support.brokers import free_port
 from tests.support.processes import ManagedProcess
@@ -119,3 +121,67 @@ def test_a_scrape_skips_the_file_of_a_worker_still_creating_it(
     exposition = generate_latest(registry).decode()
 
     assert ACCEPTED.findall(exposition) == ["3.0"]
+
+
+SPREAD = """
+import os, signal, socket, sys
+from services.ingest.workers import listening_socket, run_workers
+
+def serve(sock):  # answer every connection with this worker's pid
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    os.write(1, b"%d\\n" % os.getpid())  # one write: the workers print at the same time
+    while True:
+        connection, _ = sock.accept()
+        connection.sendall(str(os.getpid()).encode())
+        connection.close()
+
+sock = listening_socket("127.0.0.1", 0)
+print(sock.getsockname()[1], flush=True)
+sys.exit(run_workers(2, serve, sock))
+"""
+
+
+def test_connections_opened_together_are_spread_over_the_workers() -> None:
+    # Given two workers on one port,
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    process = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(SPREAD)], env=env, stdout=subprocess.PIPE
+    )
+    try:
+        assert process.stdout is not None
+        port = int(process.stdout.readline())
+        workers = {int(process.stdout.readline()) for _ in range(2)}
+        # when a client opens 32 connections at once (as a sender's connection pool does),
+        connections = [socket.create_connection(("127.0.0.1", port), 10) for _ in range(32)]
+        pids = set()
+        for connection in connections:
+            with connection:
+                pids.add(int(connection.recv(32)))
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(20)
+
+    # then both workers serve some of them, not the first one awake all.
+    assert pids == workers
+
+
+def test_a_port_in_use_is_refused_even_to_a_socket_that_would_share_it() -> None:
+    with socket.socket() as other:
+        other.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+
+        with pytest.raises(OSError):
+            listening_socket("127.0.0.1", other.getsockname()[1])
+
+
+def test_every_worker_socket_listens_on_the_port_of_the_first() -> None:
+    first = listening_socket("127.0.0.1", 0)
+    sockets = worker_sockets(first, 3)
+    try:
+        assert len(sockets) == 3 and sockets[0] is first
+        assert {s.getsockname() for s in sockets} == {first.getsockname()}
+    finally:
+        for sock in sockets:
+            sock.close()
