@@ -21,6 +21,8 @@ from shared.events.inputs import AlertReceived
 from shared.log.port import EventLog, LogUnavailable, Outgoing
 from shared.topics import PAYLOADS
 
+_ALERT_SCHEMA_VERSION = AlertReceived.SCHEMA_VERSION
+
 
 class NotAccepted(Exception):
     """The log did not confirm the write in time: answer 503 so the sender retries."""
@@ -67,12 +69,13 @@ class AlertSink:
         at = json_time(submission.received_at)
         records = [_payload(submission, body, digest, at)]
         identity = (submission.integration, digest, at)
-        records.extend(_records(submission.entries, identity, submission.received_at))
+        records.extend(_records(submission.entries, identity, at))
         await self._append(records)
 
     async def record(self, entries: Sequence[Entry], identity: str, received_at: datetime) -> None:
         """Append events that carry no body worth keeping (a heartbeat's check-in)."""
-        await self._append(_records(entries, (identity, json_time(received_at)), received_at))
+        at = json_time(received_at)
+        await self._append(_records(entries, (identity, at), at))
 
     async def _append(self, records: Sequence[Outgoing]) -> None:
         with self._metrics.append_seconds.time():
@@ -83,18 +86,28 @@ class AlertSink:
                 raise NotAccepted(str(failure) or "the event log did not answer in time") from None
 
 
-def _records(
-    entries: Sequence[Entry], identity: tuple[str, ...], received_at: datetime
-) -> list[Outgoing]:
-    at = json_time(received_at)
+def _records(entries: Sequence[Entry], identity: tuple[str, ...], at: str) -> list[Outgoing]:
+    """The records of `entries`, received at `at` (as `json_time` writes it)."""
     ids = numbered_ids(("entry", *identity), len(entries))
     records = []
-    for entry, event_id in zip(entries, ids, strict=True):
-        event = entry.event
-        kind = _kind(type(event))
-        payload = _event_fields(event)
-        value = envelope_bytes(payload, kind, event.SCHEMA_VERSION, event_id, entry.key, at)
-        records.append(Outgoing(entry.topic, entry.key, value))
+    for (topic, key, event), event_id in zip(entries, ids, strict=True):
+        if type(event) is AlertReceived:  # nearly every record: written out in one dumps
+            value = orjson.dumps(
+                {
+                    "event_id": event_id,
+                    "type": "AlertReceived",
+                    "schema_version": _ALERT_SCHEMA_VERSION,
+                    "occurred_at": at,
+                    "key": key,
+                    "payload": {"type": "AlertReceived", "alert": event.alert.__dict__},
+                },
+                option=orjson.OPT_UTC_Z,
+            )
+        else:
+            kind = _kind(type(event))
+            payload = _event_fields(event)
+            value = envelope_bytes(payload, kind, event.SCHEMA_VERSION, event_id, key, at)
+        records.append(Outgoing(topic, key, value))
     return records
 
 

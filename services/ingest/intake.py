@@ -23,11 +23,13 @@ from starlette.requests import ClientDisconnect
 from services.ingest.acceptance import AlertSink, Entry, NotAccepted, Submission
 from services.ingest.auth import AuthFailure, IntegrationAuth
 from services.ingest.config import IngestConfig, IntegrationConfig, IntegrationType
+from services.ingest.domain_keys import domain_keyer
 from services.ingest.heartbeats import Heartbeat, HeartbeatBook
 from services.ingest.metrics import UNKNOWN_INTEGRATION, IngestMetrics
 from services.ingest.normalizers.classify import LayerRule
 from services.ingest.normalizers.context import NormalizeContext
 from services.ingest.normalizers.errors import ROOT, FieldError, InvalidPayload
+from services.ingest.normalizers.unvalidated import unvalidated_received
 from shared.alerts import Alert
 from shared.events.inputs import AlertDropped, AlertReceived, HeartbeatReceived
 from shared.topics import ALERTS, domain_key
@@ -76,6 +78,7 @@ class Intake:
         self.clock = clock
         self.heartbeats = HeartbeatBook(config.heartbeats, config.correlation.domain_labels)
         self._domain_labels = tuple(config.correlation.domain_labels)
+        self._key_of = domain_keyer(self._domain_labels)
         self._auth = IntegrationAuth(config.integrations)
         self._rules = {
             i.name: tuple(LayerRule.parse(r.when, r.layer) for r in i.layer_rules)
@@ -84,6 +87,7 @@ class Intake:
         # Metric children by label value, found once: `labels()` costs more than counting.
         # The values come from small fixed sets (source types, configured integrations).
         self._timers: dict[str, Histogram] = {}
+        self._contexts: dict[str, NormalizeContext] = {}
         self._counters: dict[str, Counter] = {}
 
     async def respond(
@@ -143,14 +147,17 @@ class Intake:
         return bytes(raw)
 
     def context(self, integration: IntegrationConfig, received_at: datetime) -> NormalizeContext:
-        return NormalizeContext(
-            integration=integration.name,
-            integration_type=integration.type,
-            received_at=received_at,
-            default_labels=integration.default_labels,
-            layer_rules=self._rules[integration.name],
-            resolve_timeout=integration.resolve_timeout,
-        )
+        found = self._contexts.get(integration.name)
+        if found is None:  # once per integration: the checks and copies are done then
+            found = self._contexts[integration.name] = NormalizeContext(
+                integration=integration.name,
+                integration_type=integration.type,
+                received_at=received_at,
+                default_labels=integration.default_labels,
+                layer_rules=self._rules[integration.name],
+                resolve_timeout=integration.resolve_timeout,
+            )
+        return found.at(received_at)
 
     def integration_key(self, integration: IntegrationConfig) -> str:
         """The record key of key-identified sources (PagerDuty, Opsgenie): the correlation
@@ -221,15 +228,15 @@ class Intake:
 
     def _entries(self, outcome: Outcome, integration: str, received_at: datetime) -> list[Entry]:
         entries: list[Entry] = []
+        key, key_of = outcome.alert_key, self._key_of
         for alert in outcome.alerts:
             instead = self.heartbeats.watchdog_entries(alert, integration, received_at)
             if instead is not None:
                 entries.extend(instead)
                 continue
-            key = outcome.alert_key
-            if key is None:
-                key = domain_key(alert.labels, self._domain_labels)
-            entries.append(Entry(ALERTS, key, AlertReceived(alert=alert)))
+            # The alert was built by a normalizer (`unvalidated.py`): no need to validate again.
+            event = unvalidated_received(alert)
+            entries.append(Entry(ALERTS, key_of(alert.labels) if key is None else key, event))
         entries.extend(outcome.extra)
         return entries
 

@@ -19,12 +19,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from services.ingest.normalizers.canonical import (
-    AlertDraft,
-    assemble_all,
-    check_order,
-    read_status,
-)
+from services.ingest.normalizers.assemble import assemble_all
+from services.ingest.normalizers.canonical import check_order, read_status
+from services.ingest.normalizers.canonical_fields import AlertDraft
 from services.ingest.normalizers.context import NormalizeContext
 from services.ingest.normalizers.errors import ROOT, Problems, field_path
 from services.ingest.normalizers.limits import read_annotations, read_labels, read_string_map

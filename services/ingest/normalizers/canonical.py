@@ -16,96 +16,45 @@ an alert whose `ends_at` is not after `received_at` is resolved (Alertmanager's 
 
 from __future__ import annotations
 
-import functools
-import re
-from collections.abc import Iterable, Mapping
 from datetime import datetime
-from enum import StrEnum
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, TypeVar
 
-from services.ingest.normalizers.classify import classify
+from services.ingest.normalizers.assemble import assemble_all
+from services.ingest.normalizers.canonical_fast import valid_alerts
+from services.ingest.normalizers.canonical_fields import (
+    ALIASES,
+    FIELDS,
+    FINGERPRINT,
+    LAYERS,
+    SEVERITIES,
+    STATUSES,
+    AlertDraft,
+)
 from services.ingest.normalizers.context import NormalizeContext
 from services.ingest.normalizers.errors import ROOT, Problems, field_path
 from services.ingest.normalizers.limits import read_annotations, read_labels
-from services.ingest.normalizers.unvalidated import unvalidated_alert
 from shared.alerts import Alert, AlertStatus, Layer, Severity
-from shared.fingerprint import label_fingerprint
 
-FINGERPRINT = re.compile(r"[A-Za-z0-9._:-]{1,64}", re.ASCII)
-_STATUSES: tuple[AlertStatus, ...] = ("firing", "resolved")
-_ALIASES = {"starts_at": "startsAt", "ends_at": "endsAt", "generator_url": "generatorURL"}
 _Choice = TypeVar("_Choice", Severity, Layer)
-_FIELDS = frozenset(
-    {"labels", "annotations", "status", "severity", "layer", "service", "team", "summary"}
-    | {"fingerprint", *_ALIASES, *_ALIASES.values()}
-)
-
-
-class AlertDraft(NamedTuple):
-    """A validated alert before defaults and derivations are applied. None means "derive it".
-
-    A named tuple, not a frozen dataclass: one is built per alert, and a frozen dataclass's
-    `__init__` (one `object.__setattr__` per field) cost more than reading the alert.
-    """
-
-    labels: Mapping[str, str]
-    annotations: Mapping[str, str]
-    status: AlertStatus | None = None
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
-    fingerprint: str | None = None
-    summary: str | None = None
-    generator_url: str | None = None
-    severity: Severity | None = None
-    layer: Layer | None = None
-    service: str | None = None
-    team: str | None = None
+_OPTIONS: dict[type[Any], tuple[str, ...]] = {Severity: SEVERITIES, Layer: LAYERS}
 
 
 def normalize_canonical(body: Any, ctx: NormalizeContext) -> tuple[Alert, ...]:
     """Tocsin JSON (one alert or a list) -> alerts, or `InvalidPayload` with every problem."""
+    alerts = valid_alerts(body, ctx)  # a valid body, read fast; None: any doubt
+    return assemble_all(checked_drafts(body, ctx), ctx) if alerts is None else alerts
+
+
+def checked_drafts(body: Any, ctx: NormalizeContext) -> list[AlertDraft]:
+    """The drafts of a valid body, or `InvalidPayload` naming every problem: each field read
+    with its JSON path at hand (`valid_drafts` gives the same drafts faster, when it can)."""
     problems = Problems()
     problems.check_text(body)
     problems.raise_if_any()
     items = _items(body, ctx, problems)
     drafts = [_read_alert(item, path, ctx, problems) for path, item in items]
     problems.raise_if_any()
-    return assemble_all([draft for draft in drafts if draft], ctx)
-
-
-def assemble_all(drafts: Iterable[AlertDraft], ctx: NormalizeContext) -> tuple[Alert, ...]:
-    """Assemble every draft of a valid request (its problems were all reported before)."""
-    return tuple([assemble(draft, ctx) for draft in drafts])
-
-
-def assemble(draft: AlertDraft, ctx: NormalizeContext) -> Alert:
-    """Merge default labels, derive what the draft leaves open, and build the `Alert`.
-
-    The fallback fingerprint covers the payload's labels only, so it equals Alertmanager's for
-    the same alert whatever defaults the integration adds. The draft's values were checked as
-    they were read, so the alert is built without validating them again (`unvalidated.py`).
-    """
-    labels = {**ctx.default_labels, **draft.labels}
-    derived = classify(labels, ctx.layer_rules)
-    starts_at = draft.starts_at or ctx.received_at
-    status = draft.status or _implied_status(draft.ends_at, ctx)
-    return unvalidated_alert(
-        fingerprint=draft.fingerprint or label_fingerprint(draft.labels),
-        status=status,
-        severity=draft.severity or derived.severity,
-        layer=draft.layer or derived.layer,
-        service=draft.service or derived.service,
-        team=draft.team or derived.team,
-        labels=labels,
-        annotations=dict(draft.annotations),
-        starts_at=starts_at,
-        ends_at=_effective_end(draft.ends_at, status, starts_at, ctx),
-        summary=draft.summary or draft.annotations.get("summary") or labels.get("alertname", ""),
-        generator_url=draft.generator_url or None,
-        source=ctx.integration_type,
-        integration=ctx.integration,
-        received_at=ctx.received_at,
-    )
+    return [draft for draft in drafts if draft]
 
 
 def stamped_only(alert: Alert) -> bool:
@@ -125,23 +74,6 @@ def check_order(
         problems.add(field, "must not be before the start time")
 
 
-def _implied_status(ends_at: datetime | None, ctx: NormalizeContext) -> AlertStatus:
-    return "resolved" if ends_at is not None and ends_at <= ctx.received_at else "firing"
-
-
-def _effective_end(
-    ends_at: datetime | None, status: AlertStatus, starts_at: datetime, ctx: NormalizeContext
-) -> datetime | None:
-    """A resolved alert always has an end; a firing one gets `resolve_timeout` if configured."""
-    if ends_at is not None:
-        return ends_at
-    if status == "resolved":
-        return max(ctx.received_at, starts_at)
-    if ctx.resolve_timeout is not None:
-        return max(ctx.received_at + ctx.resolve_timeout, starts_at)
-    return None
-
-
 def _items(body: Any, ctx: NormalizeContext, problems: Problems) -> list[tuple[str, Any]]:
     if isinstance(body, dict):
         return [(ROOT, body)]
@@ -158,7 +90,7 @@ def _read_alert(
     obj = problems.object(item, path)
     if obj is None:
         return None
-    unknown = obj.keys() - _FIELDS
+    unknown = obj.keys() - FIELDS
     if unknown:  # rare: no sort per alert for nothing
         for key in sorted(unknown):
             problems.add(field_path(path, key), "is not a known field")
@@ -200,7 +132,7 @@ def _required_labels(
 
 def _aliased_key(obj: dict[str, Any], key: str, path: str, problems: Problems) -> str:
     """The snake_case key, or its camelCase alias if only that is present; not both."""
-    alias = _ALIASES[key]
+    alias = ALIASES[key]
     if alias not in obj:
         return key
     if key in obj:
@@ -212,7 +144,7 @@ def read_status(
     obj: dict[str, Any], path: str, problems: Problems, *, required: bool
 ) -> AlertStatus | None:
     """`status`: firing or resolved."""
-    value = problems.choice(obj, "status", path, _STATUSES, required=required)
+    value = problems.choice(obj, "status", path, STATUSES, required=required)
     return "resolved" if value == "resolved" else "firing" if value == "firing" else None
 
 
@@ -221,14 +153,8 @@ def _enum(
 ) -> _Choice | None:
     if obj.get(key) is None:  # mostly absent: skip the readers
         return None
-    value = problems.choice(obj, key, path, _options(kind), required=False)
+    value = problems.choice(obj, key, path, _OPTIONS[kind], required=False)
     return None if value is None else kind(value)
-
-
-@functools.cache
-def _options(kind: type[StrEnum]) -> tuple[str, ...]:
-    """The values of an enum, in order (iterating an enum per alert costs more than reading)."""
-    return tuple(member.value for member in kind)
 
 
 def _fingerprint(obj: dict[str, Any], path: str, problems: Problems) -> str | None:

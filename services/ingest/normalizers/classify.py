@@ -148,10 +148,14 @@ def derive_service(labels: Mapping[str, str]) -> str | None:
 
 
 def classify(labels: Mapping[str, str], rules: tuple[LayerRule, ...]) -> Classification:
-    """Everything Tocsin derives from labels alone."""
+    """Everything Tocsin derives from labels alone (done for every alert: the severity and
+    service rules are written out here rather than called)."""
+    severity = labels.get("severity")
     return Classification(
-        severity=severity_from_label(labels.get("severity")),
-        layer=derive_layer(labels, rules),
-        service=derive_service(labels),
-        team=labels.get("team") or None,
+        DEFAULT_SEVERITY
+        if severity is None
+        else SEVERITY_ALIASES.get(severity.strip().lower(), DEFAULT_SEVERITY),
+        derive_layer(labels, rules),
+        labels.get("service") or labels.get("app") or labels.get("job") or None,
+        labels.get("team") or None,
     )

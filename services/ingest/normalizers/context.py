@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 
@@ -41,3 +41,18 @@ class NormalizeContext:
         object.__setattr__(self, "received_at", self.received_at.astimezone(UTC))
         object.__setattr__(self, "default_labels", MappingProxyType(dict(self.default_labels)))
         object.__setattr__(self, "layer_rules", tuple(self.layer_rules))
+
+    def at(self, received_at: datetime) -> NormalizeContext:
+        """This context for a request received at `received_at` (aware). Ingest makes one per
+        request from its integration's context: what `__post_init__` checked and copied holds
+        for it already, so only the time is checked and set."""
+        if received_at.tzinfo is None:
+            raise ValueError("received_at must be timezone-aware")
+        ctx = object.__new__(NormalizeContext)
+        for name in _FIELDS:
+            object.__setattr__(ctx, name, getattr(self, name))
+        object.__setattr__(ctx, "received_at", received_at.astimezone(UTC))
+        return ctx
+
+
+_FIELDS = tuple(field.name for field in fields(NormalizeContext))

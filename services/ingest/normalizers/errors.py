@@ -125,7 +125,7 @@ class Problems:
 
         Walks with an explicit stack, so deeply nested bodies cannot exhaust the recursion limit.
         """
-        if _encodes(value):
+        if encodes(value):
             return  # the common case, checked in C: the walk below builds a path per node
         pending: list[tuple[str, Any, str | None]] = [(path, value, None)]
         while pending:
@@ -206,7 +206,7 @@ class Problems:
         return None if parsed == GO_ZERO_TIME else parsed
 
 
-def _encodes(value: Any) -> bool:
+def encodes(value: Any) -> bool:
     """True if orjson can write `value`, which proves it holds no unpaired surrogate (orjson
     refuses them in strings and keys). False says nothing: the caller walks the value."""
     try:

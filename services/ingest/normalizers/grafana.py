@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.ingest.normalizers.alertmanager import WebhookGroup, read_alert_list, read_group
-from services.ingest.normalizers.canonical import assemble_all
+from services.ingest.normalizers.assemble import assemble_all
 from services.ingest.normalizers.context import NormalizeContext
 from services.ingest.normalizers.errors import ROOT, Problems, compact_json, field_path
 from services.ingest.normalizers.limits import check_annotation

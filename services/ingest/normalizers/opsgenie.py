@@ -27,7 +27,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from services.ingest.normalizers.canonical import FINGERPRINT, AlertDraft, assemble_all
+from services.ingest.normalizers.assemble import assemble_all
+from services.ingest.normalizers.canonical_fields import FINGERPRINT, AlertDraft
 from services.ingest.normalizers.context import NormalizeContext
 from services.ingest.normalizers.errors import (
     ROOT,

@@ -29,7 +29,8 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
 
-from services.ingest.normalizers.canonical import AlertDraft, assemble_all
+from services.ingest.normalizers.assemble import assemble_all
+from services.ingest.normalizers.canonical_fields import AlertDraft
 from services.ingest.normalizers.classify import derive_service
 from services.ingest.normalizers.context import NormalizeContext
 from services.ingest.normalizers.errors import (

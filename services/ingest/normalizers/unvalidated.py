@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from shared.alerts import Alert, AlertStatus, Layer, Severity
+from shared.events.inputs import AlertReceived
 
 _set = object.__setattr__
 _FIELDS = frozenset(Alert.model_fields)
@@ -65,3 +66,14 @@ def unvalidated_alert(
     _set(alert, "__pydantic_extra__", None)
     _set(alert, "__pydantic_private__", None)
     return alert
+
+
+def unvalidated_received(alert: Alert) -> AlertReceived:
+    """What `AlertReceived(alert=alert)` gives for an alert built above: ingest makes one for
+    every alert it accepts, and validating it would only check that `alert` is an `Alert`."""
+    event = AlertReceived.__new__(AlertReceived)
+    _set(event, "__dict__", {"type": "AlertReceived", "alert": alert})
+    _set(event, "__pydantic_fields_set__", {"alert"})
+    _set(event, "__pydantic_extra__", None)
+    _set(event, "__pydantic_private__", None)
+    return event
