@@ -23,6 +23,7 @@ from shared.events.codec import remember_encoded
 from shared.log.embedded import EmbeddedLog
 from shared.log.kafka import KafkaLog
 from shared.logs import configure_logging
+from shared.runtime.collector import tune_collector
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,7 @@ def _load(settings: RuntimeSettings) -> TocsinConfig | None:
 def _serve(assembly: Assembly, title: str, settings: RuntimeSettings) -> int:
     app = make_app(assembly, title)
     port = settings.port or 0
+    tune_collector()  # once the process holds what it keeps (see `shared/runtime/collector.py`)
     uvicorn.run(app, host=settings.host, port=port, log_config=None, access_log=False)
     return 0
 

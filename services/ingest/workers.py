@@ -29,7 +29,7 @@ import socket
 from collections.abc import Callable
 from types import FrameType
 
-from services.ingest.collector import tune_collector
+from shared.runtime.collector import tune_collector
 
 log = logging.getLogger(__name__)
 

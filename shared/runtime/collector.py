@@ -1,12 +1,12 @@
-"""Python's cyclic garbage collector, tuned for an ingest worker.
+"""Python's cyclic garbage collector, tuned for Tocsin's servers.
 
-Ingest makes a few dozen objects per alert (the parsed body, the draft, the `Alert`, its event
-and record), all freed by reference counting once the request is answered; almost none form
-cycles. Yet with the default thresholds the collector ran every 700 objects, each time walking
-every object of the requests in flight, promoting them to older generations, and every few
-seconds walking the whole heap: measured under the ingest benchmark, a fifth of a worker's CPU.
+Each alert makes a few dozen short-lived objects (the parsed body, the `Alert`, events and
+records), freed by reference counting once handled; almost none form cycles. Yet with the
+default thresholds the collector ran every 700 objects, each time walking every object in
+flight, promoting them to older generations, and every few seconds walking the whole heap
+(the services' state included): measured under the ingest benchmark, a fifth of a worker's CPU.
 
-So each worker, before it serves:
+So each server process, before it serves:
 - freezes what it holds already (modules, classes, the config: kept until the process ends),
   so that full collections walk only what was made since, not the ~90,000 objects of startup;
 - collects the youngest generation after 10,000 new objects instead of 700, so in-flight
