@@ -17,6 +17,7 @@ from services.cli.wiring import add_ingest
 from shared.config.settings import RuntimeSettings
 from shared.log.embedded import EmbeddedLog
 from shared.logs import configure_logging
+from shared.runtime.collector import tune_collector
 
 
 def main() -> None:
@@ -30,6 +31,7 @@ def main() -> None:
     assembly = Assembly(EmbeddedLog(args.data / "tocsin.sqlite"), partitions=settings.partitions)
     add_ingest(assembly, load_tocsin_config(args.config), settings)
     app = make_app(assembly, "tocsin-ingest-embedded")
+    tune_collector()  # as `tocsin up` does before it serves
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_config=None, access_log=False)
 
 
