@@ -97,7 +97,8 @@ async def test_a_large_append_keeps_each_keys_order_across_batches_and_small_app
         assert values == [str(i).encode() for i in range(40)]
 
 
-# Per key, records of one append: a few (as an ingest request of ten alerts has), or many.
+# Per key, records of one append: few go through Kafka's `send()`, many are written straight
+# into the batch their partition is filling.
 PER_KEY = pytest.mark.parametrize("per_key", [3, 12], ids=["few", "many"])
 
 
