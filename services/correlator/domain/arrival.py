@@ -50,7 +50,7 @@ def arrival_of(
 # alone: route matching and group keys read labels, `Topology.resources_of` labels and
 # service. The same few hundred label sets arrive again and again (every alert that fires
 # anew), so each is worked out once per rule set, which the weak keys tie the memo to.
-_MEMO_LIMIT = 100_000  # label sets per rule set; past it the memo starts afresh
+_MEMO_LIMIT = 10_000  # label sets per rule set (a few MB); past it the memo starts afresh
 _Key = tuple[tuple[tuple[str, str], ...], str | None]
 _Memo = dict[_Key, tuple[Grouping, tuple[str, ...]]]
 _memos: WeakKeyDictionary[GroupingRules, WeakKeyDictionary[Topology, _Memo]] = WeakKeyDictionary()
