@@ -4,28 +4,16 @@ its event, and declines every other alert."""
 from __future__ import annotations
 
 import copy
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
 from services.correlator.domain.engine import Repeated, step_alert, step_repeat
-from services.correlator.domain.rules import CorrelationPolicy, Grouping
+from services.correlator.domain.rules import CorrelationPolicy
 from services.correlator.domain.state import CorrelatorState
 from shared.alerts import Alert, Layer, Severity
 from shared.events.incidents import AlertGrouped
-
-T0 = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
-
-
-class ByAlertname:
-    def group_for(self, alert: Alert) -> Grouping:
-        return Grouping(
-            group_key=f'{{}}:{{alertname="{alert.alertname}"}}',
-            receivers=("oncall",),
-            rule="route 0",
-            group_wait=timedelta(seconds=30),
-        )
-
+from tests.unit.correlator.test_correlator_engine import T0, ByAlertname
 
 POLICY = CorrelationPolicy(version="v1", grouping=ByAlertname())
 
