@@ -18,9 +18,10 @@ from fastapi import APIRouter, HTTPException
 from services.correlator.processor import RULESET_KEY
 from services.correlator.rulesets import policy_from_text, version_of
 from shared.config.yaml_source import ConfigError, read_config_text
-from shared.events import deterministic_id, encode_envelope, wrap
+from shared.events import deterministic_id
 from shared.events.incidents import RulesetActivated
 from shared.log.port import EventLog, LogUnavailable, Outgoing
+from shared.runtime.broadcast import to_every_partition
 from shared.topics import ALERTS
 
 log = logging.getLogger(__name__)
@@ -30,12 +31,14 @@ def ruleset_records(text: str, source: str, partitions: int, now: datetime) -> l
     """`RulesetActivated` for every partition of the alerts topic."""
     version = version_of(text)
     event = RulesetActivated(version=version, config=text, activated_at=now, source=source)
-    records = []
-    for partition in range(partitions):
-        event_id = deterministic_id("ruleset", version, partition, now.isoformat())
-        envelope = wrap(event, key=RULESET_KEY, event_id=event_id, occurred_at=now)
-        records.append(Outgoing(ALERTS, RULESET_KEY, encode_envelope(envelope), partition))
-    return records
+    return to_every_partition(
+        event,
+        topic=ALERTS,
+        key=RULESET_KEY,
+        partitions=partitions,
+        occurred_at=now,
+        event_id=lambda partition: deterministic_id("ruleset", version, partition, now.isoformat()),
+    )
 
 
 def reload_routes(

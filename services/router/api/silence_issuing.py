@@ -16,9 +16,10 @@ from datetime import datetime
 
 from services.router.projection.silences import SilenceView
 from services.router.projection.tailer import ProjectionTailer
-from shared.events import deterministic_id, encode_envelope, wrap
+from shared.events import deterministic_id
 from shared.events.silences import SILENCES_KEY, SilenceCreated, SilenceExpired
-from shared.log.port import EventLog, LogUnavailable, Outgoing
+from shared.log.port import EventLog, LogUnavailable
+from shared.runtime.broadcast import to_every_partition
 from shared.topics import INCIDENTS
 
 
@@ -87,11 +88,14 @@ class SilenceIssuer:
     async def _append_everywhere(
         self, event: SilenceCreated | SilenceExpired, silence_id: str, what: str, at: datetime
     ) -> None:
-        records = []
-        for partition in range(self._log.partition_count(INCIDENTS)):
-            event_id = deterministic_id("silence", silence_id, what, partition)
-            envelope = wrap(event, key=SILENCES_KEY, event_id=event_id, occurred_at=at)
-            records.append(Outgoing(INCIDENTS, SILENCES_KEY, encode_envelope(envelope), partition))
+        records = to_every_partition(
+            event,
+            topic=INCIDENTS,
+            key=SILENCES_KEY,
+            partitions=self._log.partition_count(INCIDENTS),
+            occurred_at=at,
+            event_id=lambda partition: deterministic_id("silence", silence_id, what, partition),
+        )
         try:
             await asyncio.wait_for(self._log.append(records), self._append_timeout_s)
         except (LogUnavailable, TimeoutError) as failed:
