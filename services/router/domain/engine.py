@@ -225,8 +225,8 @@ def step(
     clock = now if state.clock is None or now > state.clock else state.clock
     state.clock = clock
     if isinstance(event, SilenceCreated | SilenceExpired):
-        evolve(state, event)
-        decided = _on_silence_expired(state, event, clock, directory)
+        evolve(state, event)  # a new silence holds from the next due step on
+        decided = _released(state, event, clock, directory) if type(event) is SilenceExpired else []
     else:
         decided = decide(state, event, clock, with_silences(directory, state.silences))
         evolve(state, event)
@@ -235,16 +235,11 @@ def step(
     return decided
 
 
-def _on_silence_expired(
-    state: RouterState,
-    event: SilenceCreated | SilenceExpired,
-    now: datetime,
-    directory: RoutingDirectory,
+def _released(
+    state: RouterState, event: SilenceExpired, now: datetime, directory: RoutingDirectory
 ) -> list[Event]:
-    """Each held step is looked at again now (a new silence waits for the next due step): it
-    pages unless another silence or the urgency rules still hold it."""
-    if not isinstance(event, SilenceExpired):
-        return []
+    """A silence expired: each held step is looked at again now, and pages unless another
+    silence or the urgency rules still hold it."""
     directory = with_silences(directory, state.silences)
     why = f"silence {event.silence_id} expired by {event.actor}"
     decided: list[Event] = []
