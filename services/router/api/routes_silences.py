@@ -205,7 +205,6 @@ def _checked(body: SilenceBody, actor: str, now: datetime) -> NewSilence | JSONR
 
 
 def _json(view: SilenceView, now: datetime) -> dict[str, Any]:
-    state = "expired" if now > view.ends_at or view.expired_at else _state(view, now)
     return {
         "id": view.silence_id,
         "source": "api",
@@ -215,12 +214,14 @@ def _json(view: SilenceView, now: datetime) -> dict[str, Any]:
         "created_by": view.created_by,
         "comment": view.comment,
         "created_at": view.created_at.isoformat(),
-        "state": state,
+        "state": _state(view, now),
         "expired_by": view.expired_by,
     }
 
 
 def _state(view: SilenceView, now: datetime) -> str:
+    if view.expired_at is not None or now > view.ends_at:
+        return "expired"
     return "pending" if now < view.starts_at else "active"
 
 
