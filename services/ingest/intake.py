@@ -23,7 +23,6 @@ from starlette.requests import ClientDisconnect
 from services.ingest.acceptance import AlertSink, Entry, NotAccepted, Submission
 from services.ingest.auth import AuthFailure, IntegrationAuth
 from services.ingest.config import IngestConfig, IntegrationConfig, IntegrationType
-from services.ingest.domain_keys import domain_keyer
 from services.ingest.heartbeats import Heartbeat, HeartbeatBook
 from services.ingest.metrics import UNKNOWN_INTEGRATION, IngestMetrics
 from services.ingest.normalizers.classify import LayerRule
@@ -32,7 +31,7 @@ from services.ingest.normalizers.errors import ROOT, FieldError, InvalidPayload
 from services.ingest.normalizers.unvalidated import unvalidated_received
 from shared.alerts import Alert
 from shared.events.inputs import AlertDropped, AlertReceived, HeartbeatReceived
-from shared.topics import ALERTS, domain_key
+from shared.topics import ALERTS, domain_key, domain_keyer
 
 log = logging.getLogger(__name__)
 

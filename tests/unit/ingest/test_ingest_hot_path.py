@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta, timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.ingest.domain_keys import domain_keyer
 from services.ingest.normalizers.classify import (
     Classification,
     LayerRule,
@@ -21,7 +20,7 @@ from services.ingest.normalizers.context import NormalizeContext
 from services.ingest.normalizers.unvalidated import unvalidated_received
 from shared.alerts import Alert, Layer, Severity
 from shared.events.inputs import AlertReceived
-from shared.topics import domain_key
+from shared.topics import domain_key, domain_keyer
 
 NAMES = st.sampled_from(["region", "cluster", "env", "severity", "service", "app", "job", "team"])
 VALUES = st.sampled_from(["", "eu", "P1", "Crit", " warning ", "db", "infrastructure"]) | st.text(
