@@ -18,11 +18,13 @@ from services.router.api.routes_links import link_routes
 from services.router.api.routes_queries import query_routes
 from services.router.api.routes_silences import silence_routes
 from services.router.api.silence_issuing import SilenceIssuer
+from services.router.api.silence_metrics import SilenceCollector
 from services.router.config import RouterConfig
 from services.router.directory import ConfigDirectory
 from services.router.dispatcher import Deliverer, DispatcherProcessor
 from services.router.metrics import ApiMetrics, RouterMetrics
 from services.router.processor import RouterProcessor
+from services.router.projection.silences import SilenceView
 from services.router.projection.tailer import ProjectionTailer
 from services.router.schedule_lookup import on_call_lookup
 from shared.config.settings import RuntimeSettings
@@ -114,4 +116,10 @@ def incidents_api(
         wait_s=api_config.command_wait.total_seconds(),
     )
     router.include_router(silence_routes(silences, auth, tuple(config.silences)))
+    registry.register(SilenceCollector(config.silences, lambda: _api_silences(tailer), clock))
     return IncidentsApi(router, tailer)
+
+
+def _api_silences(tailer: ProjectionTailer) -> list[SilenceView] | None:
+    """The read model's silences, or None until it is rebuilt."""
+    return list(tailer.projection.silences.values()) if tailer.ready.is_set() else None

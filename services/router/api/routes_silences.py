@@ -16,7 +16,7 @@ from services.router.api.routes_commands import MAX_IDEMPOTENCY_KEY, Idempotency
 from services.router.api.silence_issuing import NewSilence, NotWritten, SilenceIssuer
 from services.router.api.times import DateTimeText
 from services.router.domain.silences import Silence, silence_state
-from services.router.projection.silences import SilenceView
+from services.router.projection.silences import SilenceView, view_state
 from shared.durations import parse_duration
 
 Authorization = Annotated[str | None, Header(description="`Bearer <user or service token>`")]
@@ -214,15 +214,9 @@ def _json(view: SilenceView, now: datetime) -> dict[str, Any]:
         "created_by": view.created_by,
         "comment": view.comment,
         "created_at": view.created_at.isoformat(),
-        "state": _state(view, now),
+        "state": view_state(view, now),
         "expired_by": view.expired_by,
     }
-
-
-def _state(view: SilenceView, now: datetime) -> str:
-    if view.expired_at is not None or now > view.ends_at:
-        return "expired"
-    return "pending" if now < view.starts_at else "active"
 
 
 def _config_json(silence_id: str, silence: Silence, now: datetime) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from services.router.domain.api_silences import KEPT_EXPIRED
+from services.router.domain.silences import SilenceState
 from shared.events.silences import SilenceCreated, SilenceExpired
 
 
@@ -47,3 +48,10 @@ def fold_silence_view(
     at = event.created_at if isinstance(event, SilenceCreated) else event.at
     for silence_id in [i for i, v in silences.items() if v.ends_at + KEPT_EXPIRED < at]:
         del silences[silence_id]
+
+
+def view_state(view: SilenceView, now: datetime) -> SilenceState:
+    """Alertmanager's state of an API silence at `now`; expired early counts as expired."""
+    if view.expired_at is not None or now > view.ends_at:
+        return "expired"
+    return "pending" if now < view.starts_at else "active"
