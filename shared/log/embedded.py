@@ -15,7 +15,7 @@ import asyncio
 import functools
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -250,9 +250,9 @@ class EmbeddedLog:
         self._follow(topic)
         return EmbeddedConsumer(self, topic, group)
 
-    def tail(self, topic: str) -> EmbeddedConsumer:
+    def tail(self, topic: str, start: Mapping[int, int] | None = None) -> EmbeddedConsumer:
         self._follow(topic)
-        return EmbeddedConsumer(self, topic, group=None)
+        return EmbeddedConsumer(self, topic, group=None, start=start)
 
     def _follow(self, topic: str) -> None:
         """Keep the topic's new records in memory for its consumers (once its partitions

@@ -1,8 +1,14 @@
-"""A consumer of the embedded log. One process owns every partition, so there is no rebalance."""
+"""A consumer of the embedded log. One process owns every partition, so there is no rebalance.
+
+A group member reads each partition from its committed offset; a tail (no group) from the
+offset its owner gave (`start`, else 0). Reads select offsets at or after the position, so a
+position before the first record retention kept reads from that record.
+"""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from shared.log.port import PartitionsCallback, Record
@@ -12,16 +18,26 @@ if TYPE_CHECKING:
 
 
 class EmbeddedConsumer:
-    def __init__(self, log: EmbeddedLog, topic: str, group: str | None) -> None:
+    def __init__(
+        self,
+        log: EmbeddedLog,
+        topic: str,
+        group: str | None,
+        start: Mapping[int, int] | None = None,
+    ) -> None:
         self._log = log
         self._topic = topic
         self._group = group
+        self._start = dict(start or {})  # of a tail: partition → first offset to read
         self._positions: dict[int, int] = {}
 
     async def start(self, on_assigned: PartitionsCallback, on_revoked: PartitionsCallback) -> None:
         partitions = frozenset(range(self._log.partition_count(self._topic)))
         for partition in partitions:
-            self._positions[partition] = await self.committed(partition)
+            if self._group is None:
+                self._positions[partition] = self._start.get(partition, 0)
+            else:
+                self._positions[partition] = await self.committed(partition)
         await on_assigned(partitions)
 
     async def poll(self, max_records: int, timeout_s: float) -> list[Record]:

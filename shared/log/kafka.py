@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -165,10 +165,9 @@ class KafkaLog:
     def consumer(self, topic: str, group: str) -> KafkaConsumer:
         return KafkaConsumer(self._bootstrap, topic, group)
 
-    def tail(self, topic: str) -> KafkaConsumer:
-        return KafkaConsumer(
-            self._bootstrap, topic, group=None, partitions=self._partitions.get(topic, 0)
-        )
+    def tail(self, topic: str, start: Mapping[int, int] | None = None) -> KafkaConsumer:
+        partitions = self._partitions.get(topic, 0)
+        return KafkaConsumer(self._bootstrap, topic, group=None, partitions=partitions, start=start)
 
     async def ping(self) -> bool:
         producer = self._require_producer()

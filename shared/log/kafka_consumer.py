@@ -1,6 +1,9 @@
-"""A Kafka consumer-group member that tells its owner about partition moves."""
+"""A Kafka consumer: a group member that tells its owner about partition moves, or a tail
+of every partition from the offsets its owner gives (read models)."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import KafkaError
@@ -21,12 +24,21 @@ class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
 
 
 class KafkaConsumer:
-    def __init__(self, bootstrap: str, topic: str, group: str | None, partitions: int = 0) -> None:
-        """With `group` None: read all `partitions` from offset 0, commit nothing."""
+    def __init__(
+        self,
+        bootstrap: str,
+        topic: str,
+        group: str | None,
+        partitions: int = 0,
+        start: Mapping[int, int] | None = None,
+    ) -> None:
+        """With `group` None: read all `partitions`, each from its offset in `start` (0 when
+        it has none), commit nothing."""
         self._topic = topic
         self._bootstrap = bootstrap
         self._group = group
         self._partitions = partitions
+        self._start = dict(start or {})
         self._started: AIOKafkaConsumer | None = None
 
     @property
@@ -53,12 +65,24 @@ class KafkaConsumer:
         except KafkaError as error:
             raise LogUnavailable(f"cannot join consumer group: {error}") from error
         if self._group is None:
-            owned = [TopicPartition(self._topic, p) for p in range(self._partitions)]
-            self._consumer.assign(owned)
-            await self._consumer.seek_to_beginning(*owned)
+            await self._read_from_start()
             await on_assigned(frozenset(range(self._partitions)))
             return
         self._consumer.subscribe([self._topic], listener=_Listener(on_assigned, on_revoked))
+
+    async def _read_from_start(self) -> None:
+        """Own every partition, each positioned at its start offset. An offset the broker no
+        longer holds is out of range: the `earliest` reset then reads from the first record
+        retention kept."""
+        owned = [TopicPartition(self._topic, p) for p in range(self._partitions)]
+        self._consumer.assign(owned)
+        from_zero = [tp for tp in owned if self._start.get(tp.partition, 0) <= 0]
+        if from_zero:
+            await self._consumer.seek_to_beginning(*from_zero)
+        for tp in owned:
+            offset = self._start.get(tp.partition, 0)
+            if offset > 0:
+                self._consumer.seek(tp, offset)
 
     async def poll(self, max_records: int, timeout_s: float) -> list[Record]:
         batches = await self._consumer.getmany(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -78,8 +78,10 @@ class EventLog(Protocol):
 
     def consumer(self, topic: str, group: str) -> Consumer: ...
 
-    def tail(self, topic: str) -> Consumer:
-        """A reader of every partition from offset 0, outside any group (for read models).
+    def tail(self, topic: str, start: Mapping[int, int] | None = None) -> Consumer:
+        """A reader of every partition outside any group (for read models), each partition
+        from its offset in `start` (from 0 when it has none). An offset before the partition's
+        first retained record reads from that record, as Kafka's `earliest` reset does.
         It commits nothing; `committed` is always 0."""
         ...
 

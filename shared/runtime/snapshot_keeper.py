@@ -18,6 +18,7 @@ from collections.abc import Callable
 from shared.log.port import EventLog, LogUnavailable
 from shared.runtime.processor import PartitionProcessor
 from shared.runtime.snapshots import SnapshotStore
+from shared.runtime.time_allowance import TimeAllowance
 
 log = logging.getLogger(__name__)
 
@@ -40,10 +41,7 @@ class SnapshotKeeper:
         self._saved_bytes: dict[int, int] = {}
         self._saving: asyncio.Task[None] | None = None
         self._format: str | None = None  # of the processors' state, the same for every one
-        # Seconds of snapshot taking allowed now: TIME_SHARE of the time passing, at most
-        # TIME_BURST_S; each snapshot spends what it took.
-        self._allowance = TIME_BURST_S
-        self._allowance_at = time.monotonic()
+        self._time = TimeAllowance(TIME_SHARE, TIME_BURST_S)
 
     @property
     def topic(self) -> str:
@@ -62,20 +60,17 @@ class SnapshotKeeper:
         """Snapshots of those partitions that are due one, taken now."""
         if self._saving is not None and not self._saving.done():
             return {}  # one write at a time; the partitions stay due
-        now = time.monotonic()
-        passed, self._allowance_at = now - self._allowance_at, now
-        self._allowance = min(TIME_BURST_S, self._allowance + passed * TIME_SHARE)
         taken: dict[int, bytes] = {}
         for partition in partitions:
             records, size = self._unsaved.get(partition, (0, 0))
             if records < self._every or size < self._saved_bytes.get(partition, 0):
                 continue
-            if self._allowance <= 0:
+            if not self._time.available():
                 break  # the partitions stay due
             processor = processors[partition]
             started = time.perf_counter()
             data = processor.snapshot()
-            self._allowance -= time.perf_counter() - started
+            self._time.spend(time.perf_counter() - started)
             if data is not None:
                 taken[partition] = data
                 self._format_of(processor)  # known before `_save` writes it
@@ -156,7 +151,7 @@ class SnapshotKeeper:
         if processor.state_to_snapshot() is None:
             return processor, 0
         snapshot = await self._store.latest(partition, self._format_of(processor))
-        if snapshot is None or snapshot.input_offset > committed:
+        if snapshot is None or snapshot.input_offset is None or snapshot.input_offset > committed:
             return processor, 0
         try:
             processor.restore(snapshot.data)

@@ -9,6 +9,11 @@ together; recovery reads the newest manifest and the chunks before it. A snapsho
 incomplete, damaged, of another state format or ahead of the committed offset is not used:
 the state is then rebuilt from the input, as if there were none.
 
+A read model folds every partition of several topics, outside any group: its manifest names
+`positions` instead of an input offset, `{"<topic>": {"<partition>": next offset}}`, for each
+partition the first offset its state has not folded. Retention reads them (it keeps every
+record at or after them), so they never claim more than the state folded.
+
 Snapshots are an optimization of recovery, never the truth: the input log is. They are
 written only after the offsets they cover are committed.
 """
@@ -19,6 +24,7 @@ import asyncio
 import hashlib
 import logging
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import orjson
@@ -42,30 +48,52 @@ def state_topic(group: str) -> str:
     return f"tocsin.{group.removeprefix('tocsin-')}.state"
 
 
+# Per topic, per partition: the first offset a read model's state has not folded.
+Positions = dict[str, dict[int, int]]
+
+
+class UnreadableManifest(ValueError):
+    """A manifest whose fields are not what `write` writes."""
+
+
 @dataclass(frozen=True, slots=True)
 class Snapshot:
-    input_offset: int  # the first input offset the state has not folded
-    data: bytes  # the processor's snapshot, uncompressed
+    input_offset: int | None  # the first input offset the state has not folded (processors)
+    data: bytes  # the state, uncompressed
+    positions: Positions | None = None  # what a read model's state folded (see `Positions`)
 
 
 class SnapshotStore:
-    """Writes and finds the snapshots of one consumer group's partitions."""
+    """Writes and finds the snapshots of one consumer group's partitions (or of a read
+    model, named like a group: `tocsin-readmodel` keeps `tocsin.readmodel.state`)."""
 
     def __init__(self, event_log: EventLog, group: str) -> None:
         self._log = event_log
         self.topic = state_topic(group)
 
-    async def write(self, partition: int, input_offset: int, data: bytes, state_format: str) -> int:
-        """Append one snapshot; returns its compressed size."""
+    async def write(
+        self,
+        partition: int,
+        input_offset: int | None,
+        data: bytes,
+        state_format: str,
+        *,
+        positions: Mapping[str, Mapping[int, int]] | None = None,
+    ) -> int:
+        """Append one snapshot; returns its compressed size. A processor's names the
+        `input_offset` it covers; a read model's, folding several topics, its `positions`."""
         packed = await asyncio.to_thread(zlib.compress, data, 1)
         chunks = [packed[i : i + CHUNK_BYTES] for i in range(0, len(packed), CHUNK_BYTES)]
-        manifest = {
-            "format": FORMAT,
-            "state": state_format,
-            "input_offset": input_offset,
-            "chunks": len(chunks),
-            "sha256": hashlib.sha256(packed).hexdigest(),
-        }
+        manifest: dict[str, object] = {"format": FORMAT, "state": state_format}
+        if input_offset is not None:
+            manifest["input_offset"] = input_offset
+        if positions is not None:
+            manifest["positions"] = {
+                topic: {str(p): offset for p, offset in sorted(offsets.items())}
+                for topic, offsets in positions.items()
+            }
+        manifest["chunks"] = len(chunks)
+        manifest["sha256"] = hashlib.sha256(packed).hexdigest()
         records = [Outgoing(self.topic, CHUNK, chunk, partition) for chunk in chunks]
         records.append(Outgoing(self.topic, MANIFEST, orjson.dumps(manifest), partition))
         await self._log.append(records)
@@ -73,8 +101,7 @@ class SnapshotStore:
 
     async def latest(self, partition: int, state_format: str) -> Snapshot | None:
         """The newest complete snapshot of that state format, or None."""
-        end = await self._log.end_offset(self.topic, partition)
-        found = await self._newest_manifest(partition, end)
+        found = await self.newest_manifest(partition)
         if found is None:
             return None
         offset, manifest = found
@@ -95,12 +122,22 @@ class SnapshotStore:
                 extra={"topic": self.topic, "partition": partition, "offset": offset},
             )
             return None
+        try:
+            input_offset = _input_offset(manifest.get("input_offset"))
+            positions = _positions(manifest.get("positions"))
+        except UnreadableManifest as unreadable:
+            log.warning(
+                "snapshot manifest unreadable; rebuilding from the input",
+                extra={"topic": self.topic, "partition": partition, "why": str(unreadable)},
+            )
+            return None
         data = await asyncio.to_thread(zlib.decompress, packed)
-        return Snapshot(int(str(manifest["input_offset"])), data)
+        return Snapshot(input_offset, data, positions)
 
-    async def _newest_manifest(
-        self, partition: int, end: int
-    ) -> tuple[int, dict[str, object]] | None:
+    async def newest_manifest(self, partition: int) -> tuple[int, dict[str, object]] | None:
+        """The newest manifest record among the partition's last records: its offset and
+        fields (its chunks are not checked)."""
+        end = await self._log.end_offset(self.topic, partition)
         offset = end - 1
         while offset >= max(0, end - _SCAN_BACK):
             records = await self._log.read(self.topic, partition, offset, offset + 1)
@@ -120,3 +157,30 @@ class SnapshotStore:
             found.extend(r for r in batch if r.key == CHUNK)
             start = batch[-1].offset + 1
         return found
+
+
+def _input_offset(value: object) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise UnreadableManifest(f"input_offset {value!r} is not an offset")
+    return value
+
+
+def _positions(value: object) -> Positions | None:
+    """The manifest's positions as written: partitions back to numbers, offsets checked."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise UnreadableManifest("positions is not an object")
+    positions: Positions = {}
+    for topic, offsets in value.items():
+        if not isinstance(offsets, dict):
+            raise UnreadableManifest(f"positions of {topic} is not an object")
+        of_topic = positions[str(topic)] = {}
+        for partition, offset in offsets.items():
+            number = _input_offset(offset)
+            if not str(partition).isdigit() or number is None:
+                raise UnreadableManifest(f"position {topic}[{partition}] is not an offset")
+            of_topic[int(partition)] = number
+    return positions

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -247,3 +249,61 @@ async def test_a_tail_reads_every_partition_from_the_start_outside_any_group(
         f"k{i}:{n}".encode() for i in range(8) for n in range(3)
     )
     assert committed == 0
+
+
+async def test_a_tail_reads_each_partition_from_the_offset_it_is_given(
+    event_log: EventLog, topic: str
+) -> None:
+    # Given six records in partition 0 appended at once (Kafka stores them in one batch), six
+    # in partition 1 appended one by one, and six in partition 2,
+    await event_log.append([Outgoing(topic, "k", f"0:{i}".encode(), partition=0) for i in range(6)])
+    for i in range(6):
+        await event_log.append([Outgoing(topic, "k", f"1:{i}".encode(), partition=1)])
+    await event_log.append([Outgoing(topic, "k", f"2:{i}".encode(), partition=2) for i in range(6)])
+
+    # when a tail starts partition 0 at offset 4 (inside that batch), partition 1 at its end,
+    # and is given no offset for partitions 2 and 3,
+    tail = event_log.tail(topic, start={0: 4, 1: 6})
+    await tail.start(_noop, _noop)
+    got = await _drain(tail, 2 + 6)
+    await event_log.append([Outgoing(topic, "k", b"1:6", partition=1)])
+    got += await _drain(tail, 1, timeout_s=10)
+    got += await _drain(tail, 1, timeout_s=1)  # nothing else comes
+    await tail.stop()
+
+    # then it reads partition 0 from 4, partition 1 only what came after its start, and
+    # partition 2 from offset 0.
+    read = sorted((r.partition, r.offset, r.value) for r in got)
+    assert read == [
+        (0, 4, b"0:4"),
+        (0, 5, b"0:5"),
+        (1, 6, b"1:6"),
+        *[(2, i, f"2:{i}".encode()) for i in range(6)],
+    ]
+
+
+async def test_an_embedded_tail_from_before_the_first_kept_record_reads_from_that_record(
+    tmp_path: Path,
+) -> None:
+    # Given a partition whose records before offset 6 were deleted by retention,
+    path = tmp_path / "pruned.sqlite"
+    log = EmbeddedLog(path)
+    await log.start()
+    await log.ensure_topics({"t": 1})
+    await log.append([Outgoing("t", "k", str(i).encode(), partition=0) for i in range(10)])
+    await log.close()
+    with contextlib.closing(sqlite3.connect(path)) as connection, connection:
+        connection.execute("DELETE FROM records WHERE topic = 't' AND offset < 6")
+
+    # when a tail starts it at offset 2,
+    reopened = EmbeddedLog(path)
+    await reopened.start()
+    tail = reopened.tail("t", start={0: 2})
+    await tail.start(_noop, _noop)
+    got = await _drain(tail, 4)
+    got += await _drain(tail, 1, timeout_s=0.5)
+    await tail.stop()
+    await reopened.close()
+
+    # then it reads from the first record kept, as Kafka's `earliest` reset does.
+    assert [r.offset for r in got] == [6, 7, 8, 9]

@@ -298,3 +298,58 @@ async def test_a_snapshot_whose_chunks_do_not_match_its_manifest_is_not_used(
 
     # then there is no snapshot to use.
     assert await store.latest(0, "f1") is None
+
+
+async def test_a_read_model_snapshot_names_the_positions_it_covers(state_log: EventLog) -> None:
+    # Given a snapshot of a read model that folded topic a up to offsets 12 and 0 of its two
+    # partitions, and topic b up to offset 3,
+    store = _store(state_log)
+    await state_log.ensure_topics({store.topic: 1})
+    positions = {"a": {0: 12, 1: 0}, "b": {0: 3}}
+    await store.write(0, None, b"model", "f1", positions=positions)
+
+    # then the snapshot gives them back, and its manifest holds them as retention reads them:
+    # partitions as strings, no input offset.
+    found = await store.latest(0, "f1")
+    assert found is not None
+    assert (found.input_offset, found.data, found.positions) == (None, b"model", positions)
+    newest = await store.newest_manifest(0)
+    assert newest is not None
+    assert newest[1]["positions"] == {"a": {"0": 12, "1": 0}, "b": {"0": 3}}
+    assert "input_offset" not in newest[1]
+
+
+async def test_a_processor_snapshot_keeps_its_input_offset_and_names_no_positions(
+    state_log: EventLog,
+) -> None:
+    store = _store(state_log)
+    await state_log.ensure_topics({store.topic: 1})
+    await store.write(0, 100, b"state", "f1")
+
+    found = await store.latest(0, "f1")
+    newest = await store.newest_manifest(0)
+
+    assert found is not None and (found.input_offset, found.positions) == (100, None)
+    assert newest is not None
+    assert sorted(newest[1]) == ["chunks", "format", "input_offset", "sha256", "state"]
+
+
+async def test_a_snapshot_whose_positions_are_not_offsets_is_not_used(tmp_path: Path) -> None:
+    # Given a complete snapshot whose manifest names a partition that is not a number,
+    log = await _embedded(tmp_path)
+    store = _store(log)
+    await log.ensure_topics({store.topic: 1})
+    await store.write(0, None, b"model", "f1", positions={"a": {0: 1}})
+    [chunk, manifest_record] = await log.read(store.topic, 0, 0, 2)
+    manifest = orjson.loads(manifest_record.value)
+    manifest["positions"] = {"a": {"zero": 1}}
+    await log.append(
+        [
+            Outgoing(store.topic, CHUNK, chunk.value, 0),
+            Outgoing(store.topic, MANIFEST, orjson.dumps(manifest), 0),
+        ]
+    )
+
+    # then there is no snapshot to use.
+    assert await store.latest(0, "f1") is None
+    await log.close()
