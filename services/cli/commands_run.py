@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
+from pydantic import ValidationError
 
 from services.cli.assembly import Assembly, make_app
 from services.cli.config_bundle import TocsinConfig, load_tocsin_config
@@ -24,6 +25,8 @@ from shared.log.embedded import EmbeddedLog
 from shared.log.kafka import KafkaLog
 from shared.logs import configure_logging
 from shared.runtime.collector import tune_collector
+from shared.runtime.log_retention import LogRetention, ReadsTheLog
+from shared.topics import ALL_TOPICS
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +56,11 @@ def _serve(assembly: Assembly, title: str, settings: RuntimeSettings) -> int:
 
 
 def up(args: argparse.Namespace) -> int:
-    settings = _settings(args, data_dir=args.data)
+    try:
+        settings = _settings(args, data_dir=args.data, retention=args.retention)
+    except ValidationError as invalid:
+        print(f"invalid option: {_first_error(invalid)}", file=sys.stderr)
+        return 2
     configure_logging(settings.log_level, settings.log_format)
     config = _load(settings)
     if config is None:
@@ -64,7 +71,26 @@ def up(args: argparse.Namespace) -> int:
     add_ingest(assembly, config, settings)
     add_correlator(assembly, config, settings)
     add_router(assembly, config, settings)
+    assembly.runners.append(_retention(event_log, assembly, settings))
     return _serve(assembly, "tocsin", settings)
+
+
+def _retention(
+    event_log: EmbeddedLog, assembly: Assembly, settings: RuntimeSettings
+) -> LogRetention:
+    """Pruning of the embedded log, keeping what every reader of this process needs."""
+    readers = [
+        runner.log_reader() for runner in assembly.runners if isinstance(runner, ReadsTheLog)
+    ]
+    retention = settings.retention or None  # 0: history is kept; old snapshots still go
+    return LogRetention(
+        event_log, retention, ALL_TOPICS, readers, assembly.registry, settings.prune_every_s
+    )
+
+
+def _first_error(invalid: ValidationError) -> str:
+    error = invalid.errors()[0]
+    return f"--{error['loc'][0]}: {error['msg']}"
 
 
 def single_service(args: argparse.Namespace) -> int:

@@ -22,6 +22,11 @@ def _parser() -> argparse.ArgumentParser:
     up = sub.add_parser("up", help="all services in one process on the embedded log")
     up.add_argument("--config", type=Path, help="Tocsin YAML config (default: the demo config)")
     up.add_argument("--data", type=Path, help="data folder of the embedded log")
+    up.add_argument(
+        "--retention",
+        metavar="DURATION",
+        help="how long the embedded log keeps history, e.g. 90d (default 0: all of it)",
+    )
     _http_options(up, default_port=8080)
     up.set_defaults(handler=_up)
 

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field, SecretStr
+from pydantic import BeforeValidator, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.durations import parse_duration
+from shared.runtime.log_retention import PRUNE_EVERY_S
 from shared.runtime.snapshots import SNAPSHOT_EVERY
+
+# How long the embedded log keeps history (Prometheus-style, e.g. `30d`). By default all of
+# it: an upgrade that changes the shape of a service's state rebuilds it from the whole input.
+DEFAULT_RETENTION = timedelta(0)
 
 
 class RuntimeSettings(BaseSettings):
@@ -17,6 +25,8 @@ class RuntimeSettings(BaseSettings):
 
     config: Path | None = None
     data_dir: Path = Path(".tocsin-data")
+    retention: Annotated[timedelta, BeforeValidator(parse_duration)] = DEFAULT_RETENTION
+    prune_every_s: float = Field(default=PRUNE_EVERY_S, gt=0)  # how often retention runs
     kafka: str | None = None
     host: str = "127.0.0.1"
     port: int | None = None  # each command has its own default

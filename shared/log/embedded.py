@@ -15,11 +15,14 @@ import asyncio
 import functools
 import sqlite3
 import threading
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from shared.log import embedded_retention
 from shared.log.embedded_consumer import EmbeddedConsumer
+from shared.log.embedded_retention import LogFacts, TimeIndex, TopicPartition
 from shared.log.embedded_tail import RecentRecords
 from shared.log.embedded_writer import WriterThread
 from shared.log.partitioning import partition_for
@@ -70,8 +73,9 @@ def _connect(path: Path) -> sqlite3.Connection:
 class EmbeddedLog:
     """EventLog adapter over one SQLite file."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, wall_clock: Callable[[], float] = time.time) -> None:
         self._path = path
+        self._wall_clock = wall_clock  # for the time index of retention
         self._writer: sqlite3.Connection | None = None
         self._reader: sqlite3.Connection | None = None
         self._write_lock = threading.Lock()
@@ -85,11 +89,12 @@ class EmbeddedLog:
         self._recent = RecentRecords()
         self._followed: set[str] = set()  # topics with consumers: their tails stay in memory
         self._thread = WriterThread("tocsin-log-writer")
+        self._time_index = TimeIndex()
 
     async def start(self) -> None:
         self._path.parent.mkdir(parents=True, exist_ok=True)
         self._writer = _connect(self._path)
-        self._writer.executescript(_SCHEMA)
+        self._writer.executescript(_SCHEMA + embedded_retention.SCHEMA)
         self._reader = _connect(self._path)
         for topic, count in self._writer.execute("SELECT topic, partitions FROM topics"):
             self._partitions[topic] = count
@@ -180,6 +185,7 @@ class EmbeddedLog:
         writer = self._require_writer()
         rows: list[tuple[str, int, int, str, bytes]] = []
         offsets = dict(self._next_offsets)
+        first_offsets: dict[TopicPartition, int] = {}
         committed = [row for write in batch for row in write.offsets]
         for write in batch:
             for record in write.records:
@@ -188,11 +194,16 @@ class EmbeddedLog:
                     partition = partition_for(record.key, self._partitions[record.topic])
                 offset = offsets.get((record.topic, partition), 0)
                 offsets[(record.topic, partition)] = offset + 1
+                first_offsets.setdefault((record.topic, partition), offset)
                 rows.append((record.topic, partition, offset, record.key, record.value))
         with self._write_lock:
             writer.execute("BEGIN IMMEDIATE")
             try:
                 writer.executemany("INSERT INTO records VALUES (?, ?, ?, ?, ?)", rows)
+                writer.executemany(
+                    "INSERT OR IGNORE INTO record_times VALUES (?, ?, ?, ?)",
+                    self._time_index.rows(first_offsets, self._wall_clock()),
+                )
                 writer.executemany(
                     "INSERT INTO group_offsets VALUES (?, ?, ?, ?)"
                     " ON CONFLICT (grp, topic, partition)"
@@ -280,6 +291,41 @@ class EmbeddedLog:
         """Committed offsets ride in the next group commit with whatever else is written."""
         rows = [(group, topic, partition, offset) for partition, offset in next_offsets.items()]
         await self._write((), rows)
+
+    async def retention_facts(
+        self, cutoff: float | None, state_topics: Iterable[str], manifest_key: str
+    ) -> LogFacts:
+        """What retention decides on (see `embedded_retention.read_facts`)."""
+        reader = self._reader
+        if reader is None:
+            raise LogUnavailable("embedded log is closed")
+        ends = dict(self._next_offsets)
+        topics = tuple(state_topics)
+
+        def read() -> LogFacts:
+            with self._read_lock:
+                return embedded_retention.read_facts(reader, ends, cutoff, topics, manifest_key)
+
+        return await asyncio.to_thread(read)
+
+    async def delete_below(self, bounds: Mapping[TopicPartition, int]) -> int:
+        """Delete every record before its partition's bound, a chunk per transaction in the
+        writer thread (appends go on between chunks); the last record of a partition always
+        stays, so its next offset survives a restart. Returns the records deleted."""
+        deleted = 0
+        for where, bound in sorted(bounds.items()):
+            below = min(bound, self._next_offsets.get(where, 0) - 1)
+            while below > 0:
+                removed = await self._thread.run(functools.partial(self._delete, where, below))
+                if not removed:
+                    break
+                deleted += removed
+        return deleted
+
+    def _delete(self, where: TopicPartition, below: int) -> int:
+        writer = self._require_writer()
+        with self._write_lock:
+            return embedded_retention.delete_below(writer, where, below)
 
     def _require_writer(self) -> sqlite3.Connection:
         if self._writer is None:

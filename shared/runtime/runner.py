@@ -25,6 +25,7 @@ from datetime import datetime
 
 from shared.events import TickOccurred, deterministic_id, encode_envelope, wrap
 from shared.log.port import EventLog, LogUnavailable, Outgoing, Record
+from shared.runtime.log_retention import LogReader
 from shared.runtime.processor import PartitionProcessor
 from shared.runtime.snapshot_keeper import SnapshotKeeper
 from shared.runtime.snapshots import SNAPSHOT_EVERY
@@ -72,6 +73,10 @@ class PartitionedRunner:
     @property
     def processors(self) -> dict[int, PartitionProcessor]:
         return self._processors
+
+    def log_reader(self) -> LogReader:
+        """Recovery reads the input from a partition's snapshot (see `log_retention`)."""
+        return LogReader(self._snapshots.topic, (self._topic,), self._group)
 
     async def run(self, stop: asyncio.Event) -> None:
         self._stop = stop
@@ -303,6 +308,10 @@ class PartitionedRunner:
             batch = await self._log.read(self._topic, partition, offset, end)
             if not batch:
                 raise LogUnavailable(f"{self._topic}[{partition}] ends before offset {end}")
+            if offset == start and batch[0].offset > start:
+                # Retention took the oldest input: what came before is not in the state.
+                gone = {"topic": self._topic, "partition": partition, "first": batch[0].offset}
+                log.warning("state rebuilt without the input retention removed", extra=gone)
             for record in batch:
                 fold(record)
                 size += len(record.value)

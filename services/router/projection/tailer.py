@@ -31,6 +31,7 @@ from services.router.projection.snapshots import SNAPSHOT_EVERY, ReadModelSnapsh
 from shared.events import decode_envelope, unwrap
 from shared.events.base import Event
 from shared.log.port import Consumer, EventLog, LogUnavailable, Record
+from shared.runtime.log_retention import LogReader
 from shared.runtime.snapshots import Positions
 from shared.topics import ALERTS, INCIDENTS, NOTIFICATIONS
 
@@ -75,6 +76,10 @@ class ProjectionTailer:
         """The read model, with every record read so far folded in."""
         self._catch_up()
         return self._projection
+
+    def log_reader(self) -> LogReader:
+        """A restart reads on from the snapshot's positions (see `log_retention`)."""
+        return LogReader(self._snapshots.topic, self._topics)
 
     @property
     def backlog_size(self) -> int:

@@ -1,0 +1,251 @@
+"""Retention on the embedded log: records older than the retention are deleted once every
+reader's snapshot is past them, old snapshots go once a newer one is complete, a partition's
+last record stays (so offsets go on after a restart) and readers read on from what is left."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from prometheus_client import CollectorRegistry
+
+from shared.log.embedded import EmbeddedLog
+from shared.log.port import Outgoing
+from shared.runtime.log_retention import LogReader, LogRetention
+from shared.runtime.runner import PartitionedRunner
+from shared.runtime.snapshots import SnapshotStore, state_topic
+from tests.contract import test_runner_snapshots as snapshots_test
+
+ALERTS, PAYLOADS, GROUP = "alerts", "payloads", "tocsin-corr"
+CORRELATOR = LogReader(state_topic(GROUP), (ALERTS,), GROUP)
+FORMAT = "tally-v1"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+async def clock_and_log(tmp_path: Path) -> AsyncIterator[tuple[Clock, EmbeddedLog]]:
+    clock = Clock()
+    log = EmbeddedLog(tmp_path / "tocsin.sqlite", wall_clock=clock)
+    await log.start()
+    await log.ensure_topics({ALERTS: 1, PAYLOADS: 1, state_topic(GROUP): 1})
+    yield clock, log
+    await log.close()
+
+
+async def _append(log: EmbeddedLog, topic: str, count: int) -> None:
+    await log.append([Outgoing(topic, f"k{i}", b"v", 0) for i in range(count)])
+
+
+async def _offsets(log: EmbeddedLog, topic: str) -> list[int]:
+    end = await log.end_offset(topic, 0)
+    return [record.offset for record in await log.read(topic, 0, 0, end)]
+
+
+def _retention(log: EmbeddedLog, clock: Clock, *readers: LogReader) -> LogRetention:
+    return LogRetention(
+        log,
+        timedelta(seconds=50),
+        (ALERTS, PAYLOADS),
+        readers,
+        CollectorRegistry(),
+        wall_clock=clock,
+    )
+
+
+async def _history(clock: Clock, log: EmbeddedLog) -> None:
+    """Records 0-99 appended at t=0, 100-199 at t=100, 200-209 at t=200 (both topics): the time
+    index holds a row per write, each over a minute after the one before."""
+    for at, count in ((0.0, 100), (100.0, 100), (200.0, 10)):
+        clock.now = at
+        await _append(log, ALERTS, count)
+        await _append(log, PAYLOADS, count)
+
+
+async def test_records_go_once_older_than_the_retention_and_past_every_snapshot(
+    clock_and_log: tuple[Clock, EmbeddedLog],
+) -> None:
+    clock, log = clock_and_log
+    await _history(clock, log)
+    await log.store_committed(GROUP, ALERTS, {0: 180})
+    await SnapshotStore(log, GROUP).write(0, 150, b"state", FORMAT)  # the commit rides along
+    # cutoff 210: the time index says records 0-199 were appended by t=200
+    clock.now = 260.0
+    retention = _retention(log, clock, CORRELATOR)
+
+    deleted = await retention.prune_once()
+
+    assert (await _offsets(log, PAYLOADS))[0] == 200  # nobody reads them: retention alone
+    assert (await _offsets(log, ALERTS))[0] == 150  # the snapshot still needs 150 onwards
+    assert deleted == 200 + 150
+
+
+async def test_a_reader_without_a_snapshot_keeps_its_input(
+    clock_and_log: tuple[Clock, EmbeddedLog],
+) -> None:
+    clock, log = clock_and_log
+    await _history(clock, log)
+    clock.now = 500.0
+    await _retention(log, clock, CORRELATOR).prune_once()
+    assert (await _offsets(log, ALERTS))[0] == 0
+    # the time index knows records before 200 are old; the last write's wait for the next
+    assert (await _offsets(log, PAYLOADS))[0] == 200
+
+
+async def test_a_partitions_last_record_always_stays(
+    clock_and_log: tuple[Clock, EmbeddedLog],
+) -> None:
+    clock, log = clock_and_log
+    await _history(clock, log)
+    assert await log.delete_below({(PAYLOADS, 0): 10_000}) == 209
+    assert await _offsets(log, PAYLOADS) == [209]
+
+
+async def test_offsets_go_on_after_a_restart_when_old_records_are_gone(
+    tmp_path: Path, clock_and_log: tuple[Clock, EmbeddedLog]
+) -> None:
+    clock, log = clock_and_log
+    await _history(clock, log)
+    await log.delete_below({(PAYLOADS, 0): 10_000})
+    await log.close()
+
+    reopened = EmbeddedLog(tmp_path / "tocsin.sqlite")
+    await reopened.start()
+    try:
+        assert await reopened.end_offset(PAYLOADS, 0) == 210
+        await _append(reopened, PAYLOADS, 2)
+        assert await _offsets(reopened, PAYLOADS) == [209, 210, 211]
+        # a reader from offset 0 reads on from the first record left
+        assert [r.offset for r in await reopened.read(PAYLOADS, 0, 0, 1 << 62)] == [209, 210, 211]
+    finally:
+        await reopened.close()
+        await log.start()  # the fixture closes it
+
+
+async def test_older_snapshots_go_and_the_newest_still_loads(
+    clock_and_log: tuple[Clock, EmbeddedLog],
+) -> None:
+    clock, log = clock_and_log
+    store = SnapshotStore(log, GROUP)
+    for input_offset in (10, 20, 30):
+        await store.write(0, input_offset, f"state at {input_offset}".encode() * 1000, FORMAT)
+    topic = state_topic(GROUP)
+    before = await _offsets(log, topic)
+
+    await _retention(log, clock, CORRELATOR).prune_once()
+
+    after = await _offsets(log, topic)
+    assert len(after) == len(before) // 3  # one snapshot's chunks and manifest of three
+    newest = await store.latest(0, FORMAT)
+    assert newest is not None
+    assert (newest.input_offset, newest.data) == (30, b"state at 30" * 1000)
+
+
+async def test_pruned_records_are_counted_by_topic(
+    clock_and_log: tuple[Clock, EmbeddedLog],
+) -> None:
+    clock, log = clock_and_log
+    await _history(clock, log)
+    clock.now = 260.0
+    registry = CollectorRegistry()
+    retention = LogRetention(
+        log, timedelta(seconds=50), (ALERTS, PAYLOADS), (), registry, wall_clock=clock
+    )
+    await retention.prune_once()
+    for topic in (ALERTS, PAYLOADS):
+        pruned = registry.get_sample_value("tocsin_log_records_pruned_total", {"topic": topic})
+        assert pruned == 200
+
+
+async def test_without_a_retention_history_stays(
+    clock_and_log: tuple[Clock, EmbeddedLog],
+) -> None:
+    clock, log = clock_and_log
+    await _history(clock, log)
+    clock.now = 10_000.0
+    retention = LogRetention(
+        log, None, (ALERTS, PAYLOADS), (), CollectorRegistry(), wall_clock=clock
+    )
+    assert await retention.prune_once() == 0
+    assert len(await _offsets(log, PAYLOADS)) == 210
+
+
+async def test_a_runner_recovers_its_whole_state_after_retention_pruned_its_input(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given a runner that folded 30 inputs appended at t=0 and t=100, snapshotted at its stop,
+    clock = Clock()
+    log = EmbeddedLog(tmp_path / "runner.sqlite", wall_clock=clock)
+    await log.start()
+    await log.ensure_topics({snapshots_test.INPUTS: 1})
+    await snapshots_test._append_inputs(log, 0, 20)
+    clock.now = 100.0
+    await snapshots_test._append_inputs(log, 20, 10)
+    first = await _run_tally(log, snapshots_test.GROUP, 30)
+    reader = first.log_reader
+
+    # when retention runs long after, with that runner as the input's reader,
+    clock.now = 1_000.0
+    retention = LogRetention(
+        log,
+        timedelta(seconds=1),
+        (snapshots_test.INPUTS,),
+        [reader],
+        CollectorRegistry(),
+        wall_clock=clock,
+    )
+    assert await retention.prune_once() == 20  # the time index knows 0-19 are old
+
+    # then a restarted runner has every input's state from its snapshot, replaying nothing,
+    again = await _run_tally(log, snapshots_test.GROUP, 30)
+    assert again.processor.keys == [f"k{i}" for i in range(30)]
+    assert again.processor.replayed == 0
+
+    # and one whose snapshot is unusable (its chunks gone) folds what is left and says so.
+    await log.delete_below({(state_topic(snapshots_test.GROUP), 0): 1 << 30})
+    with caplog.at_level("WARNING"):
+        rebuilt = await _run_tally(log, snapshots_test.GROUP, 30)
+    assert rebuilt.processor.keys == [f"k{i}" for i in range(20, 30)]
+    assert "state rebuilt without the input retention removed" in caplog.text
+    await log.close()
+
+
+@dataclass
+class _Ran:
+    processor: snapshots_test.Tally
+    log_reader: LogReader
+
+
+async def _run_tally(log: EmbeddedLog, group: str, end: int) -> _Ran:
+    runner = PartitionedRunner(
+        log,
+        topic=snapshots_test.INPUTS,
+        group=group,
+        factory=snapshots_test.Tally,
+        clock=lambda: snapshots_test.AT,
+        snapshot_every=1_000_000,
+    )
+    stop = asyncio.Event()
+    running = asyncio.create_task(runner.run(stop))
+    for _ in range(1_000):
+        if (
+            0 in runner.processors
+            and await log.consumer(snapshots_test.INPUTS, group).committed(0) >= end
+        ):
+            break
+        await asyncio.sleep(0.02)
+    processor = runner.processors[0]
+    stop.set()
+    await running
+    assert isinstance(processor, snapshots_test.Tally)
+    return _Ran(processor, runner.log_reader())
