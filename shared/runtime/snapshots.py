@@ -41,6 +41,9 @@ MANIFEST, CHUNK = "manifest", "chunk"
 # Records looked back past the end for a manifest: a write cut short leaves its chunks after
 # the last complete snapshot.
 _SCAN_BACK = 256
+# Writers whose chunks a reader looks past: a snapshot's chunks are found among this many
+# times as many records before its manifest.
+_INTERLEAVED = 8
 
 
 def state_topic(group: str) -> str:
@@ -83,7 +86,24 @@ class SnapshotStore:
         """Append one snapshot; returns its compressed size. A processor's names the
         `input_offset` it covers; a read model's, folding several topics, its `positions`."""
         packed = await asyncio.to_thread(zlib.compress, data, 1)
+        records = self.records(partition, packed, input_offset, state_format, positions)
+        await self._log.append(records)
+        return len(packed)
+
+    def records(
+        self,
+        partition: int,
+        packed: bytes,
+        input_offset: int | None,
+        state_format: str,
+        positions: Mapping[str, Mapping[int, int]] | None,
+    ) -> list[Outgoing]:
+        """A snapshot's chunk records, then its manifest. The chunks' key names the snapshot
+        (its digest), so a reader finds them even when another writer's records interleave
+        (router replicas on Kafka all snapshot their read model to the same partition)."""
         chunks = [packed[i : i + CHUNK_BYTES] for i in range(0, len(packed), CHUNK_BYTES)]
+        digest = hashlib.sha256(packed).hexdigest()
+        chunk_key = f"{CHUNK}:{digest[:32]}"
         manifest: dict[str, object] = {"format": FORMAT, "state": state_format}
         if input_offset is not None:
             manifest["input_offset"] = input_offset
@@ -92,12 +112,10 @@ class SnapshotStore:
                 topic: {str(p): offset for p, offset in sorted(offsets.items())}
                 for topic, offsets in positions.items()
             }
-        manifest["chunks"] = len(chunks)
-        manifest["sha256"] = hashlib.sha256(packed).hexdigest()
-        records = [Outgoing(self.topic, CHUNK, chunk, partition) for chunk in chunks]
+        manifest.update(chunks=len(chunks), sha256=digest, chunk_key=chunk_key)
+        records = [Outgoing(self.topic, chunk_key, chunk, partition) for chunk in chunks]
         records.append(Outgoing(self.topic, MANIFEST, orjson.dumps(manifest), partition))
-        await self._log.append(records)
-        return len(packed)
+        return records
 
     async def latest(self, partition: int, state_format: str) -> Snapshot | None:
         """The newest complete snapshot of that state format, or None."""
@@ -114,7 +132,10 @@ class SnapshotStore:
         count = int(str(manifest["chunks"]))
         if count > offset:
             return None  # names chunks before the topic's start: not a manifest we wrote
-        chunks = await self._read(partition, offset - count, offset)
+        chunk_key = str(manifest.get("chunk_key", CHUNK))
+        # Chunks come before their manifest: right before it, unless other writers' interleave.
+        window = count if chunk_key == CHUNK else count * _INTERLEAVED + _SCAN_BACK
+        chunks = (await self._read(partition, max(0, offset - window), offset, chunk_key))[-count:]
         packed = b"".join(record.value for record in chunks)
         if len(chunks) != count or hashlib.sha256(packed).hexdigest() != manifest["sha256"]:
             log.warning(
@@ -148,13 +169,13 @@ class SnapshotStore:
             offset -= 1
         return None
 
-    async def _read(self, partition: int, start: int, end: int) -> list[Record]:
+    async def _read(self, partition: int, start: int, end: int, key: str) -> list[Record]:
         found: list[Record] = []
         while start < end:
             batch = await self._log.read(self.topic, partition, start, end)
             if not batch:
                 break
-            found.extend(r for r in batch if r.key == CHUNK)
+            found.extend(r for r in batch if r.key == key)
             start = batch[-1].offset + 1
         return found
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
+import zlib
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -331,7 +332,37 @@ async def test_a_processor_snapshot_keeps_its_input_offset_and_names_no_position
 
     assert found is not None and (found.input_offset, found.positions) == (100, None)
     assert newest is not None
-    assert sorted(newest[1]) == ["chunks", "format", "input_offset", "sha256", "state"]
+    assert sorted(newest[1]) == [
+        "chunk_key",
+        "chunks",
+        "format",
+        "input_offset",
+        "sha256",
+        "state",
+    ]
+
+
+async def test_snapshots_whose_records_interleave_are_each_found_whole(
+    state_log: EventLog,
+) -> None:
+    # Given two writers appending snapshots to one partition at once (router replicas on
+    # Kafka snapshot their read models to the same partition), so their chunks interleave,
+    store = _store(state_log)
+    await state_log.ensure_topics({store.topic: 1})
+    first_data, second_data = os.urandom(2 * CHUNK_BYTES + 5), os.urandom(2 * CHUNK_BYTES + 9)
+    first = store.records(0, zlib.compress(first_data), None, "f1", {"a": {0: 10}})
+    second = store.records(0, zlib.compress(second_data), None, "f1", {"a": {0: 11}})
+    interleaved = [record for pair in zip(first[:-1], second[:-1], strict=True) for record in pair]
+    await state_log.append([*interleaved, second[-1]])
+
+    # then the manifest written last names a snapshot that is read back whole,
+    found = await store.latest(0, "f1")
+    assert found is not None and (found.data, found.positions) == (second_data, {"a": {0: 11}})
+
+    # and so does the other writer's, once its manifest comes last.
+    await state_log.append([first[-1]])
+    found = await store.latest(0, "f1")
+    assert found is not None and (found.data, found.positions) == (first_data, {"a": {0: 10}})
 
 
 async def test_a_snapshot_whose_positions_are_not_offsets_is_not_used(tmp_path: Path) -> None:

@@ -146,13 +146,14 @@ async def test_a_read_model_stopped_abruptly_restarts_from_its_last_periodic_sna
 
 
 async def _damaged(event_log: EmbeddedLog, store: SnapshotStore) -> None:
-    """The newest snapshot's manifest again, after a chunk that is not the one it hashed."""
+    """The newest snapshot's manifest again, after a chunk under its key that is not the one
+    it hashed."""
     found = await store.newest_manifest(0)
     assert found is not None
     manifest = orjson.dumps(found[1])
     await event_log.append(
         [
-            Outgoing(store.topic, CHUNK, b"not the chunk", 0),
+            Outgoing(store.topic, str(found[1].get("chunk_key", CHUNK)), b"not the chunk", 0),
             Outgoing(store.topic, MANIFEST, manifest, 0),
         ]
     )
