@@ -17,18 +17,16 @@ from typing import Any, BinaryIO
 
 from services.cli.config_bundle import TocsinConfig, load_tocsin_config
 from services.cli.export_payloads import TimeRange, exported_lines
+from services.cli.log_source import add_log_source, opened_log
 from services.cli.replay_compare import compare, comparison_lines
 from services.cli.replay_input import OrderedInput, ReplayInputError, parse_time
 from services.cli.replay_parallel import auto_jobs, normalized_by_workers
 from services.cli.replay_progress import ProgressBar, wants_progress
 from services.cli.replay_run import Replay
 from services.cli.replay_tally import ReplayTally, summary_lines
-from shared.config.settings import RuntimeSettings
 from shared.config.yaml_source import ConfigError
 from shared.durations import parse_duration
-from shared.log.embedded import EmbeddedLog
-from shared.log.kafka import KafkaLog
-from shared.log.port import EventLog, LogUnavailable
+from shared.log.port import LogUnavailable
 from shared.topics import PAYLOADS
 
 # Bytes: each flush lets the thread that takes in the workers' results hold the interpreter
@@ -40,13 +38,7 @@ def register(sub: Any) -> None:
     """Add this module's subcommands to the `tocsin` parser."""
     export = sub.add_parser("export", help="received payloads from the log, as JSON lines")
     export.add_argument("--config", type=Path, required=True)
-    source = export.add_mutually_exclusive_group()
-    source.add_argument("--kafka", metavar="HOST:PORT", help="read a Kafka cluster's log")
-    source.add_argument(
-        "--data",
-        type=Path,
-        help="data folder of `tocsin up` (default: TOCSIN_DATA_DIR or .tocsin-data)",
-    )
+    add_log_source(export, "data folder of `tocsin up` (default: TOCSIN_DATA_DIR or .tocsin-data)")
     export.add_argument("--since", help="ISO-8601 time, or a duration ago such as 2h")
     export.add_argument("--until", help="ISO-8601 time (exclusive), or a duration ago")
     export.add_argument("--output", type=Path, help="write here instead of to stdout")
@@ -98,25 +90,12 @@ def export_command(args: argparse.Namespace) -> int:
 
 
 async def _read_log(args: argparse.Namespace, window: TimeRange) -> list[bytes]:
-    event_log: EventLog
-    if args.kafka:
-        event_log = KafkaLog(args.kafka)
-        await event_log.start()
-        await event_log.ensure_topics({PAYLOADS: RuntimeSettings().partitions})
-    else:
-        path = (args.data or RuntimeSettings().data_dir) / "tocsin.sqlite"
-        if not path.is_file():
-            raise LogUnavailable(f"no embedded log at {path}")
-        event_log = EmbeddedLog(path)
-        await event_log.start()
-    try:
+    async with opened_log(args, (PAYLOADS,)) as event_log:
         try:
             partitions = event_log.partition_count(PAYLOADS)
         except KeyError:
             return []
         return await exported_lines(event_log, partitions, window)
-    finally:
-        await event_log.close()
 
 
 def replay_command(args: argparse.Namespace) -> int:

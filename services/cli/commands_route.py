@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,10 +11,15 @@ from typing import Any
 
 from services.cli.commands_rules import parse_label_args
 from services.cli.config_bundle import load_tocsin_config
+from services.cli.log_source import add_log_source, opened_log
 from services.cli.oncall_clock import instant_arg
+from services.cli.route_api_silences import api_silences
 from services.cli.route_dry_run import dry_run
 from services.cli.route_render import dry_run_lines
+from services.router.domain.silences import Silence
 from shared.config.yaml_source import ConfigError
+from shared.log.port import LogUnavailable
+from shared.topics import INCIDENTS
 
 
 def register(sub: Any) -> None:
@@ -33,6 +39,11 @@ def register(sub: Any) -> None:
         metavar="TIME",
         help="arrival time, ISO-8601 (naive = UTC; default now)",
     )
+    add_log_source(
+        test,
+        "data folder of `tocsin up` whose log holds the API's silences (with --kafka: "
+        "a cluster's); without either, the config file's silences only",
+    )
     test.add_argument("labels", nargs="*", metavar="label=value", help="the alert's labels")
     test.set_defaults(handler=test_route)
 
@@ -44,6 +55,16 @@ def test_route(args: argparse.Namespace) -> int:
     except (ConfigError, ValueError) as invalid:
         print(invalid, file=sys.stderr)
         return 1
-    run = dry_run(config, labels, args.at or datetime.now(UTC))
+    try:
+        silences = asyncio.run(_api_silences(args)) if args.kafka or args.data else None
+    except LogUnavailable as failure:
+        print(failure, file=sys.stderr)
+        return 1
+    run = dry_run(config, labels, args.at or datetime.now(UTC), silences)
     print("\n".join(dry_run_lines(run, config.router)))
     return 0
+
+
+async def _api_silences(args: argparse.Namespace) -> dict[str, Silence]:
+    async with opened_log(args, (INCIDENTS,)) as event_log:
+        return await api_silences(event_log)

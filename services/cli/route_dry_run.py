@@ -15,6 +15,7 @@ from services.cli.config_bundle import TocsinConfig
 from services.cli.route_timeline import StepPlan, plan_escalation
 from services.correlator.domain.alertmanager import RouteMatch, match_routes, parse_route
 from services.router.directory import ConfigDirectory
+from services.router.domain.api_silences import with_silences
 from services.router.domain.matchers import matches_all
 from services.router.domain.policy import EscalationPolicy
 from services.router.domain.silences import Silence
@@ -33,16 +34,29 @@ class DryRun:
     first_due: datetime  # `at` plus the first route's group wait
     urgency: Urgency
     urgency_rule: int | None  # index into `urgency.rules`, None: the default
-    silences: list[tuple[int, Silence]]  # configured silences matching the labels, any state
+    # Silences matching the labels, in any state, by name: `silences.N` of the config file,
+    # `api:ID` of the API's.
+    silences: list[tuple[str, Silence]]
     steps: list[StepPlan]
 
 
-def dry_run(config: TocsinConfig, labels: Mapping[str, str], at: datetime) -> DryRun:
+def dry_run(
+    config: TocsinConfig,
+    labels: Mapping[str, str],
+    at: datetime,
+    api_silences: Mapping[str, Silence] | None = None,
+) -> DryRun:
+    """`api_silences`: the API's, by id, as the log holds them (None: the config's only)."""
     router = config.router
-    directory = ConfigDirectory(router, on_call_lookup(router))
+    config_directory = ConfigDirectory(router, on_call_lookup(router))
+    directory = with_silences(config_directory, api_silences or {})
+    named = [(f"silences.{index}", silence) for index, silence in enumerate(router.silences)]
+    named += [
+        (f"api:{silence_id}", silence) for silence_id, silence in (api_silences or {}).items()
+    ]
     routes = match_routes(parse_route(config.correlator.route), labels)
     receivers = list(dict.fromkeys(route.receiver for route in routes))
-    policies, reason = _policies(directory, receivers or [directory.default_receiver])
+    policies, reason = _policies(config_directory, receivers or [directory.default_receiver])
     first_due = at + routes[0].options.group_wait
     return DryRun(
         labels=dict(labels),
@@ -55,9 +69,7 @@ def dry_run(config: TocsinConfig, labels: Mapping[str, str], at: datetime) -> Dr
         urgency=urgency_of(router.urgency, labels),
         urgency_rule=deciding_rule(router.urgency, labels),
         silences=[
-            (index, silence)
-            for index, silence in enumerate(router.silences)
-            if matches_all(silence.matchers, labels)
+            (name, silence) for name, silence in named if matches_all(silence.matchers, labels)
         ],
         steps=plan_escalation(directory, policies, labels, first_due) if policies else [],
     )

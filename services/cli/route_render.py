@@ -31,7 +31,7 @@ def dry_run_lines(run: DryRun, config: RouterConfig) -> list[str]:
     group_wait = length(run.first_due - run.at)
     lines += ["", f"First step due {in_utc(run.first_due)} (group_wait {group_wait})"]
     for step in run.steps:
-        lines += _step_lines(step, config)
+        lines += _step_lines(step, run, config)
     return lines
 
 
@@ -62,16 +62,16 @@ def _silence_lines(run: DryRun) -> list[str]:
     if not run.silences:
         return ["Silences: none match these labels"]
     lines = ["Silences matching these labels:"]
-    for index, silence in run.silences:
+    for name, silence in run.silences:
         state = silence_state(silence, run.at)
         window = f"{in_utc(silence.starts_at)} to {in_utc(silence.ends_at)}"
-        lines.append(f"  silences.{index} ({state} on arrival, {window}): {silence}")
+        lines.append(f"  {name} ({state} on arrival, {window}): {silence}")
     return lines
 
 
-def _step_lines(step: StepPlan, config: RouterConfig) -> list[str]:
+def _step_lines(step: StepPlan, run: DryRun, config: RouterConfig) -> list[str]:
     lines = ["", f"Step {step.step + 1}, pass {step.repeat + 1}: due {in_utc(step.due_at)}"]
-    lines += [f"  {_hold_line(hold, config)}" for hold in step.holds]
+    lines += [f"  {_hold_line(hold, run)}" for hold in step.holds]
     if step.holds:
         lines.append(f"  fires {in_utc(step.fires_at)}")
     for target in step.targets:
@@ -81,14 +81,14 @@ def _step_lines(step: StepPlan, config: RouterConfig) -> list[str]:
     return lines
 
 
-def _hold_line(hold: Hold, config: RouterConfig) -> str:
+def _hold_line(hold: Hold, run: DryRun) -> str:
     if hold.silence is None:
         return (
             f"held until {in_utc(hold.until)}: low urgency, and from {in_utc(hold.since)} "
             "nobody it pages is within working hours"
         )
-    index = next(i for i, known in enumerate(config.silences) if known is hold.silence)
-    return f"held until {in_utc(hold.silence.ends_at)}: silenced by silences.{index} {hold.silence}"
+    name = next(name for name, known in run.silences if known is hold.silence)
+    return f"held until {in_utc(hold.silence.ends_at)}: silenced by {name} {hold.silence}"
 
 
 def _target_lines(target: TargetPlan, step: StepPlan, config: RouterConfig) -> list[str]:

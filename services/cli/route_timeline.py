@@ -22,8 +22,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from services.router.directory import ConfigDirectory
-from services.router.domain.policy import Delivery, EscalationPolicy, EscalationStep
+from services.router.domain.policy import (
+    Delivery,
+    EscalationPolicy,
+    EscalationStep,
+    RoutingDirectory,
+)
 from services.router.domain.recipients import Waiting, step_pages
 from services.router.domain.silences import Silence
 from services.router.domain.snapshot import merged_steps
@@ -72,7 +76,7 @@ class StepPlan:
 
 
 def plan_escalation(
-    directory: ConfigDirectory,
+    directory: RoutingDirectory,
     policies: list[EscalationPolicy],
     labels: Mapping[str, str],
     first_due: datetime,
@@ -100,7 +104,7 @@ def plan_escalation(
 
 
 def _plan_step(
-    directory: ConfigDirectory,
+    directory: RoutingDirectory,
     step: EscalationStep,
     labels: Mapping[str, str],
     urgency: Urgency,
