@@ -18,7 +18,7 @@ replication="${TOPIC_REPLICATION_FACTOR:-1}"
 min_isr="${TOPIC_MIN_INSYNC_REPLICAS:-1}"
 bin="${KAFKA_BIN:-/opt/kafka/bin}"
 topics="tocsin.alerts tocsin.payloads tocsin.incidents tocsin.notifications"
-state_topics="tocsin.correlator.state tocsin.router.state tocsin.dispatcher.state"
+state_topics="tocsin.correlator.state tocsin.router.state tocsin.dispatcher.state tocsin.readmodel.state"
 week_ms=604800000
 
 tries=0

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from services.correlator.service import GROUP as CORRELATOR_GROUP
+from services.router.projection.snapshots import STATE_GROUP as READ_MODEL_GROUP
 from services.router.service import DISPATCHER_GROUP, ROUTER_GROUP
 from shared.runtime.snapshots import state_topic
 from shared.topics import ALL_TOPICS
@@ -165,7 +166,9 @@ def run_topics_script(folder: Path, partitions: str) -> subprocess.CompletedProc
     )
 
 
-STATE_TOPICS = [state_topic(g) for g in (CORRELATOR_GROUP, ROUTER_GROUP, DISPATCHER_GROUP)]
+STATE_TOPICS = [
+    state_topic(g) for g in (CORRELATOR_GROUP, ROUTER_GROUP, DISPATCHER_GROUP, READ_MODEL_GROUP)
+]
 
 
 def test_topic_setup_creates_inputs_with_unlimited_retention_and_snapshots_for_a_week(
