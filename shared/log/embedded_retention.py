@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 
 import orjson
 
-TIME_INDEX_EVERY_S = 60.0
+# Retention is as precise as this; rows cost little even when history is kept forever.
+TIME_INDEX_EVERY_S = 600.0
 # Rows deleted per transaction: appends wait behind a delete, so each stays short.
 DELETE_CHUNK = 5_000
 

@@ -64,9 +64,9 @@ def _retention(log: EmbeddedLog, clock: Clock, *readers: LogReader) -> LogRetent
 
 
 async def _history(clock: Clock, log: EmbeddedLog) -> None:
-    """Records 0-99 appended at t=0, 100-199 at t=100, 200-209 at t=200 (both topics): the time
-    index holds a row per write, each over a minute after the one before."""
-    for at, count in ((0.0, 100), (100.0, 100), (200.0, 10)):
+    """Records 0-99 appended at t=0, 100-199 at t=1000, 200-209 at t=2000 (both topics): the
+    time index holds a row per write, each further apart than its interval."""
+    for at, count in ((0.0, 100), (1000.0, 100), (2000.0, 10)):
         clock.now = at
         await _append(log, ALERTS, count)
         await _append(log, PAYLOADS, count)
@@ -79,8 +79,8 @@ async def test_records_go_once_older_than_the_retention_and_past_every_snapshot(
     await _history(clock, log)
     await log.store_committed(GROUP, ALERTS, {0: 180})
     await SnapshotStore(log, GROUP).write(0, 150, b"state", FORMAT)  # the commit rides along
-    # cutoff 210: the time index says records 0-199 were appended by t=200
-    clock.now = 260.0
+    # cutoff 2010: the time index says records 0-199 were appended by t=2000
+    clock.now = 2060.0
     retention = _retention(log, clock, CORRELATOR)
 
     deleted = await retention.prune_once()
@@ -95,7 +95,7 @@ async def test_a_reader_without_a_snapshot_keeps_its_input(
 ) -> None:
     clock, log = clock_and_log
     await _history(clock, log)
-    clock.now = 500.0
+    clock.now = 5000.0
     await _retention(log, clock, CORRELATOR).prune_once()
     assert (await _offsets(log, ALERTS))[0] == 0
     # the time index knows records before 200 are old; the last write's wait for the next
@@ -156,7 +156,7 @@ async def test_pruned_records_are_counted_by_topic(
 ) -> None:
     clock, log = clock_and_log
     await _history(clock, log)
-    clock.now = 260.0
+    clock.now = 2060.0
     registry = CollectorRegistry()
     retention = LogRetention(
         log, timedelta(seconds=50), (ALERTS, PAYLOADS), (), registry, wall_clock=clock
@@ -183,19 +183,19 @@ async def test_without_a_retention_history_stays(
 async def test_a_runner_recovers_its_whole_state_after_retention_pruned_its_input(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    # Given a runner that folded 30 inputs appended at t=0 and t=100, snapshotted at its stop,
+    # Given a runner that folded 30 inputs appended at t=0 and t=1000, snapshotted at its stop,
     clock = Clock()
     log = EmbeddedLog(tmp_path / "runner.sqlite", wall_clock=clock)
     await log.start()
     await log.ensure_topics({snapshots_test.INPUTS: 1})
     await snapshots_test._append_inputs(log, 0, 20)
-    clock.now = 100.0
+    clock.now = 1000.0
     await snapshots_test._append_inputs(log, 20, 10)
     first = await _run_tally(log, snapshots_test.GROUP, 30)
     reader = first.log_reader
 
     # when retention runs long after, with that runner as the input's reader,
-    clock.now = 1_000.0
+    clock.now = 10_000.0
     retention = LogRetention(
         log,
         timedelta(seconds=1),
