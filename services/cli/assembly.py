@@ -20,6 +20,8 @@ from services.cli.direct_routes import DirectRoutes
 from shared.health import health_router
 from shared.log.port import EventLog
 from shared.metrics import new_registry
+from shared.runtime.lag_metrics import ConsumerLagCollector
+from shared.runtime.runner import PartitionedRunner
 from shared.topics import ALL_TOPICS
 
 log = logging.getLogger(__name__)
@@ -90,6 +92,9 @@ def make_app(assembly: Assembly, title: str) -> FastAPI:
             await asyncio.gather(*tasks, return_exceptions=True)
             await assembly.event_log.close()
 
+    consumers = [runner for runner in assembly.runners if isinstance(runner, PartitionedRunner)]
+    if consumers:
+        assembly.registry.register(ConsumerLagCollector(consumers))
     app = TocsinApp(title=title, version="0.1.0", lifespan=lifespan)
     app.include_router(health_router(assembly.event_log.ping, assembly.registry))
     for router in assembly.routers:

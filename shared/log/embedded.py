@@ -255,6 +255,10 @@ class EmbeddedLog:
         return [Record(topic, partition, offset, key, value) for offset, key, value in rows]
 
     async def end_offset(self, topic: str, partition: int) -> int:
+        return self.end_offset_now(topic, partition)
+
+    def end_offset_now(self, topic: str, partition: int) -> int:
+        """`end_offset`, known in memory: the offset the next record will get."""
         return self._next_offsets.get((topic, partition), 0)
 
     def consumer(self, topic: str, group: str) -> EmbeddedConsumer:

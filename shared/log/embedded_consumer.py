@@ -73,5 +73,8 @@ class EmbeddedConsumer:
     def assignment(self) -> frozenset[int]:
         return frozenset(self._positions)
 
+    def end_seen(self, partition: int) -> int | None:
+        return self._log.end_offset_now(self._topic, partition)
+
     async def stop(self) -> None:
         self._positions.clear()

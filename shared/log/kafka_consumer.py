@@ -115,6 +115,12 @@ class KafkaConsumer:
             return frozenset()
         return frozenset(tp.partition for tp in self._started.assignment())
 
+    def end_seen(self, partition: int) -> int | None:
+        if self._started is None:
+            return None
+        highwater = self._started.highwater(TopicPartition(self._topic, partition))
+        return int(highwater) if highwater is not None else None
+
     async def stop(self) -> None:
         if self._started is not None:
             await self._started.stop()

@@ -52,6 +52,10 @@ class Consumer(Protocol):
 
     def assignment(self) -> frozenset[int]: ...
 
+    def end_seen(self, partition: int) -> int | None:
+        """The partition's end offset as last seen, without a request (Kafka: the high
+        watermark of the last fetch); None while unknown."""
+
     async def stop(self) -> None: ...
 
 

@@ -74,6 +74,24 @@ class PartitionedRunner:
     def processors(self) -> dict[int, PartitionProcessor]:
         return self._processors
 
+    @property
+    def group(self) -> str:
+        return self._group
+
+    @property
+    def topic(self) -> str:
+        return self._topic
+
+    def lag(self) -> dict[int, int]:
+        """Per partition this member owns: records on the log it has not folded yet (as far as
+        the consumer has seen the partition's end)."""
+        lag: dict[int, int] = {}
+        for partition, folded in self._folded.items():
+            end = self._consumer.end_seen(partition)
+            if end is not None:
+                lag[partition] = max(0, end - folded)
+        return lag
+
     def log_reader(self) -> LogReader:
         """Recovery reads the input from a partition's snapshot (see `log_retention`)."""
         return LogReader(self._snapshots.topic, (self._topic,), self._group)

@@ -9,7 +9,7 @@ import asyncio
 import os
 import uuid
 import zlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -25,7 +25,6 @@ from shared.events import (
     wrap,
 )
 from shared.log.embedded import EmbeddedLog
-from shared.log.kafka import KafkaLog
 from shared.log.port import EventLog, Outgoing, Record
 from shared.runtime import runner as runner_module
 from shared.runtime import snapshot_keeper
@@ -233,18 +232,6 @@ async def test_a_partition_without_a_usable_snapshot_is_rebuilt_from_the_whole_i
 
 
 LogFactory = Callable[[], EventLog]
-
-
-@pytest.fixture(params=["embedded", "kafka"])
-async def state_log(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[EventLog]:
-    log: EventLog
-    if request.param == "embedded":
-        log = EmbeddedLog(tmp_path / "log.sqlite")
-    else:
-        log = KafkaLog(request.getfixturevalue("kafka"))
-    await log.start()
-    yield log
-    await log.close()
 
 
 def _store(log: EventLog) -> SnapshotStore:

@@ -106,6 +106,8 @@ def test_tocsin_up_turns_a_posted_alert_into_one_page(
         assert_exactly_one_page(receiver)
         metrics = httpx.get(f"{base}/metrics", timeout=5).text
     assert "tocsin_ingest_alerts_accepted_total" in metrics
+    for group in ("tocsin-correlator", "tocsin-router", "tocsin-dispatcher"):
+        assert f'tocsin_consumer_lag_records{{group="{group}",' in metrics
     assert "--- page" in log.read_text()  # the console channel paged too
 
 
