@@ -7,9 +7,11 @@ but keeps in its backlog are not folded, so not covered). Retention keeps every 
 after them, so a position never claims more than was folded.
 
 One is taken once `every` records were folded since the last, while no backlog waits, and
-while taking them stays under `TIME_SHARE` of the time: pickling holds the event loop (the
-alerts' path), compressing and writing happen off it, one write at a time. A clean stop takes
-one more, within `STOP_SNAPSHOT_S`.
+while taking them stays under `TIME_SHARE` of the time. The projection is pickled by a forked
+child (`fork_pickle`): pickling 5,000 resolved incidents takes most of a second, which would
+hold the event loop, the alerts' path, while the fork holds it for milliseconds. Compressing
+and writing happen off the loop too, one write at a time. A clean stop takes one more, within
+`STOP_SNAPSHOT_S`, pickled in place (nothing waits on the loop any more).
 
 The state format is the fingerprint of the projection's shape (`state_shape`): a snapshot
 from code whose read-model classes differ is not read, the model is rebuilt from the log, as
@@ -30,6 +32,7 @@ from services.router.projection.fold import WANTED_TYPES
 from services.router.projection.model import IncidentProjection
 from shared.events import ALL_EVENTS
 from shared.log.port import EventLog, LogUnavailable
+from shared.runtime.fork_pickle import ChildFailed, PickledInChild
 from shared.runtime.snapshots import Positions, SnapshotStore
 from shared.runtime.state_pickle import dump_state, load_state
 from shared.runtime.state_shape import shape_fingerprint
@@ -137,11 +140,22 @@ class ReadModelSnapshots:
         return self._time.available()
 
     def take(self, projection: IncidentProjection, positions: Positions, folded: int) -> None:
-        """Pickle the projection now (it holds exactly `positions`), write it meanwhile."""
+        """Snapshot the projection as it is now (it holds exactly `positions`): a forked child
+        pickles it while the loop goes on (a large model takes seconds), then it is written."""
         started = time.perf_counter()
-        data = dump_projection(projection)
+        pickling = PickledInChild(projection, dump_projection)
         self._time.spend(time.perf_counter() - started)
-        self._writing = asyncio.create_task(self._write(data, positions, folded))
+        self._writing = asyncio.create_task(self._pickled_then_written(pickling, positions, folded))
+
+    async def _pickled_then_written(
+        self, pickling: PickledInChild[IncidentProjection], positions: Positions, folded: int
+    ) -> None:
+        try:
+            data = await pickling.bytes()
+        except ChildFailed:
+            log.warning("read model snapshot not taken", exc_info=True)
+            return
+        await self._write(data, positions, folded)
 
     async def save_at_stop(
         self, projection: IncidentProjection, positions: Positions, folded: int
