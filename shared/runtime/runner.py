@@ -27,7 +27,7 @@ from shared.events import TickOccurred, deterministic_id, encode_envelope, wrap
 from shared.log.port import EventLog, LogUnavailable, Outgoing, Record
 from shared.runtime.log_retention import LogReader
 from shared.runtime.processor import PartitionProcessor
-from shared.runtime.snapshot_keeper import SnapshotKeeper
+from shared.runtime.snapshot_keeper import PendingSnapshots, SnapshotKeeper
 from shared.runtime.snapshots import SNAPSHOT_EVERY
 
 log = logging.getLogger(__name__)
@@ -189,13 +189,13 @@ class PartitionedRunner:
         self,
         outgoing: list[Outgoing],
         next_offsets: dict[int, int],
-        snapshots: dict[int, bytes],
+        snapshots: PendingSnapshots | None,
     ) -> None:
         if not await self._append_durably(outgoing):
             return  # stopping: the inputs stay uncommitted and are handled again
         if next_offsets:
             commit = self._commit_later(next_offsets)
-            if snapshots:
+            if snapshots is not None:
                 self._snapshots.save_after(commit, snapshots, next_offsets)
 
     async def _append_durably(self, outgoing: list[Outgoing]) -> bool:
