@@ -17,6 +17,7 @@ import pytest
 from shared.topics import ALERTS, PAYLOADS
 from tests.support.processes import ManagedProcess
 from tests.support.receiver import PageReceiver
+from tests.support.webhook import post_firing_alert
 
 TOKEN = "retention-ingest-token"
 API = {"Authorization": "Bearer retention-api-token-0001"}
@@ -51,17 +52,8 @@ def receiver() -> Iterator[PageReceiver]:
 
 
 def _post(base: str, alertname: str) -> None:
-    alert = {
-        "status": "firing",
-        "labels": {"alertname": alertname, "instance": "node-7", "region": "eu-west"},
-        "annotations": {"summary": f"{alertname} on node-7"},
-        "startsAt": "2026-11-27T06:49:15Z",
-        "endsAt": "0001-01-01T00:00:00Z",
-    }
-    body = {"version": "4", "status": "firing", "receiver": "tocsin", "alerts": [alert]}
-    headers = {"Authorization": f"Bearer {TOKEN}"}
-    answer = httpx.post(f"{base}/api/v1/alerts/alertmanager", json=body, headers=headers)
-    assert answer.status_code == 202, answer.text
+    labels = {"alertname": alertname, "instance": "node-7", "region": "eu-west"}
+    post_firing_alert(base, TOKEN, labels, f"{alertname} on node-7")
 
 
 def _pages(receiver: PageReceiver, count: int) -> None:

@@ -18,6 +18,7 @@ import pytest
 from services.router.links import action_link
 from tests.support.processes import tocsin_process
 from tests.support.receiver import PageReceiver, Received
+from tests.support.webhook import post_firing_alert
 
 INGEST_TOKEN = "router-api-ingest-token"
 ALICE = {"Authorization": "Bearer alice-api-token-0001"}
@@ -60,21 +61,8 @@ class Tocsin:
         self.data = data
 
     def post_alert(self, alertname: str) -> None:
-        alert = {
-            "status": "firing",
-            "labels": {"alertname": alertname, "instance": "node-7", "region": "eu-west"},
-            "annotations": {"summary": f"{alertname} on node-7"},
-            "startsAt": "2026-11-27T06:49:15Z",
-            "endsAt": "0001-01-01T00:00:00Z",
-        }
-        body = {"version": "4", "status": "firing", "receiver": "tocsin", "alerts": [alert]}
-        answer = httpx.post(
-            f"{self.base}/api/v1/alerts/alertmanager",
-            json=body,
-            headers={"Authorization": f"Bearer {INGEST_TOKEN}"},
-            timeout=10,
-        )
-        assert answer.status_code == 202, answer.text
+        labels = {"alertname": alertname, "instance": "node-7", "region": "eu-west"}
+        post_firing_alert(self.base, INGEST_TOKEN, labels, f"{alertname} on node-7")
 
     def pages_for(self, title: str, path: str = "/pages") -> list[dict[str, Any]]:
         with self.receiver.lock:

@@ -12,24 +12,16 @@ import orjson
 import pytest
 
 from tests.support.processes import tocsin_process
+from tests.support.webhook import post_firing_alert
 
-# The built-in demo config's ingest token and alice's incidents API token.
-INGEST = {"Authorization": "Bearer demo-token"}
+# Alice's incidents API token in the built-in demo config (its ingest token: `demo-token`).
 ALICE = {"Authorization": "Bearer demo-alice-token"}
 NAMES = ("PaymentsDown", "DiskFull", "QueueBacklog")
 
 
 def post_alert(base: str, alertname: str) -> None:
-    alert = {
-        "status": "firing",
-        "labels": {"alertname": alertname, "service": "payments-api", "severity": "critical"},
-        "annotations": {"summary": f"{alertname} on payments-api"},
-        "startsAt": "2026-11-27T06:49:15Z",
-        "endsAt": "0001-01-01T00:00:00Z",
-    }
-    body = {"version": "4", "status": "firing", "receiver": "tocsin", "alerts": [alert]}
-    answer = httpx.post(f"{base}/api/v1/alerts/alertmanager", json=body, headers=INGEST, timeout=10)
-    assert answer.status_code == 202, answer.text
+    labels = {"alertname": alertname, "service": "payments-api", "severity": "critical"}
+    post_firing_alert(base, "demo-token", labels, f"{alertname} on payments-api")
 
 
 def incidents(base: str, at_least: int, timeout_s: float = 30) -> list[dict[str, Any]]:
