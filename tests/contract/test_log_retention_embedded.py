@@ -52,15 +52,16 @@ async def _offsets(log: EmbeddedLog, topic: str) -> list[int]:
     return [record.offset for record in await log.read(topic, 0, 0, end)]
 
 
-def _retention(log: EmbeddedLog, clock: Clock, *readers: LogReader) -> LogRetention:
-    return LogRetention(
-        log,
-        timedelta(seconds=50),
-        (ALERTS, PAYLOADS),
-        readers,
-        CollectorRegistry(),
-        wall_clock=clock,
-    )
+def _retention(
+    log: EmbeddedLog,
+    clock: Clock,
+    *readers: LogReader,
+    retention: timedelta | None = timedelta(seconds=50),
+    history: tuple[str, ...] = (ALERTS, PAYLOADS),
+    registry: CollectorRegistry | None = None,
+) -> LogRetention:
+    registry = registry or CollectorRegistry()
+    return LogRetention(log, retention, history, readers, registry, wall_clock=clock)
 
 
 async def _history(clock: Clock, log: EmbeddedLog) -> None:
@@ -158,10 +159,7 @@ async def test_pruned_records_are_counted_by_topic(
     await _history(clock, log)
     clock.now = 2060.0
     registry = CollectorRegistry()
-    retention = LogRetention(
-        log, timedelta(seconds=50), (ALERTS, PAYLOADS), (), registry, wall_clock=clock
-    )
-    await retention.prune_once()
+    await _retention(log, clock, registry=registry).prune_once()
     for topic in (ALERTS, PAYLOADS):
         pruned = registry.get_sample_value("tocsin_log_records_pruned_total", {"topic": topic})
         assert pruned == 200
@@ -173,10 +171,7 @@ async def test_without_a_retention_history_stays(
     clock, log = clock_and_log
     await _history(clock, log)
     clock.now = 10_000.0
-    retention = LogRetention(
-        log, None, (ALERTS, PAYLOADS), (), CollectorRegistry(), wall_clock=clock
-    )
-    assert await retention.prune_once() == 0
+    assert await _retention(log, clock, retention=None).prune_once() == 0
     assert len(await _offsets(log, PAYLOADS)) == 210
 
 
@@ -196,13 +191,8 @@ async def test_a_runner_recovers_its_whole_state_after_retention_pruned_its_inpu
 
     # when retention runs long after, with that runner as the input's reader,
     clock.now = 10_000.0
-    retention = LogRetention(
-        log,
-        timedelta(seconds=1),
-        (snapshots_test.INPUTS,),
-        [reader],
-        CollectorRegistry(),
-        wall_clock=clock,
+    retention = _retention(
+        log, clock, reader, retention=timedelta(seconds=1), history=(snapshots_test.INPUTS,)
     )
     assert await retention.prune_once() == 20  # the time index knows 0-19 are old
 
