@@ -16,9 +16,6 @@ from shared.log.partitioning import partition_for
 from shared.log.port import LogUnavailable, Outgoing, Record
 
 _READ_BATCH = 2000
-# From this many records for one partition in one append, they go straight into the batch the
-# partition is filling (`FillingBatches`); fewer go through `send()`.
-_FILL_FROM = 8
 
 
 class KafkaLog:
@@ -103,20 +100,10 @@ class KafkaLog:
             if partition is None:
                 partition = partition_for(record.key, self._partitions[record.topic])
             by_partition.setdefault((record.topic, partition), []).append(record)
-        acks: list[asyncio.Future[Any]] = []
+        acks: list[asyncio.Future[None]] = []
         try:
             for where, group in by_partition.items():
-                if len(group) >= _FILL_FROM:
-                    acks += self._batches.add(producer, where, group)
-                    continue
-                # A few records (an ingest request of one to ten alerts): `send()` merges them
-                # into the producer's own batches at less cost than a batch and a task of ours.
-                topic, partition = where
-                for record in group:
-                    key = record.key.encode()
-                    acks.append(
-                        await producer.send(topic, record.value, key=key, partition=partition)
-                    )
+                acks += self._batches.add(producer, where, group)
         except KafkaError as error:
             raise LogUnavailable(f"Kafka did not take the write: {error}") from error
         if acks:
@@ -197,8 +184,9 @@ class _Filling(NamedTuple):
 class FillingBatches:
     """Appends write their records straight into the producer batch each partition is filling,
     so concurrent appends (ingest's requests) share batches as `send()` would merge them, but
-    without a `send()` and a future per record (a tenth of ingest's CPU). An append waits for
-    the acknowledgement of every batch that holds one of its records.
+    without a `send()` and a future per record: at ten alerts a request, ingest spends a tenth
+    less CPU than with `send()`, and no more at one. An append waits for the acknowledgement of
+    every batch that holds one of its records.
 
     A batch stays open while the producer holds it queued or lingering; the producer closes it
     when its sender takes it. A record it refuses (taken, or full) starts the next batch.

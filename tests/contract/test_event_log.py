@@ -99,8 +99,7 @@ async def test_a_large_append_keeps_each_keys_order_across_batches_and_small_app
         assert values == [str(i).encode() for i in range(40)]
 
 
-# Per key, records of one append: few go through Kafka's `send()`, many are written straight
-# into the batch their partition is filling.
+# Per key, records of one append: few (an ingest request's alerts) or many (a batch).
 PER_KEY = pytest.mark.parametrize("per_key", [3, 12], ids=["few", "many"])
 
 
