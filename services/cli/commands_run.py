@@ -57,7 +57,12 @@ def _serve(assembly: Assembly, title: str, settings: RuntimeSettings) -> int:
 
 def up(args: argparse.Namespace) -> int:
     try:
-        settings = _settings(args, data_dir=args.data, retention=args.retention)
+        settings = _settings(
+            args,
+            data_dir=args.data,
+            retention=args.retention,
+            incident_history=args.incident_history,
+        )
     except ValidationError as invalid:
         print(f"invalid option: {_first_error(invalid)}", file=sys.stderr)
         return 2
@@ -90,11 +95,17 @@ def _retention(
 
 def _first_error(invalid: ValidationError) -> str:
     error = invalid.errors()[0]
-    return f"--{error['loc'][0]}: {error['msg']}"
+    option = str(error["loc"][0]).replace("_", "-")
+    return f"--{option}: {error['msg']}"
 
 
 def single_service(args: argparse.Namespace) -> int:
-    settings = _settings(args, kafka=args.kafka)
+    history = getattr(args, "incident_history", None)  # an option of `tocsin router` only
+    try:
+        settings = _settings(args, kafka=args.kafka, incident_history=history)
+    except ValidationError as invalid:
+        print(f"invalid option: {_first_error(invalid)}", file=sys.stderr)
+        return 2
     configure_logging(settings.log_level, settings.log_format)
     config = _load(settings)
     if config is None:

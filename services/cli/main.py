@@ -27,6 +27,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="DURATION",
         help="how long the embedded log keeps history, e.g. 90d (default 0: all of it)",
     )
+    _incident_history_option(up)
     _http_options(up, default_port=8080)
     up.set_defaults(handler=_up)
 
@@ -41,6 +42,8 @@ def _parser() -> argparse.ArgumentParser:
                 default=1,
                 help="processes serving the port (ingest is stateless; one per core scales it)",
             )
+        if name == "router":
+            _incident_history_option(service)
         _http_options(service, default_port=port)
         service.set_defaults(handler=_single_service, service=name)
 
@@ -68,6 +71,15 @@ def _positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
     return value
+
+
+def _incident_history_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--incident-history",
+        metavar="DURATION",
+        help="how long resolved incidents stay in the incidents API, e.g. 30d (default 90d;"
+        " 0: forever)",
+    )
 
 
 def _http_options(parser: argparse.ArgumentParser, default_port: int) -> None:

@@ -13,6 +13,7 @@ from prometheus_client import CollectorRegistry
 from services.router.api.auth import TokenAuth
 from services.router.api.config import ApiConfig
 from services.router.api.issuing import CommandIssuer
+from services.router.api.readmodel_metrics import ReadModelCollector
 from services.router.api.routes_commands import command_routes
 from services.router.api.routes_links import link_routes
 from services.router.api.routes_queries import query_routes
@@ -94,7 +95,7 @@ def incidents_api(
 ) -> IncidentsApi:
     """Raises ValueError when two principals share a token."""
     auth = TokenAuth.from_config(config, api_config)
-    tailer = ProjectionTailer(event_log)
+    tailer = ProjectionTailer(event_log, history=settings.incident_history)
     issuer = CommandIssuer(
         event_log,
         tailer,
@@ -117,6 +118,7 @@ def incidents_api(
     )
     router.include_router(silence_routes(silences, auth, tuple(config.silences)))
     registry.register(SilenceCollector(config.silences, lambda: _api_silences(tailer), clock))
+    registry.register(ReadModelCollector(lambda: tailer.dropped_incidents))
     return IncidentsApi(router, tailer)
 
 

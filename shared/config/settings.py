@@ -16,6 +16,9 @@ from shared.runtime.snapshots import SNAPSHOT_EVERY
 # How long the embedded log keeps history (Prometheus-style, e.g. `30d`). By default all of
 # it: an upgrade that changes the shape of a service's state rebuilds it from the whole input.
 DEFAULT_RETENTION = timedelta(0)
+# How long resolved incidents stay in the incidents read model (and its API), by event time;
+# 0: forever. The model, its snapshot and the API's lists stay bounded by it.
+DEFAULT_INCIDENT_HISTORY = timedelta(days=90)
 
 
 class RuntimeSettings(BaseSettings):
@@ -27,6 +30,9 @@ class RuntimeSettings(BaseSettings):
     data_dir: Path = Path(".tocsin-data")
     retention: Annotated[timedelta, BeforeValidator(parse_duration)] = DEFAULT_RETENTION
     prune_every_s: float = Field(default=PRUNE_EVERY_S, gt=0)  # how often retention runs
+    incident_history: Annotated[timedelta, BeforeValidator(parse_duration)] = (
+        DEFAULT_INCIDENT_HISTORY
+    )
     kafka: str | None = None
     host: str = "127.0.0.1"
     port: int | None = None  # each command has its own default

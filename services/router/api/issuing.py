@@ -7,7 +7,7 @@ import asyncio
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from services.router.domain.commands import refusal
@@ -74,7 +74,16 @@ class CommandIssuer:
         if not self.tailer.ready.is_set():
             return Issued(503, "the read model is being rebuilt from the log; retry shortly")
         view = (await self.tailer.current()).incidents.get(incident_id)
-        return view if view is not None else Issued(404, f"no incident {incident_id}")
+        return view if view is not None else Issued(404, self._unknown(incident_id))
+
+    def _unknown(self, incident_id: str) -> str:
+        history = self.tailer.history
+        if not history:
+            return f"no incident {incident_id}"
+        return (
+            f"no incident {incident_id}: unknown, or resolved longer ago than the incident"
+            f" history ({duration_text(history)})"
+        )
 
     async def issue(
         self,
@@ -146,3 +155,13 @@ class CommandIssuer:
         if not verdict.applied:
             return Issued(409, verdict.reason, command_id, view)
         return Issued(200, "applied", command_id, view)
+
+
+def duration_text(duration: timedelta) -> str:
+    """`timedelta(days=90)` → `90d`, `timedelta(minutes=90)` → `90m`: as the setting is
+    written, in the largest unit it is a whole number of."""
+    millis = duration // timedelta(milliseconds=1)
+    for unit, size in (("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1_000)):
+        if millis % size == 0:
+            return f"{millis // size}{unit}"
+    return f"{millis}ms"

@@ -3,12 +3,15 @@
 The three topics are read side by side, so an incident's events may come in an order other
 than the one they were written in across topics: events of an incident not opened yet wait
 until it is, a resolved incident stays resolved, and duplicates (same envelope id) count once.
+Resolved incidents leave the model past the incident history (`history.py`); events read later
+for them are discarded.
 """
 
 from __future__ import annotations
 
 from services.router.projection.fold_correlator import apply_correlator, opened_view
 from services.router.projection.fold_router import apply_router
+from services.router.projection.history import advance, is_dropped, resolved
 from services.router.projection.model import (
     WAITING_LIMIT,
     IncidentProjection,
@@ -56,6 +59,7 @@ WANTED_TYPES: dict[str, frozenset[str]] = {
 def project(projection: IncidentProjection, event: Event, meta: RecordMeta) -> None:
     if type(event).__name__ not in WANTED_TYPES.get(meta.topic, frozenset()):
         return
+    advance(projection, meta.occurred_at)
     if isinstance(event, IncidentOpened):
         _open(projection, event, meta)
         return
@@ -63,16 +67,23 @@ def project(projection: IncidentProjection, event: Event, meta: RecordMeta) -> N
         fold_silence_view(projection.silences, event)
         return
     incident_id = str(getattr(event, "incident_id", ""))
-    if not incident_id:
+    if not incident_id or is_dropped(projection, incident_id):
         return
     view = projection.incidents.get(incident_id)
     if view is None:
         _wait(projection, incident_id, event, meta)
         return
+    _fold_into(projection, view, event, meta)
+
+
+def _fold_into(
+    projection: IncidentProjection, view: IncidentView, event: Event, meta: RecordMeta
+) -> None:
     was_resolved = view.status == "resolved"
     _apply(view, event, meta)
     if view.status == "resolved" and not was_resolved:
         _remember_resolved(projection, view.incident_id)
+        resolved(projection, view.incident_id, meta.occurred_at)
 
 
 def _remember_resolved(projection: IncidentProjection, incident_id: str) -> None:
@@ -92,14 +103,14 @@ def _apply(view: IncidentView, event: Event, meta: RecordMeta) -> None:
 
 
 def _open(projection: IncidentProjection, event: IncidentOpened, meta: RecordMeta) -> None:
-    if event.incident_id in projection.incidents:
-        return
+    if event.incident_id in projection.incidents or is_dropped(projection, event.incident_id):
+        return  # a duplicate: of an incident held, or of one past the history
     view = opened_view(event, meta)
     projection.incidents[event.incident_id] = view
     waiting = projection.waiting.pop(event.incident_id, [])
     projection.waiting_count -= len(waiting)
     for early, early_meta in waiting:
-        _apply(view, early, early_meta)
+        _fold_into(projection, view, early, early_meta)
 
 
 def _wait(projection: IncidentProjection, incident_id: str, event: Event, meta: RecordMeta) -> None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections import deque
+from collections import OrderedDict, deque
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from services.router.projection.silences import SilenceView
@@ -20,6 +20,8 @@ WAITING_LIMIT = 50_000
 
 # Resolved incidents whose full timeline the read model keeps in memory.
 RESOLVED_DETAIL_LIMIT = 5_000
+# Incidents dropped past the history whose ids are remembered, so their late events are ignored.
+DROPPED_MEMORY = 50_000
 
 
 @dataclass(frozen=True)
@@ -130,3 +132,13 @@ class IncidentProjection:
     resolved_order: deque[str] = field(default_factory=deque)
     resolved_detail_limit: int = RESOLVED_DETAIL_LIMIT
     silences: dict[str, SilenceView] = field(default_factory=dict)  # the API's, by id
+    # The incident history (see `history.py`): resolved incidents are dropped once they
+    # resolved more than `history` before `newest_at`, the newest record time folded (event
+    # time, never the clock). 0: kept forever; the tailer sets the configured one.
+    history: timedelta = timedelta(0)
+    newest_at: datetime | None = None
+    # Every resolved incident held, as a heap of (record time of its resolution, id).
+    expiring: list[tuple[datetime, str]] = field(default_factory=list)
+    # The last DROPPED_MEMORY incidents dropped, oldest first, and how many were dropped.
+    dropped: OrderedDict[str, None] = field(default_factory=OrderedDict)
+    dropped_total: int = 0

@@ -19,15 +19,18 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 from typing import TypeVar
 
 from pydantic import ValidationError
 
 from services.router.peek import peek_type
+from services.router.projection import history as horizon
 from services.router.projection.fold import WANTED_TYPES, project
 from services.router.projection.load import ThreadLoad
 from services.router.projection.model import IncidentProjection, RecordMeta
 from services.router.projection.snapshots import SNAPSHOT_EVERY, ReadModelSnapshots, Restored
+from shared.config.settings import DEFAULT_INCIDENT_HISTORY
 from shared.events import decode_envelope, unwrap
 from shared.events.base import Event
 from shared.log.port import Consumer, EventLog, LogUnavailable, Record
@@ -56,8 +59,10 @@ class ProjectionTailer:
         topics: Sequence[str] = READ_TOPICS,
         load: ThreadLoad | None = None,
         snapshot_every: int = SNAPSHOT_EVERY,
+        history: timedelta = DEFAULT_INCIDENT_HISTORY,
     ) -> None:
-        self._projection = IncidentProjection()
+        self._history = history
+        self._projection = IncidentProjection(history=history)
         self.ready = asyncio.Event()
         self._log = event_log
         self._topics = tuple(topics)
@@ -76,6 +81,17 @@ class ProjectionTailer:
         """The read model, with every record read so far folded in."""
         self._catch_up()
         return self._projection
+
+    @property
+    def history(self) -> timedelta:
+        """How long resolved incidents stay in the model (0: forever)."""
+        return self._history
+
+    @property
+    def dropped_incidents(self) -> int | None:
+        """Incidents dropped past the history by this model, or None until it is ready (the
+        backlog not folded: scraping metrics folds nothing)."""
+        return self._projection.dropped_total if self.ready.is_set() else None
 
     def log_reader(self) -> LogReader:
         """A restart reads on from the snapshot's positions (see `log_retention`)."""
@@ -131,6 +147,7 @@ class ProjectionTailer:
         """Take the snapshot's model and positions, if any; wait for the rest of the log."""
         if restored is not None:
             self._projection, self._restored = restored.projection, True
+            horizon.keep_history(self._projection, self._history)
         for topic, partition in ends:
             held = restored.positions.get(topic, {}) if restored is not None else {}
             self._folded_to[(topic, partition)] = held.get(partition, 0)

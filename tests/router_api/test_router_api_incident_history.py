@@ -1,0 +1,119 @@
+"""The incidents API of `tocsin up` as wired from its settings, on a real embedded log: an
+incident resolved longer ago than `TOCSIN_INCIDENT_HISTORY` (by the records' times) answers
+404 as an unknown incident does, leaves the list, and refuses commands as an unknown one."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from services.cli.assembly import Assembly, make_app
+from services.cli.config_bundle import load_tocsin_config
+from services.cli.wiring import add_router
+from services.router.projection.tailer import ProjectionTailer
+from shared.config.settings import RuntimeSettings
+from shared.events import deterministic_id, encode_envelope, wrap
+from shared.log.embedded import EmbeddedLog
+from shared.log.port import Outgoing
+from shared.topics import ALL_TOPICS, INCIDENTS
+from tests.support.incident_reads import DAY, Read, opened, resolved
+
+ALICE = {"Authorization": "Bearer demo-alice-token"}  # a user of the demo config
+T0 = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
+
+
+def record(read: Read, name: str) -> Outgoing:
+    envelope = wrap(
+        read.event, key="region=eu", event_id=deterministic_id(name), occurred_at=read.at
+    )
+    return Outgoing(INCIDENTS, "region=eu", encode_envelope(envelope))
+
+
+@contextlib.asynccontextmanager
+async def served(tmp_path: Path, history: str) -> AsyncIterator[httpx.AsyncClient]:
+    """The router's API wired as `tocsin up` wires it, with `TOCSIN_INCIDENT_HISTORY=history`,
+    over a log where INC-OLD resolved 91 days before INC-NEW opened."""
+    event_log = EmbeddedLog(tmp_path / "log.sqlite")
+    await event_log.start()
+    await event_log.ensure_topics({topic: 4 for topic in ALL_TOPICS})
+    history_reads = [
+        opened("INC-OLD", T0),
+        resolved("INC-OLD", T0 + DAY),
+        opened("INC-NEW", T0 + 92 * DAY),
+    ]
+    await event_log.append([record(read, f"r{n}") for n, read in enumerate(history_reads)])
+    settings = RuntimeSettings(
+        data_dir=tmp_path / "data", link_secret="s" * 32, port=8080, incident_history=history
+    )
+    assembly = Assembly(event_log, partitions=4)
+    add_router(assembly, load_tocsin_config(None), settings)
+    [tailer] = [runner for runner in assembly.runners if isinstance(runner, ProjectionTailer)]
+    app: FastAPI = make_app(assembly, "tocsin")
+    stop = asyncio.Event()
+    task = asyncio.create_task(tailer.run(stop))
+    try:
+        await asyncio.wait_for(asyncio.shield(tailer.ready.wait()), 10)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://tocsin") as client:
+            yield client
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)
+        await event_log.close()
+
+
+@pytest.fixture
+async def with_90_days(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    async with served(tmp_path, "90d") as client:
+        yield client
+
+
+@pytest.fixture
+async def forever(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    async with served(tmp_path, "0") as client:
+        yield client
+
+
+async def test_an_incident_past_the_history_answers_404_and_leaves_the_list(
+    with_90_days: httpx.AsyncClient,
+) -> None:
+    gone = await with_90_days.get("/api/v1/incidents/INC-OLD", headers=ALICE)
+    assert gone.status_code == 404
+    assert gone.json() == {
+        "status": "error",
+        "message": "no incident INC-OLD: unknown, or resolved longer ago than the incident"
+        " history (90d)",
+    }
+    unknown = await with_90_days.get("/api/v1/incidents/INC-NEVER", headers=ALICE)
+    assert unknown.status_code == 404
+    assert (await with_90_days.get("/api/v1/incidents/INC-NEW", headers=ALICE)).status_code == 200
+    listed = (await with_90_days.get("/api/v1/incidents", headers=ALICE)).json()
+    assert ([i["id"] for i in listed["incidents"]], listed["total"]) == (["INC-NEW"], 1)
+
+
+async def test_a_command_on_an_incident_past_the_history_is_refused_as_for_an_unknown_one(
+    with_90_days: httpx.AsyncClient,
+) -> None:
+    for path in ("INC-OLD/acknowledge", "INC-NEVER/acknowledge"):
+        answer = await with_90_days.post(f"/api/v1/incidents/{path}", headers=ALICE)
+        assert answer.status_code == 404
+        assert answer.json()["message"].startswith("no incident INC-")
+
+
+async def test_the_metrics_count_the_incidents_dropped(with_90_days: httpx.AsyncClient) -> None:
+    metrics = (await with_90_days.get("/metrics")).text
+    assert "tocsin_readmodel_incidents_dropped_total 1.0" in metrics
+
+
+async def test_with_a_history_of_0_every_resolved_incident_is_kept(
+    forever: httpx.AsyncClient,
+) -> None:
+    kept = await forever.get("/api/v1/incidents/INC-OLD", headers=ALICE)
+    assert (kept.status_code, kept.json()["status"]) == (200, "resolved")
