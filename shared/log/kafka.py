@@ -34,7 +34,10 @@ class KafkaLog:
         self._producer = AIOKafkaProducer(
             bootstrap_servers=self._bootstrap,
             acks="all",
-            linger_ms=1,
+            # No lingering: the producer has one request in flight to a broker at a time, and
+            # what is appended meanwhile waits for it and goes in the next, so load batches
+            # anyway. Measured on ingest at ten alerts a request: less CPU, more alerts/s.
+            linger_ms=0,
             request_timeout_ms=self._request_timeout_ms,
             max_batch_size=1 << 20,
             max_request_size=8 << 20,
