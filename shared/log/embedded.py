@@ -12,6 +12,7 @@ replays a few more records, whose outputs carry the same ids.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import sqlite3
 import threading
@@ -64,6 +65,9 @@ def _fail(batch: list[_Write], error: Exception) -> None:
 
 def _connect(path: Path) -> sqlite3.Connection:
     connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+    # Only a new, empty file takes it (before WAL mode writes the header): pages that
+    # retention frees can then be given back (`embedded_retention.release_free_pages`).
+    connection.execute("PRAGMA auto_vacuum=INCREMENTAL")
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute("PRAGMA synchronous=FULL")
     connection.execute("PRAGMA busy_timeout=5000")
@@ -330,6 +334,36 @@ class EmbeddedLog:
         writer = self._require_writer()
         with self._write_lock:
             return embedded_retention.delete_below(writer, where, below)
+
+    @property
+    def path(self) -> Path:
+        return self._path
+
+    def file_bytes(self) -> int:
+        """The size of the log on disk: the SQLite file and its write-ahead log."""
+        sizes = 0
+        for path in (self._path, self._path.with_name(self._path.name + "-wal")):
+            with contextlib.suppress(FileNotFoundError):
+                sizes += path.stat().st_size
+        return sizes
+
+    @property
+    def releases_pages(self) -> bool:
+        """Whether the file gives freed pages back (made with incremental auto-vacuum)."""
+        return embedded_retention.releases_pages(self._require_writer())
+
+    async def release_free_pages(self) -> int:
+        """Give the pages deletes freed back to the file system, a chunk per turn of the
+        writer thread (appends go on between chunks); the pages released."""
+        released = 0
+        while chunk := await self._thread.run(self._release_chunk):
+            released += chunk
+        return released
+
+    def _release_chunk(self) -> int:
+        writer = self._require_writer()
+        with self._write_lock:
+            return embedded_retention.release_free_pages(writer)
 
     def _require_writer(self) -> sqlite3.Connection:
         if self._writer is None:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol, runtime_checkable
 
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from shared.log.embedded import EmbeddedLog
 from shared.log.embedded_retention import LogFacts, TopicPartition
@@ -135,6 +135,11 @@ class LogRetention:
             ["topic"],
             registry=registry,
         )
+        Gauge(
+            "tocsin_log_file_bytes",
+            "Size of the embedded log on disk (the SQLite file and its write-ahead log)",
+            registry=registry,
+        ).set_function(event_log.file_bytes)
 
     async def prune_once(self) -> int:
         """Delete what may go now; returns the records deleted."""
@@ -150,11 +155,23 @@ class LogRetention:
             if removed:
                 self._pruned.labels(where[0]).inc(removed)
                 deleted += removed
-        if deleted:
-            log.info("log pruned", extra={"records": deleted, "partitions": len(bounds)})
+        released = await self._log.release_free_pages()
+        if deleted or released:
+            log.info(
+                "log pruned",
+                extra={"records": deleted, "partitions": len(bounds), "pages_released": released},
+            )
         return deleted
 
     async def run(self, stop: asyncio.Event) -> None:
+        if not self._log.releases_pages:
+            log.warning(
+                "the embedded log file was made before it gave freed space back: pruned"
+                " records leave space that is reused, but the file does not shrink. To let it"
+                " shrink, stop Tocsin once and run: sqlite3 %s 'PRAGMA"
+                " auto_vacuum=INCREMENTAL; VACUUM;'",
+                self._log.path,
+            )
         wait_s = min(FIRST_PRUNE_AFTER_S, self._every_s)
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):

@@ -5,6 +5,9 @@ last record stays (so offsets go on after a restart) and readers read on from wh
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
+import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -239,3 +242,75 @@ async def _run_tally(log: EmbeddedLog, group: str, end: int) -> _Ran:
     await running
     assert isinstance(processor, snapshots_test.Tally)
     return _Ran(processor, runner.log_reader())
+
+
+async def _large_history(clock: Clock, log: EmbeddedLog) -> None:
+    """2,000 payloads of 10 kB at t=0, then 10 at t=1000."""
+    for at, count in ((0.0, 2000), (1000.0, 10)):
+        clock.now = at
+        for start in range(0, count, 500):
+            records = [
+                Outgoing(PAYLOADS, f"k{i}", bytes(10_000), 0)
+                for i in range(start, min(count, start + 500))
+            ]
+            await log.append(records)
+
+
+async def test_the_file_shrinks_once_pruned_records_are_gone(tmp_path: Path) -> None:
+    # Given a new log holding 20 MB of old payloads and a few recent ones,
+    clock = Clock()
+    log = EmbeddedLog(tmp_path / "shrinks.sqlite", wall_clock=clock)
+    await log.start()
+    await log.ensure_topics({PAYLOADS: 1})
+    await _large_history(clock, log)
+    registry = CollectorRegistry()
+    retention = _retention(log, clock, history=(PAYLOADS,), registry=registry)
+    assert registry.get_sample_value("tocsin_log_file_bytes") == log.file_bytes()
+    await log.close()
+    full = (tmp_path / "shrinks.sqlite").stat().st_size
+    assert full > 20_000_000
+
+    # when retention deletes the old ones,
+    await log.start()
+    clock.now = 1060.0
+    assert await retention.prune_once() == 2000
+    assert log.releases_pages
+    await log.close()  # the last connection checkpoints the write-ahead log into the file
+
+    # then the file gives their space back, and keeps the recent payloads.
+    assert (tmp_path / "shrinks.sqlite").stat().st_size < full // 5
+    await log.start()
+    assert len(await _offsets(log, PAYLOADS)) == 10
+    await log.close()
+
+
+async def test_a_file_made_without_incremental_vacuum_is_pruned_and_keeps_its_size(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given a log file made before files gave space back (no auto-vacuum),
+    path = tmp_path / "old.sqlite"
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("CREATE TABLE placeholder (a)")
+    clock = Clock()
+    log = EmbeddedLog(path, wall_clock=clock)
+    await log.start()
+    await log.ensure_topics({PAYLOADS: 1})
+    await _large_history(clock, log)
+
+    # when retention deletes the old payloads,
+    clock.now = 1060.0
+    assert not log.releases_pages
+    assert await _retention(log, clock, history=(PAYLOADS,)).prune_once() == 2000
+
+    # then the recent ones stay, and the freed space stays in the file, for reuse,
+    assert await log.release_free_pages() == 0
+    assert len(await _offsets(log, PAYLOADS)) == 10
+    # and the runner says so at its start, with how to let the file shrink.
+    stopped = asyncio.Event()
+    stopped.set()
+    with caplog.at_level(logging.WARNING, logger="shared.runtime.log_retention"):
+        await _retention(log, clock).run(stopped)
+    assert f"sqlite3 {path} 'PRAGMA auto_vacuum=INCREMENTAL; VACUUM;'" in caplog.text
+    await log.close()
+    assert path.stat().st_size > 20_000_000
