@@ -13,6 +13,9 @@ from starlette.requests import ClientDisconnect
 from services.router.api.issuing import Issued
 from services.router.api.views import summary_json
 
+# The OpenAPI description of a 404 on an incident.
+UNKNOWN_INCIDENT = "no such incident, or resolved longer ago than the incident history"
+
 M = TypeVar("M", bound=BaseModel)
 RETRY_AFTER_S = 1
 # A command body is a few fields (a note is at most 10,000 characters, 120 KB at worst as JSON

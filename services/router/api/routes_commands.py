@@ -9,7 +9,7 @@ from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from services.router.api.answers import invalid, issued, parse_body, unauthorized
+from services.router.api.answers import UNKNOWN_INCIDENT, invalid, issued, parse_body, unauthorized
 from services.router.api.auth import TokenAuth
 from services.router.api.issuing import CommandIssuer, Issued
 from shared.durations import parse_duration
@@ -104,7 +104,7 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     202: {"description": "on the log, not decided yet; follow `command_id` in the timeline"},
     400: {"description": "the body is not JSON (or not UTF-8)"},
     401: {"description": "missing or unknown bearer token"},
-    404: {"description": "no such incident"},
+    404: {"description": UNKNOWN_INCIDENT},
     409: {"description": "not possible in the incident's state (e.g. already resolved)"},
     413: {"description": "the body is larger than the API reads"},
     422: {"description": "invalid body or `Idempotency-Key`; `errors` names each field"},

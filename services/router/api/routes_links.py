@@ -15,6 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from services.router.api import link_pages
+from services.router.api.answers import UNKNOWN_INCIDENT
 from services.router.api.issuing import CommandIssuer, Issued
 from services.router.domain.commands import refusal
 from services.router.links import LINK_ACTIONS, LinkCheck, check_link
@@ -26,7 +27,7 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"description": "GET: confirmation form; POST: done", "content": {"text/html": {}}},
     202: {"description": "POST: on the log, not decided yet"},
     403: {"description": "the signature does not match: the link was altered"},
-    404: {"description": "no such incident or action"},
+    404: {"description": f"{UNKNOWN_INCIDENT}; or no such action"},
     409: {"description": "not possible in the incident's state"},
     410: {"description": "the link has expired"},
     503: {"description": "read model rebuilding or log unavailable; retry"},

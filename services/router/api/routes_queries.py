@@ -8,7 +8,13 @@ from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from services.router.api.answers import error, invalid, unauthorized, validation_errors
+from services.router.api.answers import (
+    UNKNOWN_INCIDENT,
+    error,
+    invalid,
+    unauthorized,
+    validation_errors,
+)
 from services.router.api.auth import TokenAuth
 from services.router.api.issuing import CommandIssuer, Issued
 from services.router.api.times import DateTimeText
@@ -51,7 +57,7 @@ def query_routes(issuer: CommandIssuer, auth: TokenAuth) -> APIRouter:
         queries.get_incident,
         methods=["GET"],
         summary="One incident with its full timeline",
-        responses={**refusals, 404: {"description": "no such incident"}},
+        responses={**refusals, 404: {"description": UNKNOWN_INCIDENT}},
     )
     return router
 
