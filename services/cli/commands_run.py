@@ -134,7 +134,7 @@ def _ingest_workers(count: int, kafka: str, config: TocsinConfig, settings: Runt
         def serve(shared: socket.socket) -> int:  # in each worker, after the fork
             registry = workers_registry(Path(folder))
             assembly = Assembly(KafkaLog(kafka), partitions=settings.partitions, registry=registry)
-            add_ingest(assembly, config, settings)
+            add_ingest(assembly, config, settings, processes=count)
             app = make_app(assembly, "tocsin-ingest")
             uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False)).run([shared])
             return 0

@@ -22,10 +22,19 @@ from shared.config.settings import RuntimeSettings
 from shared.runtime.snapshots import SNAPSHOT_EVERY
 
 
-def add_ingest(assembly: Assembly, config: TocsinConfig, settings: RuntimeSettings) -> None:
+def add_ingest(
+    assembly: Assembly, config: TocsinConfig, settings: RuntimeSettings, processes: int = 1
+) -> None:
+    """`processes`: ingest processes serving the port (`--workers`); each enforces its share
+    of every integration's rate limit."""
     assembly.routers.append(
         ingest_router(
-            config.ingest, assembly.event_log, assembly.registry, settings, assembly.clock
+            config.ingest,
+            assembly.event_log,
+            assembly.registry,
+            settings,
+            assembly.clock,
+            processes=processes,
         )
     )
 

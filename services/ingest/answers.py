@@ -1,7 +1,7 @@
 """Error answers in each source's own shape: what its clients parse and show to people.
 
-Every answer names the offending field where there is one; 503 carries `Retry-After`.
-Credentials are never part of an answer.
+Every answer names the offending field where there is one; 503 and 429 (rate limit) carry
+`Retry-After`. Credentials are never part of an answer.
 """
 
 from __future__ import annotations
@@ -18,12 +18,14 @@ from services.ingest.normalizers.errors import InvalidPayload
 from services.ingest.normalizers.opsgenie import opsgenie_error_body
 from services.ingest.normalizers.pagerduty import pagerduty_error_body
 
-# PagerDuty's `status` word per HTTP status (400 is PagerDuty's documented "invalid event").
+# PagerDuty's `status` word per HTTP status (400 is PagerDuty's documented "invalid event";
+# 429 is how PagerDuty refuses a routing key sending too fast).
 _PAGERDUTY_STATUS = {
     400: "invalid event",
     401: "unauthorized",
     403: "forbidden",
     413: "request too large",
+    429: "throttle event",
     503: "unavailable",
 }
 
@@ -35,9 +37,12 @@ def accepted(body: dict[str, Any]) -> Response:
     return Response(orjson.dumps(body), 202, media_type="application/json")
 
 
-def _response(status: int, body: dict[str, Any]) -> JSONResponse:
-    headers = {"Retry-After": str(RETRY_AFTER_S)} if status == 503 else None
-    return JSONResponse(body, status_code=status, headers=headers)
+def _response(rejection: Rejection, body: dict[str, Any]) -> JSONResponse:
+    retry_after = rejection.retry_after_s
+    if retry_after is None and rejection.status == 503:
+        retry_after = RETRY_AFTER_S
+    headers = None if retry_after is None else {"Retry-After": str(retry_after)}
+    return JSONResponse(body, status_code=rejection.status, headers=headers)
 
 
 def tocsin_error(rejection: Rejection) -> JSONResponse:
@@ -45,18 +50,16 @@ def tocsin_error(rejection: Rejection) -> JSONResponse:
     body: dict[str, Any] = {"status": "error", "message": rejection.message}
     if rejection.errors:
         body["errors"] = [{"field": e.field, "message": e.message} for e in rejection.errors]
-    return _response(rejection.status, body)
+    return _response(rejection, body)
 
 
 def pagerduty_error(rejection: Rejection) -> JSONResponse:
     """PagerDuty's shape: `{"status", "message", "errors": ["'<field>' <message>"]}`."""
     if rejection.status == 400 and rejection.errors:
-        return _response(400, pagerduty_error_body(InvalidPayload(list(rejection.errors))))
+        return _response(rejection, pagerduty_error_body(InvalidPayload(list(rejection.errors))))
     errors = [f"'{e.field}' {e.message}" for e in rejection.errors] or [rejection.message]
     status = _PAGERDUTY_STATUS.get(rejection.status, "error")
-    return _response(
-        rejection.status, {"status": status, "message": rejection.message, "errors": errors}
-    )
+    return _response(rejection, {"status": status, "message": rejection.message, "errors": errors})
 
 
 def opsgenie_error(rejection: Rejection) -> JSONResponse:
@@ -66,7 +69,6 @@ def opsgenie_error(rejection: Rejection) -> JSONResponse:
         body = opsgenie_error_body(InvalidPayload(list(rejection.errors)), request_id)
         if rejection.status != 422:
             body["message"] = rejection.message
-        return _response(rejection.status, body)
-    return _response(
-        rejection.status, {"message": rejection.message, "took": 0.0, "requestId": request_id}
-    )
+        return _response(rejection, body)
+    body = {"message": rejection.message, "took": 0.0, "requestId": request_id}
+    return _response(rejection, body)

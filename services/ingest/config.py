@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
@@ -28,6 +29,40 @@ class LayerRule(BaseModel):
         return when
 
 
+# Without `burst`, a rate limit holds this many seconds of its rate (rounded up, at least 1).
+DEFAULT_BURST_SECONDS = 10
+MAX_ALERTS_PER_SECOND = 1_000_000
+
+
+class RateLimitConfig(BaseModel):
+    """At most `alerts_per_second` alerts on average, `burst` at once (see `rate_limits.py`).
+
+    A request must fit the burst whole: set it to at least the largest batch the sender
+    posts (Alertmanager: the largest group, or its webhook's `max_alerts`).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    alerts_per_second: float = Field(gt=0, le=MAX_ALERTS_PER_SECOND, allow_inf_nan=False)
+    # The default is replaced by `_default_burst` whenever the rate is valid.
+    burst: int = Field(default=1, ge=1, le=1_000_000_000)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_burst(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or "burst" in data:
+            return data
+        rate = data.get("alerts_per_second")
+        if isinstance(rate, bool) or not isinstance(rate, int | float | str):
+            return data  # the field's own validation names what is wrong
+        try:
+            seconds = DEFAULT_BURST_SECONDS * float(rate)
+        except ValueError:
+            return data
+        if not 0 < seconds <= DEFAULT_BURST_SECONDS * MAX_ALERTS_PER_SECOND:
+            return data
+        return {**data, "burst": max(1, math.ceil(seconds))}
+
+
 class IntegrationConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
@@ -39,6 +74,8 @@ class IntegrationConfig(BaseModel):
     # Alerts sent without an end resolve this long after the last re-send (Alertmanager's
     # resolve_timeout). Off for webhook sources, which send explicit resolves.
     resolve_timeout: timedelta | None = None
+    # None: never rate-limited.
+    rate_limit: RateLimitConfig | None = None
 
     _duration = field_validator("resolve_timeout", mode="before")(parse_duration)
 

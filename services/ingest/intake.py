@@ -1,9 +1,11 @@
 """The steps every ingest endpoint shares: observe, authenticate, read the body within its
-limit, build the normalizer's context, turn watchdog alerts into check-ins, and accept durably.
+limit, build the normalizer's context, turn watchdog alerts into check-ins, hold each
+integration to its rate limit, and accept durably.
 
 Every step returns a value or a `Rejection`; `respond` maps rejections to HTTP in one place,
 in the error shape of the source (see `answers.py`). Nothing a sender posts leads to a 5xx
-other than 503 (log unavailable), which asks it to retry.
+other than 503 (log unavailable, or an Alertmanager or Grafana integration over its rate
+limit), which asks it to retry.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from services.ingest.normalizers.classify import LayerRule
 from services.ingest.normalizers.context import NormalizeContext
 from services.ingest.normalizers.errors import ROOT, FieldError, InvalidPayload
 from services.ingest.normalizers.unvalidated import unvalidated_received
+from services.ingest.rate_limits import OverBurst, RateLimits, Refusal, Throttled
 from shared.alerts import Alert
 from shared.events.inputs import AlertDropped, AlertReceived, HeartbeatReceived
 from shared.topics import ALERTS, domain_key, domain_keyer
@@ -37,17 +40,28 @@ log = logging.getLogger(__name__)
 
 # Seconds a sender is asked to wait before retrying when the log is unavailable.
 RETRY_AFTER_S = 5
+# The status that makes each source's senders retry a request refused by the rate limit:
+# Alertmanager 0.25 retries a 5xx but never a 4xx (a 429 would lose the alerts); Grafana's
+# webhook is answered alike. The others' clients expect 429, as their vendors answer.
+THROTTLED_STATUS: dict[str, int] = {"alertmanager": 503, "grafana": 503}
+# Where a source's body lists its alerts: the field named when there are too many.
+_ALERT_LIST = {"alertmanager": "alerts", "grafana": "alerts"}
 
 
 @dataclass(frozen=True, slots=True)
 class Rejection:
-    """A refused request: status, a reason from `REJECTION_REASONS`, and what is wrong."""
+    """A refused request: status, a reason from `REJECTION_REASONS`, and what is wrong.
+
+    `retry_after_s`: when to retry, if not `RETRY_AFTER_S`; `alerts`: how many it carried,
+    when they were counted (the request was parsed and valid)."""
 
     status: int
     reason: str
     message: str
     errors: tuple[FieldError, ...] = ()
     integration: str = UNKNOWN_INTEGRATION
+    retry_after_s: int | None = None
+    alerts: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,11 +84,13 @@ class Intake:
         sink: AlertSink,
         metrics: IngestMetrics,
         clock: Callable[[], datetime],
+        limits: RateLimits,
     ) -> None:
         self.config = config
         self.sink = sink
         self.metrics = metrics
         self.clock = clock
+        self.limits = limits
         self.heartbeats = HeartbeatBook(config.heartbeats, config.correlation.domain_labels)
         self._domain_labels = tuple(config.correlation.domain_labels)
         self._key_of = domain_keyer(self._domain_labels)
@@ -179,7 +195,13 @@ class Intake:
         received_at: datetime,
         outcome: Outcome,
     ) -> Rejection | None:
-        """Append the request's body and events; None once the log confirmed them."""
+        """Append the request's body and events; None once the log confirmed them.
+
+        First the integration's rate limit: a request that does not fit appends nothing."""
+        events = len(outcome.alerts) + len(outcome.extra)
+        refusal = self.limits.take(integration.name, events)
+        if refusal is not None:
+            return _rate_limited(refusal, integration, events)
         entries = self._entries(outcome, integration.name, received_at)
         submission = Submission(integration.name, integration.type, body, received_at, entries)
         try:
@@ -242,8 +264,11 @@ class Intake:
     def _refused(self, source: str, rejection: Rejection) -> None:
         labels = {"source": source, "integration": rejection.integration}
         self.metrics.rejected.labels(**labels, reason=rejection.reason).inc()
+        if rejection.alerts:
+            alerts = self.metrics.rejected_alerts.labels(rejection.integration, rejection.reason)
+            alerts.inc(rejection.alerts)
         context = {**labels, "status": rejection.status, "reason": rejection.reason}
-        if rejection.status == 503:
+        if rejection.reason == "unavailable":
             log.warning("request not stored: log unavailable", extra=context)
         elif rejection.reason == "auth":
             log.info("request refused: credential", extra=context)
@@ -256,3 +281,22 @@ def _unavailable(failure: NotAccepted, integration: str) -> Rejection:
     log.warning("append failed", extra={"integration": integration, "error": str(failure)})
     message = "not stored: the event log is unavailable, retry later"
     return Rejection(503, "unavailable", message, (), integration)
+
+
+def _rate_limited(refusal: Refusal, integration: IntegrationConfig, events: int) -> Rejection:
+    """The answer to a request over `integration`'s rate limit: retry later, or never fits."""
+    name = integration.name
+    match refusal:
+        case Throttled(retry_after_s=wait):
+            status = THROTTLED_STATUS.get(integration.type, 429)
+            message = f"the rate limit of integration {name} is exceeded: retry after {wait} s"
+            return Rejection(
+                status, "rate_limited", message, (), name, retry_after_s=wait, alerts=events
+            )
+        case OverBurst(burst=burst):
+            problem = FieldError(
+                _ALERT_LIST.get(integration.type, ROOT),
+                f"must have at most {burst} items: the burst of integration {name}'s rate limit",
+            )
+            invalid = "the payload is invalid"
+            return Rejection(422, "rate_limited", invalid, (problem,), name, alerts=events)

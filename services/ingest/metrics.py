@@ -18,8 +18,17 @@ from prometheus_client.registry import Collector
 
 from shared.metrics import LATENCY_BUCKETS
 
-# Why a request was refused: credential, size, JSON syntax, content, unknown target, log down.
-REJECTION_REASONS = ("auth", "too_large", "malformed", "invalid", "not_found", "unavailable")
+# Why a request was refused: credential, size, JSON syntax, content, unknown target, log down,
+# the integration's rate limit.
+REJECTION_REASONS = (
+    "auth",
+    "too_large",
+    "malformed",
+    "invalid",
+    "not_found",
+    "unavailable",
+    "rate_limited",
+)
 UNKNOWN_INTEGRATION = "unknown"
 # A worker's metrics file starts with the 4-byte length in use, padded to 8.
 _HEADER_BYTES = 8
@@ -37,6 +46,13 @@ class IngestMetrics:
             "tocsin_ingest_requests_rejected_total",
             "Requests refused, by integration type, integration and reason",
             ["source", "integration", "reason"],
+            registry=registry,
+        )
+        self.rejected_alerts = Counter(
+            "tocsin_ingest_alerts_rejected_total",
+            "Alerts (and acknowledge or change events) of refused requests, by integration and"
+            " reason; counted where the request was valid, so far for `rate_limited` only",
+            ["integration", "reason"],
             registry=registry,
         )
         self.heartbeats = Counter(

@@ -19,8 +19,19 @@ _MEANING = {
     404: "no such heartbeat",
     413: "the body is larger than `max_body_bytes`",
     422: "invalid payload: every problem named by its JSON path",
+    429: "the integration's `rate_limit` is exceeded: nothing was stored, retry after "
+    "`Retry-After` seconds (when the request's alerts fit)",
     503: "the event log did not confirm the write: retry after `Retry-After` seconds",
 }
+# Alertmanager and Grafana are refused by the rate limit with 503 (Alertmanager never
+# retries a 4xx), and a batch larger than its burst with 422.
+THROTTLED_BY_503 = {
+    422: _MEANING[422] + "; or more alerts than the burst of the integration's `rate_limit`",
+    503: "the event log did not confirm the write, or the integration's `rate_limit` is "
+    "exceeded (nothing was stored): retry after `Retry-After` seconds",
+}
+# A batch larger than the burst is refused with 422 naming the list.
+BATCH_OVER_BURST = {422: THROTTLED_BY_503[422]}
 
 
 def operation(
@@ -63,15 +74,17 @@ def responses(
     accepted: dict[str, Any],
     invalid: tuple[int, dict[str, Any]] | None,
     statuses: tuple[int, ...],
+    meanings: Mapping[int, str] | None = None,
 ) -> Responses:
     """202 with `accepted` as its example; the validation status (if any) shows the `invalid`
-    example, each other error status its meaning."""
+    example, each other error status its meaning (from `meanings` first)."""
+    meaning = {**_MEANING, **(meanings or {})}
     documented: Responses = {202: _json("stored durably on the event log", accepted)}
     for status in statuses:
-        documented[status] = {"description": _MEANING[status]}
+        documented[status] = {"description": meaning[status]}
     if invalid is not None:
         invalid_status, invalid_example = invalid
-        documented[invalid_status] = _json(_MEANING[invalid_status], invalid_example)
+        documented[invalid_status] = _json(meaning[invalid_status], invalid_example)
     return documented
 
 

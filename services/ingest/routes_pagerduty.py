@@ -41,7 +41,7 @@ from shared.events.inputs import AlertAcknowledgedAtSource, ChangeLink, ChangeRe
 from shared.topics import ALERTS, PAYLOADS
 
 REDACTED = "[redacted]"
-_STATUSES = (400, 401, 403, 413, 503)
+_STATUSES = (400, 401, 403, 413, 429, 503)
 
 
 async def _authenticated(

@@ -12,13 +12,19 @@ from services.ingest.auth import bearer_token
 from services.ingest.config import IntegrationType
 from services.ingest.examples import ALERTMANAGER_EXAMPLE, CANONICAL_EXAMPLE, GRAFANA_EXAMPLE
 from services.ingest.examples_vendors import TOCSIN_ACCEPTED_EXAMPLE, TOCSIN_INVALID_EXAMPLE
-from services.ingest.intake import Intake, Outcome, Rejection
+from services.ingest.intake import THROTTLED_STATUS, Intake, Outcome, Rejection
 from services.ingest.normalizers.alertmanager import normalize_alertmanager
 from services.ingest.normalizers.canonical import normalize_canonical
 from services.ingest.normalizers.context import NormalizeContext
 from services.ingest.normalizers.errors import InvalidPayload
 from services.ingest.normalizers.grafana import normalize_grafana
-from services.ingest.openapi import operation, responses
+from services.ingest.openapi import (
+    BATCH_OVER_BURST,
+    THROTTLED_BY_503,
+    Responses,
+    operation,
+    responses,
+)
 from services.ingest.raw_route import RawRequestRoute
 from shared.alerts import Alert
 
@@ -89,11 +95,20 @@ _BODY_SCHEMAS: dict[str, dict[str, Any]] = {
 }
 
 
+def _documented(source: IntegrationType) -> Responses:
+    """The answers of `source`'s endpoint: over the rate limit, 503 or 429 (`THROTTLED_STATUS`)."""
+    invalid = (422, TOCSIN_INVALID_EXAMPLE)
+    if THROTTLED_STATUS.get(source, 429) == 503:
+        return responses(
+            TOCSIN_ACCEPTED_EXAMPLE, invalid, (400, 401, 403, 413, 422, 503), THROTTLED_BY_503
+        )
+    return responses(
+        TOCSIN_ACCEPTED_EXAMPLE, invalid, (400, 401, 403, 413, 422, 429, 503), BATCH_OVER_BURST
+    )
+
+
 def webhook_routes(intake: Intake) -> APIRouter:
     router = APIRouter(tags=["ingest"], route_class=RawRequestRoute)
-    documented = responses(
-        TOCSIN_ACCEPTED_EXAMPLE, (422, TOCSIN_INVALID_EXAMPLE), (400, 401, 403, 413, 422, 503)
-    )
     for path, source, summary, example, normalize in _WEBHOOKS:
         router.add_api_route(
             path,
@@ -102,7 +117,7 @@ def webhook_routes(intake: Intake) -> APIRouter:
             name=source,
             status_code=202,
             summary=summary,
-            responses=documented,
+            responses=_documented(source),
             openapi_extra=operation(
                 example, credential=BEARER, body_schema=_BODY_SCHEMAS.get(source)
             ),

@@ -19,6 +19,7 @@ from fastapi import FastAPI
 from services.cli.assembly import Assembly, make_app
 from services.cli.config_bundle import load_tocsin_config
 from services.cli.wiring import add_ingest
+from services.ingest.service import ingest_router
 from shared.config.settings import RuntimeSettings
 from shared.events import Envelope, decode_envelope, unwrap
 from shared.events.base import Event
@@ -83,6 +84,10 @@ class Clock:
         self.now += timedelta(seconds=seconds)
         return self.now
 
+    def monotonic(self) -> float:
+        """Seconds since `START`: the rate limits' clock, when the app is built with it."""
+        return (self.now - START).total_seconds()
+
 
 @dataclass(frozen=True)
 class Logged:
@@ -141,13 +146,28 @@ def partition_of(key: str) -> int:
     return partition_for(key, PARTITIONS)
 
 
-def build_app(folder: Path, clock: Clock, config: str = CONFIG) -> tuple[FastAPI, EmbeddedLog]:
+def build_app(
+    folder: Path, clock: Clock, config: str = CONFIG, *, manual_rate_clock: bool = False
+) -> tuple[FastAPI, EmbeddedLog]:
+    """The app as `tocsin` wires it; with `manual_rate_clock`, rate limits read `clock` too."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "tocsin.yaml"
     path.write_text(config, encoding="utf-8")
     event_log = EmbeddedLog(folder / "log.sqlite")
     assembly = Assembly(event_log, partitions=PARTITIONS, clock=clock)
-    add_ingest(assembly, load_tocsin_config(path), RuntimeSettings(append_timeout_s=5.0))
+    settings = RuntimeSettings(append_timeout_s=5.0)
+    if manual_rate_clock:
+        routes = ingest_router(
+            load_tocsin_config(path).ingest,
+            event_log,
+            assembly.registry,
+            settings,
+            clock,
+            monotonic=clock.monotonic,
+        )
+        assembly.routers.append(routes)
+    else:
+        add_ingest(assembly, load_tocsin_config(path), settings)
     return make_app(assembly, "tocsin-ingest-test"), event_log
 
 
@@ -172,9 +192,11 @@ def served_over_http(ingest: Ingest) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def running_ingest(folder: Path, config: str = CONFIG) -> Iterator[Ingest]:
+def running_ingest(
+    folder: Path, config: str = CONFIG, *, manual_rate_clock: bool = False
+) -> Iterator[Ingest]:
     clock = Clock()
-    app, event_log = build_app(folder, clock, config)
+    app, event_log = build_app(folder, clock, config, manual_rate_clock=manual_rate_clock)
     with (
         anyio.from_thread.start_blocking_portal() as portal,
         portal.wrap_async_context_manager(app.router.lifespan_context(app)),

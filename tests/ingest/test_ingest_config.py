@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from services.cli.config_bundle import load_tocsin_config
+from services.cli.main import main
 from shared.config.yaml_source import ConfigError
 
 
@@ -84,3 +85,73 @@ def test_a_heartbeat_fed_only_by_its_watchdog_needs_no_token(tmp_path: Path) -> 
         None,
         'alertname="Watchdog"',
     )
+
+
+def _rate_limited(limit: str) -> str:
+    return (
+        f"integrations:\n  - name: a\n    type: canonical\n    token: t\n    rate_limit: {limit}\n"
+    )
+
+
+RATE_LIMIT_PROBLEMS = [
+    ("{alerts_per_second: 0}", "rate_limit.alerts_per_second: Input should be greater than 0"),
+    ("{alerts_per_second: -1, burst: 3}", "rate_limit.alerts_per_second: Input should be greater"),
+    ("{burst: 3}", "rate_limit.alerts_per_second: Field required"),
+    ("{alerts_per_second: .inf}", "rate_limit.alerts_per_second: Input should be a finite"),
+    ("{alerts_per_second: fast}", "rate_limit.alerts_per_second: Input should be a valid number"),
+    ("{alerts_per_second: 2, burst: 0}", "rate_limit.burst: Input should be greater than or equal"),
+    ("{alerts_per_second: 2, burst: 1.5}", "rate_limit.burst: Input should be a valid integer"),
+    ("{alerts_per_second: 2, per: 1m}", "rate_limit.per: Extra inputs are not permitted"),
+]
+
+
+@pytest.mark.parametrize(("limit", "problem"), RATE_LIMIT_PROBLEMS)
+def test_a_rate_limit_problem_names_its_field(tmp_path: Path, limit: str, problem: str) -> None:
+    [message] = problems_of(tmp_path, _rate_limited(limit))
+
+    assert message.startswith(f"{tmp_path / 'tocsin.yaml'}:5: integrations.0.{problem}")
+
+
+def test_rules_check_prints_a_rate_limit_problem_and_exits_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "tocsin.yaml"
+    path.write_text(_rate_limited("{alerts_per_second: 0, burst: 5}"), encoding="utf-8")
+
+    with pytest.raises(SystemExit) as ended:
+        main(["rules", "check", "--config", str(path)])
+
+    assert ended.value.code == 1
+    assert capsys.readouterr().err == (
+        f"{path}:5: integrations.0.rate_limit.alerts_per_second: Input should be greater than 0\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("limit", "burst"),
+    [
+        ("{alerts_per_second: 2.5}", 25),
+        ("{alerts_per_second: 0.15}", 2),  # 1.5, rounded up
+        ("{alerts_per_second: 0.01}", 1),  # at least one alert
+        ("{alerts_per_second: 100, burst: 20}", 20),
+    ],
+)
+def test_the_burst_defaults_to_ten_seconds_of_the_rate(
+    tmp_path: Path, limit: str, burst: int
+) -> None:
+    path = tmp_path / "tocsin.yaml"
+    path.write_text(_rate_limited(limit), encoding="utf-8")
+
+    [integration] = load_tocsin_config(path).ingest.integrations
+
+    assert integration.rate_limit is not None
+    assert integration.rate_limit.burst == burst
+
+
+def test_an_integration_has_no_rate_limit_unless_configured(tmp_path: Path) -> None:
+    path = tmp_path / "tocsin.yaml"
+    path.write_text("integrations:\n  - {name: a, type: canonical, token: t}\n", encoding="utf-8")
+
+    [integration] = load_tocsin_config(path).ingest.integrations
+
+    assert integration.rate_limit is None

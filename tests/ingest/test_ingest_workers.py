@@ -68,6 +68,33 @@ def test_workers_share_the_port_and_every_scrape_counts_all_their_alerts(tmp_pat
     assert not any(Path(f"/proc/{pid}").exists() for pid in workers)
 
 
+@pytest.mark.kafka
+def test_each_worker_refills_its_share_of_an_integrations_rate(tmp_path: Path) -> None:
+    # Given an integration limited to 0.5 alerts/s (burst 1) served by two workers,
+    config = tmp_path / "tocsin.yaml"
+    limited = "rate_limit: {alerts_per_second: 0.5, burst: 1}"
+    config.write_text(
+        f"integrations:\n  - {{name: json, type: canonical, token: {TOKEN}, {limited}}}\n",
+        encoding="utf-8",
+    )
+    body = {"labels": {"alertname": "Busy", "instance": "node-1", "region": "eu"}}
+    with TansuBroker(free_port(), tmp_path / "broker.log") as broker:
+        args = ["ingest", "--config", str(config), "--kafka", broker.bootstrap, "--workers", "2"]
+        service = ManagedProcess(args, tmp_path / "ingest.log").start()
+        try:
+            # when a sender posts twice on one keep-alive connection (so to one worker),
+            with httpx.Client(headers={"Authorization": f"Bearer {TOKEN}"}, timeout=15) as client:
+                first = client.post(f"{service.url}/api/v1/alerts", json=body)
+                second = client.post(f"{service.url}/api/v1/alerts", json=body)
+        finally:
+            service.stop()
+
+    # then the second waits for that worker's share, 0.25 alerts/s: 4 s, not the 2 s of 0.5/s.
+    assert first.status_code == 202
+    assert second.status_code == 429
+    assert second.headers["Retry-After"] == "4"
+
+
 SUPERVISED = """
 import os, signal, sys, time
 from services.ingest.workers import listening_socket, run_workers
