@@ -207,6 +207,7 @@ class Intake:
         try:
             await self.sink.accept(submission)
         except NotAccepted as unavailable:
+            self.limits.give_back(integration.name, events)
             return _unavailable(unavailable, integration.name)
         self._count(entries, integration.name)
         return None

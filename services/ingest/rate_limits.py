@@ -68,6 +68,10 @@ class TokenBucket:
         wait = (count - self._tokens) / self.rate
         return Throttled(max(1, math.ceil(wait - _EPSILON)))
 
+    def give_back(self, count: int) -> None:
+        """Return `count` tokens taken for a request the log then did not store."""
+        self._tokens = min(self.capacity, self._tokens + count)
+
     def _refill(self, now: float) -> None:
         if now > self._at:
             self._tokens = min(self.capacity, self._tokens + (now - self._at) * self.rate)
@@ -100,6 +104,13 @@ class RateLimits:
         if bucket is None:
             return None
         return bucket.take(max(1, events), self._monotonic())
+
+    def give_back(self, integration: str, events: int) -> None:
+        """Undo `take` for a request the log did not store: the sender's retry must not find
+        its budget spent by an outage of ours."""
+        bucket = self._buckets.get(integration)
+        if bucket is not None:
+            bucket.give_back(max(1, events))
 
 
 def _bucket(limit: RateLimitConfig, processes: int, now: float) -> TokenBucket:

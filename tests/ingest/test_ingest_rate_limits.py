@@ -227,6 +227,16 @@ def test_after_retry_after_seconds_the_same_request_is_accepted(
     assert post(ingest, request).status_code == 202
 
 
+def test_a_request_the_log_did_not_store_gives_its_alerts_back(ingest: Ingest) -> None:
+    # Given the log down, a request taking the whole burst is refused with 503,
+    ingest.portal.call(ingest.log.close)
+    assert post(ingest, _canonical(BURST, 0)).status_code == 503
+
+    # then once the log is back, its retry fits the burst at once: the outage spent nothing.
+    ingest.portal.call(ingest.log.start)
+    assert post(ingest, _canonical(BURST, 0)).status_code == 202
+
+
 def test_retry_after_is_the_time_until_all_the_requests_alerts_fit(ingest: Ingest) -> None:
     assert post(ingest, _canonical(BURST, 0)).status_code == 202
     ingest.clock.advance(0.5)

@@ -159,3 +159,16 @@ def test_worker_processes_share_the_rate_and_each_keeps_the_whole_burst() -> Non
     clock.now += 0.5
     assert limits.take("a", 1) is ADMITTED
     assert limits.take("a", 4) == Throttled(2)  # 4 alerts at this process's 2/s
+
+
+def test_tokens_given_back_refill_the_bucket_but_never_past_its_burst() -> None:
+    limits = RateLimits([integration("a", 1, 3)], ManualClock())
+
+    assert limits.take("a", 3) is ADMITTED
+    limits.give_back("a", 2)
+    assert limits.take("a", 3) == Throttled(1)
+    assert limits.take("a", 2) is ADMITTED
+    limits.give_back("a", 10)
+    assert limits.take("a", 4) == OverBurst(3)
+    assert limits.take("a", 3) is ADMITTED
+    limits.give_back("b", 5)  # an integration without a limit: nothing to give back
