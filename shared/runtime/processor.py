@@ -23,6 +23,19 @@ SEEN_EVENT_IDS = 20_000
 YIELD_EVERY = 64
 
 
+class UnreadableRecord(Exception):
+    """A record this version cannot decode. It stops its consumer loop, and so the process,
+    rather than being skipped: the log is the truth, and a skipped record is an alert lost. So
+    the error names where the record is, the first thing an operator needs (often a newer
+    version wrote it during an upgrade)."""
+
+    def __init__(self, record: Record, error: ValueError) -> None:
+        super().__init__(
+            f"cannot decode the record at {record.topic}[{record.partition}] offset"
+            f" {record.offset} (key {record.key!r}): {error}"
+        )
+
+
 class PartitionProcessor(ABC):
     """State of one input partition. `replay` rebuilds it silently; `handle` acts.
 
@@ -64,7 +77,10 @@ class PartitionProcessor(ABC):
         return self._first_sighting(record)
 
     def _first_sighting(self, record: Record) -> Envelope | None:
-        envelope = decode_event(record.value)
+        try:
+            envelope = decode_event(record.value)
+        except ValueError as unreadable:  # not JSON, or not an event this version knows
+            raise UnreadableRecord(record, unreadable) from unreadable
         event_id = envelope.event_id
         if event_id in self._seen:
             return None
