@@ -22,6 +22,7 @@ from shared.log.port import EventLog
 from shared.metrics import new_registry
 from shared.runtime.lag_metrics import ConsumerLagCollector
 from shared.runtime.runner import PartitionedRunner
+from shared.runtime.timer_metrics import OverdueTimersCollector
 from shared.topics import ALL_TOPICS
 
 log = logging.getLogger(__name__)
@@ -95,6 +96,7 @@ def make_app(assembly: Assembly, title: str) -> FastAPI:
     consumers = [runner for runner in assembly.runners if isinstance(runner, PartitionedRunner)]
     if consumers:
         assembly.registry.register(ConsumerLagCollector(consumers))
+        assembly.registry.register(OverdueTimersCollector(consumers, assembly.clock))
     app = TocsinApp(title=title, version="0.1.0", lifespan=lifespan)
     app.include_router(health_router(assembly.event_log.ping, assembly.registry))
     for router in assembly.routers:
