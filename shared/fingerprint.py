@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping
 
 _FNV_OFFSET = 0xCBF29CE484222325
@@ -10,26 +9,30 @@ _FNV_PRIME = 0x100000001B3
 _MASK = 0xFFFFFFFFFFFFFFFF
 _SEPARATOR = 0xFF
 
+# Re-sent alerts repeat their label sets, and the byte loop below costs about 20 µs for a
+# common one. Only label sets of common size are kept, and at most _CACHE_SIZE of them (the
+# oldest go first), so the cache stays within a few tens of megabytes whatever senders post.
+_MAX_CACHED_CHARACTERS = 1024
+_CACHE_SIZE = 16_384
+_cache: dict[frozenset[tuple[str, str]], str] = {}
+
 
 def label_fingerprint(labels: Mapping[str, str]) -> str:
     """16 hex digits, equal to Alertmanager's `fingerprint` for the same labels."""
+    # A frozenset of the items is the label set whatever the order: cheaper to make and hash
+    # than the sorted tuple the hash itself needs, which only a label set not seen is sorted to.
+    key = frozenset(labels.items())
+    known = _cache.get(key)
+    if known is not None:
+        return known
     # Label names are unique and UTF-8 keeps code point order, so sorting the items by name as
     # text is Prometheus' sort by name bytes (unpaired surrogates never reach this far).
-    items = tuple(sorted(labels.items()))
+    fingerprint = _fingerprint(tuple(sorted(labels.items())))
     if sum(map(len, labels)) + sum(map(len, labels.values())) <= _MAX_CACHED_CHARACTERS:
-        return _cached_fingerprint(items)
-    return _fingerprint(items)
-
-
-# Re-sent alerts repeat their label sets; the byte loop below is the costly part. Only
-# label sets of common size are kept, so the cache stays within a few tens of megabytes
-# whatever label values senders post.
-_MAX_CACHED_CHARACTERS = 1024
-
-
-@functools.lru_cache(maxsize=16_384)
-def _cached_fingerprint(items: tuple[tuple[str, str], ...]) -> str:
-    return _fingerprint(items)
+        if len(_cache) >= _CACHE_SIZE:
+            del _cache[next(iter(_cache))]
+        _cache[key] = fingerprint
+    return fingerprint
 
 
 def _fingerprint(items: tuple[tuple[str, str], ...]) -> str:
