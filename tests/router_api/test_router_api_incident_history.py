@@ -23,7 +23,7 @@ from shared.events import deterministic_id, encode_envelope, wrap
 from shared.log.embedded import EmbeddedLog
 from shared.log.port import Outgoing
 from shared.topics import ALL_TOPICS, INCIDENTS
-from tests.support.incident_reads import DAY, Read, opened, resolved
+from tests.support.incident_events import DAY, Read, opened, resolved
 
 ALICE = {"Authorization": "Bearer demo-alice-token"}  # a user of the demo config
 T0 = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)

@@ -18,13 +18,7 @@ from shared.alerts import Alert, Layer, Severity
 from shared.events import (
     AcknowledgeIncident,
     AlertGrouped,
-    EscalationStepFired,
     IncidentAcknowledged,
-    IncidentOpened,
-    IncidentResolved,
-    NotificationFailed,
-    NotificationRequested,
-    NotificationSent,
     ResolveIncident,
     deterministic_id,
     encode_envelope,
@@ -35,6 +29,13 @@ from shared.events.notifications import CommandApplied, CommandRejected
 from shared.events.silences import SilenceCreated, SilenceExpired
 from shared.log.port import Outgoing
 from shared.topics import ALERTS, INCIDENTS, NOTIFICATIONS
+from tests.support.incident_events import (
+    delivery_outcome,
+    incident_opened,
+    incident_resolved,
+    page_requested,
+    step_fired,
+)
 
 T0 = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 
@@ -57,21 +58,12 @@ class History:
 
     def opened(self, incident_id: str, region: str) -> None:
         at = self.at()
-        event = IncidentOpened(
-            incident_id=incident_id,
-            domain=f"region={region}",
-            title=f"NodeDown in {region}",
-            priority="P1",
-            receivers=["team"],
-            group_key=incident_id,
-            opened_at=at,
-            notify_after=at,
-            alert=_alert(f"{incident_id}-first", "NodeDown", at),
-            rule="route 0",
-            ruleset_version="v1",
-            reason="no open incident for the group",
+        alert = _alert(f"{incident_id}-first", "NodeDown", at)
+        domain = f"region={region}"
+        event = incident_opened(
+            incident_id, at, alert, title=f"NodeDown in {region}", domain=domain
         )
-        self.add(INCIDENTS, f"region={region}", event, at)
+        self.add(INCIDENTS, domain, event, at)
 
     def grouped(self, incident_id: str, fingerprint: str) -> None:
         at = self.at()
@@ -88,56 +80,19 @@ class History:
 
     def paged(self, incident_id: str, notification_id: str, delivered: bool | None) -> None:
         at = self.at()
-        requested = NotificationRequested(
-            notification_id=notification_id,
-            incident_id=incident_id,
-            domain="region=eu",
-            target="alice",
-            channel="user/alice/0",
-            requested_at=at,
-            page={},
-            reason="step due",
-        )
-        self.add(NOTIFICATIONS, incident_id, requested, at)
+        self.add(NOTIFICATIONS, incident_id, page_requested(incident_id, notification_id, at), at)
         if delivered is not None:
             self.delivered(incident_id, notification_id, delivered)
 
     def delivered(self, incident_id: str, notification_id: str, sent: bool) -> None:
         at = self.at()
-        outcome: Event
-        if sent:
-            outcome = NotificationSent(
-                notification_id=notification_id,
-                incident_id=incident_id,
-                channel="user/alice/0",
-                attempts=1,
-                sent_at=at,
-            )
-        else:
-            outcome = NotificationFailed(
-                notification_id=notification_id,
-                incident_id=incident_id,
-                channel="user/alice/0",
-                attempts=4,
-                reason="HTTP 503",
-                failed_at=at,
-            )
+        outcome = delivery_outcome(incident_id, notification_id, at, sent=sent)
         self.add(NOTIFICATIONS, incident_id, outcome, at)
         self.add(INCIDENTS, "region=eu", outcome, at)  # the dispatcher's copy for the router
 
     def step_fired(self, incident_id: str) -> None:
         at = self.at()
-        event = EscalationStepFired(
-            incident_id=incident_id,
-            policy="team",
-            step=0,
-            repeat=0,
-            generation=0,
-            at=at,
-            targets=["user:alice"],
-            reason="step due",
-        )
-        self.add(NOTIFICATIONS, incident_id, event, at)
+        self.add(NOTIFICATIONS, incident_id, step_fired(incident_id, at), at)
 
     def acknowledged(self, incident_id: str, command_id: str) -> None:
         at = self.at()
@@ -179,15 +134,9 @@ class History:
                 command_id=f"resolve-{incident_id}", incident_id=incident_id, actor=by, issued_at=at
             )
             self.add(ALERTS, "region=eu", command, at)
-        resolved = IncidentResolved(
-            incident_id=incident_id,
-            resolved_at=at,
-            by=by,
-            rule="manual" if by else "resolve_policy",
-            ruleset_version="v1",
-            reason="resolved",
+        self.add(
+            INCIDENTS, "region=eu", incident_resolved(incident_id, at, by=by, reason="resolved"), at
         )
-        self.add(INCIDENTS, "region=eu", resolved, at)
 
     def silenced(self, silence_id: str) -> None:
         at = self.at()

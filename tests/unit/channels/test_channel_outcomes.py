@@ -12,25 +12,9 @@ from services.router.channels.console import ConsoleChannel
 from services.router.channels.delivery import Delivered, PermanentFailure, RetryableFailure
 from services.router.channels.email import build_message, classify_reply
 from services.router.channels.http_post import classify_status
-from services.router.channels.page import Page
 from services.router.channels.render import render_text
 from services.router.channels.settings import EmailSettings, SlackSettings
-
-PAGE = Page(
-    notification_id="inc-1/step-1/alice",
-    incident_id="inc-1",
-    incident_title="Checkout degraded",
-    status="triggered",
-    priority="P2",
-    alert_count=1,
-    first_alert_at=datetime(2024, 5, 1, 14, 3, tzinfo=UTC),
-    opened_at=datetime(2024, 5, 1, 14, 3, tzinfo=UTC),
-    escalation_step=1,
-    target="alice",
-    incident_url="https://tocsin.example/i/inc-1",
-    ack_url="https://tocsin.example/a/inc-1",
-    resolve_url="https://tocsin.example/r/inc-1",
-)
+from tests.support.sample_page import PAGE
 
 
 @pytest.mark.parametrize("status", [200, 201, 202, 204])

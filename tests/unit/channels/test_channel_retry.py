@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Sequence
-from datetime import UTC, datetime
 
 from services.router.channels.delivery import (
     Delivered,
@@ -16,22 +15,7 @@ from services.router.channels.delivery import (
 from services.router.channels.page import Page
 from services.router.channels.retry import backoff_delay, deliver_with_retry
 from services.router.channels.settings import RetryPolicy
-
-PAGE = Page(
-    notification_id="inc-1/step-1",
-    incident_id="inc-1",
-    incident_title="Checkout degraded",
-    status="triggered",
-    priority="P2",
-    alert_count=1,
-    first_alert_at=datetime(2024, 5, 1, 14, 3, tzinfo=UTC),
-    opened_at=datetime(2024, 5, 1, 14, 3, tzinfo=UTC),
-    escalation_step=1,
-    target="alice",
-    incident_url="https://tocsin.example/i/inc-1",
-    ack_url="https://tocsin.example/a/inc-1",
-    resolve_url="https://tocsin.example/r/inc-1",
-)
+from tests.support.sample_page import PAGE
 
 
 class ScriptedChannel:

@@ -8,7 +8,6 @@ from services.router.config import RouterConfig
 from services.router.directory import ConfigDirectory
 from services.router.domain.engine import next_due, step
 from services.router.domain.state import RouterState
-from shared.alerts import Alert, Layer, Severity
 from shared.events import (
     EscalationStarted,
     EscalationStepFired,
@@ -20,6 +19,7 @@ from shared.events import (
     NotificationRequested,
     TickOccurred,
 )
+from tests.support.incident_events import incident_opened, node_down
 
 T0 = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 
@@ -50,30 +50,15 @@ DIRECTORY = ConfigDirectory(CONFIG)
 
 
 def opened(receivers: list[str], incident_id: str = "INC-1") -> IncidentOpened:
-    alert = Alert(
-        fingerprint="f1",
-        status="firing",
-        severity=Severity.CRITICAL,
-        layer=Layer.INFRASTRUCTURE,
-        service="payments-api",
-        labels={"alertname": "NodeDown"},
-        starts_at=T0,
-        source="canonical",
-        integration="test",
-        received_at=T0,
-    )
-    return IncidentOpened(
-        incident_id=incident_id,
-        domain="region=eu",
+    """NodeDown on payments-api opens `incident_id` at T0, notifying after a 30s group wait."""
+    return incident_opened(
+        incident_id,
+        T0,
+        node_down("f1", T0, service="payments-api"),
         title="NodeDown on payments-api",
-        priority="P1",
         receivers=receivers,
         group_key="{}:{}",
-        opened_at=T0,
         notify_after=T0 + timedelta(seconds=30),
-        alert=alert,
-        rule="route 0",
-        ruleset_version="v1",
         reason="test",
     )
 

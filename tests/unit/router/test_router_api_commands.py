@@ -9,7 +9,6 @@ from services.router.config import RouterConfig
 from services.router.directory import ConfigDirectory
 from services.router.domain.engine import next_due, step
 from services.router.domain.state import RouterState, evolve
-from shared.alerts import Alert, Layer, Severity
 from shared.events import (
     AcknowledgeIncident,
     EscalationStepFired,
@@ -37,6 +36,7 @@ from shared.events.notifications import (
     IncidentReassigned,
     IncidentSnoozed,
 )
+from tests.support.incident_events import incident_opened, node_down
 
 T0 = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 DIRECTORY = ConfigDirectory(
@@ -63,32 +63,10 @@ DIRECTORY = ConfigDirectory(
 
 
 def opened() -> IncidentOpened:
-    alert = Alert(
-        fingerprint="f1",
-        status="firing",
-        severity=Severity.CRITICAL,
-        layer=Layer.INFRASTRUCTURE,
-        service="checkout",
-        labels={"alertname": "NodeDown"},
-        starts_at=T0,
-        source="canonical",
-        integration="test",
-        received_at=T0,
-    )
-    return IncidentOpened(
-        incident_id="INC-1",
-        domain="region=eu",
-        title="NodeDown on checkout",
-        priority="P1",
-        receivers=["team"],
-        group_key="{}:{}",
-        opened_at=T0,
-        notify_after=T0,
-        alert=alert,
-        rule="route 0",
-        ruleset_version="v1",
-        reason="test",
-    )
+    """NodeDown on checkout opens INC-1 for the team at T0, notifying at once."""
+    alert = node_down("f1", T0, service="checkout")
+    title = "NodeDown on checkout"
+    return incident_opened("INC-1", T0, alert, title=title, group_key="{}:{}", reason="test")
 
 
 def paged(state: RouterState) -> list[Event]:

@@ -10,18 +10,17 @@ from services.router.config import RouterConfig
 from services.router.directory import ConfigDirectory
 from services.router.metrics import RouterMetrics
 from services.router.processor import RouterProcessor
-from shared.alerts import Alert, Layer, Severity
 from shared.events import (
     AcknowledgeIncident,
     IncidentOpened,
     IncidentResolved,
-    NotificationSent,
     TickOccurred,
     deterministic_id,
     wrap,
 )
 from shared.events.base import Event
 from shared.events.commands import SnoozeIncident
+from tests.support.incident_events import delivery_outcome, incident_opened, node_down
 
 T0 = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 RECEIVED = T0 - timedelta(seconds=2)
@@ -53,41 +52,15 @@ class Harness:
 
 
 def opened() -> IncidentOpened:
-    alert = Alert(
-        fingerprint="f1",
-        status="firing",
-        severity=Severity.CRITICAL,
-        layer=Layer.INFRASTRUCTURE,
-        labels={"alertname": "NodeDown"},
-        starts_at=T0,
-        source="canonical",
-        integration="test",
-        received_at=RECEIVED,
-    )
-    return IncidentOpened(
-        incident_id="INC-1",
-        domain="d",
-        title="t",
-        priority="P1",
-        receivers=["team"],
-        group_key="g",
-        opened_at=T0,
-        notify_after=T0,
-        alert=alert,
-        rule="r",
-        ruleset_version="v1",
-        reason="test",
+    """INC-1 opens at T0 for an alert received 2s before it started."""
+    alert = node_down("f1", T0, received_at=RECEIVED)
+    return incident_opened(
+        "INC-1", T0, alert, title="t", domain="d", group_key="g", rule="r", reason="test"
     )
 
 
-def sent(at: datetime, notification_id: str = "n1") -> NotificationSent:
-    return NotificationSent(
-        notification_id=notification_id,
-        incident_id="INC-1",
-        channel="user/alice/0",
-        attempts=1,
-        sent_at=at,
-    )
+def sent(at: datetime, notification_id: str = "n1") -> Event:
+    return delivery_outcome("INC-1", notification_id, at, sent=True)
 
 
 def ack(command_id: str, at: datetime) -> AcknowledgeIncident:

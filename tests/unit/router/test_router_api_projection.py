@@ -10,19 +10,16 @@ from shared.alerts import Alert, Layer, Severity
 from shared.events import (
     AcknowledgeIncident,
     AlertGrouped,
-    EscalationStepFired,
     IncidentAcknowledged,
     IncidentOpened,
     IncidentResolved,
-    NotificationFailed,
-    NotificationRequested,
-    NotificationSent,
     ResolveIncident,
 )
 from shared.events.base import Event
 from shared.events.incidents import IncidentFlapping
 from shared.events.notifications import CommandApplied, CommandRejected, IncidentSnoozed
 from shared.topics import ALERTS, INCIDENTS, NOTIFICATIONS
+from tests.support.incident_events import delivery_outcome, page_requested, step_fired
 
 T0 = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 
@@ -83,19 +80,6 @@ class Reader:
         return [e.kind for e in self.projection.incidents["INC-1"].ordered_timeline()]
 
 
-def request(notification_id: str) -> NotificationRequested:
-    return NotificationRequested(
-        notification_id=notification_id,
-        incident_id="INC-1",
-        domain="region=eu",
-        target="alice",
-        channel="user/alice/0",
-        requested_at=T0,
-        page={},
-        reason="step due",
-    )
-
-
 def test_opened_incident_shows_its_alert_and_the_decision_with_its_reason() -> None:
     reader = Reader()
     reader.read(INCIDENTS, OPENED)
@@ -120,17 +104,7 @@ def test_grouped_alert_joins_the_incident_with_the_grouping_reason() -> None:
 
 def test_router_events_read_before_the_incident_opened_are_applied_once_it_opens() -> None:
     reader = Reader()
-    fired = EscalationStepFired(
-        incident_id="INC-1",
-        policy="team",
-        step=0,
-        repeat=0,
-        generation=0,
-        at=T0,
-        targets=["user:alice"],
-        reason="step due",
-    )
-    reader.read(NOTIFICATIONS, fired, T0 + timedelta(seconds=1))
+    reader.read(NOTIFICATIONS, step_fired("INC-1", T0), T0 + timedelta(seconds=1))
     reader.read(INCIDENTS, OPENED)
     assert reader.kinds() == ["IncidentOpened", "EscalationStepFired"]
     assert reader.projection.waiting == {}
@@ -148,19 +122,10 @@ def test_a_record_read_twice_counts_once() -> None:
 def test_page_is_requested_then_delivered_or_failed() -> None:
     reader = Reader()
     reader.read(INCIDENTS, OPENED)
-    reader.read(NOTIFICATIONS, request("n1"))
-    reader.read(NOTIFICATIONS, request("n2"))
-    sent = NotificationSent(
-        notification_id="n1", incident_id="INC-1", channel="user/alice/0", attempts=1, sent_at=T0
-    )
-    failed = NotificationFailed(
-        notification_id="n2",
-        incident_id="INC-1",
-        channel="user/alice/0",
-        attempts=4,
-        reason="HTTP 503",
-        failed_at=T0,
-    )
+    reader.read(NOTIFICATIONS, page_requested("INC-1", "n1", T0))
+    reader.read(NOTIFICATIONS, page_requested("INC-1", "n2", T0))
+    sent = delivery_outcome("INC-1", "n1", T0, sent=True)
+    failed = delivery_outcome("INC-1", "n2", T0, sent=False)
     reader.read(NOTIFICATIONS, sent)
     reader.read(INCIDENTS, sent)  # the dispatcher's copy for the router: not a second delivery
     reader.read(NOTIFICATIONS, failed)

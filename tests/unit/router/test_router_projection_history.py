@@ -13,7 +13,7 @@ from services.router.projection.fold import project
 from services.router.projection.history import keep_history
 from services.router.projection.model import IncidentProjection, RecordMeta
 from services.router.projection.snapshots import dump_projection, load_projection
-from tests.support.incident_reads import (
+from tests.support.incident_events import (
     DAY,
     Read,
     acknowledged,
