@@ -122,6 +122,18 @@ def test_invalid_utf8_in_the_body_is_400(
     names_the_body(answer)
 
 
+@each(JSON_BODIES)
+def test_a_number_too_long_to_read_is_a_4xx(
+    client: httpx.Client, tocsin: Tocsin, target: Target
+) -> None:
+    # Python reads integers of at most 4,300 digits; past that, its JSON parser raises.
+    raw = _with_raw_string(target, b"__DIGITS__").replace(b'"__DIGITS__"', b"9" * 5000)
+
+    answer = post(client, tocsin, target, raw)
+
+    assert 400 <= answer.status_code < 500, f"{target.name}: {answer.text[:300]}"
+
+
 NOT_JSON = [
     ("application/x-www-form-urlencoded", b"labels=alertname&status=firing"),
     (

@@ -90,6 +90,10 @@ def test_the_api_refuses_what_alertmanager_refuses(tocsin: Tocsin) -> None:
     assert refused({**base, "matchers": ['env=~".*"'], "duration": "1h"}) == ["matchers"]
     assert refused({**base, "matchers": [], "duration": "1h"}) == ["matchers"]
     assert refused({**base, "duration": "1h", "ends_at": 44754}) == ["ends_at"]
+    # Ends past year 9999 are refused as too long, not failed on.
+    assert refused({**base, "duration": "3000000d"}) == ["duration"]
+    assert refused({**base, "duration": "999999999d"}) == ["duration"]
+    assert refused({**base, "duration": "1d", "starts_at": "9999-12-31T23:00:00Z"}) == ["starts_at"]
     no_token = httpx.post(f"{tocsin.base}/api/v1/silences", json=base, timeout=10)
     assert no_token.status_code == 401
     assert tocsin.get("/api/v1/silences/no-such-silence").status_code == 404

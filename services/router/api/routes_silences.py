@@ -185,8 +185,13 @@ def _checked(body: SilenceBody, actor: str, now: datetime) -> NewSilence | JSONR
     start and not in the past; the matchers as a silence takes them."""
     if (body.ends_at is None) == (body.duration is None):
         return invalid([{"field": "ends_at", "message": "give either ends_at or duration"}])
+    if body.duration is not None and body.duration > MAX_SILENCE:
+        return invalid([{"field": "duration", "message": "a silence lasts at most 365 days"}])
     starts_at = max(body.starts_at or now, now)
-    ends_at = body.ends_at or starts_at + (body.duration or timedelta(0))
+    try:
+        ends_at = body.ends_at or starts_at + (body.duration or timedelta(0))
+    except OverflowError:  # a start in year 9999
+        return invalid([{"field": "starts_at", "message": "too far in the future"}])
     if ends_at <= now:
         return invalid([{"field": "ends_at", "message": "must not be in the past"}])
     if ends_at - starts_at > MAX_SILENCE:
