@@ -222,3 +222,21 @@ def test_callers_without_a_valid_token_are_refused_and_bad_input_is_named(
     assert tocsin.get("/api/v1/incidents?priority=P9").status_code == 422
     query = parse_qs(urlsplit(page["links"]["acknowledge"]).query)
     assert set(query) == {"e", "s"}
+
+
+@pytest.mark.e2e
+def test_acknowledge_and_resolve_take_no_body_or_an_empty_object_and_refuse_anything_else(
+    tocsin: Tocsin,
+) -> None:
+    page = tocsin.page("BodiesCheck")
+    path = f"/api/v1/incidents/{page['incident']['id']}"
+    headers = {**ALICE, "Content-Type": "application/json"}
+
+    junk = httpx.post(f"{tocsin.base}{path}/acknowledge", content=b"{junk", headers=headers)
+    extra = tocsin.post(f"{path}/resolve", {"note": "fixed"})
+    assert (junk.status_code, junk.json()["errors"][0]["field"]) == (400, "(body)")
+    assert (extra.status_code, extra.json()["errors"][0]["field"]) == (422, "note")
+    assert tocsin.get(path).json()["status"] == "triggered"  # neither was issued
+
+    assert tocsin.post(f"{path}/acknowledge").status_code == 200  # no body
+    assert tocsin.post(f"{path}/resolve", {}).status_code == 200

@@ -36,6 +36,10 @@ class _Body(BaseModel):
         return {}
 
 
+class NoFields(_Body):
+    """The command takes no fields: no body, or `{}`; anything else is refused."""
+
+
 class SnoozeBody(_Body):
     duration: timedelta = Field(
         description='"30s", "15m", "2h", "1d", or a number of seconds; 1s to 7d',
@@ -90,10 +94,10 @@ class NoteBody(_Body):
         return {"text": self.text}
 
 
-# (path suffix, command, body model or None, summary)
-_ROUTES: tuple[tuple[str, CommandName, type[_Body] | None, str], ...] = (
-    ("acknowledge", "acknowledge", None, "Acknowledge: stop escalating"),
-    ("resolve", "resolve", None, "Resolve the incident"),
+# (path suffix, command, body model, summary)
+_ROUTES: tuple[tuple[str, CommandName, type[_Body], str], ...] = (
+    ("acknowledge", "acknowledge", NoFields, "Acknowledge: stop escalating"),
+    ("resolve", "resolve", NoFields, "Resolve the incident"),
     ("snooze", "snooze", SnoozeBody, "Snooze: no pages until it ends, then escalate again"),
     ("reassign", "reassign", ReassignBody, "Reassign to a user, who is paged at once"),
     ("notes", "note", NoteBody, "Add a note to the timeline"),
@@ -132,7 +136,7 @@ def _endpoint(
     auth: TokenAuth,
     users: frozenset[str],
     name: CommandName,
-    body: type[_Body] | None,
+    body: type[_Body],
 ) -> Any:
     async def command(
         incident_id: str,
@@ -149,21 +153,17 @@ def _endpoint(
         found = await issuer.find(incident_id)
         if isinstance(found, Issued):
             return issued(found)
-        fields: dict[str, Any] = {}
-        if body is not None:
-            parsed = await parse_body(request, body, {"users": users})
-            if isinstance(parsed, JSONResponse):
-                return parsed
-            fields = parsed.command_fields()
+        parsed = await parse_body(request, body, {"users": users})
+        if isinstance(parsed, JSONResponse):
+            return parsed
+        fields = parsed.command_fields()
         outcome = await issuer.issue(incident_id, name, principal.actor, fields, idempotency_key)
         return issued(outcome)
 
     return command
 
 
-def _body_schema(body: type[_Body] | None) -> dict[str, Any] | None:
-    if body is None:
-        return None
+def _body_schema(body: type[_Body]) -> dict[str, Any]:
     schema = body.model_json_schema()
     content = {"application/json": {"schema": schema}}
-    return {"requestBody": {"required": True, "content": content}}
+    return {"requestBody": {"required": bool(body.model_fields), "content": content}}
