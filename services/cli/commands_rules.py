@@ -9,6 +9,7 @@ from typing import Any
 
 from services.cli.config_bundle import load_tocsin_config
 from services.correlator.domain.alertmanager import explain, parse_route, receivers_line
+from shared.alertmanager.matchers import MatcherError, parse_matcher
 from shared.config.yaml_source import ConfigError
 
 
@@ -41,12 +42,17 @@ def check_rules(args: argparse.Namespace) -> int:
 
 
 def parse_label_args(pairs: list[str]) -> dict[str, str]:
+    """Labels given as `name=value` arguments, read as amtool reads them: each is an equality
+    matcher (`env="prod"` unquoted; `env=~prod`, `env!=prod` and a bad name refused)."""
     labels: dict[str, str] = {}
     for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep or not name:
-            raise ValueError(f"'{pair}' is not label=value")
-        labels[name] = value.strip('"')
+        try:
+            matcher = parse_matcher(pair)
+        except MatcherError as bad:
+            raise ValueError(f"Failed to parse labels: {bad}") from None
+        if matcher.op != "=":
+            raise ValueError("Failed to parse labels: labels must be specified as key=value pairs")
+        labels[matcher.name] = matcher.value
     return labels
 
 

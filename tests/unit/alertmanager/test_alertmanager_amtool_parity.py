@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
+from services.cli.commands_rules import parse_label_args
 from services.correlator.domain.alertmanager import Route, parse_route, receivers_line
 from services.router.domain.matchers import parse_label_matcher
 
@@ -229,3 +230,40 @@ def _accepts(parse: Callable[[Any], object], value: object) -> bool:
     except ValueError:
         return False
     return True
+
+
+# Label arguments as typed on a command line: amtool reads each as an equality matcher.
+RAW_LABEL_ARGS = [
+    ["team=db"],
+    ['team="db"', "severity=critical"],
+    ["team=", "severity=page"],
+    ["team=db=x"],
+    ["team=d b", "owner=bo"],
+    ['team="d\\"b"'],
+    ["  team = db  "],
+    ["team=~db"],
+    ["team!=db"],
+    ["team!~db"],
+    ["1team=db"],
+    ["{team=db}"],
+    ["é=db"],
+    ["team"],
+    ['team="db'],
+]
+
+
+@pytest.mark.parametrize("args", RAW_LABEL_ARGS, ids=[" ".join(a) for a in RAW_LABEL_ARGS])
+def test_label_arguments_are_read_and_refused_as_amtool_reads_them(
+    config_file: Path, tree: Route, args: list[str]
+) -> None:
+    command = [_amtool(), "config", "routes", "test", f"--config.file={config_file}", *args]
+    amtool = subprocess.run(command, capture_output=True, text=True, timeout=10)
+
+    try:
+        ours: str | None = receivers_line(tree, parse_label_args(args))
+    except ValueError as refused:
+        assert str(refused).startswith("Failed to parse labels: ")
+        ours = None
+
+    assert amtool.returncode in (0, 1), amtool.stderr
+    assert ours == (amtool.stdout.removesuffix("\n") if amtool.returncode == 0 else None)
