@@ -12,6 +12,7 @@ from services.ingest.config import IntegrationConfig, IntegrationType
 class AuthFailure:
     status: int  # 401 unknown credential, 403 disabled integration
     message: str
+    integration: str | None = None  # the disabled integration the credential is of
 
 
 class IntegrationAuth:
@@ -31,9 +32,9 @@ class IntegrationAuth:
             if hmac.compare_digest(secret, presented) and integration.type == source:
                 found = integration
         if found is None:
-            return AuthFailure(401, f"unknown credential for a {source} integration")
+            return AuthFailure(401, f"unknown credential for an integration of type {source}")
         if not found.enabled:
-            return AuthFailure(403, f"integration {found.name} is disabled")
+            return AuthFailure(403, f"integration {found.name} is disabled", found.name)
         return found
 
 

@@ -33,7 +33,12 @@ from services.ingest.normalizers.errors import ROOT, FieldError, InvalidPayload
 from services.ingest.normalizers.unvalidated import unvalidated_received
 from services.ingest.rate_limits import OverBurst, RateLimits, Refusal, Throttled
 from shared.alerts import Alert
-from shared.events.inputs import AlertDropped, AlertReceived, HeartbeatReceived
+from shared.events.inputs import (
+    AlertDropped,
+    AlertReceived,
+    HeartbeatReceived,
+    RequestParameters,
+)
 from shared.topics import ALERTS, domain_key, domain_keyer
 
 log = logging.getLogger(__name__)
@@ -123,7 +128,8 @@ class Intake:
     ) -> IntegrationConfig | Rejection:
         found = self._auth.authenticate(credential, source)
         if isinstance(found, AuthFailure):
-            return Rejection(found.status, "auth", found.message)
+            integration = found.integration or UNKNOWN_INTEGRATION
+            return Rejection(found.status, "auth", found.message, integration=integration)
         return found
 
     async def read_json(
@@ -194,8 +200,10 @@ class Intake:
         body: Any,
         received_at: datetime,
         outcome: Outcome,
+        request: RequestParameters | None = None,
     ) -> Rejection | None:
-        """Append the request's body and events; None once the log confirmed them.
+        """Append the request's body (with `request`, its parameters a replay needs) and
+        events; None once the log confirmed them.
 
         First the integration's rate limit: a request that does not fit appends nothing."""
         events = len(outcome.alerts) + len(outcome.extra)
@@ -203,7 +211,9 @@ class Intake:
         if refusal is not None:
             return _rate_limited(refusal, integration, events)
         entries = self._entries(outcome, integration.name, received_at)
-        submission = Submission(integration.name, integration.type, body, received_at, entries)
+        submission = Submission(
+            integration.name, integration.type, body, received_at, entries, request
+        )
         try:
             await self.sink.accept(submission)
         except NotAccepted as unavailable:

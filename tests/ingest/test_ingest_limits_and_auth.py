@@ -16,6 +16,7 @@ from tests.ingest.harness import (
     GRAFANA_TOKEN,
     HEARTBEAT_TOKEN,
     JSON_TOKEN,
+    PD_DISABLED_KEY,
     PD_KEY,
     Ingest,
     running_ingest,
@@ -150,6 +151,7 @@ def test_metrics_count_accepted_and_refused_alerts_by_integration_and_reason(
         ingest.post("/api/v1/alerts", {"labels": {}}, headers=_bearer(JSON_TOKEN))
         ingest.post("/api/v1/alerts", [alert], headers=_bearer("nope"))
         ingest.post("/v2/enqueue", {"routing_key": PD_KEY, "event_action": "nudge"})
+        ingest.post("/v2/enqueue", {"routing_key": PD_DISABLED_KEY, "event_action": "trigger"})
         metrics = ingest.get("/metrics").text
 
     expected = [
@@ -160,8 +162,11 @@ def test_metrics_count_accepted_and_refused_alerts_by_integration_and_reason(
         'source="canonical"} 1.0',
         'tocsin_ingest_requests_rejected_total{integration="pd",reason="invalid",'
         'source="pagerduty"} 1.0',
+        # a disabled integration's own credential: refused under its name, not as unknown
+        'tocsin_ingest_requests_rejected_total{integration="pd-off",reason="auth",'
+        'source="pagerduty"} 1.0',
         'tocsin_ingest_request_seconds_count{source="canonical"} 3.0',
-        'tocsin_ingest_request_seconds_count{source="pagerduty"} 1.0',
+        'tocsin_ingest_request_seconds_count{source="pagerduty"} 2.0',
         "tocsin_ingest_append_seconds_count 1.0",
         "tocsin_ingest_requests_in_flight 0.0",
     ]
