@@ -24,7 +24,9 @@ def register(sub: Any) -> None:
     oncall.add_argument(
         "--at", type=instant_arg, metavar="TIME", help="ISO-8601 (naive = UTC; default now)"
     )
-    oncall.add_argument("--next", type=int, default=5, metavar="N", help="shifts to list (5)")
+    oncall.add_argument(
+        "--next", type=shift_count, default=5, metavar="N", help="shifts to list (5; 0 or more)"
+    )
     oncall.set_defaults(handler=show_on_call)
     verbs = oncall.add_subparsers(dest="verb")
     gaps = verbs.add_parser("gaps", help="when each escalation policy would reach nobody")
@@ -41,6 +43,13 @@ def register(sub: Any) -> None:
         help="ISO-8601 (naive = UTC; default now)",
     )
     gaps.set_defaults(handler=show_gaps)
+
+
+def shift_count(text: str) -> int:
+    """`--next N`: a whole number of shifts, 0 or more."""
+    if not text.strip().isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of shifts (0 or more)")
+    return int(text)
 
 
 def show_on_call(args: argparse.Namespace) -> int:

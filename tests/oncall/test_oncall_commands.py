@@ -121,6 +121,17 @@ def test_oncall_names_what_is_wrong(
     assert (got_code, out, error in err) == (code, "", True)
 
 
+@pytest.mark.parametrize("count", ["-1", "two", "1.5"])
+def test_a_shift_count_that_is_no_whole_number_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], count: str
+) -> None:
+    config = write_config(tmp_path)
+    with pytest.raises(SystemExit) as exited:
+        run(["oncall", "--config", str(config), "--schedule", "primary", "--next", count], capsys)
+    assert exited.value.code == 2
+    assert f"{count!r} is not a number of shifts" in capsys.readouterr().err
+
+
 def test_bad_at_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = write_config(tmp_path)
     with pytest.raises(SystemExit) as exited:
