@@ -36,6 +36,7 @@ class Report:
     delivered: bool
     attempts: int
     reason: str
+    channel_type: str | None  # the config's `type` of the channel; None: not configured
 
 
 class ChannelDeliverer:
@@ -59,6 +60,7 @@ class ChannelDeliverer:
         self._link_lifetime = link_lifetime
         self._random = random.Random()
         self._channels: dict[str, Channel] = {}
+        self._types: dict[str, str] = {}
         email = EmailSettings(
             host=config.smtp.host,
             port=config.smtp.port,
@@ -69,24 +71,28 @@ class ChannelDeliverer:
         )
         for name, channel in config.channels.items():
             self._channels[name] = _build(channel, name, poster, email, self._base_url)
+            self._types[name] = channel.type
         for user in config.users:
             for index, contact in enumerate(user.contacts):
                 key = user_channel(user.name, index)
                 self._channels[key] = _build(contact, user.name, poster, email, self._base_url)
+                self._types[key] = contact.type
 
     async def deliver(self, request: NotificationRequested) -> Report:
         channel = self._channels.get(request.channel)
         if channel is None:
-            return Report(False, 0, f"channel {request.channel} is not configured")
+            return Report(False, 0, f"channel {request.channel} is not configured", None)
+        kind = self._types[request.channel]
         try:
             page = self._page(request)
         except ValidationError as invalid:
-            return Report(False, 0, f"page could not be built: {invalid.errors()[0]['msg']}")
+            reason = f"page could not be built: {invalid.errors()[0]['msg']}"
+            return Report(False, 0, reason, kind)
         result = await deliver_with_retry(channel, page, self._retry, asyncio.sleep, self._random)
         reason = "; ".join(result.failures) if not result.delivered else "delivered"
         if isinstance(result.outcome, PermanentFailure):
             reason = result.outcome.reason
-        return Report(result.delivered, result.attempts, reason)
+        return Report(result.delivered, result.attempts, reason, kind)
 
     def _page(self, request: NotificationRequested) -> Page:
         now = self._clock()

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Protocol, cast
 
-from services.router.metrics import RouterMetrics, channel_kind
+from services.router.metrics import RouterMetrics
 from services.router.peek import peek_type
 from shared.events import (
     AnyEvent,
@@ -44,6 +44,12 @@ class DeliveryReport(Protocol):
 
     @property
     def reason(self) -> str: ...
+
+    @property
+    def channel_type(self) -> str | None:
+        """The type of the channel the page went to (webhook, slack, email, console); None
+        when the channel is not configured."""
+        ...
 
 
 class Deliverer(Protocol):
@@ -149,12 +155,12 @@ class DispatcherProcessor(PartitionProcessor):
         report = await self._deliverer.deliver(event)
         finished = self._clock()
         self.done.add(event.notification_id)
-        kind = channel_kind(event.channel)
-        self._metrics.delivery_seconds.labels(channel_kind=kind).observe(
-            (finished - started).total_seconds()
+        self._metrics.observe_delivery(
+            event.channel,
+            report.channel_type,
+            report.delivered,
+            (finished - started).total_seconds(),
         )
-        outcome = "delivered" if report.delivered else "failed"
-        self._metrics.deliveries.labels(channel_kind=kind, outcome=outcome).inc()
         return self._record(event, report, finished)
 
     def _record(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,6 +27,8 @@ from shared.events.notifications import (
     IncidentReassigned,
 )
 from shared.metrics import LATENCY_BUCKETS
+
+log = logging.getLogger(__name__)
 
 # From a page inside group wait to one after a long outage of the receiver.
 PAGE_BUCKETS = (0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600)
@@ -83,14 +86,14 @@ class RouterMetrics:
         )
         self.deliveries = Counter(
             "tocsin_router_notifications_total",
-            "Notification deliveries by channel kind and outcome",
-            ["channel_kind", "outcome"],
+            "Notification deliveries by channel kind, channel type and outcome",
+            ["channel_kind", "channel_type", "outcome"],
             registry=registry,
         )
         self.delivery_seconds = Histogram(
             "tocsin_router_delivery_seconds",
             "Time to deliver one notification, retries included",
-            ["channel_kind"],
+            ["channel_kind", "channel_type"],
             buckets=LATENCY_BUCKETS,
             registry=registry,
         )
@@ -133,19 +136,34 @@ class RouterMetrics:
         )
 
     def observe(self, decided: Sequence[Event]) -> None:
-        for event in decided:
+        """What the engine decided on one live input; never called while a partition is
+        recovered, so nothing is counted (or logged) twice."""
+        for index, event in enumerate(decided):
             if isinstance(event, NotificationRequested):
                 self._requested_by_kind[channel_kind(event.channel)].inc()
             elif isinstance(event, EscalationStepFired):
                 self.escalations.inc()
             elif isinstance(event, NobodyPaged):
                 self.nobody_paged.inc()
+                _log_nobody_paged(event, decided[:index])
             elif isinstance(event, CommandApplied | CommandRejected):
                 outcome = "applied" if isinstance(event, CommandApplied) else "rejected"
                 self.commands.labels(command=event.command, outcome=outcome).inc()
             started = self._started_by_cause.get(type(event))
             if started is not None:
                 started.inc()
+
+    def observe_delivery(
+        self, channel: str, reported_type: str | None, delivered: bool, seconds: float
+    ) -> None:
+        """One page's delivery, retries included, by its channel's kind and type."""
+        labels = {
+            "channel_kind": channel_kind(channel),
+            "channel_type": channel_type(reported_type),
+        }
+        self.delivery_seconds.labels(**labels).observe(seconds)
+        outcome = "delivered" if delivered else "failed"
+        self.deliveries.labels(**labels, outcome=outcome).inc()
 
     def observe_timings(
         self, before: Milestones | None, event: Event, decided: Sequence[Event]
@@ -172,12 +190,48 @@ def _observe_since(histogram: Histogram, start: datetime | None, end: datetime) 
         histogram.observe(max((end - start).total_seconds(), 0.0))
 
 
+def _log_nobody_paged(event: NobodyPaged, before: Sequence[Event]) -> None:
+    """The loud report of an incident or step that reached nobody, with the policy and
+    targets of the step (or reassignment) decided with it, when there was one."""
+    policy: str | None = None
+    targets: list[str] | None = None
+    for earlier in reversed(before):
+        if getattr(earlier, "incident_id", None) != event.incident_id:
+            continue
+        if isinstance(earlier, EscalationStepFired):
+            policy, targets = earlier.policy, list(earlier.targets)
+            break
+        if isinstance(earlier, IncidentReassigned):
+            targets = [f"user:{earlier.assignee}"]
+            break
+    log.error(
+        "incident pages nobody",
+        extra={
+            "incident_id": event.incident_id,
+            "policy": policy,
+            "targets": targets,
+            "reason": event.reason,
+        },
+    )
+
+
 CHANNEL_KINDS = ("user", "named")
+# The channel types of the config (`type:` of a channel or contact); any other value a
+# deliverer reports, or none (the channel is not configured), is counted as "unknown".
+CHANNEL_TYPES = ("webhook", "slack", "email", "console")
+UNKNOWN_CHANNEL_TYPE = "unknown"
 
 
 def channel_kind(channel: str) -> str:
     """A small fixed label set: user contacts collapse to `user`, named channels stay named."""
     return "user" if channel.startswith("user/") else "named"
+
+
+def channel_type(reported: str | None) -> str:
+    """The channel's type as a label from a fixed set, whatever the deliverer reported."""
+    if reported is not None and reported in CHANNEL_TYPES:
+        return reported
+    return UNKNOWN_CHANNEL_TYPE
 
 
 class ApiMetrics:

@@ -210,7 +210,11 @@ def test_prometheus_scrapes_tocsin_and_fires_its_health_alerts(tmp_path: Path) -
             wait_for_alert(base, "TocsinIngestRejectingRequests", reason="invalid")
             wait_for_alert(base, "TocsinIngestRejectingRequests", reason="auth")
             wait_for_alert(
-                base, "TocsinNotificationsFailing", job="tocsin-router", channel_kind="named"
+                base,
+                "TocsinNotificationsFailing",
+                job="tocsin-router",
+                channel_kind="named",
+                channel_type="webhook",
             )
             assert query(base, 'tocsin_ingest_alerts_accepted_total{integration="prom"} == 1')
             assert query(base, "tocsin_correlator_decisions_total > 0")

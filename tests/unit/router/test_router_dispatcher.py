@@ -28,6 +28,7 @@ class Report:
     delivered: bool = True
     attempts: int = 1
     reason: str = ""
+    channel_type: str | None = "webhook"
 
 
 class Recorder:
