@@ -132,8 +132,18 @@ def read_webhook_alert(
     starts_at = problems.timestamp(alert, "startsAt", path)
     ends_at = problems.timestamp(alert, "endsAt", path)
     check_order(starts_at, ends_at, field_path(path, "endsAt"), problems)
+    labels = read_labels(raw_labels, labels_path, ctx.limits, problems)
+    given = alert.get("labels")
+    if (
+        isinstance(given, dict)
+        and all(isinstance(v, str) for v in given.values())
+        and not any(given.values())
+    ):
+        # Alertmanager refuses an alert without labels; it could never be told from another.
+        # (Labels of other types were named above.)
+        problems.add(labels_path, "must have at least one label with a value")
     return AlertDraft(
-        labels=read_labels(raw_labels, labels_path, ctx.limits, problems),
+        labels=labels,
         annotations=read_annotations(
             alert.get("annotations"), annotations_path, ctx.limits, problems
         ),

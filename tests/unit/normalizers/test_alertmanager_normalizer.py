@@ -217,6 +217,18 @@ def test_one_bad_alert_rejects_the_whole_notification() -> None:
     assert field_errors(body) == [FieldError("alerts[1].labels", "is required")]
 
 
+@pytest.mark.parametrize("labels", [{}, {"alertname": ""}])
+def test_an_alert_without_a_label_value_is_refused_as_alertmanager_refuses_it(
+    labels: dict[str, str],
+) -> None:
+    body = recorded()
+    body["alerts"][1]["labels"] = labels
+
+    assert field_errors(body) == [
+        FieldError("alerts[1].labels", "must have at least one label with a value")
+    ]
+
+
 def test_missing_alerts_and_status_are_reported() -> None:
     body = {"receiver": "web", "alerts": [{"labels": {"alertname": "A"}}]}
 
