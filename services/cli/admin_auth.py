@@ -3,26 +3,20 @@
 from __future__ import annotations
 
 import hmac
-from collections.abc import Awaitable, Callable
-
-from fastapi import Header, HTTPException
+from collections.abc import Callable
 
 from services.router.api.config import ApiConfig
 
 
-def service_account_guard(api: ApiConfig) -> Callable[..., Awaitable[None]]:
+def service_account_check(api: ApiConfig) -> Callable[[str | None], bool]:
+    """Whether an `Authorization` header carries a service account's bearer token."""
     tokens = [account.token.get_secret_value().encode() for account in api.service_accounts]
 
-    async def require_service_account(authorization: str | None = Header(default=None)) -> None:
+    def is_service_account(authorization: str | None) -> bool:
         scheme, _, presented = (authorization or "").partition(" ")
         given = presented.strip().encode()
         # Compare against every token so timing does not tell which one nearly matched.
         matched = [hmac.compare_digest(token, given) for token in tokens]
-        if scheme.lower() != "bearer" or not given or not any(matched):
-            raise HTTPException(
-                status_code=401,
-                detail="a service account bearer token is required",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
+        return scheme.lower() == "bearer" and bool(given) and any(matched)
 
-    return require_service_account
+    return is_service_account

@@ -35,6 +35,7 @@ class TocsinConfig:
     correlator: CorrelatorConfig
     router: RouterConfig
     api: ApiConfig
+    text: str = ""  # the file as read: what a rule set activation carries through the log
 
 
 def _validated(source: ConfigSource, text: str) -> TocsinConfig:
@@ -60,7 +61,7 @@ def _validated(source: ConfigSource, text: str) -> TocsinConfig:
     assert isinstance(ingest, IngestConfig)
     assert isinstance(correlator, CorrelatorConfig)
     assert isinstance(router, RouterConfig)
-    return TocsinConfig(source, version, ingest, correlator, router, api)
+    return TocsinConfig(source, version, ingest, correlator, router, api, text)
 
 
 def _rule_problems(source: ConfigSource, router: object) -> list[str]:
@@ -95,10 +96,16 @@ def _shared_tokens(source: ConfigSource, router: object, api: ApiConfig) -> list
     ]
 
 
+def check_config_text(text: str, path: str) -> TocsinConfig:
+    """The config file's `text` validated as `tocsin rules check` does (ConfigError listing
+    every problem as `path:line: field: message`); the rule reload endpoint calls it too."""
+    return _validated(parse_config_text(text, path), text)
+
+
 def load_tocsin_config(path: Path | None) -> TocsinConfig:
     """The config at `path`, or the bundled demo configuration when none is given."""
     if path is None:
         text = resources.files("services.cli").joinpath(DEMO_CONFIG).read_text(encoding="utf-8")
-        return _validated(parse_config_text(text, f"(built-in {DEMO_CONFIG})"), text)
+        return check_config_text(text, f"(built-in {DEMO_CONFIG})")
     text = read_config_text(path)  # read once: the version hashes the text that was parsed
-    return _validated(parse_config_text(text, str(path)), text)
+    return check_config_text(text, str(path))

@@ -5,11 +5,9 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-from fastapi import Depends
-
-from services.cli.admin_auth import service_account_guard
+from services.cli.admin_auth import service_account_check
 from services.cli.assembly import Assembly
-from services.cli.config_bundle import TocsinConfig
+from services.cli.config_bundle import TocsinConfig, check_config_text
 from services.correlator.reload import reload_routes
 from services.correlator.service import correlator_runner
 from services.ingest.service import ingest_router
@@ -19,6 +17,7 @@ from services.router.channels.settings import RetryPolicy
 from services.router.deliverer import ChannelDeliverer
 from services.router.service import incidents_api, router_runners
 from shared.config.settings import RuntimeSettings
+from shared.events.incidents import RulesetActivated
 from shared.runtime.snapshots import SNAPSHOT_EVERY
 
 
@@ -53,9 +52,14 @@ def add_correlator(
         )
     )
     if settings is not None and settings.config is not None:
-        guard = Depends(service_account_guard(config.api))
         assembly.routers.append(
-            reload_routes(settings.config, assembly.event_log, assembly.clock, dependencies=[guard])
+            reload_routes(
+                settings.config,
+                assembly.event_log,
+                assembly.clock,
+                check=check_config_text,
+                authorized=service_account_check(config.api),
+            )
         )
 
 
@@ -80,6 +84,7 @@ def add_router(assembly: Assembly, config: TocsinConfig, settings: RuntimeSettin
             assembly.clock,
             deliverer,
             settings.snapshot_every,
+            startup=_startup_config(config, assembly),
         )
     )
     api = incidents_api(
@@ -95,6 +100,18 @@ def add_router(assembly: Assembly, config: TocsinConfig, settings: RuntimeSettin
     assembly.runners.append(api.tailer)
     if config.api.demo_inbox:
         assembly.routers.append(inbox_routes())
+
+
+def _startup_config(config: TocsinConfig, assembly: Assembly) -> RulesetActivated | None:
+    """The config file the router starts with, as the activation it pins through the log."""
+    if not config.text:
+        return None
+    return RulesetActivated(
+        version=config.version,
+        config=config.text,
+        activated_at=assembly.clock(),
+        source="router start",
+    )
 
 
 def link_secret(settings: RuntimeSettings) -> bytes:

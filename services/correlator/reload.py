@@ -1,43 +1,60 @@
 """`POST /api/v1/rules/reload`: re-read the config file and activate it through the log.
 
-The new rule set is appended as `RulesetActivated` to every partition of `tocsin.alerts`, so
-each correlator switches at a fixed point of its input and a replay switches at the same one.
+The file is checked as `tocsin rules check` checks it (`check`): what that refuses, reload
+refuses with the same `file:line: field` message (422) and appends nothing. An accepted config
+is appended as `RulesetActivated` to every partition of `tocsin.incidents` (the router's input:
+incidents opened after that point are routed by its router sections), then to every partition
+of `tocsin.alerts` (the correlator's), so each service switches at a fixed point of its own
+input and a replay switches at the same one. The router's copies go first: every incident the
+new rules open comes after them. If the second append fails (503), the router has switched and
+the correlator not yet; a retry (the same file) completes the reload.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, Header
+from fastapi.responses import JSONResponse
 
 from services.correlator.processor import RULESET_KEY
 from services.correlator.rulesets import policy_from_text, version_of
+from services.router.api.answers import error
 from shared.config.yaml_source import ConfigError, read_config_text
 from shared.events import deterministic_id
 from shared.events.incidents import RulesetActivated
 from shared.log.port import EventLog, LogUnavailable, Outgoing
 from shared.runtime.broadcast import to_every_partition
-from shared.topics import ALERTS
+from shared.topics import ALERTS, INCIDENTS
 
 log = logging.getLogger(__name__)
 
+# Validates a config file's text as `tocsin rules check` does: raises ConfigError.
+ConfigCheck = Callable[[str, str], object]
+# Whether an `Authorization` header value may reload rules.
+Authorize = Callable[[str | None], bool]
+Authorization = Annotated[str | None, Header(description="`Bearer <service account token>`")]
 
-def ruleset_records(text: str, source: str, partitions: int, now: datetime) -> list[Outgoing]:
-    """`RulesetActivated` for every partition of the alerts topic."""
+
+def ruleset_records(
+    text: str, source: str, partitions: int, now: datetime, topic: str = ALERTS
+) -> list[Outgoing]:
+    """`RulesetActivated` for every partition of `topic` (the correlator's or the router's)."""
     version = version_of(text)
     event = RulesetActivated(version=version, config=text, activated_at=now, source=source)
+    scope = "ruleset" if topic == ALERTS else f"ruleset on {topic}"
     return to_every_partition(
         event,
-        topic=ALERTS,
+        topic=topic,
         key=RULESET_KEY,
         partitions=partitions,
         occurred_at=now,
-        event_id=lambda partition: deterministic_id("ruleset", version, partition, now.isoformat()),
+        event_id=lambda partition: deterministic_id(scope, version, partition, now.isoformat()),
     )
 
 
@@ -46,36 +63,53 @@ def reload_routes(
     event_log: EventLog,
     clock: Callable[[], datetime],
     *,
-    dependencies: Sequence[Any] = (),
+    check: ConfigCheck,
+    authorized: Authorize | None = None,
 ) -> APIRouter:
-    """`dependencies` (e.g. an admin-token check) guard the endpoint."""
-    router = APIRouter(tags=["rules"], dependencies=list(dependencies))
+    """`check`: the validation of `tocsin rules check`; `authorized` (e.g. a service account
+    check) guards the endpoint, None leaves it open."""
+    router = APIRouter(tags=["rules"])
 
     @router.post(
         "/api/v1/rules/reload",
         status_code=202,
-        summary="Re-read the config file and activate its rules from this point of the log",
+        summary="Re-read the config file and activate it from this point of the log",
+        response_model=None,
         responses={
+            202: {"description": "activated: `version`, and the alerts topic's `partitions`"},
             401: {"description": "a service account bearer token is required"},
-            422: {"description": "the config file is unreadable or invalid; nothing changed"},
+            422: {
+                "description": "the config file is unreadable or `tocsin rules check` refuses"
+                " it (`message`: its `file:line: field: problem` lines); nothing changed"
+            },
             503: {"description": "the log is unavailable; retry after `Retry-After` seconds"},
         },
     )
-    async def reload_rules() -> dict[str, object]:
+    async def reload_rules(authorization: Authorization = None) -> JSONResponse:
+        if authorized is not None and not authorized(authorization):
+            return error(401, "a service account bearer token is required")
         try:
             text = await asyncio.to_thread(read_config_text, config_path)
-        except ConfigError as unreadable:
-            raise HTTPException(422, str(unreadable)) from None
+            await asyncio.to_thread(check, text, str(config_path))
+        except ConfigError as refused:
+            return error(422, str(refused))
         version = version_of(text)
         problem = policy_from_text(text, version)
-        if isinstance(problem, str):
-            raise HTTPException(422, f"{config_path}: {problem}")
+        if isinstance(problem, str):  # `check` accepted it: a gap between the two is a bug
+            return error(422, f"{config_path}: {problem}")
+        return await _activate(text, str(config_path), version)
+
+    async def _activate(text: str, source: str, version: str) -> JSONResponse:
+        now = clock()
         partitions = event_log.partition_count(ALERTS)
+        routers = event_log.partition_count(INCIDENTS)
         try:
-            await event_log.append(ruleset_records(text, str(config_path), partitions, clock()))
+            await event_log.append(ruleset_records(text, source, routers, now, INCIDENTS))
+            await event_log.append(ruleset_records(text, source, partitions, now))
         except LogUnavailable as unavailable:
-            raise HTTPException(503, str(unavailable), headers={"Retry-After": "5"}) from None
+            return error(503, str(unavailable))
         log.info("rule set activated", extra={"version": version, "partitions": partitions})
-        return {"status": "success", "version": version, "partitions": partitions}
+        body = {"status": "success", "version": version, "partitions": partitions}
+        return JSONResponse(body, status_code=202)
 
     return router

@@ -1,7 +1,13 @@
-"""The router's partition processor: run the escalation engine over incident events."""
+"""The router's partition processor: run the escalation engine over incident events.
+
+`RulesetActivated` on its input switches the routing directory at that point of the log
+(a reload, or the config the process started with, pinned on the first live input when the
+log runs another), so a replay, or a restart from a snapshot, routes with the same config.
+"""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import cast
 
@@ -9,6 +15,7 @@ from services.router.domain.engine import next_due, step
 from services.router.domain.policy import RoutingDirectory
 from services.router.domain.state import RouterState
 from services.router.metrics import Milestones, RouterMetrics
+from services.router.rulesets import DirectoryBook
 from shared.events import (
     AnyEvent,
     Envelope,
@@ -17,19 +24,45 @@ from shared.events import (
     encode_envelope,
     wrap,
 )
+from shared.events.incidents import RulesetActivated
 from shared.log.port import Outgoing
 from shared.runtime.processor import PartitionProcessor
-from shared.topics import NOTIFICATIONS
+from shared.topics import INCIDENTS, NOTIFICATIONS
+
+RULESET_KEY = "ruleset"
+
+log = logging.getLogger(__name__)
 
 
 class RouterProcessor(PartitionProcessor):
-    def __init__(self, partition: int, directory: RoutingDirectory, metrics: RouterMetrics) -> None:
+    def __init__(
+        self,
+        partition: int,
+        directory: RoutingDirectory,
+        metrics: RouterMetrics,
+        directories: DirectoryBook | None = None,
+        startup: RulesetActivated | None = None,
+    ) -> None:
         super().__init__(partition)
         self.state = RouterState()
         self._directory = directory
         self._metrics = metrics
+        self._directories = directories or DirectoryBook()
+        # The config this process was started with, written to the partition when the log
+        # runs another, so a replay switches where the live run did.
+        self._startup = startup
+        self._active: RulesetActivated | None = None  # the last one taken from the log
+        self._activated_at: datetime | None = None  # of the last one read from the log
+
+    @property
+    def directory(self) -> RoutingDirectory:
+        """The routing directory new decisions use."""
+        return self._directory
 
     def apply(self, envelope: Envelope, event: AnyEvent, *, live: bool) -> list[Outgoing]:
+        if isinstance(event, RulesetActivated) and not self._superseded(event):
+            self._activate(event)
+            self._activated_at = event.activated_at
         before = self._milestones(event) if live else None
         decided = step(self.state, event, envelope.occurred_at, self._directory)
         if live:
@@ -45,16 +78,50 @@ class RouterProcessor(PartitionProcessor):
             at = self.state.clock or envelope.occurred_at
             out = wrap(decision, key=incident_id, event_id=event_id, occurred_at=at)
             outgoing.append(Outgoing(NOTIFICATIONS, incident_id, encode_envelope(out)))
+        if live and self._startup is not None:
+            outgoing += self._pin_startup_config(envelope)
         return outgoing
 
+    def _pin_startup_config(self, envelope: Envelope) -> list[Outgoing]:
+        """On the first live input: unless the partition's log already runs the config this
+        process started with, or activated one since the process started (a reload), activate
+        it through the log."""
+        startup, self._startup = self._startup, None
+        assert startup is not None
+        if self._active is not None and self._active.version == startup.version:
+            return []
+        if self._activated_at is not None and self._activated_at >= startup.activated_at:
+            return []
+        event_id = deterministic_id("router config at start", startup.version, envelope.event_id)
+        out = wrap(startup, key=RULESET_KEY, event_id=event_id, occurred_at=startup.activated_at)
+        return [Outgoing(INCIDENTS, RULESET_KEY, encode_envelope(out), self.partition)]
+
+    def _superseded(self, event: RulesetActivated) -> bool:
+        """An activation older than the one running (a process's startup pin written just
+        after a reload) does not undo it."""
+        return self._activated_at is not None and event.activated_at < self._activated_at
+
+    def _activate(self, event: RulesetActivated) -> None:
+        """Route with this config from here on; open escalations keep their policies."""
+        built = self._directories.directory_for(event)
+        if isinstance(built, str):
+            extra = {"version": event.version, "partition": self.partition, "problem": built}
+            log.error("router config rejected", extra=extra)
+            return
+        self._directory = built
+        self._active = event
+
     def state_types(self) -> tuple[type, ...]:
-        return (RouterState,)
+        return (RouterState, RulesetActivated)
 
     def state_to_snapshot(self) -> object:
-        return self.state
+        return (self.state, self._active, self._activated_at)
 
     def restore_state(self, state: object) -> None:
-        self.state = cast(RouterState, state)
+        kept = cast(tuple[RouterState, RulesetActivated | None, datetime | None], state)
+        self.state, active, self._activated_at = kept
+        if active is not None:
+            self._activate(active)
 
     def _milestones(self, event: AnyEvent) -> Milestones | None:
         escalation = self.state.escalations.get(str(getattr(event, "incident_id", "")))

@@ -21,14 +21,14 @@ from services.router.api.routes_silences import silence_routes
 from services.router.api.silence_issuing import SilenceIssuer
 from services.router.api.silence_metrics import SilenceCollector
 from services.router.config import RouterConfig
-from services.router.directory import ConfigDirectory
 from services.router.dispatcher import Deliverer, DispatcherProcessor
 from services.router.metrics import ApiMetrics, RouterMetrics
 from services.router.processor import RouterProcessor
 from services.router.projection.silences import SilenceView
 from services.router.projection.tailer import ProjectionTailer
-from services.router.schedule_lookup import on_call_lookup
+from services.router.rulesets import DirectoryBook, directory_of
 from shared.config.settings import RuntimeSettings
+from shared.events.incidents import RulesetActivated
 from shared.log.port import EventLog
 from shared.runtime.processor import PartitionProcessor
 from shared.runtime.runner import PartitionedRunner
@@ -45,12 +45,16 @@ def router_runners(
     clock: Callable[[], datetime],
     deliverer: Deliverer,
     snapshot_every: int = SNAPSHOT_EVERY,
+    startup: RulesetActivated | None = None,
 ) -> list[PartitionedRunner]:
+    """`startup`: the config file the process started with (its whole text), pinned to each
+    partition's log that runs another one, as the correlator pins its rule set."""
     metrics = RouterMetrics(registry)
-    directory = ConfigDirectory(config, on_call_lookup(config))
+    directory = directory_of(config)
+    directories = DirectoryBook()
 
     def new_router(partition: int) -> PartitionProcessor:
-        return RouterProcessor(partition, directory, metrics)
+        return RouterProcessor(partition, directory, metrics, directories, startup)
 
     def new_dispatcher(partition: int) -> PartitionProcessor:
         return DispatcherProcessor(partition, deliverer, clock, metrics, event_log.append)

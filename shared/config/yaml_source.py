@@ -60,23 +60,32 @@ def _collect_lines(
     location: Location,
     lines: dict[Location, int],
     seen: set[int],
+    duplicates: list[tuple[Location, int, int]],
 ) -> None:
     """Record the line of every key and item, visiting each node once: an alias is not walked
     again (a small document can expand to billions of nodes), and one that contains itself is
-    refused (it would expand forever)."""
+    refused (it would expand forever). A key written twice in one mapping goes to `duplicates`
+    (YAML forbids it; PyYAML would silently keep the last)."""
     lines[location] = node.start_mark.line + 1
     seen.add(id(node))
     children: list[tuple[Location, yaml.Node]] = []
     if isinstance(node, yaml.MappingNode):
+        first_lines: dict[str, int] = {}  # of this mapping's scalar keys
         for key_node, value_node in node.value:
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.tag)
-            lines[(*location, key)] = key_node.start_mark.line + 1
+            line = key_node.start_mark.line + 1
+            if isinstance(key_node, yaml.ScalarNode) and key != "<<":  # `<<` merges: may repeat
+                if key in first_lines:
+                    duplicates.append(((*location, key), line, first_lines[key]))
+                    continue
+                first_lines[key] = line
+            lines[(*location, key)] = line
             children.append(((*location, key), value_node))
     elif isinstance(node, yaml.SequenceNode):
         children = [((*location, index), item) for index, item in enumerate(node.value)]
     for child_location, child in children:
         if id(child) not in seen:
-            _collect_lines(child, child_location, lines, seen)
+            _collect_lines(child, child_location, lines, seen, duplicates)
 
 
 def _refuse_recursion(node: yaml.Node, path: str, open_nodes: set[int], done: set[int]) -> None:
@@ -137,8 +146,17 @@ def parse_config_text(text: str, path: str) -> ConfigSource:
     if not isinstance(data, dict):
         raise ConfigError([f"{path}:1: (top level): the config must be a mapping"])
     lines: dict[Location, int] = {}
+    duplicates: list[tuple[Location, int, int]] = []
     if node is not None:
-        _collect_lines(node, (), lines, set())
+        _collect_lines(node, (), lines, set(), duplicates)
+    if duplicates:
+        raise ConfigError(
+            [
+                f"{path}:{line}: {'.'.join(map(str, where))}: duplicate key"
+                f" (first at line {first}); write each key once"
+                for where, line, first in duplicates
+            ]
+        )
     return ConfigSource(path=path, data=data, lines=lines)
 
 

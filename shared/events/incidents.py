@@ -1,7 +1,8 @@
 """Events written by the correlator: incident lifecycle and every grouping decision.
 
-`RulesetActivated` is the one input here: it travels on `tocsin.alerts` (written by the rule
-reload endpoint) so the correlator switches rule sets at a fixed point of its input log.
+`RulesetActivated` is the one input here: the rule reload endpoint writes it to every partition
+of `tocsin.alerts` and of `tocsin.incidents`, so the correlator and the router each switch to
+the new config at a fixed point of their own input log.
 """
 
 from __future__ import annotations

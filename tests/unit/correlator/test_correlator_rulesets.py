@@ -9,6 +9,7 @@ import yaml
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
+from services.cli.config_bundle import check_config_text
 from services.correlator.config import CorrelatorConfig
 from services.correlator.metrics import CorrelatorMetrics
 from services.correlator.processor import CorrelatorProcessor
@@ -24,7 +25,7 @@ from shared.events.incidents import (
     RulesetApplied,
 )
 from shared.log.embedded import EmbeddedLog
-from shared.topics import ALERTS
+from shared.topics import ALERTS, INCIDENTS
 from tests.unit.correlator.correlator_world import DOMAIN, alert, at, policy_from
 
 V1 = "route: {receiver: oncall, group_by: [alertname]}\n"
@@ -108,9 +109,9 @@ async def test_reload_endpoint_appends_the_rule_set_to_every_alerts_partition(
     config.write_text(V2, encoding="utf-8")
     log = EmbeddedLog(tmp_path / "log.db")
     await log.start()
-    await log.ensure_topics({ALERTS: 3})
+    await log.ensure_topics({ALERTS: 3, INCIDENTS: 2})
     app = FastAPI()
-    app.include_router(reload_routes(config, log, lambda: at(0)))
+    app.include_router(reload_routes(config, log, lambda: at(0), check=check_config_text))
     try:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
@@ -118,6 +119,7 @@ async def test_reload_endpoint_appends_the_rule_set_to_every_alerts_partition(
             config.write_text("route: {}\n", encoding="utf-8")
             refused = await client.post("/api/v1/rules/reload")
         records = [await log.read(ALERTS, p, 0, 10) for p in range(3)]
+        for_router = [await log.read(INCIDENTS, p, 0, 10) for p in range(2)]
     finally:
         await log.close()
     assert answer.status_code == 202
@@ -126,8 +128,11 @@ async def test_reload_endpoint_appends_the_rule_set_to_every_alerts_partition(
     activated = unwrap(decode_envelope(records[2][0].value))
     assert isinstance(activated, RulesetActivated)
     assert (activated.version, activated.config) == (version_of(V2), V2)
+    assert [len(r) for r in for_router] == [1, 1]
+    assert unwrap(decode_envelope(for_router[1][0].value)) == activated
     assert refused.status_code == 422
-    assert "route.receiver: the root route must have a receiver" in refused.json()["detail"]
+    assert refused.json()["status"] == "error"
+    assert "route.receiver: the root route must have a receiver" in refused.json()["message"]
 
 
 def test_a_rule_set_text_builds_a_policy_of_its_version_or_says_what_is_wrong() -> None:

@@ -1,0 +1,40 @@
+"""Router config from the log: `RulesetActivated` on `tocsin.incidents` carries the whole
+config file, and incidents opened after it are routed by its router sections (users, teams,
+schedules, escalation policies, urgency, silences, default receiver).
+
+A directory is built once per version and shared by every partition of the process. A text
+the router cannot read is a problem text instead: the partition keeps the config it had.
+"""
+
+from __future__ import annotations
+
+from services.router.config import RouterConfig
+from services.router.directory import ConfigDirectory
+from services.router.schedule_lookup import on_call_lookup
+from shared.config.yaml_source import ConfigError, parse_config_text
+from shared.events.incidents import RulesetActivated
+
+
+def directory_of(config: RouterConfig) -> ConfigDirectory:
+    return ConfigDirectory(config, on_call_lookup(config))
+
+
+def router_config_from_text(text: str, source: str) -> RouterConfig | str:
+    """The router's part of a whole Tocsin config file, or what is wrong with it."""
+    try:
+        return parse_config_text(text, source).validate(RouterConfig)
+    except ConfigError as invalid:
+        return str(invalid)
+
+
+class DirectoryBook:
+    def __init__(self) -> None:
+        self._built: dict[str, ConfigDirectory | str] = {}
+
+    def directory_for(self, event: RulesetActivated) -> ConfigDirectory | str:
+        built = self._built.get(event.version)
+        if built is None:
+            config = router_config_from_text(event.config, event.source or event.version)
+            built = config if isinstance(config, str) else directory_of(config)
+            self._built[event.version] = built
+        return built

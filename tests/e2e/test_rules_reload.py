@@ -1,0 +1,101 @@
+"""`tocsin up`, then the config edited and `POST /api/v1/rules/reload`: the next incident is
+paged to whom the new config says, and a config `tocsin rules check` refuses changes nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.processes import tocsin_process
+from tests.support.receiver import PageReceiver
+
+TOKEN = "e2e-alertmanager-token"
+OPS = {"Authorization": "Bearer e2e-ops-service-token"}
+
+
+def write_config(path: Path, webhook_url: str, *, paged: str, receiver: str = "oncall") -> None:
+    path.write_text(f"""
+integrations:
+  - {{name: prom, type: alertmanager, token: {TOKEN}}}
+api:
+  service_accounts: [{{name: ops, token: e2e-ops-service-token}}]
+route:
+  receiver: {receiver}
+  group_by: [alertname]
+  group_wait: 0s
+users:
+  - {{name: alice, contacts: [{{type: webhook, url: "{webhook_url}/alice", secret: s3cret}}]}}
+  - {{name: bob, contacts: [{{type: webhook, url: "{webhook_url}/bob", secret: s3cret}}]}}
+escalation_policies:
+  - name: oncall
+    steps:
+      - {{delay: 0s, notify: ["user:{paged}"]}}
+""")
+
+
+def firing(alertname: str) -> dict[str, object]:
+    return {
+        "version": "4",
+        "status": "firing",
+        "receiver": "tocsin",
+        "groupKey": f'{{}}:{{alertname="{alertname}"}}',
+        "alerts": [
+            {
+                "status": "firing",
+                "labels": {"alertname": alertname, "instance": "node-7", "severity": "critical"},
+                "annotations": {},
+                "startsAt": "2026-11-27T06:49:15Z",
+                "endsAt": "0001-01-01T00:00:00Z",
+            }
+        ],
+    }
+
+
+def post_alert(base: str, alertname: str) -> None:
+    answer = httpx.post(
+        f"{base}/api/v1/alerts/alertmanager",
+        json=firing(alertname),
+        headers={"Authorization": f"Bearer {TOKEN}"},
+        timeout=10,
+    )
+    assert answer.status_code == 202, answer.text
+
+
+@pytest.fixture
+def receiver() -> Iterator[PageReceiver]:
+    server = PageReceiver().start()
+    yield server
+    server.stop()
+
+
+@pytest.mark.e2e
+def test_after_a_reload_the_next_incident_is_paged_to_the_new_target(
+    tmp_path: Path, receiver: PageReceiver
+) -> None:
+    config = tmp_path / "tocsin.yaml"
+    write_config(config, receiver.url, paged="alice")
+    args = ["up", "--config", str(config), "--data", str(tmp_path / "data")]
+    with tocsin_process(args, tmp_path / "up.log") as base:
+        post_alert(base, "NodeDown")
+        [first] = receiver.wait_for(1, timeout_s=30)
+
+        write_config(config, receiver.url, paged="alice", receiver="nowhere")
+        refused = httpx.post(f"{base}/api/v1/rules/reload", headers=OPS, timeout=10)
+
+        write_config(config, receiver.url, paged="bob")
+        reloaded = httpx.post(f"{base}/api/v1/rules/reload", headers=OPS, timeout=10)
+        post_alert(base, "DiskFull")
+        pages = receiver.wait_for(2, timeout_s=30)
+
+    assert first.path == "/alice"
+    assert refused.status_code == 422
+    assert refused.json() == {
+        "status": "error",
+        "message": f"{config}:7: route.receiver: undefined receiver 'nowhere' used in route",
+    }
+    assert reloaded.status_code == 202, reloaded.text
+    assert [page.path for page in pages] == ["/alice", "/bob"]
+    assert "DiskFull" in pages[1].body.decode()

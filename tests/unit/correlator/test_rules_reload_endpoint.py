@@ -1,0 +1,131 @@
+"""`POST /api/v1/rules/reload` refuses exactly what `tocsin rules check` refuses, with its
+message, in the API's error shape, and then appends nothing; what it accepts reaches the
+correlator's and the router's inputs."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from services.cli.admin_auth import service_account_check
+from services.cli.commands_rules import check_rules
+from services.cli.config_bundle import check_config_text
+from services.correlator.reload import reload_routes
+from services.router.api.config import ApiConfig
+from shared.events import decode_envelope, unwrap
+from shared.events.incidents import RulesetActivated
+from shared.log.embedded import EmbeddedLog
+from shared.topics import ALERTS, INCIDENTS
+from tests.unit.correlator.correlator_world import at
+
+VALID = """\
+users:
+  - {name: alice, contacts: [{type: console}]}
+escalation_policies:
+  - name: oncall
+    steps: [{delay: 0s, notify: ["user:alice"]}]
+route:
+  receiver: oncall
+  group_by: [alertname]
+"""
+UNDEFINED_RECEIVER = VALID.replace("receiver: oncall", "receiver: nowhere")
+DUPLICATE_ROUTE = VALID + "route:\n  receiver: oncall\n"
+API = ApiConfig.model_validate(
+    {"service_accounts": [{"name": "ops", "token": "ops-token-0123456789"}]}
+)
+OPS = {"Authorization": "Bearer ops-token-0123456789"}
+
+
+class Reloading:
+    def __init__(self, config: Path, log: EmbeddedLog, client: httpx.AsyncClient) -> None:
+        self.config, self.log, self.client = config, log, client
+
+    async def reload(self, text: str, headers: dict[str, str] = OPS) -> httpx.Response:
+        self.config.write_text(text, encoding="utf-8")
+        return await self.client.post("/api/v1/rules/reload", headers=headers)
+
+    async def appended(self) -> dict[str, list[int]]:
+        """Records on each partition of the alerts and incidents topics."""
+        return {
+            topic: [len(await self.log.read(topic, p, 0, 10)) for p in range(2)]
+            for topic in (ALERTS, INCIDENTS)
+        }
+
+
+@pytest.fixture
+async def reloading(tmp_path: Path) -> AsyncIterator[Reloading]:
+    config = tmp_path / "tocsin.yaml"
+    log = EmbeddedLog(tmp_path / "log.db")
+    await log.start()
+    await log.ensure_topics({ALERTS: 2, INCIDENTS: 2})
+    app = FastAPI()
+    authorized = service_account_check(API)
+    app.include_router(
+        reload_routes(config, log, lambda: at(0), check=check_config_text, authorized=authorized)
+    )
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            yield Reloading(config, log, client)
+    finally:
+        await log.close()
+
+
+def rules_check_says(config: Path, capsys: pytest.CaptureFixture[str]) -> str:
+    assert check_rules(argparse.Namespace(config=config)) == 1
+    return capsys.readouterr().err.strip()
+
+
+async def test_reload_refuses_an_undefined_receiver_as_rules_check_does_and_appends_nothing(
+    reloading: Reloading, capsys: pytest.CaptureFixture[str]
+) -> None:
+    answer = await reloading.reload(UNDEFINED_RECEIVER)
+
+    assert answer.status_code == 422
+    message = f"{reloading.config}:7: route.receiver: undefined receiver 'nowhere' used in route"
+    assert answer.json() == {"status": "error", "message": message}
+    assert rules_check_says(reloading.config, capsys) == message
+    assert await reloading.appended() == {ALERTS: [0, 0], INCIDENTS: [0, 0]}
+
+
+async def test_reload_refuses_a_key_written_twice_as_rules_check_does(
+    reloading: Reloading, capsys: pytest.CaptureFixture[str]
+) -> None:
+    answer = await reloading.reload(DUPLICATE_ROUTE)
+
+    assert answer.status_code == 422
+    message = f"{reloading.config}:9: route: duplicate key (first at line 6); write each key once"
+    assert answer.json() == {"status": "error", "message": message}
+    assert rules_check_says(reloading.config, capsys) == message
+    assert await reloading.appended() == {ALERTS: [0, 0], INCIDENTS: [0, 0]}
+
+
+async def test_reload_of_a_valid_config_reaches_every_partition_of_both_inputs(
+    reloading: Reloading,
+) -> None:
+    answer = await reloading.reload(VALID)
+
+    assert answer.status_code == 202
+    assert await reloading.appended() == {ALERTS: [1, 1], INCIDENTS: [1, 1]}
+    [record] = await reloading.log.read(INCIDENTS, 1, 0, 10)
+    activated = unwrap(decode_envelope(record.value))
+    assert isinstance(activated, RulesetActivated) and activated.config == VALID
+
+
+async def test_reload_without_a_service_account_token_is_refused_in_the_api_shape(
+    reloading: Reloading,
+) -> None:
+    answer = await reloading.reload(VALID, headers={"Authorization": "Bearer wrong"})
+
+    assert answer.status_code == 401
+    assert answer.headers["WWW-Authenticate"] == "Bearer"
+    assert answer.json() == {
+        "status": "error",
+        "message": "a service account bearer token is required",
+    }
+    assert await reloading.appended() == {ALERTS: [0, 0], INCIDENTS: [0, 0]}

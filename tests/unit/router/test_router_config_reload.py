@@ -1,0 +1,182 @@
+"""A config reload reaches the router through its input log: incidents opened after the
+`RulesetActivated` on `tocsin.incidents` are routed by the new config, incidents opened before
+keep the policy snapshotted when they opened, and a snapshot carries the active config."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import yaml
+from prometheus_client import CollectorRegistry
+
+from services.correlator.rulesets import version_of
+from services.router.config import RouterConfig
+from services.router.metrics import RouterMetrics
+from services.router.processor import RouterProcessor
+from services.router.rulesets import directory_of
+from shared.events import (
+    NotificationRequested,
+    TickOccurred,
+    decode_envelope,
+    deterministic_id,
+    unwrap,
+    wrap,
+)
+from shared.events.base import Event
+from shared.events.incidents import RulesetActivated
+from shared.log.port import Outgoing
+from shared.topics import INCIDENTS
+from tests.support.incident_events import incident_opened, node_down
+
+T0 = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+MINUTE = timedelta(minutes=1)
+
+PEOPLE = """
+users:
+  - {name: alice, contacts: [{type: console}]}
+  - {name: bob, contacts: [{type: console}]}
+"""
+# The `oncall` policy pages alice twice, five minutes apart; after the reload, bob.
+BEFORE = (
+    PEOPLE
+    + """
+escalation_policies:
+  - name: oncall
+    steps:
+      - {delay: 0s, notify: ["user:alice"]}
+      - {delay: 5m, notify: ["user:alice"]}
+"""
+)
+AFTER = BEFORE.replace("user:alice", "user:bob")
+
+
+def processor_started_with(text: str) -> RouterProcessor:
+    config = RouterConfig.model_validate(yaml.safe_load(text))
+    return RouterProcessor(0, directory_of(config), RouterMetrics(CollectorRegistry()))
+
+
+def reload_to(text: str, at: datetime) -> RulesetActivated:
+    return RulesetActivated(version=version_of(text), config=text, activated_at=at)
+
+
+def opened(incident_id: str, at: datetime) -> Event:
+    return incident_opened(
+        incident_id, at, node_down(f"fp-{incident_id}", at), title="t", receivers=["oncall"]
+    )
+
+
+def feed(processor: RouterProcessor, events: list[Event], *, live: bool = True) -> list[Outgoing]:
+    outgoing: list[Outgoing] = []
+    for event in events:
+        at = getattr(event, "activated_at", None) or getattr(event, "at", None)
+        at = at or getattr(event, "opened_at", T0)
+        key = "ruleset" if isinstance(event, RulesetActivated) else "region=eu"
+        envelope = wrap(event, key=key, event_id=deterministic_id(repr(event)), occurred_at=at)
+        outgoing += processor.apply(envelope, event, live=live)
+    return outgoing
+
+
+def paged(outgoing: list[Outgoing]) -> list[tuple[str, str]]:
+    """(incident, person) of every page requested, in order."""
+    events = [unwrap(decode_envelope(out.value)) for out in outgoing]
+    return [(e.incident_id, e.target) for e in events if isinstance(e, NotificationRequested)]
+
+
+def test_an_incident_opened_after_a_reload_is_paged_by_the_new_policy() -> None:
+    processor = processor_started_with(BEFORE)
+
+    outgoing = feed(processor, [reload_to(AFTER, T0), opened("INC-2", T0 + MINUTE)])
+
+    assert paged(outgoing) == [("INC-2", "bob")]
+
+
+def test_an_incident_opened_before_a_reload_keeps_the_policy_it_opened_with() -> None:
+    processor = processor_started_with(BEFORE)
+    first = feed(processor, [opened("INC-1", T0)])
+
+    later = feed(
+        processor,
+        [reload_to(AFTER, T0 + MINUTE), opened("INC-2", T0 + 2 * MINUTE)],
+    ) + feed(processor, [TickOccurred(at=T0 + 5 * MINUTE), TickOccurred(at=T0 + 7 * MINUTE)])
+
+    assert paged(first) == [("INC-1", "alice")]
+    assert paged(later) == [("INC-2", "bob"), ("INC-1", "alice"), ("INC-2", "bob")]
+
+
+def test_a_router_config_the_router_cannot_read_leaves_the_config_it_had() -> None:
+    processor = processor_started_with(BEFORE)
+
+    outgoing = feed(processor, [reload_to("- not a mapping\n", T0), opened("INC-2", T0)])
+
+    assert paged(outgoing) == [("INC-2", "alice")]
+
+
+def test_a_snapshot_taken_after_a_reload_restores_the_new_config() -> None:
+    before_restart = processor_started_with(BEFORE)
+    feed(before_restart, [reload_to(AFTER, T0)])
+    snapshot = before_restart.snapshot()
+    assert snapshot is not None
+
+    restarted = processor_started_with(BEFORE)  # the file still says alice
+    restarted.restore(snapshot)
+    outgoing = feed(restarted, [opened("INC-2", T0 + MINUTE)])
+
+    assert paged(outgoing) == [("INC-2", "bob")]
+
+
+def test_replaying_the_log_switches_config_at_the_same_point() -> None:
+    log = [opened("INC-1", T0), reload_to(AFTER, T0 + MINUTE), opened("INC-2", T0 + 2 * MINUTE)]
+
+    live = paged(feed(processor_started_with(BEFORE), log))
+    replayed = paged(feed(processor_started_with(BEFORE), log, live=False))
+
+    assert live == replayed == [("INC-1", "alice"), ("INC-2", "bob")]
+
+
+def startup_processor(text: str, started_at: datetime) -> RouterProcessor:
+    processor = processor_started_with(text)
+    startup = RulesetActivated(
+        version=version_of(text), config=text, activated_at=started_at, source="router start"
+    )
+    return RouterProcessor(
+        3, processor.directory, RouterMetrics(CollectorRegistry()), startup=startup
+    )
+
+
+def test_a_partition_whose_log_runs_another_config_gets_the_startup_one_through_its_log() -> None:
+    processor = startup_processor(AFTER, T0 + 10 * MINUTE)
+    feed(processor, [reload_to(BEFORE, T0)], live=False)  # an older reload, read at recovery
+
+    outgoing = feed(processor, [opened("INC-1", T0 + 11 * MINUTE)])
+
+    [pinned] = [out for out in outgoing if out.topic == INCIDENTS]
+    activation = unwrap(decode_envelope(pinned.value))
+    assert (pinned.partition, pinned.key) == (3, "ruleset")
+    assert isinstance(activation, RulesetActivated) and activation.version == version_of(AFTER)
+    assert paged(outgoing) == [("INC-1", "alice")]  # decided before the pin is read back
+    assert paged(feed(processor, [activation, opened("INC-2", T0 + 12 * MINUTE)])) == [
+        ("INC-2", "bob")
+    ]
+
+
+def test_a_reload_newer_than_the_process_start_is_not_undone() -> None:
+    processor = startup_processor(BEFORE, T0)
+
+    outgoing = feed(processor, [reload_to(AFTER, T0 + MINUTE), opened("INC-1", T0 + MINUTE)])
+
+    assert all(out.topic != INCIDENTS for out in outgoing)
+    assert paged(outgoing) == [("INC-1", "bob")]
+
+
+def test_a_startup_pin_read_after_a_newer_reload_does_not_undo_it() -> None:
+    processor = processor_started_with(BEFORE)
+    pinned_at_start = RulesetActivated(
+        version=version_of(BEFORE), config=BEFORE, activated_at=T0, source="router start"
+    )
+
+    outgoing = feed(
+        processor,
+        [reload_to(AFTER, T0 + MINUTE), pinned_at_start, opened("INC-1", T0 + 2 * MINUTE)],
+    )
+
+    assert paged(outgoing) == [("INC-1", "bob")]
