@@ -24,7 +24,7 @@ from fastapi.responses import JSONResponse
 
 from services.correlator.processor import RULESET_KEY
 from services.correlator.rulesets import policy_from_text, version_of
-from services.router.api.answers import error
+from shared.api_errors import error
 from shared.config.yaml_source import ConfigError, read_config_text
 from shared.events import deterministic_id
 from shared.events.incidents import RulesetActivated

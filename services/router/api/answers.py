@@ -12,25 +12,15 @@ from starlette.requests import ClientDisconnect
 
 from services.router.api.issuing import Issued
 from services.router.api.views import summary_json
+from shared.api_errors import error
 
 # The OpenAPI description of a 404 on an incident.
 UNKNOWN_INCIDENT = "no such incident, or resolved longer ago than the incident history"
 
 M = TypeVar("M", bound=BaseModel)
-RETRY_AFTER_S = 1
 # A command body is a few fields (a note is at most 10,000 characters, 120 KB at worst as JSON
 # escapes); the limit leaves room for that and refuses more before reading it.
 MAX_BODY_BYTES = 512 * 1024
-
-
-def error(status: int, message: str, **extra: Any) -> JSONResponse:
-    headers: dict[str, str] = {}
-    if status == 401:
-        headers["WWW-Authenticate"] = "Bearer"
-    if status == 503:
-        headers["Retry-After"] = str(RETRY_AFTER_S)
-    body = {"status": "error", "message": message, **extra}
-    return JSONResponse(body, status_code=status, headers=headers)
 
 
 def unauthorized() -> JSONResponse:

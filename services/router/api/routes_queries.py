@@ -10,7 +10,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from services.router.api.answers import (
     UNKNOWN_INCIDENT,
-    error,
     invalid,
     unauthorized,
     validation_errors,
@@ -21,6 +20,7 @@ from services.router.api.times import DateTimeText
 from services.router.api.views import detail_json, summary_json
 from services.router.projection.model import IncidentStatus
 from services.router.projection.query import IncidentFilter, InvalidCursor, select
+from shared.api_errors import error
 from shared.events.incidents import Priority
 
 Authorization = Annotated[str | None, Header(description="`Bearer <user or service token>`")]

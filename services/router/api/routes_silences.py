@@ -10,13 +10,14 @@ from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from services.router.api.answers import error, invalid, parse_body, unauthorized
+from services.router.api.answers import invalid, parse_body, unauthorized
 from services.router.api.auth import TokenAuth
 from services.router.api.routes_commands import MAX_IDEMPOTENCY_KEY, IdempotencyKey
 from services.router.api.silence_issuing import NewSilence, NotWritten, SilenceIssuer
 from services.router.api.times import DateTimeText
 from services.router.domain.silences import Silence, silence_state
 from services.router.projection.silences import SilenceView, view_state
+from shared.api_errors import error
 from shared.durations import parse_duration
 
 Authorization = Annotated[str | None, Header(description="`Bearer <user or service token>`")]
