@@ -3,7 +3,11 @@
 One line per `PayloadReceived` on `tocsin.payloads`:
 `{"received_at": ISO-8601, "source": "<integration type>", "integration": "<name>",
 "payload": <the body as posted, credentials redacted>}`, in received_at order (records with
-equal times keep their partition and offset order). `tocsin replay` reads exactly this.
+equal times keep their partition and offset order). The lines of requests whose body alone
+does not say what they did (Opsgenie close and acknowledge) add the request's path and query
+parameters: `"request": {"action": "close"|"acknowledge", "identifier": "...",
+"identifier_type": "alias"|"id"|null}`; records written before ingest kept them have
+none. `tocsin replay` reads exactly this.
 """
 
 from __future__ import annotations
@@ -48,6 +52,8 @@ def export_line(envelope: dict[str, Any], where: str) -> tuple[datetime, bytes] 
         "integration": event.get("integration"),
         "payload": event.get("body"),
     }
+    if event.get("request") is not None:
+        line["request"] = event["request"]
     return received_at, orjson.dumps(line, option=_LINE_OPTIONS)
 
 

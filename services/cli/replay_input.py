@@ -1,7 +1,9 @@
 """The export format read back: JSON lines of received payloads, in received_at order.
 
 Each line is `{"received_at": ISO-8601, "source": "<integration type>", "payload": <body>}`
-(`tocsin export` adds `"integration": "<name>"`). The file is indexed first (offset and
+(`tocsin export` adds `"integration": "<name>"`, and `"request": {"action", "identifier",
+"identifier_type"}` on the lines of Opsgenie closes and acknowledgements, which name their
+alert only in the URL). The file is indexed first (offset and
 received_at of every line, parsed cheaply), then read in received_at order; lines with equal
 times keep their file order. Only the index stays in memory, never the payloads.
 """
@@ -18,6 +20,9 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from pydantic import ValidationError
+
+from shared.events.inputs import RequestParameters
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
@@ -30,13 +35,15 @@ class ReplayInputError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class ReceivedPayload:
-    """One posted body, as the export wrote it. `position` is its rank in received_at order."""
+    """One posted body, as the export wrote it. `position` is its rank in received_at order;
+    `request`: the request's parameters the line kept (`RequestParameters`), if any."""
 
     position: int
     received_at: datetime
     source: str
     integration: str | None
     body: Any
+    request: RequestParameters | None = None
 
 
 def parse_time(text: object, where: str) -> datetime:
@@ -194,4 +201,16 @@ def parse_payload(position: int, raw: bytes, where: str) -> ReceivedPayload:
         source=source,
         integration=integration if isinstance(integration, str) else None,
         body=line["payload"],
+        request=_request(line.get("request"), where),
     )
+
+
+def _request(value: Any, where: str) -> RequestParameters | None:
+    if value is None:
+        return None
+    try:
+        return RequestParameters.model_validate(value)
+    except ValidationError as wrong:
+        problem = wrong.errors()[0]
+        field = ".".join(("request", *(str(part) for part in problem["loc"])))
+        raise ReplayInputError(f"{where}: {field}: {problem['msg']}") from None

@@ -4,8 +4,10 @@ A payload is normalized as the integration that received it would have: the line
 `integration` if the config has it, else the config's first integration of that source type
 (enabled ones first), else a bare integration named after the type. What ingest would not
 have turned into alert notifications (acknowledgements, change events, bodies that do not
-validate, Opsgenie closes whose alert is named only in the URL) is skipped and counted by
-reason; so are alerts matching a heartbeat's `watchdog`, which ingest turns into check-ins.
+validate) is skipped and counted by reason; so are alerts matching a heartbeat's `watchdog`,
+which ingest turns into check-ins. An Opsgenie close names its alert only in the URL: it is
+normalized from the line's `request` (action, identifier, identifier_type), and skipped as
+`opsgenie close or acknowledge` on lines of logs written before ingest kept it.
 
 Alerts are keyed as ingest keys them: by the correlation domain of their labels, except those
 of key-identified sources (PagerDuty, Opsgenie), keyed by the integration's default labels.
@@ -29,14 +31,18 @@ from services.ingest.normalizers import (
     normalize_alertmanager,
     normalize_canonical,
     normalize_grafana,
+    normalize_opsgenie_acknowledge,
+    normalize_opsgenie_close,
     normalize_opsgenie_create,
     normalize_pagerduty_event,
     parse_conditions,
 )
 from shared.alerts import Alert
+from shared.events.inputs import RequestParameters
 from shared.topics import domain_key
 
-Normalizer = Callable[[Any, NormalizeContext], tuple[Alert, ...]]
+# (body, context, the request's parameters the export kept) -> alerts
+Normalizer = Callable[[Any, NormalizeContext, RequestParameters | None], tuple[Alert, ...]]
 KEY_IDENTIFIED = frozenset({"pagerduty", "opsgenie"})
 
 
@@ -56,7 +62,7 @@ class Normalized(NamedTuple):
     watchdogs: int = 0
 
 
-def _pagerduty(body: Any, ctx: NormalizeContext) -> tuple[Alert, ...]:
+def _pagerduty(body: Any, ctx: NormalizeContext, _: RequestParameters | None) -> tuple[Alert, ...]:
     if isinstance(body, dict) and "event_action" not in body:
         raise _NotAnAlert("pagerduty change event")
     event = normalize_pagerduty_event(body, ctx)
@@ -65,16 +71,27 @@ def _pagerduty(body: Any, ctx: NormalizeContext) -> tuple[Alert, ...]:
     return (event.alert,)
 
 
-def _opsgenie(body: Any, ctx: NormalizeContext) -> tuple[Alert, ...]:
-    if not isinstance(body, dict) or "message" not in body:
-        raise _NotAnAlert("opsgenie close or acknowledge")
-    return (normalize_opsgenie_create(body, ctx).alert,)
+def _opsgenie(
+    body: Any, ctx: NormalizeContext, request: RequestParameters | None
+) -> tuple[Alert, ...]:
+    """A create, or the close or acknowledge the request names (an acknowledge is no alert)."""
+    if request is None:
+        if not isinstance(body, dict) or "message" not in body:
+            raise _NotAnAlert("opsgenie close or acknowledge")
+        return (normalize_opsgenie_create(body, ctx).alert,)
+    target = (request.identifier, request.identifier_type)
+    if request.action == "close":
+        return (normalize_opsgenie_close(body, *target, ctx).alert,)
+    if request.action == "acknowledge":
+        normalize_opsgenie_acknowledge(body, *target, ctx)  # an invalid one counts as such
+        raise _NotAnAlert("opsgenie acknowledge")
+    raise _NotAnAlert("opsgenie unknown action")
 
 
 NORMALIZERS: dict[str, Normalizer] = {
-    "alertmanager": lambda body, ctx: normalize_alertmanager(body, ctx).alerts,
-    "grafana": lambda body, ctx: normalize_grafana(body, ctx).alerts,
-    "canonical": normalize_canonical,
+    "alertmanager": lambda body, ctx, _: normalize_alertmanager(body, ctx).alerts,
+    "grafana": lambda body, ctx, _: normalize_grafana(body, ctx).alerts,
+    "canonical": lambda body, ctx, _: normalize_canonical(body, ctx),
     "pagerduty": _pagerduty,
     "opsgenie": _opsgenie,
 }
@@ -145,7 +162,7 @@ class PayloadNormalizer:
             resolve_timeout=integration.resolve_timeout,
         )
         try:
-            alerts = normalizer(payload.body, context)
+            alerts = normalizer(payload.body, context, payload.request)
         except InvalidPayload:
             return Skipped(f"invalid {payload.source} payload")
         except _NotAnAlert as other:

@@ -17,7 +17,7 @@ from services.ingest.metrics import IngestMetrics
 from shared.events import PayloadReceived, deterministic_id
 from shared.events.base import Event
 from shared.events.envelope import EVENT_NAMESPACE
-from shared.events.inputs import AlertReceived
+from shared.events.inputs import AlertReceived, RequestParameters
 from shared.log.port import EventLog, LogUnavailable, Outgoing
 from shared.topics import PAYLOADS
 
@@ -41,13 +41,17 @@ class Entry(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class Submission:
-    """Everything one accepted request appends: its body (credentials redacted) and events."""
+    """Everything one accepted request appends: its body (credentials redacted) and events.
+
+    `request`: its path and query parameters, kept with the body when the body alone does not
+    say what the request did (see `PayloadReceived.request`)."""
 
     integration: str
     source: str
     body: Any
     received_at: datetime
     entries: Sequence[Entry]
+    request: RequestParameters | None = None
 
 
 class AlertSink:
@@ -62,10 +66,14 @@ class AlertSink:
         Event ids are uuid5 of (integration, body digest, received_at, index): the same request
         handled twice yields the same ids. A body posted again later is a new notification
         (a re-fire, a keep-alive, a watchdog's repeat) with new ids: it must not be mistaken
-        for a redelivered duplicate and dropped.
+        for a redelivered duplicate and dropped. The digest covers the request's parameters
+        too when they are kept: closes of two alerts with the same body are two requests.
         """
         body = orjson.dumps(submission.body)
-        digest = hashlib.blake2b(body, digest_size=16).hexdigest()
+        hashed = hashlib.blake2b(body, digest_size=16)
+        if submission.request is not None:
+            hashed.update(b"\0" + submission.request.model_dump_json().encode())
+        digest = hashed.hexdigest()
         at = json_time(submission.received_at)
         records = [_payload(submission, body, digest, at)]
         identity = (submission.integration, digest, at)
@@ -174,6 +182,8 @@ def _payload(submission: Submission, body: bytes, digest: str, at: str) -> Outgo
         "received_at": at,
         "body": orjson.Fragment(body),
     }
+    if submission.request is not None:
+        payload["request"] = orjson.Fragment(submission.request.model_dump_json().encode())
     event_id = deterministic_id("payload", submission.integration, digest, at)
     key = submission.integration
     version = PayloadReceived.SCHEMA_VERSION

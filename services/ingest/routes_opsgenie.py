@@ -3,7 +3,9 @@
 `Authorization: GenieKey <key>` names the integration. Create and close become `AlertReceived`
 (close: the resolved alert), acknowledge `AlertAcknowledgedAtSource`; all on tocsin.alerts,
 keyed by the domain of the integration's default labels (see `Intake.integration_key`), since
-close and acknowledge name only an alias or id.
+close and acknowledge name only an alias or id. The body of a close or acknowledge is stored
+with the request's action, identifier and identifierType (`PayloadReceived.request`): they are
+in the URL only, and a replay needs them.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from services.ingest.normalizers.opsgenie import (
 )
 from services.ingest.openapi import operation, responses
 from services.ingest.raw_route import RawRequestRoute
-from shared.events.inputs import AlertAcknowledgedAtSource
+from shared.events.inputs import AlertAcknowledgedAtSource, RequestParameters
 from shared.topics import ALERTS
 
 GENIE_KEY = "`GenieKey <key>`"
@@ -93,7 +95,9 @@ def _acknowledged(
 Action = Callable[[Any, Target, NormalizeContext, str], tuple[Outcome, str]]
 
 
-async def _act(intake: Intake, request: Request, action: Action) -> JSONResponse | Rejection:
+async def _act(
+    intake: Intake, request: Request, verb: str, action: Action
+) -> JSONResponse | Rejection:
     """Close or acknowledge the alert the URL names; the body (user, source, note) is optional."""
     integration = intake.authenticate(genie_key(request.headers.get("authorization")), "opsgenie")
     target = (request.path_params["identifier"], request.query_params.get("identifierType"))
@@ -108,7 +112,8 @@ async def _act(intake: Intake, request: Request, action: Action) -> JSONResponse
         outcome, request_id = action(body, target, ctx, intake.integration_key(integration))
     except InvalidPayload as invalid:
         return intake.invalid(integration, invalid)
-    failed = await intake.commit(integration, body, received_at, outcome)
+    kept = RequestParameters(action=verb, identifier=target[0], identifier_type=target[1])
+    failed = await intake.commit(integration, body, received_at, outcome, kept)
     return failed or JSONResponse(opsgenie_accepted_body(request_id), 202)
 
 
@@ -135,7 +140,7 @@ def opsgenie_routes(intake: Intake) -> APIRouter:
     for verb, summary, action in _ACTIONS:
         router.add_api_route(
             f"/v2/alerts/{{identifier}}/{verb}",
-            _action_endpoint(intake, action),
+            _action_endpoint(intake, verb, action),
             methods=["POST"],
             name=verb,
             status_code=202,
@@ -152,10 +157,12 @@ def opsgenie_routes(intake: Intake) -> APIRouter:
     return router
 
 
-def _action_endpoint(intake: Intake, action: Action) -> Callable[[Request], Awaitable[Response]]:
+def _action_endpoint(
+    intake: Intake, verb: str, action: Action
+) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         return await intake.respond(
-            "opsgenie", opsgenie_error, lambda: _act(intake, request, action)
+            "opsgenie", opsgenie_error, lambda: _act(intake, request, verb, action)
         )
 
     return endpoint

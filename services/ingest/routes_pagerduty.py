@@ -1,10 +1,12 @@
 """PagerDuty Events API v2: `/v2/enqueue` and `/v2/change/enqueue`, answered as PagerDuty does.
 
 The credential is the body's `routing_key` (an integration's token), so the body is read and
-parsed before authentication; it is stored with the key redacted. Trigger and resolve become
-`AlertReceived`, acknowledge `AlertAcknowledgedAtSource` (all on tocsin.alerts, keyed by the
-domain of the integration's default labels: see `Intake.integration_key`), a change event
-`ChangeRecorded` on tocsin.payloads, which never pages.
+parsed before authentication; it is stored with the key redacted (`redacted`, the body the
+normalizer derives a missing `dedup_key` from, so a replay of the stored body derives it too).
+Trigger and resolve become `AlertReceived`, acknowledge `AlertAcknowledgedAtSource` (all on
+tocsin.alerts, keyed by the domain of the integration's default labels: see
+`Intake.integration_key`), a change event `ChangeRecorded` on tocsin.payloads, which never
+pages.
 """
 
 from __future__ import annotations
@@ -34,13 +36,13 @@ from services.ingest.normalizers.pagerduty import (
     normalize_pagerduty_event,
     pagerduty_accepted_body,
     pagerduty_change_accepted_body,
+    redacted,
 )
 from services.ingest.openapi import operation, responses
 from services.ingest.raw_route import RawRequestRoute
 from shared.events.inputs import AlertAcknowledgedAtSource, ChangeLink, ChangeRecorded
 from shared.topics import ALERTS, PAYLOADS
 
-REDACTED = "[redacted]"
 _STATUSES = (400, 401, 403, 413, 429, 503)
 
 
@@ -66,11 +68,6 @@ async def _authenticated(
     return integration, body
 
 
-def _redacted(body: dict[str, Any]) -> dict[str, Any]:
-    """The body as stored: everything but the credential."""
-    return {**body, "routing_key": REDACTED}
-
-
 async def _enqueue(intake: Intake, request: Request) -> JSONResponse | Rejection:
     admitted = await _authenticated(intake, request)
     if isinstance(admitted, Rejection):
@@ -82,7 +79,7 @@ async def _enqueue(intake: Intake, request: Request) -> JSONResponse | Rejection
     except InvalidPayload as invalid:
         return intake.invalid(integration, invalid, status=400)
     outcome = _outcome(intake, integration, event)
-    failed = await intake.commit(integration, _redacted(body), received_at, outcome)
+    failed = await intake.commit(integration, redacted(body), received_at, outcome)
     return failed or JSONResponse(pagerduty_accepted_body(event), 202)
 
 
@@ -111,7 +108,7 @@ async def _change(intake: Intake, request: Request) -> JSONResponse | Rejection:
         return intake.invalid(integration, invalid, status=400)
     entry = Entry(PAYLOADS, integration.name, _recorded(change))
     outcome = Outcome(extra=(entry,))
-    failed = await intake.commit(integration, _redacted(body), received_at, outcome)
+    failed = await intake.commit(integration, redacted(body), received_at, outcome)
     return failed or JSONResponse(pagerduty_change_accepted_body(), 202)
 
 

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+)
 
 from shared.alerts import Alert
 from shared.events.base import Event
@@ -17,14 +24,40 @@ class AlertReceived(Event):
     alert: Alert
 
 
+class RequestParameters(BaseModel):
+    """What a request said outside its body and replaying it needs: the action its path
+    names and the alert it targets (an Opsgenie close or acknowledge names its alert only in
+    the URL). `identifier_type` is the query's `identifierType`, None when absent."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    action: str
+    identifier: str
+    identifier_type: str | None = None
+
+
 class PayloadReceived(Event):
-    """A request body as posted (credentials redacted), kept so history can be replayed."""
+    """A request body as posted (credentials redacted), kept so history can be replayed.
+
+    `request`: the request's path and query parameters, for the requests whose body alone
+    does not say what they did (Opsgenie close and acknowledge); None, and then left out of
+    the record, for every other request and for records written before it existed.
+    """
 
     type: Literal["PayloadReceived"] = "PayloadReceived"
     integration: str
     source: str
     received_at: AwareDatetime
     body: Any
+    request: RequestParameters | None = None
+
+    @model_serializer(mode="wrap")
+    def _without_absent_request(self, handler: SerializerFunctionWrapHandler) -> Any:
+        """The record as before `request` existed when there is none: same bytes."""
+        dumped = handler(self)
+        if self.request is None and isinstance(dumped, dict):
+            dumped.pop("request", None)
+        return dumped
 
 
 class AlertDropped(Event):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, timezone
@@ -25,6 +26,7 @@ from services.ingest.acceptance import (
 from services.ingest.metrics import IngestMetrics
 from shared.alerts import Alert, Layer, Severity
 from shared.events import AlertReceived, PayloadReceived, deterministic_id, encode_envelope, wrap
+from shared.events.inputs import RequestParameters
 from shared.log.port import EventLog, Outgoing
 from shared.topics import ALERTS
 from tests.support.sample_alert import ALERT, AT
@@ -63,6 +65,28 @@ def test_a_payload_envelope_keeps_the_body_as_posted() -> None:
     ours = envelope_bytes(payload, "PayloadReceived", 1, event_id, "json", json_time(AT))
 
     assert ours == shared
+
+
+def test_a_payload_envelope_with_its_request_is_what_the_shared_codec_writes() -> None:
+    request = RequestParameters(action="close", identifier="checkout", identifier_type="alias")
+    event = PayloadReceived(
+        integration="genie", source="opsgenie", received_at=AT, body={"user": "bob"}
+    )
+    submission = Submission("genie", "opsgenie", {"user": "bob"}, AT, [], request)
+    log = _Recorder()
+    sink = AlertSink(cast(EventLog, log), 5.0, IngestMetrics(CollectorRegistry()))
+
+    asyncio.run(sink.accept(submission))
+
+    [record] = log.records
+    event_id = uuid.UUID(orjson.loads(record.value)["event_id"])
+    kept = event.model_copy(update={"request": request})
+    assert record.value == encode_envelope(
+        wrap(kept, key="genie", event_id=event_id, occurred_at=AT)
+    )
+    # the same body closing another alert at the same time is another request: another id
+    body_only = hashlib.blake2b(orjson.dumps({"user": "bob"}), digest_size=16).hexdigest()
+    assert event_id != deterministic_id("payload", "genie", body_only, json_time(AT))
 
 
 def test_numbered_ids_are_the_deterministic_ids_of_each_index() -> None:

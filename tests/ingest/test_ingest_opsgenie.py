@@ -10,7 +10,7 @@ import pytest
 
 from services.ingest.normalizers.opsgenie import opsgenie_fingerprint
 from shared.events import AlertReceived, PayloadReceived
-from shared.events.inputs import AlertAcknowledgedAtSource
+from shared.events.inputs import AlertAcknowledgedAtSource, RequestParameters
 from tests.ingest.harness import (
     GENIE_DISABLED_KEY,
     GENIE_KEY,
@@ -101,6 +101,49 @@ def test_acknowledge_by_id_without_a_body_appends_an_acknowledgement(ingest: Ing
     assert logged.event == AlertAcknowledgedAtSource(
         integration="genie", source="opsgenie", fingerprint=fingerprint, received_at=START
     )
+
+
+def test_close_stores_its_body_as_posted_and_the_alert_its_url_names(ingest: Ingest) -> None:
+    ingest.post("/v2/alerts", CREATE, headers=GENIE)
+    ingest.post(
+        "/v2/alerts/checkout-errors/close?identifierType=alias", {"user": "bob"}, headers=GENIE
+    )
+
+    created, closed = ingest.payloads()
+
+    assert isinstance(created.event, PayloadReceived)
+    assert created.event.request is None
+    assert b'"request"' not in created.raw
+    assert isinstance(closed.event, PayloadReceived)
+    assert closed.event.body == {"user": "bob"}
+    assert closed.event.request == RequestParameters(
+        action="close", identifier="checkout-errors", identifier_type="alias"
+    )
+
+
+def test_acknowledge_without_a_body_stores_its_action_and_identifier(ingest: Ingest) -> None:
+    fingerprint = opsgenie_fingerprint("genie", "checkout-errors")
+
+    ingest.post(f"/v2/alerts/{fingerprint}/acknowledge", headers=GENIE)
+
+    [stored] = ingest.payloads()
+    assert isinstance(stored.event, PayloadReceived)
+    assert stored.event.body is None
+    assert stored.event.request == RequestParameters(
+        action="acknowledge", identifier=fingerprint, identifier_type=None
+    )
+
+
+def test_closes_of_two_alerts_with_the_same_body_at_the_same_time_are_two_requests(
+    ingest: Ingest,
+) -> None:
+    for alias in ("first", "second"):
+        ingest.post(f"/v2/alerts/{alias}/close?identifierType=alias", {}, headers=GENIE)
+
+    payloads, alerts = ingest.payloads(), ingest.alerts()
+
+    assert len({logged.envelope.event_id for logged in payloads}) == 2
+    assert len({logged.envelope.event_id for logged in alerts}) == 2
 
 
 def test_acknowledge_carries_who_and_why(ingest: Ingest) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -9,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from services.ingest.normalizers.pagerduty import pagerduty_fingerprint
+from services.ingest.normalizers import NormalizeContext
+from services.ingest.normalizers.pagerduty import normalize_pagerduty_event, pagerduty_fingerprint
 from shared.alerts import Alert
 from shared.events import AlertReceived, ChangeRecorded, PayloadReceived
 from shared.events.inputs import AlertAcknowledgedAtSource, ChangeLink
@@ -102,6 +104,27 @@ def test_the_routing_key_is_redacted_in_the_stored_body(ingest: Ingest) -> None:
     assert payload.event.body == {**trigger(), "routing_key": "[redacted]"}
     assert (payload.event.integration, payload.event.source) == ("pd", "pagerduty")
     assert PD_KEY.encode() not in payload.raw
+
+
+def test_a_trigger_without_dedup_key_is_answered_the_key_its_stored_body_derives(
+    ingest: Ingest,
+) -> None:
+    body = trigger()
+    del body["dedup_key"]
+
+    answer = ingest.post("/v2/enqueue", body)
+
+    key = answer.json()["dedup_key"]
+    assert re.fullmatch("[0-9a-f]{32}", key)
+    [payload] = ingest.payloads()
+    assert isinstance(payload.event, PayloadReceived)
+    stored = payload.event.body
+    assert stored["routing_key"] == "[redacted]"
+    replayed = normalize_pagerduty_event(stored, NormalizeContext("pd", "pagerduty", START))
+    assert replayed.dedup_key == key
+    [alert] = ingest.alerts()
+    assert isinstance(alert.event, AlertReceived)
+    assert alert.event.alert.fingerprint == pagerduty_fingerprint("pd", key)
 
 
 def test_acknowledge_and_resolve_reach_the_partition_of_their_trigger(tmp_path: Path) -> None:

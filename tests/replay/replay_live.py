@@ -224,3 +224,44 @@ def tocsin(*args: str) -> None:
     with pytest.raises(SystemExit) as exited:
         main(list(args))
     assert exited.value.code == 0
+
+
+# Decisions about alert notifications, as the correlator writes them and as replay prints them.
+_DECIDED = {
+    "IncidentOpened": "opened",
+    "AlertResolved": "resolved",
+    "AlertHeld": "held",
+    "AlertHoldEnded": "hold ended",
+}
+Decision = tuple[str, str | None, str]  # (fingerprint, incident id, decision)
+
+
+def live_decisions(data: Path) -> list[Decision]:
+    """The correlator's decision about each alert notification, in log order (one domain)."""
+    with contextlib.closing(_connect(data)) as db:
+        rows = db.execute(
+            "SELECT value FROM records WHERE topic = 'tocsin.incidents' ORDER BY partition, offset"
+        ).fetchall()
+    seen: set[str] = set()
+    decided: list[Decision] = []
+    for (value,) in rows:
+        envelope = orjson.loads(value)
+        kind, event = envelope["type"], envelope["payload"]
+        if envelope["event_id"] in seen:
+            continue
+        seen.add(envelope["event_id"])
+        if kind == "AlertGrouped":
+            decided.append((event["alert"]["fingerprint"], event["incident_id"], event["decision"]))
+        elif kind == "InputDropped" and event["input_type"] == "AlertReceived":
+            decided.append((event["fingerprint"], event["incident_id"], "ignored"))
+        elif kind in _DECIDED:
+            alert = event.get("alert")
+            fingerprint = alert["fingerprint"] if alert is not None else event["fingerprint"]
+            decided.append((fingerprint, event.get("incident_id"), _DECIDED[kind]))
+    return decided
+
+
+def replayed_decisions(output: Path) -> list[Decision]:
+    """(fingerprint, incident id, decision) of each line of `tocsin replay` output."""
+    rows = [orjson.loads(line) for line in output.read_bytes().splitlines()]
+    return [(row["fingerprint"], row["incident_id"], row["decision"]) for row in rows]

@@ -9,8 +9,10 @@ case-sensitive); `payload.timestamp` is optional. `images` and `links` are accep
 
 Identity: fingerprint = sha256("pagerduty\\0<integration>\\0<dedup_key>"), first 32 hex digits:
 stable, scoped to the integration as PagerDuty scopes dedup keys to a service. A trigger without
-`dedup_key` gets sha256(routing_key + "\\n" + the body as compact sorted JSON), first 32 hex
-digits: a key per distinct event like PagerDuty's, but deterministic so this stays pure.
+`dedup_key` gets sha256(integration + "\\n" + the body as stored — `routing_key` redacted — as
+compact sorted JSON), first 32 hex digits: a key per distinct event like PagerDuty's, but
+deterministic so this stays pure, and made of nothing but what the log keeps, so a replay of
+the stored body derives the same key (the routing key is a credential and is never stored).
 
 Trigger -> `PagerDutyTriggered`: labels alertname=summary, severity, source, component, group,
 class, dedup_key; annotations = custom_details (an object gives one annotation per key, strings
@@ -55,6 +57,7 @@ _MAX_DEDUP_KEY = 255
 _MAX_SUMMARY = 1024
 _MAX_LINKS = 100
 _LABEL_FIELDS = ("component", "group", "class")
+REDACTED = "[redacted]"
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,11 +121,11 @@ def normalize_pagerduty_event(body: Any, ctx: NormalizeContext) -> PagerDutyEven
     """An Events API v2 event -> what it asks for, or `InvalidPayload`."""
     problems = Problems()
     obj = problems.body_object(body)
-    routing_key = problems.text(obj, "routing_key", ROOT, required=True) or ""
+    problems.text(obj, "routing_key", ROOT, required=True)
     action = problems.choice(obj, "event_action", ROOT, _ACTIONS, required=True)
     needs_key = action in ("acknowledge", "resolve")
     given_key = problems.text(obj, "dedup_key", ROOT, required=needs_key, max_length=_MAX_DEDUP_KEY)
-    dedup_key = given_key or generated_key(routing_key, obj)
+    dedup_key = given_key or generated_key(ctx.integration, obj)
     fingerprint = pagerduty_fingerprint(ctx.integration, dedup_key)
     draft = _trigger_draft(obj, dedup_key, ctx.limits, problems) if action == "trigger" else None
     problems.raise_if_any()
@@ -140,7 +143,7 @@ def normalize_pagerduty_change(body: Any, ctx: NormalizeContext) -> ChangeEvent:
     """A change event for `/v2/change/enqueue` -> `ChangeEvent`, or `InvalidPayload`."""
     problems = Problems()
     obj = problems.body_object(body)
-    routing_key = problems.text(obj, "routing_key", ROOT, required=True) or ""
+    problems.text(obj, "routing_key", ROOT, required=True)
     payload = _payload(obj, problems) or {}
     summary = problems.text(payload, "summary", "payload", required=True, max_length=_MAX_SUMMARY)
     emitter = problems.text(payload, "source", "payload", max_length=_MAX_SUMMARY)
@@ -151,7 +154,7 @@ def normalize_pagerduty_change(body: Any, ctx: NormalizeContext) -> ChangeEvent:
     labels = dict(ctx.default_labels)
     try:
         return ChangeEvent(
-            key=generated_key(routing_key, obj),
+            key=generated_key(ctx.integration, obj),
             summary=summary or "",
             emitter=emitter or None,
             occurred_at=occurred_at or ctx.received_at,
@@ -175,10 +178,18 @@ def pagerduty_fingerprint(integration: str, dedup_key: str) -> str:
     return digest.hexdigest()[:32]
 
 
-def generated_key(routing_key: str, body: dict[str, Any]) -> str:
-    """The dedup key PagerDuty would invent, made deterministic: a hash of key and body."""
-    text = compact_json(body, ascii_only=True) or ascii(sorted(body))
-    return hashlib.sha256(f"{routing_key}\n{text}".encode()).hexdigest()[:32]
+def redacted(body: dict[str, Any]) -> dict[str, Any]:
+    """The body as ingest stores it: everything but the credential, `routing_key`."""
+    return {**body, "routing_key": REDACTED}
+
+
+def generated_key(integration: str, body: dict[str, Any]) -> str:
+    """The dedup key PagerDuty would invent, made deterministic: a hash of the integration's
+    name and the body as stored (`redacted`), so the same key comes from the body as posted
+    and from its stored copy. 32 hex digits."""
+    stored = redacted(body)
+    text = compact_json(stored, ascii_only=True) or ascii(sorted(stored))
+    return hashlib.sha256(f"{integration}\n{text}".encode()).hexdigest()[:32]
 
 
 def pagerduty_accepted_body(event: PagerDutyEvent) -> dict[str, str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from services.ingest.normalizers import (
     pagerduty_error_body,
     pagerduty_fingerprint,
 )
+from services.ingest.normalizers.pagerduty import generated_key, redacted
 from shared.alerts import Alert, Layer, Severity
 
 RECEIVED_AT = datetime(2015, 7, 17, 8, 43, tzinfo=UTC)
@@ -114,19 +116,51 @@ def test_documented_resolve_becomes_a_resolved_alert_with_the_triggers_fingerpri
     )
 
 
-def test_trigger_without_dedup_key_gets_a_deterministic_one_from_key_and_body() -> None:
+def test_trigger_without_dedup_key_gets_one_from_integration_and_stored_body() -> None:
     body = documented("trigger")
     del body["dedup_key"]
-    compact = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-    expected = hashlib.sha256(f"{body['routing_key']}\n{compact}".encode()).hexdigest()[:32]
+    stored = {**body, "routing_key": "[redacted]"}
+    compact = json.dumps(stored, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    expected = hashlib.sha256(f"pd-main\n{compact}".encode()).hexdigest()[:32]
 
     first = normalize_pagerduty_event(body, CTX)
     again = normalize_pagerduty_event(json.loads(json.dumps(body)), CTX)
     other = normalize_pagerduty_event(body | {"client": "other"}, CTX)
 
     assert first.dedup_key == expected
+    assert re.fullmatch("[0-9a-f]{32}", first.dedup_key)
     assert again == first
     assert other.dedup_key != expected
+
+
+def test_generated_dedup_key_of_the_stored_body_is_the_one_the_posted_body_got() -> None:
+    body = documented("trigger")
+    del body["dedup_key"]
+
+    live = normalize_pagerduty_event(body, CTX)
+    replayed = normalize_pagerduty_event(redacted(body), CTX)
+
+    assert replayed == live
+    assert redacted(body)["routing_key"] == "[redacted]"
+
+
+def test_generated_dedup_key_is_scoped_to_the_integration_not_its_credential() -> None:
+    body = documented("trigger")
+    del body["dedup_key"]
+    other_integration = NormalizeContext("pd-other", "pagerduty", RECEIVED_AT)
+
+    key = normalize_pagerduty_event(body, CTX).dedup_key
+    rotated = normalize_pagerduty_event(body | {"routing_key": "f" * 32}, CTX).dedup_key
+    elsewhere = normalize_pagerduty_event(body, other_integration).dedup_key
+
+    assert rotated == key == generated_key("pd-main", body)
+    assert elsewhere != key
+
+
+def test_change_event_key_of_the_stored_body_is_the_one_the_posted_body_got() -> None:
+    body = documented("change")
+
+    assert normalize_pagerduty_change(redacted(body), CTX) == normalize_pagerduty_change(body, CTX)
 
 
 def test_custom_details_that_are_not_an_object_become_one_annotation() -> None:
@@ -202,8 +236,9 @@ def test_accepted_bodies_have_pagerdutys_exact_shape() -> None:
 
 def test_documented_change_event_becomes_a_change_event() -> None:
     body = documented("change")
-    compact = json.dumps(body, sort_keys=True, separators=(",", ":"))
-    key = hashlib.sha256(f"737ea619db564d329ca2ef3c8cba2ba6\n{compact}".encode()).hexdigest()
+    stored = {**body, "routing_key": "[redacted]"}
+    compact = json.dumps(stored, sort_keys=True, separators=(",", ":"))
+    key = hashlib.sha256(f"pd-main\n{compact}".encode()).hexdigest()
 
     assert normalize_pagerduty_change(body, CTX) == ChangeEvent(
         key=key[:32],
