@@ -240,3 +240,23 @@ def test_acknowledge_and_resolve_take_no_body_or_an_empty_object_and_refuse_anyt
 
     assert tocsin.post(f"{path}/acknowledge").status_code == 200  # no body
     assert tocsin.post(f"{path}/resolve", {}).status_code == 200
+
+
+@pytest.mark.e2e
+def test_an_idempotency_key_reused_with_another_body_issues_another_command(
+    tocsin: Tocsin,
+) -> None:
+    page = tocsin.page("KeyReuse")
+    path = f"/api/v1/incidents/{page['incident']['id']}"
+    keyed = {**ALICE, "Idempotency-Key": "note-reuse"}
+
+    first = tocsin.post(f"{path}/notes", {"text": "first"}, keyed)
+    retried = tocsin.post(f"{path}/notes", {"text": "first"}, keyed)
+    other = tocsin.post(f"{path}/notes", {"text": "second"}, keyed)
+
+    assert [a.status_code for a in (first, retried, other)] == [200, 200, 200]
+    assert first.json()["command_id"] == retried.json()["command_id"]
+    assert other.json()["command_id"] != first.json()["command_id"]
+    timeline = tocsin.get(path).json()["timeline"]
+    notes = [e for e in timeline if e["kind"] == "IncidentNoteAdded"]
+    assert len(notes) == 2, notes

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import orjson
+
 from services.router.domain.commands import refusal
 from services.router.metrics import ApiMetrics
 from services.router.projection.model import IncidentView, Verdict
@@ -108,8 +110,10 @@ class CommandIssuer:
         view = await self.find(incident_id)
         if isinstance(view, Issued):
             return view
+        # A retry (same key, same body) is the same command; the same key with another body
+        # is another command, not an answer about the first.
         command_id = str(
-            deterministic_id("api", actor, incident_id, name, idempotency_key)
+            deterministic_id("api", actor, incident_id, name, idempotency_key, *_keyed(fields))
             if idempotency_key
             else uuid.uuid4()
         )
@@ -155,6 +159,12 @@ class CommandIssuer:
         if not verdict.applied:
             return Issued(409, verdict.reason, command_id, view)
         return Issued(200, "applied", command_id, view)
+
+
+def _keyed(fields: dict[str, Any]) -> tuple[str, ...]:
+    """What a command's fields add to its idempotent id: nothing for none (the ids of
+    commands without fields stay as they were), else their JSON with keys sorted."""
+    return (orjson.dumps(fields, option=orjson.OPT_SORT_KEYS).decode(),) if fields else ()
 
 
 def duration_text(duration: timedelta) -> str:
