@@ -14,7 +14,10 @@ from services.ingest.service import ingest_router
 from services.router.api.demo_inbox import inbox_routes
 from services.router.channels.http_post import JsonPoster
 from services.router.channels.settings import RetryPolicy
+from services.router.config import RouterConfig
 from services.router.deliverer import ChannelDeliverer
+from services.router.dispatcher import Deliverer
+from services.router.rulesets import ConfigBook
 from services.router.service import incidents_api, router_runners
 from shared.config.settings import RuntimeSettings
 from shared.events.incidents import RulesetActivated
@@ -67,24 +70,30 @@ def add_router(assembly: Assembly, config: TocsinConfig, settings: RuntimeSettin
     secret = link_secret(settings)
     poster = JsonPoster()
     assembly.runners.append(poster)
-    deliverer = ChannelDeliverer(
-        config.router,
-        base_url=settings.base_url(),
-        link_secret=secret,
-        poster=poster,
-        retry=RetryPolicy(max_attempts=4, base_delay=0.5, max_delay=10.0, timeout=10.0),
-        clock=assembly.clock,
-        link_lifetime=config.api.link_lifetime,
-    )
+    retry = RetryPolicy(max_attempts=4, base_delay=0.5, max_delay=10.0, timeout=10.0)
+
+    def deliverer_of(router: RouterConfig) -> Deliverer:
+        return ChannelDeliverer(
+            router,
+            base_url=settings.base_url(),
+            link_secret=secret,
+            poster=poster,
+            retry=retry,
+            clock=assembly.clock,
+            link_lifetime=config.api.link_lifetime,
+        )
+
+    startup = _startup_config(config, assembly)
     assembly.runners.extend(
         router_runners(
             config.router,
             assembly.event_log,
             assembly.registry,
             assembly.clock,
-            deliverer,
+            deliverer_of(config.router),
             settings.snapshot_every,
-            startup=_startup_config(config, assembly),
+            startup=startup,
+            deliverers=ConfigBook(deliverer_of),
         )
     )
     api = incidents_api(
@@ -95,6 +104,7 @@ def add_router(assembly: Assembly, config: TocsinConfig, settings: RuntimeSettin
         settings,
         assembly.clock,
         secret,
+        startup,
     )
     assembly.routers.append(api.router)
     assembly.runners.append(api.tailer)

@@ -2,12 +2,16 @@
 
 The file is checked as `tocsin rules check` checks it (`check`): what that refuses, reload
 refuses with the same `file:line: field` message (422) and appends nothing. An accepted config
-is appended as `RulesetActivated` to every partition of `tocsin.incidents` (the router's input:
-incidents opened after that point are routed by its router sections), then to every partition
-of `tocsin.alerts` (the correlator's), so each service switches at a fixed point of its own
-input and a replay switches at the same one. The router's copies go first: every incident the
-new rules open comes after them. If the second append fails (503), the router has switched and
-the correlator not yet; a retry (the same file) completes the reload.
+is appended as `RulesetActivated` to every partition of `tocsin.notifications` (the
+dispatcher's input: pages requested after that point go through its channels and contacts),
+then of `tocsin.incidents` (the router's and the read model's: incidents opened after it are
+routed by its router sections, and the API takes its users and tokens), then of
+`tocsin.alerts` (the correlator's), so each service switches at a fixed point of its own input
+and a replay switches at the same one. Each consumer's copies go before those of the service
+feeding it: every page to a contact the new config adds is requested by a router that has
+switched, after the dispatcher's switch, and every incident the new rules open comes after the
+router's. If a later append fails (503), the services downstream have switched and the others
+not yet; a retry (the same file) completes the reload.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from shared.events import deterministic_id
 from shared.events.incidents import RulesetActivated
 from shared.log.port import EventLog, LogUnavailable, Outgoing
 from shared.runtime.broadcast import to_every_partition
-from shared.topics import ALERTS, INCIDENTS
+from shared.topics import ALERTS, INCIDENTS, NOTIFICATIONS
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +48,8 @@ Authorization = Annotated[str | None, Header(description="`Bearer <service accou
 def ruleset_records(
     text: str, source: str, partitions: int, now: datetime, topic: str = ALERTS
 ) -> list[Outgoing]:
-    """`RulesetActivated` for every partition of `topic` (the correlator's or the router's)."""
+    """`RulesetActivated` for every partition of `topic` (the correlator's, the router's or
+    the dispatcher's)."""
     version = version_of(text)
     event = RulesetActivated(version=version, config=text, activated_at=now, source=source)
     scope = "ruleset" if topic == ALERTS else f"ruleset on {topic}"
@@ -102,10 +107,10 @@ def reload_routes(
     async def _activate(text: str, source: str, version: str) -> JSONResponse:
         now = clock()
         partitions = event_log.partition_count(ALERTS)
-        routers = event_log.partition_count(INCIDENTS)
         try:
-            await event_log.append(ruleset_records(text, source, routers, now, INCIDENTS))
-            await event_log.append(ruleset_records(text, source, partitions, now))
+            for topic in (NOTIFICATIONS, INCIDENTS, ALERTS):  # downstream first: see above
+                count = event_log.partition_count(topic)
+                await event_log.append(ruleset_records(text, source, count, now, topic))
         except LogUnavailable as unavailable:
             return error(503, str(unavailable))
         log.info("rule set activated", extra={"version": version, "partitions": partitions})

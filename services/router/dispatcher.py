@@ -5,11 +5,19 @@ offset is committed, and recovery reads the whole partition first, so a page rec
 sent is never sent again. Each outcome is appended as soon as its delivery ends. The one window
 left — killed after a receiver accepted a page, before its record was written — resends with the
 same `X-Tocsin-Notification-Id`, for receivers that deduplicate.
+
+Channels and contacts (URLs, addresses, secrets) come from the config: the one the process
+started with, then each `RulesetActivated` on the partition (a rule reload writes one to every
+partition of `tocsin.notifications` before the router's input, so no page to a contact it adds
+comes before it). From that point of the log, pages go through a deliverer built from that
+config (once per version); one older than the running config (activated before the process
+started, or before the one taken) changes nothing. The active config is in the snapshots.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -17,6 +25,7 @@ from typing import Protocol, cast
 
 from services.router.metrics import RouterMetrics
 from services.router.peek import peek_type
+from services.router.rulesets import ConfigBook
 from shared.events import (
     AnyEvent,
     Envelope,
@@ -30,9 +39,12 @@ from shared.events import (
     wrap,
 )
 from shared.events.base import Event
+from shared.events.incidents import RulesetActivated
 from shared.log.port import Outgoing, Record
 from shared.runtime.processor import PartitionProcessor
 from shared.topics import INCIDENTS, NOTIFICATIONS
+
+log = logging.getLogger(__name__)
 
 
 class DeliveryReport(Protocol):
@@ -57,7 +69,9 @@ class Deliverer(Protocol):
 
 
 # What the dispatcher acts on; the router's other facts on its topic are skipped undecoded.
-_WANTED = frozenset({"NotificationRequested", "NotificationSent", "NotificationFailed"})
+_WANTED = frozenset(
+    {"NotificationRequested", "NotificationSent", "NotificationFailed", "RulesetActivated"}
+)
 
 # Delivered notification ids remembered per partition. A request can only come again when the
 # router re-emits outputs after a crash, a few batches after the original.
@@ -97,9 +111,17 @@ class DispatcherProcessor(PartitionProcessor):
         clock: Callable[[], datetime],
         metrics: RouterMetrics,
         record: Callable[[list[Outgoing]], Awaitable[None]],
+        deliverers: ConfigBook[Deliverer] | None = None,
+        startup: RulesetActivated | None = None,
     ) -> None:
+        """`deliverer`: of the config the process started with (`startup`, None: unknown);
+        `deliverers` builds one for each config activated on the log (None: ignore them)."""
         super().__init__(partition)
         self._deliverer = deliverer
+        self._deliverers = deliverers
+        self._active: RulesetActivated | None = None  # taken from the log; None: the startup's
+        # When the running config was activated: older activations change nothing.
+        self._activated_at = startup.activated_at if startup is not None else None
         self._clock = clock
         self._metrics = metrics
         # Appends a delivery's outcome as soon as it is known, not at the end of the batch,
@@ -108,13 +130,23 @@ class DispatcherProcessor(PartitionProcessor):
         self.done = RecentIds(DELIVERED_IDS)
 
     def state_types(self) -> tuple[type, ...]:
-        return (RecentIds,)
+        return (RecentIds, RulesetActivated)
 
     def state_to_snapshot(self) -> object:
-        return self.done
+        return (self.done, self._active, self._activated_at)
 
     def restore_state(self, state: object) -> None:
-        self.done = cast(RecentIds, state)
+        kept = cast(tuple[RecentIds, RulesetActivated | None, datetime | None], state)
+        self.done, active, activated_at = kept
+        if active is not None:
+            self._switch(active)
+        if activated_at is not None and not self._superseded(activated_at):
+            self._activated_at = activated_at
+
+    @property
+    def deliverer(self) -> Deliverer:
+        """What pages requested from here on go through."""
+        return self._deliverer
 
     def look_ahead(self, record: Record) -> None:
         if _wanted(record):
@@ -122,7 +154,24 @@ class DispatcherProcessor(PartitionProcessor):
 
     def apply(self, envelope: Envelope, event: AnyEvent, *, live: bool) -> list[Outgoing]:
         self._note_outcome(event)
+        if isinstance(event, RulesetActivated):
+            self._switch(event)
         return []
+
+    def _superseded(self, activated_at: datetime) -> bool:
+        return self._activated_at is not None and activated_at < self._activated_at
+
+    def _switch(self, event: RulesetActivated) -> None:
+        """Deliver through this config from here on, unless an activation newer than it runs."""
+        if self._deliverers is None or self._superseded(event.activated_at):
+            return
+        self._activated_at = event.activated_at
+        built = self._deliverers.built_for(event)
+        if isinstance(built, str):
+            extra = {"version": event.version, "partition": self.partition, "problem": built}
+            log.error("dispatcher config rejected", extra=extra)
+            return
+        self._deliverer, self._active = built, event
 
     def _note_outcome(self, event: AnyEvent) -> None:
         if isinstance(event, NotificationSent | NotificationFailed):
@@ -130,7 +179,8 @@ class DispatcherProcessor(PartitionProcessor):
 
     async def handle_batch(self, records: list[Record]) -> list[Outgoing]:
         """Deliver the batch's new page requests concurrently; record every outcome."""
-        wanted: dict[str, NotificationRequested] = {}
+        # Each request goes through the config active at its point of the log.
+        wanted: dict[str, tuple[NotificationRequested, Deliverer]] = {}
         for record in records:
             if not _wanted(record):
                 continue
@@ -138,21 +188,21 @@ class DispatcherProcessor(PartitionProcessor):
             if envelope is None:
                 continue
             event = unwrap(envelope)
-            self._note_outcome(event)
+            self.apply(envelope, event, live=True)
             if isinstance(event, NotificationRequested) and event.notification_id not in self.done:
-                wanted.setdefault(event.notification_id, event)
+                wanted.setdefault(event.notification_id, (event, self._deliverer))
         gate = asyncio.Semaphore(self.concurrency)
 
-        async def deliver(request: NotificationRequested) -> None:
+        async def deliver(request: NotificationRequested, deliverer: Deliverer) -> None:
             async with gate:
-                await self._record_now(await self._deliver(request))
+                await self._record_now(await self._deliver(request, deliverer))
 
-        await asyncio.gather(*(deliver(r) for r in wanted.values()))
+        await asyncio.gather(*(deliver(*wanted_one) for wanted_one in wanted.values()))
         return []
 
-    async def _deliver(self, event: NotificationRequested) -> list[Outgoing]:
+    async def _deliver(self, event: NotificationRequested, deliverer: Deliverer) -> list[Outgoing]:
         started = self._clock()
-        report = await self._deliverer.deliver(event)
+        report = await deliverer.deliver(event)
         finished = self._clock()
         self.done.add(event.notification_id)
         self._metrics.observe_delivery(

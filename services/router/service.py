@@ -10,7 +10,7 @@ from datetime import datetime
 from fastapi import APIRouter
 from prometheus_client import CollectorRegistry
 
-from services.router.api.auth import TokenAuth
+from services.router.api.active_config import ActiveApiConfig
 from services.router.api.config import ApiConfig
 from services.router.api.issuing import CommandIssuer
 from services.router.api.readmodel_metrics import ReadModelCollector
@@ -26,7 +26,7 @@ from services.router.metrics import ApiMetrics, RouterMetrics
 from services.router.processor import RouterProcessor
 from services.router.projection.silences import SilenceView
 from services.router.projection.tailer import ProjectionTailer
-from services.router.rulesets import DirectoryBook, directory_of
+from services.router.rulesets import ConfigBook, DirectoryBook, directory_of
 from shared.config.settings import RuntimeSettings
 from shared.events.incidents import RulesetActivated
 from shared.log.port import EventLog
@@ -46,9 +46,12 @@ def router_runners(
     deliverer: Deliverer,
     snapshot_every: int = SNAPSHOT_EVERY,
     startup: RulesetActivated | None = None,
+    deliverers: ConfigBook[Deliverer] | None = None,
 ) -> list[PartitionedRunner]:
     """`startup`: the config file the process started with (its whole text), pinned to each
-    partition's log that runs another one, as the correlator pins its rule set."""
+    partition's log that runs another one, as the correlator pins its rule set. `deliverer`
+    sends through its channels and contacts; `deliverers` builds the deliverer of a config
+    activated later on the dispatcher's log (None: `deliverer` for good)."""
     metrics = RouterMetrics(registry)
     directory = directory_of(config)
     directories = DirectoryBook()
@@ -57,7 +60,9 @@ def router_runners(
         return RouterProcessor(partition, directory, metrics, directories, startup)
 
     def new_dispatcher(partition: int) -> PartitionProcessor:
-        return DispatcherProcessor(partition, deliverer, clock, metrics, event_log.append)
+        return DispatcherProcessor(
+            partition, deliverer, clock, metrics, event_log.append, deliverers, startup
+        )
 
     return [
         PartitionedRunner(
@@ -96,10 +101,16 @@ def incidents_api(
     settings: RuntimeSettings,
     clock: Callable[[], datetime],
     link_secret: bytes,
+    startup: RulesetActivated | None = None,
 ) -> IncidentsApi:
-    """Raises ValueError when two principals share a token."""
-    auth = TokenAuth.from_config(config, api_config)
-    tailer = ProjectionTailer(event_log, history=settings.incident_history)
+    """Raises ValueError when two principals share a token. `startup`: the config file the
+    process started with, as activated: the API's tokens and config silences follow the
+    activations newer than it that the read model folds (see `ActiveApiConfig`)."""
+    active = ActiveApiConfig(
+        config, api_config, startup.activated_at if startup is not None else None
+    )
+    auth = active.auth
+    tailer = ProjectionTailer(event_log, history=settings.incident_history, on_config=active.take)
     issuer = CommandIssuer(
         event_log,
         tailer,
@@ -120,8 +131,8 @@ def incidents_api(
         append_timeout_s=settings.append_timeout_s,
         wait_s=api_config.command_wait.total_seconds(),
     )
-    router.include_router(silence_routes(silences, auth, tuple(config.silences)))
-    registry.register(SilenceCollector(config.silences, lambda: _api_silences(tailer), clock))
+    router.include_router(silence_routes(silences, auth, active.silences))
+    registry.register(SilenceCollector(active.silences, lambda: _api_silences(tailer), clock))
     registry.register(ReadModelCollector(lambda: tailer.dropped_incidents))
     return IncidentsApi(router, tailer)
 

@@ -1,5 +1,6 @@
 """`tocsin up`, then the config edited and `POST /api/v1/rules/reload`: the next incident is
-paged to whom the new config says, and a config `tocsin rules check` refuses changes nothing."""
+paged to whom the new config says — a user the reload adds, at the webhook it gives them, too —
+and a config `tocsin rules check` refuses changes nothing."""
 
 from __future__ import annotations
 
@@ -16,7 +17,12 @@ TOKEN = "e2e-alertmanager-token"
 OPS = {"Authorization": "Bearer e2e-ops-service-token"}
 
 
-def write_config(path: Path, webhook_url: str, *, paged: str, receiver: str = "oncall") -> None:
+def write_config(
+    path: Path, webhook_url: str, *, paged: str, receiver: str = "oncall", carol: bool = False
+) -> None:
+    """`carol`: with a third user, carol, and her webhook contact."""
+    webhook = f'type: webhook, url: "{webhook_url}/carol", secret: s3cret'
+    third = f"\n  - {{name: carol, contacts: [{{{webhook}}}]}}" if carol else ""
     path.write_text(f"""
 integrations:
   - {{name: prom, type: alertmanager, token: {TOKEN}}}
@@ -28,7 +34,7 @@ route:
   group_wait: 0s
 users:
   - {{name: alice, contacts: [{{type: webhook, url: "{webhook_url}/alice", secret: s3cret}}]}}
-  - {{name: bob, contacts: [{{type: webhook, url: "{webhook_url}/bob", secret: s3cret}}]}}
+  - {{name: bob, contacts: [{{type: webhook, url: "{webhook_url}/bob", secret: s3cret}}]}}{third}
 escalation_policies:
   - name: oncall
     steps:
@@ -88,7 +94,13 @@ def test_after_a_reload_the_next_incident_is_paged_to_the_new_target(
         write_config(config, receiver.url, paged="bob")
         reloaded = httpx.post(f"{base}/api/v1/rules/reload", headers=OPS, timeout=10)
         post_alert(base, "DiskFull")
-        pages = receiver.wait_for(2, timeout_s=30)
+        receiver.wait_for(2, timeout_s=30)
+
+        # carol and her webhook are new: the dispatcher knows her address from the reload on
+        write_config(config, receiver.url, paged="carol", carol=True)
+        added = httpx.post(f"{base}/api/v1/rules/reload", headers=OPS, timeout=10)
+        post_alert(base, "MemoryFull")
+        pages = receiver.wait_for(3, timeout_s=30)
 
     assert first.path == "/alice"
     assert refused.status_code == 422
@@ -97,5 +109,7 @@ def test_after_a_reload_the_next_incident_is_paged_to_the_new_target(
         "message": f"{config}:7: route.receiver: undefined receiver 'nowhere' used in route",
     }
     assert reloaded.status_code == 202, reloaded.text
-    assert [page.path for page in pages] == ["/alice", "/bob"]
+    assert added.status_code == 202, added.text
+    assert [page.path for page in pages] == ["/alice", "/bob", "/carol"]
     assert "DiskFull" in pages[1].body.decode()
+    assert "MemoryFull" in pages[2].body.decode()

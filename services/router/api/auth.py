@@ -43,6 +43,10 @@ class TokenAuth:
         ]
         return cls(users + accounts)
 
+    def take(self, other: TokenAuth) -> None:
+        """Answer with `other`'s tokens from now on (a reloaded config's)."""
+        self._credentials = other._credentials
+
     def authenticate(self, authorization: str | None) -> Principal | None:
         presented = _bearer(authorization)
         if presented is None:

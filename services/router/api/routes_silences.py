@@ -3,6 +3,7 @@ through the API, with Alertmanager 0.25's create-time rules, beside the config's
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
@@ -56,8 +57,10 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 def silence_routes(
-    issuer: SilenceIssuer, auth: TokenAuth, configured: tuple[Silence, ...]
+    issuer: SilenceIssuer, auth: TokenAuth, configured: Callable[[], Sequence[Silence]]
 ) -> APIRouter:
+    """`configured`: the active config file's silences, listed as `config-1`... beside the
+    API's."""
     routes = _Silences(issuer, auth, configured)
     router = APIRouter(tags=["silences"])
     schema = SilenceBody.model_json_schema()
@@ -101,11 +104,16 @@ def silence_routes(
 
 class _Silences:
     def __init__(
-        self, issuer: SilenceIssuer, auth: TokenAuth, configured: tuple[Silence, ...]
+        self, issuer: SilenceIssuer, auth: TokenAuth, configured: Callable[[], Sequence[Silence]]
     ) -> None:
         self._issuer = issuer
         self._auth = auth
-        self._configured = {f"config-{n}": s for n, s in enumerate(configured, start=1)}
+        self._configured_now = configured
+
+    @property
+    def _configured(self) -> dict[str, Silence]:
+        """The active config's silences by id (a reload may have changed them)."""
+        return {f"config-{n}": s for n, s in enumerate(self._configured_now(), start=1)}
 
     async def create(
         self,

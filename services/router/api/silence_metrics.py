@@ -19,13 +19,14 @@ STATES: tuple[SilenceState, ...] = ("active", "pending", "expired")
 class SilenceCollector(Collector):
     def __init__(
         self,
-        configured: Sequence[Silence],
+        configured: Callable[[], Sequence[Silence]],
         api_silences: Callable[[], Sequence[SilenceView] | None],
         clock: Callable[[], datetime],
     ) -> None:
-        """`api_silences`: the read model's silences, or None while it is being rebuilt (the
-        gauge then has no samples rather than a count missing the API's silences)."""
-        self._configured = tuple(configured)
+        """`configured`: the active config file's silences; `api_silences`: the read model's,
+        or None while it is being rebuilt (the gauge then has no samples rather than a count
+        missing the API's silences)."""
+        self._configured = configured
         self._api_silences = api_silences
         self._clock = clock
 
@@ -38,7 +39,7 @@ class SilenceCollector(Collector):
         views = self._api_silences()
         if views is not None:
             now = self._clock()
-            counts = Counter(silence_state(silence, now) for silence in self._configured)
+            counts = Counter(silence_state(silence, now) for silence in self._configured())
             counts.update(view_state(view, now) for view in views)
             for state in STATES:
                 gauge.add_metric([state], counts[state])

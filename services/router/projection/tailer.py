@@ -11,6 +11,10 @@ would delay pages) and are folded when it has time to spare, when the backlog re
 `MAX_BACKLOG`, or before anyone reads the model: `current` (what the API reads), `projection`
 and `wait_until` fold the whole backlog first, so every answer includes every record read until
 then.
+
+A `RulesetActivated` folded from `tocsin.incidents` (a config reload) is handed to
+`on_config`, which keeps what the API answers with besides the model (its tokens, the config's
+silences).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from services.router.projection.snapshots import SNAPSHOT_EVERY, ReadModelSnapsh
 from shared.config.settings import DEFAULT_INCIDENT_HISTORY
 from shared.events import decode_envelope, unwrap
 from shared.events.base import Event
+from shared.events.incidents import RulesetActivated
 from shared.log.port import Consumer, EventLog, LogUnavailable, Record
 from shared.runtime.log_retention import LogReader
 from shared.runtime.snapshots import Positions
@@ -60,8 +65,10 @@ class ProjectionTailer:
         load: ThreadLoad | None = None,
         snapshot_every: int = SNAPSHOT_EVERY,
         history: timedelta = DEFAULT_INCIDENT_HISTORY,
+        on_config: Callable[[RulesetActivated], None] | None = None,
     ) -> None:
         self._history = history
+        self._on_config = on_config
         self._projection = IncidentProjection(history=history)
         self.ready = asyncio.Event()
         self._log = event_log
@@ -216,7 +223,10 @@ class ProjectionTailer:
             del self._behind[where]
         decoded = _decoded(record)
         if decoded is not None:
-            project(self._projection, *decoded)
+            event, meta = decoded
+            if isinstance(event, RulesetActivated) and self._on_config is not None:
+                self._on_config(event)
+            project(self._projection, event, meta)
         self._folded_to[where] = record.offset + 1
         self.folded_records += 1
 

@@ -25,7 +25,7 @@ from shared.events.incidents import (
     RulesetApplied,
 )
 from shared.log.embedded import EmbeddedLog
-from shared.topics import ALERTS, INCIDENTS
+from shared.topics import ALERTS, INCIDENTS, NOTIFICATIONS
 from tests.unit.correlator.correlator_world import DOMAIN, alert, at, policy_from
 
 V1 = "route: {receiver: oncall, group_by: [alertname]}\n"
@@ -109,7 +109,7 @@ async def test_reload_endpoint_appends_the_rule_set_to_every_alerts_partition(
     config.write_text(V2, encoding="utf-8")
     log = EmbeddedLog(tmp_path / "log.db")
     await log.start()
-    await log.ensure_topics({ALERTS: 3, INCIDENTS: 2})
+    await log.ensure_topics({ALERTS: 3, INCIDENTS: 2, NOTIFICATIONS: 2})
     app = FastAPI()
     app.include_router(reload_routes(config, log, lambda: at(0), check=check_config_text))
     try:
@@ -120,6 +120,7 @@ async def test_reload_endpoint_appends_the_rule_set_to_every_alerts_partition(
             refused = await client.post("/api/v1/rules/reload")
         records = [await log.read(ALERTS, p, 0, 10) for p in range(3)]
         for_router = [await log.read(INCIDENTS, p, 0, 10) for p in range(2)]
+        for_dispatcher = [await log.read(NOTIFICATIONS, p, 0, 10) for p in range(2)]
     finally:
         await log.close()
     assert answer.status_code == 202
@@ -130,6 +131,8 @@ async def test_reload_endpoint_appends_the_rule_set_to_every_alerts_partition(
     assert (activated.version, activated.config) == (version_of(V2), V2)
     assert [len(r) for r in for_router] == [1, 1]
     assert unwrap(decode_envelope(for_router[1][0].value)) == activated
+    assert [len(r) for r in for_dispatcher] == [1, 1]
+    assert unwrap(decode_envelope(for_dispatcher[0][0].value)) == activated
     assert refused.status_code == 422
     assert refused.json()["status"] == "error"
     assert "route.receiver: the root route must have a receiver" in refused.json()["message"]

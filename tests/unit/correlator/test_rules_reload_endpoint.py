@@ -1,11 +1,11 @@
 """`POST /api/v1/rules/reload` refuses exactly what `tocsin rules check` refuses, with its
 message, in the API's error shape, and then appends nothing; what it accepts reaches the
-correlator's and the router's inputs."""
+correlator's, the router's and the dispatcher's inputs, the dispatcher's first."""
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 import httpx
@@ -20,7 +20,8 @@ from services.router.api.config import ApiConfig
 from shared.events import decode_envelope, unwrap
 from shared.events.incidents import RulesetActivated
 from shared.log.embedded import EmbeddedLog
-from shared.topics import ALERTS, INCIDENTS
+from shared.log.port import Outgoing
+from shared.topics import ALERTS, INCIDENTS, NOTIFICATIONS
 from tests.unit.correlator.correlator_world import at
 
 VALID = """\
@@ -39,6 +40,7 @@ API = ApiConfig.model_validate(
     {"service_accounts": [{"name": "ops", "token": "ops-token-0123456789"}]}
 )
 OPS = {"Authorization": "Bearer ops-token-0123456789"}
+NOTHING = {ALERTS: [0, 0], INCIDENTS: [0, 0], NOTIFICATIONS: [0, 0]}
 
 
 class Reloading:
@@ -50,10 +52,10 @@ class Reloading:
         return await self.client.post("/api/v1/rules/reload", headers=headers)
 
     async def appended(self) -> dict[str, list[int]]:
-        """Records on each partition of the alerts and incidents topics."""
+        """Records on each partition of the alerts, incidents and notifications topics."""
         return {
             topic: [len(await self.log.read(topic, p, 0, 10)) for p in range(2)]
-            for topic in (ALERTS, INCIDENTS)
+            for topic in (ALERTS, INCIDENTS, NOTIFICATIONS)
         }
 
 
@@ -62,7 +64,7 @@ async def reloading(tmp_path: Path) -> AsyncIterator[Reloading]:
     config = tmp_path / "tocsin.yaml"
     log = EmbeddedLog(tmp_path / "log.db")
     await log.start()
-    await log.ensure_topics({ALERTS: 2, INCIDENTS: 2})
+    await log.ensure_topics({ALERTS: 2, INCIDENTS: 2, NOTIFICATIONS: 2})
     app = FastAPI()
     authorized = service_account_check(API)
     app.include_router(
@@ -90,7 +92,7 @@ async def test_reload_refuses_an_undefined_receiver_as_rules_check_does_and_appe
     message = f"{reloading.config}:7: route.receiver: undefined receiver 'nowhere' used in route"
     assert answer.json() == {"status": "error", "message": message}
     assert rules_check_says(reloading.config, capsys) == message
-    assert await reloading.appended() == {ALERTS: [0, 0], INCIDENTS: [0, 0]}
+    assert await reloading.appended() == NOTHING
 
 
 async def test_reload_refuses_a_key_written_twice_as_rules_check_does(
@@ -102,19 +104,39 @@ async def test_reload_refuses_a_key_written_twice_as_rules_check_does(
     message = f"{reloading.config}:9: route: duplicate key (first at line 6); write each key once"
     assert answer.json() == {"status": "error", "message": message}
     assert rules_check_says(reloading.config, capsys) == message
-    assert await reloading.appended() == {ALERTS: [0, 0], INCIDENTS: [0, 0]}
+    assert await reloading.appended() == NOTHING
 
 
-async def test_reload_of_a_valid_config_reaches_every_partition_of_both_inputs(
+async def test_reload_of_a_valid_config_reaches_every_partition_of_each_input(
     reloading: Reloading,
 ) -> None:
     answer = await reloading.reload(VALID)
 
     assert answer.status_code == 202
-    assert await reloading.appended() == {ALERTS: [1, 1], INCIDENTS: [1, 1]}
-    [record] = await reloading.log.read(INCIDENTS, 1, 0, 10)
-    activated = unwrap(decode_envelope(record.value))
-    assert isinstance(activated, RulesetActivated) and activated.config == VALID
+    assert await reloading.appended() == {ALERTS: [1, 1], INCIDENTS: [1, 1], NOTIFICATIONS: [1, 1]}
+    for topic in (INCIDENTS, NOTIFICATIONS):
+        [record] = await reloading.log.read(topic, 1, 0, 10)
+        activated = unwrap(decode_envelope(record.value))
+        assert isinstance(activated, RulesetActivated) and activated.config == VALID
+
+
+async def test_reload_reaches_the_dispatcher_before_the_router_and_the_router_before_the_correlator(
+    reloading: Reloading,
+) -> None:
+    # Given a log that notes the topics of each append, in order
+    written: list[str] = []
+    append = reloading.log.append
+
+    async def noting(records: Sequence[Outgoing]) -> None:
+        written.extend(sorted({record.topic for record in records}))
+        await append(records)
+
+    reloading.log.append = noting  # type: ignore[method-assign]
+
+    answer = await reloading.reload(VALID)
+
+    assert answer.status_code == 202
+    assert written == [NOTIFICATIONS, INCIDENTS, ALERTS]
 
 
 async def test_reload_without_a_service_account_token_is_refused_in_the_api_shape(
@@ -128,4 +150,4 @@ async def test_reload_without_a_service_account_token_is_refused_in_the_api_shap
         "status": "error",
         "message": "a service account bearer token is required",
     }
-    assert await reloading.appended() == {ALERTS: [0, 0], INCIDENTS: [0, 0]}
+    assert await reloading.appended() == NOTHING

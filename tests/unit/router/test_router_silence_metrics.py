@@ -37,7 +37,7 @@ def _view(starts: datetime, ends: datetime, expired_at: datetime | None = None) 
 def _samples(views: Sequence[SilenceView] | None) -> dict[str, float | None]:
     registry = CollectorRegistry()
     configured = [_configured(NOW - HOUR, NOW + HOUR), _configured(NOW + HOUR, NOW + 2 * HOUR)]
-    registry.register(SilenceCollector(configured, lambda: views, lambda: NOW))
+    registry.register(SilenceCollector(lambda: configured, lambda: views, lambda: NOW))
     return {
         state: registry.get_sample_value("tocsin_silences", {"state": state})
         for state in ("active", "pending", "expired")
