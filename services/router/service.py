@@ -119,10 +119,9 @@ def incidents_api(
         append_timeout_s=settings.append_timeout_s,
         wait_s=api_config.command_wait.total_seconds(),
     )
-    users = frozenset(user.name for user in config.users)
     router = APIRouter()
     router.include_router(query_routes(issuer, auth))
-    router.include_router(command_routes(issuer, auth, users))
+    router.include_router(command_routes(issuer, auth, active.users))
     router.include_router(link_routes(issuer, link_secret, clock))
     silences = SilenceIssuer(
         event_log,

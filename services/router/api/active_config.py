@@ -1,5 +1,6 @@
 """The config the incidents API answers with: who may call it (`users[].token`,
-`api.service_accounts`) and the config file's silences it lists.
+`api.service_accounts`), whom commands may name (reassign, commander) and the config file's
+silences it lists.
 
 It starts as the file the process started with, and follows reloads as the read model's
 tailer folds them from `tocsin.incidents` (`take`): a `RulesetActivated` newer than the config
@@ -31,7 +32,12 @@ class ActiveApiConfig:
         Raises ValueError when two principals share a token."""
         self.auth = TokenAuth.from_config(router, api)
         self._silences = tuple(router.silences)
+        self._users = frozenset(user.name for user in router.users)
         self._activated_at = started_at
+
+    def users(self) -> frozenset[str]:
+        """The active config's user names: whom a command may reassign to or name commander."""
+        return self._users
 
     def silences(self) -> tuple[Silence, ...]:
         """The active config file's silences, in the file's order."""
@@ -52,4 +58,5 @@ class ActiveApiConfig:
             return
         self.auth.take(auth)
         self._silences = tuple(router.silences)
+        self._users = frozenset(user.name for user in router.users)
         log.info("incidents api config activated", extra=facts)

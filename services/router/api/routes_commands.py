@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -116,7 +117,10 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def command_routes(issuer: CommandIssuer, auth: TokenAuth, users: frozenset[str]) -> APIRouter:
+def command_routes(
+    issuer: CommandIssuer, auth: TokenAuth, users: Callable[[], frozenset[str]]
+) -> APIRouter:
+    """`users`: the names of the active config's users (reassign and commander name one)."""
     router = APIRouter(tags=["incidents"])
     for suffix, name, body, summary in _ROUTES:
         router.add_api_route(
@@ -134,7 +138,7 @@ def command_routes(issuer: CommandIssuer, auth: TokenAuth, users: frozenset[str]
 def _endpoint(
     issuer: CommandIssuer,
     auth: TokenAuth,
-    users: frozenset[str],
+    users: Callable[[], frozenset[str]],
     name: CommandName,
     body: type[_Body],
 ) -> Any:
@@ -153,7 +157,7 @@ def _endpoint(
         found = await issuer.find(incident_id)
         if isinstance(found, Issued):
             return issued(found)
-        parsed = await parse_body(request, body, {"users": users})
+        parsed = await parse_body(request, body, {"users": users()})
         if isinstance(parsed, JSONResponse):
             return parsed
         fields = parsed.command_fields()

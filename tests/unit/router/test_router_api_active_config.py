@@ -37,6 +37,15 @@ def test_a_newer_activation_replaces_users_and_service_accounts() -> None:
     assert active.auth.authenticate("Bearer chatops-token-0001") == Principal("chatops", "service")
 
 
+def test_commands_may_name_the_users_of_the_active_config() -> None:
+    active = ActiveApiConfig(ROUTER, ApiConfig(), started_at=T0)
+    assert active.users() == frozenset({"alice"})
+
+    active.take(activated(WITH_CAROL, T0 + MINUTE))
+
+    assert active.users() == frozenset({"carol"})
+
+
 def test_an_activation_as_old_as_the_config_running_changes_nothing() -> None:
     active = ActiveApiConfig(ROUTER, ApiConfig(), started_at=T0)
 
