@@ -76,6 +76,10 @@ def test_a_silence_with_the_same_idempotency_key_is_created_once(tocsin: Tocsin)
     assert first.json()["silence_id"] == second.json()["silence_id"]
     listed = tocsin.get("/api/v1/silences").json()["silences"]
     assert [s["id"] for s in listed].count(first.json()["silence_id"]) == 1
+    # the same key with another body is another silence, not an answer about the first
+    other = silence({**body, "comment": "another deploy"}, tocsin, keyed)
+    assert other.status_code == 201
+    assert other.json()["silence_id"] != first.json()["silence_id"]
 
 
 def test_the_api_refuses_what_alertmanager_refuses(tocsin: Tocsin) -> None:

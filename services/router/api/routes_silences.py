@@ -134,7 +134,9 @@ class _Silences:
         if isinstance(checked, JSONResponse):
             return checked
         try:
-            silence_id, view = await self._issuer.create(checked, principal.actor, idempotency_key)
+            silence_id, view = await self._issuer.create(
+                checked, principal.actor, idempotency_key, parsed.model_dump_json()
+            )
         except NotWritten as failed:
             return error(503, str(failed))
         shown = _json(view, self._issuer.now()) if view is not None else None

@@ -57,13 +57,14 @@ class SilenceIssuer:
         return self._clock()
 
     async def create(
-        self, silence: NewSilence, actor: str, idempotency_key: str | None
+        self, silence: NewSilence, actor: str, idempotency_key: str | None, request: str = ""
     ) -> tuple[str, SilenceView | None]:
         """The new silence's id, and its view once the read model shows it (None if it is
-        not there within the wait: it is on the log all the same)."""
+        not there within the wait: it is on the log all the same). `request`: the body as
+        asked for, so that a key reused with another body makes another silence."""
         # The API's choice, carried by the event: replays agree whatever it is.
         silence_id = str(
-            deterministic_id("api-silence", actor, idempotency_key)
+            deterministic_id("api-silence", actor, idempotency_key, request)
             if idempotency_key
             else uuid.uuid4()
         )
