@@ -1,22 +1,27 @@
-"""Who may reload rules: the service accounts of the `api:` section (bearer tokens)."""
+"""Who may reload rules: the service accounts of the `api:` section (bearer tokens), as of the
+config the process started with and then of each reload it accepted."""
 
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
 
 from services.router.api.config import ApiConfig
 
 
-def service_account_check(api: ApiConfig) -> Callable[[str | None], bool]:
-    """Whether an `Authorization` header carries a service account's bearer token."""
-    tokens = [account.token.get_secret_value().encode() for account in api.service_accounts]
+class ServiceAccounts:
+    def __init__(self, api: ApiConfig) -> None:
+        self.take(api)
 
-    def is_service_account(authorization: str | None) -> bool:
+    def take(self, api: ApiConfig) -> None:
+        """Answer with these accounts from now on (a reload accepted)."""
+        self._tokens = [
+            account.token.get_secret_value().encode() for account in api.service_accounts
+        ]
+
+    def authorized(self, authorization: str | None) -> bool:
+        """Whether an `Authorization` header carries a service account's bearer token."""
         scheme, _, presented = (authorization or "").partition(" ")
         given = presented.strip().encode()
         # Compare against every token so timing does not tell which one nearly matched.
-        matched = [hmac.compare_digest(token, given) for token in tokens]
+        matched = [hmac.compare_digest(token, given) for token in self._tokens]
         return scheme.lower() == "bearer" and bool(given) and any(matched)
-
-    return is_service_account

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-from services.cli.admin_auth import service_account_check
+from services.cli.admin_auth import ServiceAccounts
 from services.cli.assembly import Assembly
 from services.cli.config_bundle import TocsinConfig, check_config_text
 from services.correlator.reload import reload_routes
@@ -55,13 +55,20 @@ def add_correlator(
         )
     )
     if settings is not None and settings.config is not None:
+        accounts = ServiceAccounts(config.api)
+
+        def take_accounts(checked: object) -> None:
+            assert isinstance(checked, TocsinConfig)  # what check_config_text returns
+            accounts.take(checked.api)
+
         assembly.routers.append(
             reload_routes(
                 settings.config,
                 assembly.event_log,
                 assembly.clock,
                 check=check_config_text,
-                authorized=service_account_check(config.api),
+                authorized=accounts.authorized,
+                activated=take_accounts,
             )
         )
 

@@ -70,9 +70,11 @@ def reload_routes(
     *,
     check: ConfigCheck,
     authorized: Authorize | None = None,
+    activated: Callable[[object], None] | None = None,
 ) -> APIRouter:
     """`check`: the validation of `tocsin rules check`; `authorized` (e.g. a service account
-    check) guards the endpoint, None leaves it open."""
+    check) guards the endpoint, None leaves it open; `activated` is given what `check`
+    returned once a reload is on the log (e.g. to take its service accounts)."""
     router = APIRouter(tags=["rules"])
 
     @router.post(
@@ -95,14 +97,17 @@ def reload_routes(
             return error(401, "a service account bearer token is required")
         try:
             text = await asyncio.to_thread(read_config_text, config_path)
-            await asyncio.to_thread(check, text, str(config_path))
+            checked = await asyncio.to_thread(check, text, str(config_path))
         except ConfigError as refused:
             return error(422, str(refused))
         version = version_of(text)
         problem = policy_from_text(text, version)
         if isinstance(problem, str):  # `check` accepted it: a gap between the two is a bug
             return error(422, f"{config_path}: {problem}")
-        return await _activate(text, str(config_path), version)
+        answer = await _activate(text, str(config_path), version)
+        if answer.status_code == 202 and activated is not None:
+            activated(checked)
+        return answer
 
     async def _activate(text: str, source: str, version: str) -> JSONResponse:
         now = clock()

@@ -12,9 +12,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from services.cli.admin_auth import service_account_check
+from services.cli.admin_auth import ServiceAccounts
 from services.cli.commands_rules import check_rules
-from services.cli.config_bundle import check_config_text
+from services.cli.config_bundle import TocsinConfig, check_config_text
 from services.correlator.reload import reload_routes
 from services.router.api.config import ApiConfig
 from shared.events import decode_envelope, unwrap
@@ -40,6 +40,8 @@ API = ApiConfig.model_validate(
     {"service_accounts": [{"name": "ops", "token": "ops-token-0123456789"}]}
 )
 OPS = {"Authorization": "Bearer ops-token-0123456789"}
+CI = {"Authorization": "Bearer ci-token-0123456789"}
+WITH_CI_ACCOUNT = VALID + 'api:\n  service_accounts: [{name: ci, token: "ci-token-0123456789"}]\n'
 NOTHING = {ALERTS: [0, 0], INCIDENTS: [0, 0], NOTIFICATIONS: [0, 0]}
 
 
@@ -66,9 +68,21 @@ async def reloading(tmp_path: Path) -> AsyncIterator[Reloading]:
     await log.start()
     await log.ensure_topics({ALERTS: 2, INCIDENTS: 2, NOTIFICATIONS: 2})
     app = FastAPI()
-    authorized = service_account_check(API)
+    accounts = ServiceAccounts(API)
+
+    def take_accounts(checked: object) -> None:
+        assert isinstance(checked, TocsinConfig)
+        accounts.take(checked.api)
+
     app.include_router(
-        reload_routes(config, log, lambda: at(0), check=check_config_text, authorized=authorized)
+        reload_routes(
+            config,
+            log,
+            lambda: at(0),
+            check=check_config_text,
+            authorized=accounts.authorized,
+            activated=take_accounts,
+        )
     )
     transport = httpx.ASGITransport(app=app)
     try:
@@ -151,3 +165,14 @@ async def test_reload_without_a_service_account_token_is_refused_in_the_api_shap
         "message": "a service account bearer token is required",
     }
     assert await reloading.appended() == NOTHING
+
+
+async def test_a_reload_hands_the_endpoint_to_the_service_accounts_of_its_config(
+    reloading: Reloading,
+) -> None:
+    assert (await reloading.reload(WITH_CI_ACCOUNT, headers=CI)).status_code == 401
+
+    assert (await reloading.reload(WITH_CI_ACCOUNT)).status_code == 202  # by ops
+
+    assert (await reloading.reload(WITH_CI_ACCOUNT, headers=OPS)).status_code == 401
+    assert (await reloading.reload(WITH_CI_ACCOUNT, headers=CI)).status_code == 202
