@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support.brokers import kafka_bootstrap
 from tests.support.processes import tocsin_process
 from tests.support.receiver import PageReceiver
 
@@ -113,3 +114,30 @@ def test_after_a_reload_the_next_incident_is_paged_to_the_new_target(
     assert [page.path for page in pages] == ["/alice", "/bob", "/carol"]
     assert "DiskFull" in pages[1].body.decode()
     assert "MemoryFull" in pages[2].body.decode()
+
+
+@pytest.mark.e2e
+@pytest.mark.kafka
+def test_on_kafka_a_reload_posted_to_the_correlator_reaches_the_router_and_dispatcher(
+    tmp_path: Path, receiver: PageReceiver
+) -> None:
+    config = tmp_path / "tocsin.yaml"
+    write_config(config, receiver.url, paged="alice")
+    with kafka_bootstrap(tmp_path / "broker.log") as bootstrap:
+        common = ["--config", str(config), "--kafka", bootstrap]
+        with (
+            tocsin_process(["ingest", *common], tmp_path / "ingest.log") as ingest,
+            tocsin_process(["correlator", *common], tmp_path / "correlator.log") as correlator,
+            tocsin_process(["router", *common], tmp_path / "router.log"),
+        ):
+            post_alert(ingest, "NodeDown")
+            receiver.wait_for(1, timeout_s=60)
+
+            write_config(config, receiver.url, paged="carol", carol=True)
+            reloaded = httpx.post(f"{correlator}/api/v1/rules/reload", headers=OPS, timeout=10)
+            post_alert(ingest, "DiskFull")
+            pages = receiver.wait_for(2, timeout_s=60)
+
+    assert reloaded.status_code == 202, reloaded.text
+    assert [page.path for page in pages] == ["/alice", "/carol"]
+    assert "DiskFull" in pages[1].body.decode()
