@@ -220,6 +220,24 @@ def test_an_invalid_event_is_answered_400_in_pagerdutys_shape_naming_each_field(
     assert ingest.alerts() == [] and ingest.payloads() == []
 
 
+def test_a_trigger_timestamped_2h_ahead_is_answered_400_naming_it(ingest: Ingest) -> None:
+    body = trigger()
+    body["payload"]["timestamp"] = "2026-11-27T08:50:00Z"  # received at 06:50
+
+    answer = ingest.post("/v2/enqueue", body)
+
+    assert answer.status_code == 400
+    assert answer.json() == {
+        "status": "invalid event",
+        "message": "Event object is invalid",
+        "errors": [
+            "'payload.timestamp' must not be more than 1h after the receive time:"
+            " is the sender's clock right?"
+        ],
+    }
+    assert ingest.alerts() == [] and ingest.payloads() == []
+
+
 @pytest.mark.parametrize(
     ("raw", "error"),
     [

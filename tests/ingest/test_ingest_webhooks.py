@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,6 +12,7 @@ import pytest
 from shared.events import AlertReceived, PayloadReceived
 from tests.ingest.harness import (
     AM_TOKEN,
+    CONFIG,
     GRAFANA_TOKEN,
     JSON_TOKEN,
     START,
@@ -111,3 +112,103 @@ def test_an_invalid_alert_rejects_the_whole_body_naming_each_field(ingest: Inges
         ],
     }
     assert ingest.alerts() == [] and ingest.payloads() == []
+
+
+SKEWED = "must not be more than 1h after the receive time: is the sender's clock right?"
+TIMED_OUT = (
+    "must not be later than the receive time plus resolve_timeout (5m) for an alert without"
+    " an end: it would end before it starts"
+)
+TWO_HOURS_AHEAD = (START + timedelta(hours=2)).isoformat()
+
+
+def _webhook_alert_starting(fixture: str, starts_at: str) -> dict[str, object]:
+    body = json.loads((PAYLOADS / fixture).read_text())
+    body["alerts"][0]["startsAt"] = starts_at
+    return body  # its end stays Go's zero time: no end
+
+
+@pytest.mark.parametrize(
+    ("path", "token", "body", "field", "message"),
+    [
+        pytest.param(
+            "/api/v1/alerts",
+            JSON_TOKEN,
+            {"labels": {"alertname": "A"}, "starts_at": "9999-12-31T23:59:59Z"},
+            "starts_at",
+            TIMED_OUT,
+            id="canonical-audited-year-9999",
+        ),
+        pytest.param(
+            "/api/v1/alerts",
+            JSON_TOKEN,
+            [
+                {
+                    "labels": {"alertname": "A"},
+                    "startsAt": (START + timedelta(minutes=6)).isoformat(),
+                }
+            ],
+            "[0].startsAt",
+            TIMED_OUT,
+            id="api-v2-past-the-resolve-timeout",
+        ),
+        pytest.param(
+            "/api/v1/alerts",
+            JSON_TOKEN,
+            {
+                "labels": {"alertname": "A"},
+                "startsAt": TWO_HOURS_AHEAD,
+                "endsAt": "9999-12-31T23:59:59Z",
+            },
+            "startsAt",
+            SKEWED,
+            id="api-v2-with-an-end-2h-ahead",
+        ),
+        pytest.param(
+            "/api/v1/alerts/alertmanager",
+            AM_TOKEN,
+            _webhook_alert_starting("alertmanager_webhook_v4.json", TWO_HOURS_AHEAD),
+            "alerts[0].startsAt",
+            SKEWED,
+            id="alertmanager-2h-ahead",
+        ),
+        pytest.param(
+            "/api/v1/alerts/grafana",
+            GRAFANA_TOKEN,
+            _webhook_alert_starting("grafana_webhook.json", TWO_HOURS_AHEAD),
+            "alerts[0].startsAt",
+            SKEWED,
+            id="grafana-2h-ahead",
+        ),
+    ],
+)
+def test_a_start_too_far_after_receipt_is_a_422_naming_it(
+    tmp_path: Path, path: str, token: str, body: object, field: str, message: str
+) -> None:
+    # The canonical integration gives alerts without an end a resolve_timeout, as Alertmanager.
+    json_line = f"{{name: json, type: canonical, token: {JSON_TOKEN}}}"
+    assert json_line in CONFIG
+    config = CONFIG.replace(json_line, json_line[:-1] + ", resolve_timeout: 5m}")
+    with running_ingest(tmp_path, config) as ingest:
+        answer = ingest.post(path, body, headers=bearer(token))
+        alerts, payloads = ingest.alerts(), ingest.payloads()
+
+    assert answer.status_code == 422
+    assert answer.json() == {
+        "status": "error",
+        "message": "the payload is invalid",
+        "errors": [{"field": field, "message": message}],
+    }
+    assert alerts == [] and payloads == []
+
+
+def test_a_start_within_the_skew_is_accepted_without_a_resolve_timeout(ingest: Ingest) -> None:
+    starts_at = START + timedelta(minutes=30)
+    body = {"labels": {"alertname": "A"}, "starts_at": starts_at.isoformat()}
+
+    answer = ingest.post("/api/v1/alerts", body, headers=bearer(JSON_TOKEN))
+
+    assert answer.status_code == 202
+    [logged] = ingest.alerts()
+    assert isinstance(logged.event, AlertReceived)
+    assert (logged.event.alert.starts_at, logged.event.alert.ends_at) == (starts_at, None)

@@ -20,10 +20,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.ingest.normalizers.assemble import assemble_all
-from services.ingest.normalizers.canonical import check_order, read_status
+from services.ingest.normalizers.canonical import check_order, check_start, read_status
 from services.ingest.normalizers.canonical_fields import AlertDraft
 from services.ingest.normalizers.context import NormalizeContext
-from services.ingest.normalizers.errors import ROOT, Problems, field_path
+from services.ingest.normalizers.errors import (
+    ROOT,
+    Problems,
+    StartBounds,
+    field_path,
+    start_bounds,
+)
 from services.ingest.normalizers.limits import read_annotations, read_labels, read_string_map
 from shared.alerts import Alert, AlertStatus
 
@@ -105,9 +111,10 @@ def read_alert_list(
         return []
     items = problems.array(obj["alerts"], "alerts", ctx.limits.max_alerts_per_request) or []
     drafts = []
+    bounds = start_bounds(ctx.received_at, ctx.resolve_timeout)
     for index, item in enumerate(items):
         path = field_path("alerts", index)
-        draft = read_webhook_alert(item, path, ctx, problems)
+        draft = read_webhook_alert(item, path, ctx, bounds, problems)
         if draft is not None and extras is not None:
             added = extras(item, path, ctx, problems)
             draft = draft._replace(annotations={**added, **draft.annotations})
@@ -117,9 +124,10 @@ def read_alert_list(
 
 
 def read_webhook_alert(
-    item: Any, path: str, ctx: NormalizeContext, problems: Problems
+    item: Any, path: str, ctx: NormalizeContext, bounds: StartBounds, problems: Problems
 ) -> AlertDraft | None:
-    """One alert of a webhook notification, in Alertmanager's shape."""
+    """One alert of a webhook notification, in Alertmanager's shape; its start no later than
+    `bounds` allow (`check_start`)."""
     alert = problems.object(item, path)
     if alert is None:
         return None
@@ -131,6 +139,7 @@ def read_webhook_alert(
     annotations_path = field_path(path, "annotations")
     starts_at = problems.timestamp(alert, "startsAt", path)
     ends_at = problems.timestamp(alert, "endsAt", path)
+    check_start(starts_at, ends_at, field_path(path, "startsAt"), bounds, problems)
     check_order(starts_at, ends_at, field_path(path, "endsAt"), problems)
     labels = read_labels(raw_labels, labels_path, ctx.limits, problems)
     given = alert.get("labels")

@@ -11,12 +11,15 @@ Body: one object or a list of them (at most `max_alerts_per_request`), snake_cas
 `startsAt`, `endsAt` and `generatorURL` are accepted too, so Alertmanager API v2 bodies work
 unchanged. Unknown fields are rejected: this is our API, and typos should not pass silently.
 Explicit `severity`/`layer`/`service`/`team` win over what the labels imply. Without `status`,
-an alert whose `ends_at` is not after `received_at` is resolved (Alertmanager's rule).
+an alert whose `ends_at` is not after `received_at` is resolved (Alertmanager's rule). A start
+more than `MAX_CLOCK_SKEW` after `received_at` is refused, and so, for an alert without an end
+when the integration has a `resolve_timeout`, is one after `received_at + resolve_timeout`
+(`check_start`; every source with a start of its own is held to it).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from services.ingest.normalizers.assemble import assemble_all
@@ -31,7 +34,14 @@ from services.ingest.normalizers.canonical_fields import (
     AlertDraft,
 )
 from services.ingest.normalizers.context import NormalizeContext
-from services.ingest.normalizers.errors import ROOT, Problems, field_path
+from services.ingest.normalizers.errors import (
+    MAX_CLOCK_SKEW,
+    ROOT,
+    Problems,
+    StartBounds,
+    field_path,
+    start_bounds,
+)
 from services.ingest.normalizers.limits import read_annotations, read_labels
 from shared.alerts import Alert, AlertStatus, Layer, Severity
 
@@ -52,7 +62,8 @@ def checked_drafts(body: Any, ctx: NormalizeContext) -> list[AlertDraft]:
     problems.check_text(body)
     problems.raise_if_any()
     items = _items(body, ctx, problems)
-    drafts = [_read_alert(item, path, ctx, problems) for path, item in items]
+    bounds = start_bounds(ctx.received_at, ctx.resolve_timeout)
+    drafts = [_read_alert(item, path, ctx, bounds, problems) for path, item in items]
     problems.raise_if_any()
     return [draft for draft in drafts if draft]
 
@@ -60,9 +71,11 @@ def checked_drafts(body: Any, ctx: NormalizeContext) -> list[AlertDraft]:
 def stamped_only(alert: Alert) -> bool:
     """Whether `assemble` took nothing from the receive time for this alert but its
     `received_at`: it has no end (so the receive time gave it neither status nor end) and its
-    start is not the receive time (so it was given). The same body received at any other time
+    start is not the receive time (so it was given). The same body received at any later time
     then gives this alert with that `received_at`: a replay normalizes a re-sent body once.
-    Conservative: a start that happens to equal the receive time answers no."""
+    (Later, not earlier: `check_start` refuses a start too far after the receive time, so a
+    body valid when received stays valid later, not before.) Conservative: a start that
+    happens to equal the receive time answers no."""
     return alert.ends_at is None and alert.starts_at != alert.received_at
 
 
@@ -72,6 +85,39 @@ def check_order(
     """Alertmanager rejects an end before the start; so do we."""
     if starts_at is not None and ends_at is not None and ends_at < starts_at:
         problems.add(field, "must not be before the start time")
+
+
+def check_start(
+    starts_at: datetime | None,
+    ends_at: datetime | None,
+    field: str,
+    bounds: StartBounds,
+    problems: Problems,
+) -> None:
+    """A start later than `bounds` allow is refused: beyond the clock skew, or, for an alert
+    without an end, beyond the end `resolve_timeout` would give it (Alertmanager's API refuses
+    that one too). An alert with an end is held to the skew alone and `check_order`."""
+    latest = bounds.without_end if ends_at is None else bounds.with_end
+    if starts_at is None or starts_at <= latest:
+        return
+    if ends_at is None and bounds.resolve_timeout is not None:
+        timeout = _duration_text(bounds.resolve_timeout)
+        message = f"must not be later than the receive time plus resolve_timeout ({timeout})"
+        problems.add(field, message + " for an alert without an end: it would end before it starts")
+    else:
+        skew = _duration_text(MAX_CLOCK_SKEW)
+        message = (
+            f"must not be more than {skew} after the receive time: is the sender's clock right?"
+        )
+        problems.add(field, message)
+
+
+def _duration_text(duration: timedelta) -> str:
+    """Whole seconds as Go writes durations: `1h`, `5m`, `1h30m`, `1m30s`."""
+    hours, rest = divmod(int(duration.total_seconds()), 3600)
+    minutes, seconds = divmod(rest, 60)
+    parts = ((hours, "h"), (minutes, "m"), (seconds, "s"))
+    return "".join(f"{count}{unit}" for count, unit in parts if count) or "0s"
 
 
 def _items(body: Any, ctx: NormalizeContext, problems: Problems) -> list[tuple[str, Any]]:
@@ -85,7 +131,7 @@ def _items(body: Any, ctx: NormalizeContext, problems: Problems) -> list[tuple[s
 
 
 def _read_alert(
-    item: Any, path: str, ctx: NormalizeContext, problems: Problems
+    item: Any, path: str, ctx: NormalizeContext, bounds: StartBounds, problems: Problems
 ) -> AlertDraft | None:
     obj = problems.object(item, path)
     if obj is None:
@@ -112,7 +158,9 @@ def _read_alert(
         service=problems.text(obj, "service", path, max_length=limits.max_label_value_length),
         team=problems.text(obj, "team", path, max_length=limits.max_label_value_length),
     )
-    check_order(draft.starts_at, draft.ends_at, field_path(path, ends_key), problems)
+    starts, ends = draft.starts_at, draft.ends_at
+    check_start(starts, ends, field_path(path, starts_key), bounds, problems)
+    check_order(starts, ends, field_path(path, ends_key), problems)
     return draft
 
 

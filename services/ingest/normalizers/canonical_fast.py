@@ -26,7 +26,13 @@ from services.ingest.normalizers.canonical_fields import (
     AlertDraft,
 )
 from services.ingest.normalizers.context import NormalizeContext
-from services.ingest.normalizers.errors import GO_ZERO_TIME, encodes, parse_timestamp
+from services.ingest.normalizers.errors import (
+    GO_ZERO_TIME,
+    StartBounds,
+    encodes,
+    parse_timestamp,
+    start_bounds,
+)
 from services.ingest.normalizers.limits import Limits
 from shared.alerts import Alert, AlertStatus, Layer, Severity
 
@@ -49,19 +55,21 @@ def valid_alerts(body: Any, ctx: NormalizeContext) -> tuple[Alert, ...] | None:
     """
     if not encodes(body):  # first: no string to hash may hold an unpaired surrogate
         return None
-    limits = ctx.limits
+    limits, bounds = ctx.limits, start_bounds(ctx.received_at, ctx.resolve_timeout)
     try:
-        return tuple([assemble(_draft(item, limits), ctx) for item in _items(body, limits)])
+        items = _items(body, limits)
+        return tuple([assemble(_draft(item, limits, bounds), ctx) for item in items])
     except _Doubt:
         return None
 
 
-def valid_drafts(body: Any, limits: Limits) -> list[AlertDraft] | None:
+def valid_drafts(body: Any, ctx: NormalizeContext) -> list[AlertDraft] | None:
     """The drafts of a body that is valid whole; None if anything may be wrong with it."""
     if not encodes(body):
         return None
+    limits, bounds = ctx.limits, start_bounds(ctx.received_at, ctx.resolve_timeout)
     try:
-        return [_draft(item, limits) for item in _items(body, limits)]
+        return [_draft(item, limits, bounds) for item in _items(body, limits)]
     except _Doubt:
         return None
 
@@ -74,12 +82,16 @@ def _items(body: Any, limits: Limits) -> list[Any]:
     raise _Doubt
 
 
-def _draft(item: Any, limits: Limits) -> AlertDraft:
+def _draft(item: Any, limits: Limits, bounds: StartBounds) -> AlertDraft:
     if type(item) is not dict or not item.keys() <= FIELDS:
         raise _Doubt
     starts_at, ends_at = _time(item, "starts_at"), _time(item, "ends_at")
-    if starts_at is not None and ends_at is not None and ends_at < starts_at:
-        raise _Doubt
+    if starts_at is not None:  # not later than `check_start` allows, nor after the end
+        if ends_at is None:
+            if starts_at > bounds.without_end:
+                raise _Doubt
+        elif starts_at > bounds.with_end or ends_at < starts_at:
+            raise _Doubt
     severity, layer = item.get("severity"), item.get("layer")
     if severity is not None and (type(severity) is not str or severity not in SEVERITIES):
         raise _Doubt

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from itertools import repeat
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -38,6 +38,13 @@ _TIMESTAMP = re.compile(
 _MAX_TIMESTAMP_LENGTH = 10 + 1 + 8 + 33 + 6
 # Go's zero time: Alertmanager and Grafana send it as the end of a firing alert.
 GO_ZERO_TIME = datetime(1, 1, 1, tzinfo=UTC)
+# How far after the receive time an alert may say it started. Senders stamp starts with their
+# own clock (an Alertmanager webhook carries the Prometheus server's), so some skew is honest:
+# NTP keeps hosts within a second, an unsynced one drifts by minutes. An hour takes all that,
+# and a clock off by an unapplied DST change or a half-hour zone; beyond it the time is wrong
+# (local time sent as UTC, a made-up year), and as evidence it would sit hours past every
+# correlation window (5 min by default). Refused, not clamped: only the sender can fix it.
+MAX_CLOCK_SKEW = timedelta(hours=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,6 +211,24 @@ class Problems:
             self.add(field_path(path, key), "must be an RFC 3339 timestamp with a time zone")
             return None
         return None if parsed == GO_ZERO_TIME else parsed
+
+
+class StartBounds(NamedTuple):
+    """The latest start an alert received at one time may have (see `start_bounds`)."""
+
+    with_end: datetime
+    without_end: datetime
+    resolve_timeout: timedelta | None  # set if it, not the skew, bounds starts without an end
+
+
+def start_bounds(received_at: datetime, resolve_timeout: timedelta | None) -> StartBounds:
+    """Starts up to `MAX_CLOCK_SKEW` after `received_at`; without an end, when the integration
+    has a `resolve_timeout`, up to `received_at + resolve_timeout`: that is the end the alert
+    is given, and Alertmanager refuses such an alert too (its end would precede its start)."""
+    latest = received_at + MAX_CLOCK_SKEW
+    if resolve_timeout is None or resolve_timeout >= MAX_CLOCK_SKEW:
+        return StartBounds(latest, latest, None)
+    return StartBounds(latest, received_at + resolve_timeout, resolve_timeout)
 
 
 def encodes(value: Any) -> bool:

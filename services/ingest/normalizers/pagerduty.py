@@ -32,6 +32,7 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
 
 from services.ingest.normalizers.assemble import assemble_all
+from services.ingest.normalizers.canonical import check_start
 from services.ingest.normalizers.canonical_fields import AlertDraft
 from services.ingest.normalizers.classify import derive_service
 from services.ingest.normalizers.context import NormalizeContext
@@ -42,6 +43,7 @@ from services.ingest.normalizers.errors import (
     Problems,
     compact_json,
     field_path,
+    start_bounds,
 )
 from services.ingest.normalizers.limits import (
     Limits,
@@ -127,7 +129,7 @@ def normalize_pagerduty_event(body: Any, ctx: NormalizeContext) -> PagerDutyEven
     given_key = problems.text(obj, "dedup_key", ROOT, required=needs_key, max_length=_MAX_DEDUP_KEY)
     dedup_key = given_key or generated_key(ctx.integration, obj)
     fingerprint = pagerduty_fingerprint(ctx.integration, dedup_key)
-    draft = _trigger_draft(obj, dedup_key, ctx.limits, problems) if action == "trigger" else None
+    draft = _trigger_draft(obj, dedup_key, ctx, problems) if action == "trigger" else None
     problems.raise_if_any()
     if action == "acknowledge":
         return PagerDutyAcknowledged(dedup_key, fingerprint, ctx.integration, ctx.received_at)
@@ -148,6 +150,8 @@ def normalize_pagerduty_change(body: Any, ctx: NormalizeContext) -> ChangeEvent:
     summary = problems.text(payload, "summary", "payload", required=True, max_length=_MAX_SUMMARY)
     emitter = problems.text(payload, "source", "payload", max_length=_MAX_SUMMARY)
     occurred_at = problems.timestamp(payload, "timestamp", "payload")
+    bounds = start_bounds(ctx.received_at, None)  # a change has no end to keep
+    check_start(occurred_at, None, "payload.timestamp", bounds, problems)
     details = flatten_details(payload.get("custom_details"), ctx.limits, problems)
     links = _links(obj.get("links"), problems)
     problems.raise_if_any()
@@ -230,11 +234,12 @@ def flatten_details(value: Any, limits: Limits, problems: Problems) -> dict[str,
 
 
 def _trigger_draft(
-    obj: dict[str, Any], dedup_key: str, limits: Limits, problems: Problems
+    obj: dict[str, Any], dedup_key: str, ctx: NormalizeContext, problems: Problems
 ) -> AlertDraft | None:
     payload = _payload(obj, problems)
     if payload is None:
         return None
+    limits = ctx.limits
     summary = problems.text(payload, "summary", "payload", required=True, max_length=_MAX_SUMMARY)
     if summary is not None:  # it becomes the alertname label
         check_label_value(summary, "payload.summary", limits, problems)
@@ -259,11 +264,22 @@ def _trigger_draft(
         labels={name: value for name, value in labels.items() if value},
         annotations={**annotations, "summary": summary or ""},
         status="firing",
-        starts_at=problems.timestamp(payload, "timestamp", "payload"),
+        starts_at=_trigger_start(payload, ctx, problems),
         summary=summary,
         generator_url=annotations.get("client_url"),
         severity=Severity(severity) if severity else None,
     )
+
+
+def _trigger_start(
+    payload: dict[str, Any], ctx: NormalizeContext, problems: Problems
+) -> datetime | None:
+    """`payload.timestamp`, the sender's clock: held to `check_start` as an alert without an
+    end (a trigger has none), so to the integration's `resolve_timeout` too if it has one."""
+    starts_at = problems.timestamp(payload, "timestamp", "payload")
+    bounds = start_bounds(ctx.received_at, ctx.resolve_timeout)
+    check_start(starts_at, None, "payload.timestamp", bounds, problems)
+    return starts_at
 
 
 def _payload(obj: dict[str, Any], problems: Problems) -> dict[str, Any] | None:

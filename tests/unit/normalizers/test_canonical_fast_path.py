@@ -27,7 +27,7 @@ from tests.unit.normalizers.test_normalizer_properties import (
 
 
 def assert_agrees_with_the_slow_reader(body: Any) -> None:
-    fast = valid_drafts(body, CTX.limits)
+    fast = valid_drafts(body, CTX)
     try:
         slow = checked_drafts(body, CTX)
     except InvalidPayload:
@@ -77,6 +77,8 @@ VALID = {"labels": {"alertname": "Disk", "instance": "h1"}, "startsAt": "2026-01
         {**VALID, "labels": {"instance": "h1"}},
         {**VALID, "annotations": {"summary": 1}},
         {**VALID, "endsAt": "2025-12-31T00:00:00Z"},
+        {**VALID, "startsAt": "2026-11-27T06:55:00.000001Z"},
+        {**VALID, "startsAt": "2026-11-27T07:50:00.000001Z", "endsAt": "2026-11-27T08:00:00Z"},
         {**VALID, "fingerprint": ""},
         {**VALID, "severity": "CRITICAL"},
         {**VALID, "summary": "x" * (Limits().max_annotation_value_length + 1)},
@@ -91,6 +93,8 @@ VALID = {"labels": {"alertname": "Disk", "instance": "h1"}, "startsAt": "2026-01
         "no alertname",
         "annotation type",
         "end before start",
+        "start past the resolve timeout",
+        "start past the clock skew",
         "fingerprint",
         "severity",
         "summary length",
@@ -100,7 +104,7 @@ VALID = {"labels": {"alertname": "Disk", "instance": "h1"}, "startsAt": "2026-01
     ],
 )
 def test_the_fast_path_gives_up_on_every_kind_of_invalid_alert(body: Any) -> None:
-    assert valid_drafts(body, CTX.limits) is None
+    assert valid_drafts(body, CTX) is None
     with pytest.raises(InvalidPayload):
         normalize_canonical(body, CTX)
 
@@ -108,7 +112,7 @@ def test_the_fast_path_gives_up_on_every_kind_of_invalid_alert(body: Any) -> Non
 def test_the_fast_path_reads_an_alertmanager_api_list() -> None:
     body = [VALID, {**VALID, "labels": {"alertname": "Cpu", "empty": ""}, "status": "resolved"}]
 
-    drafts = valid_drafts(body, CTX.limits)
+    drafts = valid_drafts(body, CTX)
 
     assert drafts is not None
     assert [dict(d.labels) for d in drafts] == [VALID["labels"], {"alertname": "Cpu"}]

@@ -37,7 +37,7 @@ from shared.events.inputs import AlertReceived
 CTX = NormalizeContext(
     "prop",
     "test",
-    datetime(2026, 1, 1, tzinfo=UTC),
+    datetime(2026, 11, 27, 6, 50, tzinfo=UTC),  # just after the fixtures' alerts started
     default_labels={"env": "prod"},
     layer_rules=(LayerRule.parse('service=~"db|cache-.*"', "infrastructure"),),
     resolve_timeout=timedelta(minutes=5),
@@ -227,12 +227,16 @@ def test_unmutated_fixtures_are_accepted() -> None:
 
 
 TEXT = st.text(max_size=10) | EDGES.filter(lambda e: isinstance(e, str))
+# Around CTX.received_at (06:50Z) and its bounds on a start: + resolve_timeout (5m), + the skew.
 TIMES = st.sampled_from(
     [
         "2026-11-27T06:49:15.086990123Z",
-        "2026-01-01T00:00:00+00:00",
-        "2025-12-31T23:59:59.5-05:30",
-        "2026-01-01T00:04:59+0000",
+        "2026-11-27T06:50:00+00:00",
+        "2026-11-27T12:19:59.5+05:30",
+        "2026-11-27T06:55:00+0000",
+        "2026-11-27T06:55:00.000001Z",
+        "2026-11-27T07:50:00Z",
+        "2026-11-27T07:50:00.000001Z",
         "2030-06-01T12:00:00Z",
         "0001-01-01T00:00:00Z",
     ]
