@@ -18,8 +18,9 @@ from typing import Any, BinaryIO
 from services.cli.config_bundle import TocsinConfig, load_tocsin_config
 from services.cli.export_payloads import TimeRange, exported_lines
 from services.cli.log_source import add_log_source, opened_log
+from services.cli.oncall_clock import parse_instant
 from services.cli.replay_compare import compare, comparison_lines
-from services.cli.replay_input import OrderedInput, ReplayInputError, parse_time
+from services.cli.replay_input import OrderedInput, ReplayInputError
 from services.cli.replay_parallel import auto_jobs, normalized_by_workers
 from services.cli.replay_progress import ProgressBar, wants_progress
 from services.cli.replay_run import Replay
@@ -59,13 +60,21 @@ def register(sub: Any) -> None:
     replay.set_defaults(handler=replay_command)
 
 
-def _when(text: str | None, now: datetime) -> datetime | None:
+def window_bound(text: str | None, now: datetime) -> datetime | None:
+    """`--since`/`--until`: an ISO-8601 time (naive as UTC, as `--at` elsewhere) or a
+    duration ago such as `2h`."""
     if text is None:
         return None
     try:
         ago = parse_duration(text)
     except ValueError:
-        return parse_time(text, "time")
+        try:
+            return parse_instant(text)
+        except ValueError:
+            raise ReplayInputError(
+                f"{text!r} is neither an ISO-8601 time such as 2026-11-27T06:00Z (naive: UTC)"
+                " nor a duration ago such as 2h"
+            ) from None
     assert isinstance(ago, timedelta)
     return now - ago
 
@@ -74,7 +83,7 @@ def export_command(args: argparse.Namespace) -> int:
     try:
         load_tocsin_config(args.config)
         now = datetime.now(UTC)
-        window = TimeRange(_when(args.since, now), _when(args.until, now))
+        window = TimeRange(window_bound(args.since, now), window_bound(args.until, now))
         lines = asyncio.run(_read_log(args, window))
     except (ConfigError, ReplayInputError, LogUnavailable) as failure:
         print(failure, file=sys.stderr)
