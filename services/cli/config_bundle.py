@@ -6,6 +6,9 @@ import hashlib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import TypeVar
+
+from pydantic import BaseModel
 
 from services.correlator.config import CorrelatorConfig
 from services.correlator.domain.alertmanager import (
@@ -26,6 +29,8 @@ from shared.config.yaml_source import (
 
 DEMO_CONFIG = "demo.yaml"
 
+S = TypeVar("S", bound=BaseModel)
+
 
 @dataclass(frozen=True)
 class TocsinConfig:
@@ -39,29 +44,35 @@ class TocsinConfig:
 
 
 def _validated(source: ConfigSource, text: str) -> TocsinConfig:
+    """Every section checked, and what is wrong reported at once: the references and rules
+    of the router's section are checked whenever that section itself is valid, whatever is
+    wrong elsewhere."""
     problems: list[str] = []
-    sections = []
-    for model in (IngestConfig, CorrelatorConfig, RouterConfig):
-        try:
-            sections.append(source.validate(model))
-        except ConfigError as invalid:
-            problems.extend(invalid.problems)
+    ingest = _section(source, IngestConfig, (), problems)
+    correlator = _section(source, CorrelatorConfig, (), problems)
+    router = _section(source, RouterConfig, (), problems)
+    api = _section(source, ApiConfig, ("api",), problems)
+    if router is not None:
+        problems.extend(_rule_problems(source, router))
+        if api is not None:
+            problems.extend(_shared_tokens(source, router, api))
+    if problems:
+        raise ConfigError(problems)
+    assert ingest is not None and correlator is not None and router is not None
+    assert api is not None
+    version = hashlib.sha256(text.encode()).hexdigest()[:12]
+    return TocsinConfig(source, version, ingest, correlator, router, api, text)
+
+
+def _section(
+    source: ConfigSource, model: type[S], location: tuple[str, ...], problems: list[str]
+) -> S | None:
+    """The section as `model`, or None with its problems added to `problems`."""
     try:
-        api = source.validate(ApiConfig, ("api",))
+        return source.validate(model, location)
     except ConfigError as invalid:
         problems.extend(invalid.problems)
-    if problems:
-        raise ConfigError(problems)
-    problems.extend(_rule_problems(source, sections[2]))
-    problems.extend(_shared_tokens(source, sections[2], api))
-    if problems:
-        raise ConfigError(problems)
-    version = hashlib.sha256(text.encode()).hexdigest()[:12]
-    ingest, correlator, router = sections
-    assert isinstance(ingest, IngestConfig)
-    assert isinstance(correlator, CorrelatorConfig)
-    assert isinstance(router, RouterConfig)
-    return TocsinConfig(source, version, ingest, correlator, router, api, text)
+        return None
 
 
 def _rule_problems(source: ConfigSource, router: object) -> list[str]:

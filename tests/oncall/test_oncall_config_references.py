@@ -56,3 +56,22 @@ def test_a_route_may_name_a_team_as_its_receiver(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     assert [t.name for t in load_tocsin_config(path).router.teams] == ["sre"]
+
+
+def test_dangling_names_are_reported_in_the_same_run_as_errors_of_other_sections(
+    tmp_path: Path,
+) -> None:
+    # Given a config wrong in two places: an integration of no known type, and a dangling name
+    path = tmp_path / "tocsin.yaml"
+    wrong_type = "integrations:\n  - {name: prom, type: nagios, token: t0123456789}\n"
+    path.write_text(wrong_type + CONFIG, encoding="utf-8")
+
+    with pytest.raises(ConfigError) as raised:
+        load_tocsin_config(path)
+
+    # Then one run names both, each with its line
+    problems = raised.value.problems
+    assert any(p.startswith(f"{path}:2: integrations.0.type:") for p in problems), problems
+    assert f"{path}:18: default_receiver: no policy, channel, user or team named 'nobody'" in (
+        problems
+    )
