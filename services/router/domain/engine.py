@@ -58,7 +58,10 @@ def decide(
             failing = state.escalations.get(incident_id)
             if failing is None or failing.status != "triggered" or failed not in failing.requested:
                 return []
-            why = f"delivery of {failed} failed"
+            if not escalates_on_failure(failing, failed):
+                return []
+            recipient = failing.recipient_of.get(failed, "its recipient")
+            why = f"delivery of {failed} failed, and no other page reached {recipient}"
             return _unless_held_as_before(
                 failing, fire(failing, now, directory, why, _muted(state, failing))
             )
@@ -73,6 +76,21 @@ def decide(
             return decide_command(escalation, event, now, _reassign_pager(directory))
         case _:
             return []
+
+
+def escalates_on_failure(escalation: Escalation, failed: str) -> bool:
+    """Whether a page given up on brings the next step forward: not when its recipient was
+    reached on another contact method of this generation, nor while another page to them is
+    still on its way (the last of them to fail decides)."""
+    recipient = escalation.recipient_of.get(failed)
+    if recipient is None:
+        return True  # requested before its recipient was recorded (an older state)
+    if recipient in escalation.reached:
+        return False
+    return not any(
+        other != failed and whom == recipient and other not in escalation.settled
+        for other, whom in escalation.recipient_of.items()
+    )
 
 
 def _start_and_fire_due(

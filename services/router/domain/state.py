@@ -25,6 +25,7 @@ from shared.events import (
     IncidentOpened,
     IncidentPriorityChanged,
     IncidentResolved,
+    NotificationFailed,
     NotificationRequested,
     NotificationSent,
 )
@@ -59,6 +60,12 @@ class Escalation:
     due_at: datetime | None = None
     # Pages requested in this generation: a failure of an older one escalates nothing.
     requested: set[str] = field(default_factory=set)
+    # Whom each of them is for, those whose outcome is known, and the recipients one reached:
+    # a failed page escalates only if its recipient was reached on no other contact method
+    # and no other page to them is still on its way (`engine.escalates_on_failure`).
+    recipient_of: dict[str, str] = field(default_factory=dict)
+    settled: set[str] = field(default_factory=set)
+    reached: set[str] = field(default_factory=set)
     acknowledged_by: str | None = None
     snoozed_until: datetime | None = None
     assignee: str | None = None
@@ -158,10 +165,15 @@ def _evolve_escalation(escalation: Escalation, event: Event) -> None:
             escalation.due_at, escalation.held = until, True
         case AlertGrouped() | IncidentPriorityChanged() | IncidentProbableCauseChanged():
             escalation.facts = updated_facts(escalation.facts, event)
-        case NotificationRequested(notification_id=notification_id):
+        case NotificationRequested(notification_id=notification_id, target=target):
             escalation.requested.add(notification_id)
-        case NotificationSent(sent_at=at) if escalation.first_page_sent_at is None:
-            escalation.first_page_sent_at = at
+            escalation.recipient_of[notification_id] = target
+        case NotificationSent(notification_id=notification_id, sent_at=at):
+            if escalation.first_page_sent_at is None:
+                escalation.first_page_sent_at = at
+            _settle(escalation, notification_id, reached=True)
+        case NotificationFailed(notification_id=notification_id):
+            _settle(escalation, notification_id, reached=False)
         case IncidentAcknowledged(by=by, at=at):
             escalation.status, escalation.due_at, escalation.held = "acknowledged", None, False
             escalation.acknowledged_by, escalation.snoozed_until = by, None
@@ -182,10 +194,21 @@ def _evolve_escalation(escalation: Escalation, event: Event) -> None:
             escalation.commander = commander
 
 
+def _settle(escalation: Escalation, notification_id: str, *, reached: bool) -> None:
+    """A page of this generation delivered (`reached`) or given up on."""
+    recipient = escalation.recipient_of.get(notification_id)
+    if recipient is None:
+        return  # a page of an earlier generation
+    escalation.settled.add(notification_id)
+    if reached:
+        escalation.reached.add(recipient)
+
+
 def _new_generation(escalation: Escalation, generation: int) -> None:
     escalation.generation, escalation.status, escalation.held = generation, "triggered", False
     escalation.acknowledged_by = escalation.snoozed_until = None
     escalation.requested = set()
+    escalation.recipient_of, escalation.settled, escalation.reached = {}, set(), set()
 
 
 def _advance(escalation: Escalation, at: datetime) -> None:

@@ -17,6 +17,7 @@ from shared.events import (
     NobodyPaged,
     NotificationFailed,
     NotificationRequested,
+    NotificationSent,
     TickOccurred,
 )
 from tests.support.incident_events import incident_opened, node_down
@@ -143,6 +144,53 @@ def test_failed_delivery_falls_back_to_the_next_step_at_once() -> None:
     failed = failure_of(webhook_page.notification_id)
     fallback = step(state, failed, T0 + timedelta(minutes=1), DIRECTORY)
     assert pages(fallback) == [("bob", "user/bob/0")]
+
+
+def alice_pages(state: RouterState) -> dict[str, str]:
+    """The first step fired: alice's page ids by channel (console, then email)."""
+    step(state, opened(["payments"]), T0, DIRECTORY)
+    first = tick(state, T0 + timedelta(seconds=30))
+    return {
+        e.channel: e.notification_id
+        for e in first
+        if isinstance(e, NotificationRequested) and e.target == "alice"
+    }
+
+
+def delivered(notification_id: str) -> NotificationSent:
+    return NotificationSent(
+        notification_id=notification_id,
+        incident_id="INC-1",
+        channel="user/alice/0",
+        attempts=1,
+        sent_at=T0,
+    )
+
+
+def test_a_failed_contact_method_escalates_nothing_when_another_reached_the_person() -> None:
+    state = RouterState()
+    alice = alice_pages(state)
+    step(state, delivered(alice["user/alice/0"]), T0 + timedelta(seconds=31), DIRECTORY)
+
+    after = step(state, failure_of(alice["user/alice/1"]), T0 + timedelta(minutes=1), DIRECTORY)
+
+    assert pages(after) == []
+    assert next_due(state) == T0 + timedelta(seconds=30, minutes=10)  # bob on time
+
+
+def test_the_last_of_a_persons_pages_to_fail_brings_the_next_step_forward() -> None:
+    state = RouterState()
+    alice = alice_pages(state)
+
+    # the email fails while the console page is still on its way: wait for it
+    early = step(state, failure_of(alice["user/alice/1"]), T0 + timedelta(minutes=1), DIRECTORY)
+    # then that fails too: alice was reached on no way at all
+    late = step(state, failure_of(alice["user/alice/0"]), T0 + timedelta(minutes=2), DIRECTORY)
+
+    assert pages(early) == []
+    assert pages(late) == [("bob", "user/bob/0")]
+    [fired] = [e for e in late if isinstance(e, EscalationStepFired)]
+    assert fired.reason.endswith("no other page reached alice")
 
 
 def test_failure_of_a_page_this_escalation_never_requested_escalates_nothing() -> None:
