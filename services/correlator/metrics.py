@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
 
 from services.correlator.domain.state import CorrelatorState
 from shared.events.base import Event
@@ -36,6 +40,60 @@ def decision_kind(event: Event) -> str:
     return _KINDS.get(name, name)
 
 
+@dataclass(frozen=True)
+class InputsSeen:
+    """What the runner and its processors know of each owned partition's input, at one time.
+
+    `lag`: records not handled yet, for the partitions whose end is known; `last_input_at`:
+    the time of the last input handled live; `caught_up_at`: when it last had none left."""
+
+    lag: Mapping[int, int] = field(default_factory=dict)
+    last_input_at: Mapping[int, datetime] = field(default_factory=dict)
+    caught_up_at: Mapping[int, datetime] = field(default_factory=dict)
+
+
+def input_age_seconds(seen: InputsSeen, now: datetime) -> dict[int, float]:
+    """Per partition: how old the input being handled is at `now`; 0 with nothing left.
+
+    Waiting records came after the last input handled, and after the partition last had
+    nothing left: the later of the two bounds their age. A partition whose end is unknown,
+    or with records left but neither time known yet (just recovered), has no value."""
+    ages: dict[int, float] = {}
+    for partition, left in seen.lag.items():
+        known = [
+            at
+            for at in (seen.last_input_at.get(partition), seen.caught_up_at.get(partition))
+            if at is not None
+        ]
+        if left == 0:
+            ages[partition] = 0.0
+        elif known:
+            ages[partition] = max(0.0, (now - max(known)).total_seconds())
+    return ages
+
+
+class InputAgeCollector(Collector):
+    """`tocsin_correlator_input_age_seconds{partition}`, read at scrape time."""
+
+    def __init__(self) -> None:
+        self._seen: Callable[[], InputsSeen] = InputsSeen
+        self._clock: Callable[[], datetime] | None = None
+
+    def watch(self, seen: Callable[[], InputsSeen], clock: Callable[[], datetime]) -> None:
+        self._seen, self._clock = seen, clock
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        gauge = GaugeMetricFamily(
+            "tocsin_correlator_input_age_seconds",
+            "How old the input the correlator is handling is (0: nothing left to read)",
+            labels=["partition"],
+        )
+        if self._clock is not None:
+            for partition, age in sorted(input_age_seconds(self._seen(), self._clock()).items()):
+                gauge.add_metric([str(partition)], age)
+        yield gauge
+
+
 class CorrelatorMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
         self.decisions = Counter(
@@ -60,12 +118,8 @@ class CorrelatorMetrics:
             "Alerts attached to open incidents in the partitions this process owns",
             registry=registry,
         )
-        self.input_age = Gauge(
-            "tocsin_correlator_input_age_seconds",
-            "Age of the last input handled live (wall clock minus its time): the consumer's lag",
-            ["partition"],
-            registry=registry,
-        )
+        self.input_age = InputAgeCollector()
+        registry.register(self.input_age)
 
         # Children by decision kind: `labels()` validates and locks on every call.
         self._decisions_by_kind: dict[str, Counter] = {}
@@ -75,6 +129,10 @@ class CorrelatorMetrics:
         self.open_incidents.set_function(lambda: sum(len(s.incidents) for s in states()))
         self.open_alerts.set_function(lambda: sum(len(s.alerts) for s in states()))
 
+    def watch_inputs(self, seen: Callable[[], InputsSeen], clock: Callable[[], datetime]) -> None:
+        """Report the input age of every owned partition from `seen` at scrape time."""
+        self.input_age.watch(seen, clock)
+
     def observe(self, decided: Sequence[Event], seconds: float) -> None:
         self.decide_seconds.observe(seconds)
         for event in decided:
@@ -83,6 +141,3 @@ class CorrelatorMetrics:
             if counter is None:
                 counter = self._decisions_by_kind[kind] = self.decisions.labels(decision=kind)
             counter.inc()
-
-    def lag(self, partition: int, seconds: float) -> None:
-        self.input_age.labels(partition=str(partition)).set(max(seconds, 0.0))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from datetime import datetime
 from typing import cast
 
@@ -15,7 +14,7 @@ from services.correlator.metrics import CorrelatorMetrics
 from services.correlator.rulesets import RulesetBook
 from shared.events import AnyEvent, Envelope, deterministic_id, encode_envelope, wrap
 from shared.events.incidents import RulesetActivated
-from shared.log.port import Outgoing, Record
+from shared.log.port import Outgoing
 from shared.runtime.processor import PartitionProcessor
 from shared.topics import ALERTS, INCIDENTS
 
@@ -31,7 +30,6 @@ class CorrelatorProcessor(PartitionProcessor):
         policy: CorrelationPolicy,
         metrics: CorrelatorMetrics,
         rulesets: RulesetBook | None = None,
-        clock: Callable[[], datetime] | None = None,
         startup: RulesetActivated | None = None,
     ) -> None:
         super().__init__(partition)
@@ -39,13 +37,13 @@ class CorrelatorProcessor(PartitionProcessor):
         self.policy = policy
         self._metrics = metrics
         self._rulesets = rulesets or RulesetBook()
-        self._clock = clock
         # The rule set this process was started with, written to the partition when the log
         # does not already run it, so a replay switches where the live run did.
         self._startup = startup
         self._activated_at: datetime | None = None  # of the last rule set read from the log
         self._active: RulesetActivated | None = None  # the last one taken, if any
-        self._last_live_at: datetime | None = None  # time of the last input handled live
+        # The time of the last input handled live: the input age gauge reads it at scrape time.
+        self.last_input_at: datetime | None = None
 
     def apply(self, envelope: Envelope, event: AnyEvent, *, live: bool) -> list[Outgoing]:
         if isinstance(event, RulesetActivated):
@@ -55,7 +53,7 @@ class CorrelatorProcessor(PartitionProcessor):
         decided = step(self.state, event, envelope.occurred_at, self.policy, envelope.key)
         if live:
             self._metrics.observe(decided, time.perf_counter() - started)
-            self._last_live_at = envelope.occurred_at
+            self.last_input_at = envelope.occurred_at
         outgoing: list[Outgoing] = []
         for index, decision in enumerate(decided):
             event_id = deterministic_id(envelope.event_id, index)
@@ -64,14 +62,6 @@ class CorrelatorProcessor(PartitionProcessor):
             outgoing.append(Outgoing(INCIDENTS, envelope.key, encode_envelope(out)))
         if live and self._startup is not None:
             outgoing += self._pin_startup_ruleset(envelope)
-        return outgoing
-
-    async def handle_batch(self, records: list[Record]) -> list[Outgoing]:
-        outgoing = await super().handle_batch(records)
-        # The lag gauge shows the last input's age: read the clock once a batch, not per input.
-        if self._clock is not None and self._last_live_at is not None:
-            age = (self._clock() - self._last_live_at).total_seconds()
-            self._metrics.lag(self.partition, age)
         return outgoing
 
     def _pin_startup_ruleset(self, envelope: Envelope) -> list[Outgoing]:

@@ -10,7 +10,7 @@ from prometheus_client import CollectorRegistry
 from services.correlator.config import CorrelatorConfig
 from services.correlator.domain.state import CorrelatorState
 from services.correlator.grouping import build_policy
-from services.correlator.metrics import CorrelatorMetrics
+from services.correlator.metrics import CorrelatorMetrics, InputsSeen
 from services.correlator.processor import CorrelatorProcessor
 from services.correlator.rulesets import RulesetBook, config_text
 from shared.events.incidents import RulesetActivated
@@ -42,7 +42,7 @@ def correlator_runner(
     )
 
     def new_processor(partition: int) -> PartitionProcessor:
-        return CorrelatorProcessor(partition, policy, metrics, rulesets, clock, startup)
+        return CorrelatorProcessor(partition, policy, metrics, rulesets, startup)
 
     runner = PartitionedRunner(
         event_log,
@@ -57,5 +57,15 @@ def correlator_runner(
         processors = list(runner.processors.values())
         return [p.state for p in processors if isinstance(p, CorrelatorProcessor)]
 
+    def inputs_seen() -> InputsSeen:
+        processors = list(runner.processors.items())
+        last_input_at = {
+            partition: p.last_input_at
+            for partition, p in processors
+            if isinstance(p, CorrelatorProcessor) and p.last_input_at is not None
+        }
+        return InputsSeen(runner.lag(), last_input_at, runner.caught_up_at())
+
     metrics.watch(states)
+    metrics.watch_inputs(inputs_seen, clock)
     return runner

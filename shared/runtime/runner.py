@@ -64,6 +64,8 @@ class PartitionedRunner:
         self._committed: dict[int, int] = {}
         self._cut_short = False  # a stop cancelled a step: states may be past their offsets
         self._last_tick: dict[int, float] = {}
+        # Per partition: when (by `clock`) a step last found nothing left to fold.
+        self._caught_up_at: dict[int, datetime] = {}
         self._commit_task: asyncio.Task[bool] | None = None
         self._appending: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
@@ -91,6 +93,11 @@ class PartitionedRunner:
             if end is not None:
                 lag[partition] = max(0, end - folded)
         return lag
+
+    def caught_up_at(self) -> dict[int, datetime]:
+        """Per partition this member owns: when a step last found nothing left to fold (lag
+        0), by the runner's clock. Records waiting now came after it."""
+        return dict(self._caught_up_at)
 
     def log_reader(self) -> LogReader:
         """Recovery reads the input from a partition's snapshot (see `log_retention`)."""
@@ -155,7 +162,14 @@ class PartitionedRunner:
         records = await self._consumer.poll(max_records=500, timeout_s=0.2)
         if records:
             await self._process(records)
+        self._note_caught_up()
         await self._write_due_ticks()
+
+    def _note_caught_up(self) -> None:
+        now = self._clock()
+        for partition, left in self.lag().items():
+            if left == 0:
+                self._caught_up_at[partition] = now
 
     async def _process(self, records: list[Record]) -> None:
         by_partition: dict[int, list[Record]] = {}
@@ -343,6 +357,7 @@ class PartitionedRunner:
         for partition in list(partitions):
             self._processors.pop(partition, None)
             self._last_tick.pop(partition, None)
+            self._caught_up_at.pop(partition, None)
             self._folded.pop(partition, None)
             self._committed.pop(partition, None)
             self._snapshots.forget(partition)

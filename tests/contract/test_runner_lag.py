@@ -79,6 +79,7 @@ async def test_a_member_that_caught_up_has_no_lag_and_says_so(state_log: EventLo
     labels = {"group": group, "topic": topic, "partition": "0"}
     assert runner.lag() == {0: 0}
     assert registry.get_sample_value("tocsin_consumer_lag_records", labels) == 0
+    assert runner.caught_up_at() == {0: AT}  # by the runner's clock
     stop.set()
     await running
 
@@ -103,6 +104,7 @@ async def test_records_appended_while_a_member_is_busy_are_its_lag(tmp_path: Pat
     await asyncio.sleep(0.3)  # a poll in progress ends
     await _append_inputs_to(log, topic, 10, first=25)
     assert runner.lag() == {0: 10}
+    assert runner.caught_up_at() == {0: AT}  # when it last had nothing left, not since
     gate.set()
 
     async def caught_up() -> bool:
