@@ -22,6 +22,7 @@ from shared.config.settings import RuntimeSettings
 from shared.config.yaml_source import ConfigError
 from shared.events.codec import remember_encoded
 from shared.log.embedded import EmbeddedLog
+from shared.log.embedded_lock import DataFolderError, lock_data_folder
 from shared.log.kafka import KafkaLog
 from shared.logs import configure_logging
 from shared.runtime.collector import tune_collector
@@ -31,9 +32,20 @@ from shared.topics import ALL_TOPICS
 log = logging.getLogger(__name__)
 
 
-def _settings(args: argparse.Namespace, **extra: Any) -> RuntimeSettings:
+# Settings given as options whose option is not `--` + the field's name.
+_OPTION_NAMES = {"data_dir": "--data"}
+_LOG_FILE = "tocsin.sqlite"
+
+
+def _settings(args: argparse.Namespace, **extra: Any) -> RuntimeSettings | None:
+    """The settings, or None once it said which option or environment variable is wrong."""
     given = {"config": args.config, "host": args.host, "port": args.port, **extra}
-    settings = RuntimeSettings(**{k: v for k, v in given.items() if v is not None})
+    options = {k: v for k, v in given.items() if v is not None}
+    try:
+        settings = RuntimeSettings(**options)
+    except ValidationError as invalid:
+        print(_first_error(invalid, set(options)), file=sys.stderr)
+        return None
     if settings.port is None:
         settings = settings.model_copy(update={"port": args.default_port})
     return settings
@@ -56,28 +68,32 @@ def _serve(assembly: Assembly, title: str, settings: RuntimeSettings) -> int:
 
 
 def up(args: argparse.Namespace) -> int:
-    try:
-        settings = _settings(
-            args,
-            data_dir=args.data,
-            retention=args.retention,
-            incident_history=args.incident_history,
-        )
-    except ValidationError as invalid:
-        print(f"invalid option: {_first_error(invalid)}", file=sys.stderr)
+    settings = _settings(
+        args, data_dir=args.data, retention=args.retention, incident_history=args.incident_history
+    )
+    if settings is None:
         return 2
     configure_logging(settings.log_level, settings.log_format)
     config = _load(settings)
     if config is None:
         return 2
-    event_log = EmbeddedLog(settings.data_dir / "tocsin.sqlite")
+    try:  # before the log is opened or anything started; held while this process runs
+        data_lock = lock_data_folder(settings.data_dir, _LOG_FILE)
+    except DataFolderError as refused:
+        print(refused, file=sys.stderr)
+        return 2
+    log.info("data folder locked", extra={"data_dir": str(data_lock.folder)})
+    event_log = EmbeddedLog(data_lock.folder / _LOG_FILE)
     remember_encoded()  # every stage reads what another wrote moments earlier
     assembly = Assembly(event_log, partitions=settings.partitions)
     add_ingest(assembly, config, settings)
     add_correlator(assembly, config, settings)
     add_router(assembly, config, settings)
     assembly.runners.append(_retention(event_log, assembly, settings))
-    return _serve(assembly, "tocsin", settings)
+    try:
+        return _serve(assembly, "tocsin", settings)
+    finally:
+        data_lock.release()
 
 
 def _retention(
@@ -93,18 +109,23 @@ def _retention(
     )
 
 
-def _first_error(invalid: ValidationError) -> str:
+def _first_error(invalid: ValidationError, options: set[str]) -> str:
+    """`invalid option: --name: why` for a value given on the command line, else
+    `invalid environment variable: TOCSIN_NAME: why` (so also for settings that have no
+    option, e.g. `TOCSIN_PARTITIONS`)."""
     error = invalid.errors()[0]
-    option = str(error["loc"][0]).replace("_", "-")
-    return f"--{option}: {error['msg']}"
+    field = str(error["loc"][0]) if error["loc"] else ""
+    if field in options:
+        option = _OPTION_NAMES.get(field, "--" + field.replace("_", "-"))
+        return f"invalid option: {option}: {error['msg']}"
+    variable = f"{RuntimeSettings.model_config.get('env_prefix', '')}{field}".upper()
+    return f"invalid environment variable: {variable}: {error['msg']}"
 
 
 def single_service(args: argparse.Namespace) -> int:
     history = getattr(args, "incident_history", None)  # an option of `tocsin router` only
-    try:
-        settings = _settings(args, kafka=args.kafka, incident_history=history)
-    except ValidationError as invalid:
-        print(f"invalid option: {_first_error(invalid)}", file=sys.stderr)
+    settings = _settings(args, kafka=args.kafka, incident_history=history)
+    if settings is None:
         return 2
     configure_logging(settings.log_level, settings.log_format)
     config = _load(settings)

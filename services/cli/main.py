@@ -25,7 +25,8 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument(
         "--retention",
         metavar="DURATION",
-        help="how long the embedded log keeps history, e.g. 90d (default 0: all of it)",
+        help="how long the embedded log keeps history, e.g. 90d, precise to 10 minutes"
+        " (default 0: all of it)",
     )
     _incident_history_option(up)
     _http_options(up, default_port=8080)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -21,6 +21,20 @@ DEFAULT_RETENTION = timedelta(0)
 DEFAULT_INCIDENT_HISTORY = timedelta(days=90)
 
 
+def _lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
+
+
+def _upper(value: object) -> object:
+    return value.upper() if isinstance(value, str) else value
+
+
+LogFormat = Annotated[Literal["json", "text"], BeforeValidator(_lower)]
+LogLevel = Annotated[
+    Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"], BeforeValidator(_upper)
+]
+
+
 class RuntimeSettings(BaseSettings):
     """How this process runs. What Tocsin does (rules, people) lives in the YAML config."""
 
@@ -35,15 +49,15 @@ class RuntimeSettings(BaseSettings):
     )
     kafka: str | None = None
     host: str = "127.0.0.1"
-    port: int | None = None  # each command has its own default
-    partitions: int = 4
+    port: int | None = Field(default=None, ge=0, le=65535)  # each command has its own default
+    partitions: int = Field(default=4, ge=1)
     public_url: str = ""
     link_secret: SecretStr = SecretStr("")
-    append_timeout_s: float = 5.0
+    append_timeout_s: float = Field(default=5.0, gt=0)
     # Input records a partition folds between two snapshots of its state, at least.
     snapshot_every: int = Field(default=SNAPSHOT_EVERY, ge=1)
-    log_format: str = "json"
-    log_level: str = "INFO"
+    log_format: LogFormat = "json"
+    log_level: LogLevel = "INFO"
 
     def base_url(self) -> str:
         return self.public_url or f"http://{self.host}:{self.port}"
