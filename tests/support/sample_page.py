@@ -22,3 +22,8 @@ PAGE = Page(
     ack_url="https://tocsin.example/a/inc-1",
     resolve_url="https://tocsin.example/r/inc-1",
 )
+# The page as a `NotificationRequested` carries it: without what the dispatcher adds (its id,
+# the signed links).
+PAGE_FIELDS = PAGE.model_dump(
+    mode="json", exclude={"notification_id", "incident_url", "ack_url", "resolve_url"}
+)

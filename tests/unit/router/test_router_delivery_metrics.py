@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from prometheus_client import CollectorRegistry
 
 from services.router.channels.delivery import Delivered, DeliveryOutcome, PermanentFailure
-from services.router.channels.http_post import JsonPoster
 from services.router.channels.settings import RetryPolicy
 from services.router.config import RouterConfig
 from services.router.deliverer import ChannelDeliverer
@@ -16,7 +15,8 @@ from services.router.dispatcher import DispatcherProcessor
 from services.router.metrics import RouterMetrics
 from shared.events import NotificationRequested, deterministic_id, encode_envelope, wrap
 from shared.log.port import Outgoing, Record
-from tests.support.sample_page import PAGE
+from tests.support.noting_poster import NotingPoster
+from tests.support.sample_page import PAGE_FIELDS
 
 T0 = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 SLACK_URL = "https://hooks.slack.example/services/T0/B0/alice"
@@ -35,23 +35,11 @@ CONFIG = RouterConfig.model_validate(
         ],
     }
 )
-PAGE_FIELDS = PAGE.model_dump(
-    mode="json", exclude={"notification_id", "incident_url", "ack_url", "resolve_url"}
-)
 
 
-class ReceiverAnswers(JsonPoster):
+def receiver_answers(url: str) -> DeliveryOutcome:
     """The HTTP receivers: Slack accepts every page, alice's webhook is gone (410)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.posted: list[str] = []
-
-    async def post(
-        self, url: str, body: bytes, headers: dict[str, str], time_limit: float
-    ) -> DeliveryOutcome:
-        self.posted.append(url)
-        return Delivered() if url == SLACK_URL else PermanentFailure("HTTP 410 Gone")
+    return Delivered() if url == SLACK_URL else PermanentFailure("HTTP 410 Gone")
 
 
 def requested(notification_id: str, channel: str) -> NotificationRequested:
@@ -74,7 +62,7 @@ async def _ignore(_: list[Outgoing]) -> None:
 class Harness:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self.poster = ReceiverAnswers()
+        self.poster = NotingPoster(receiver_answers)
         deliverer = ChannelDeliverer(
             CONFIG,
             base_url="https://tocsin.example",

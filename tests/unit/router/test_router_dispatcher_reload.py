@@ -10,8 +10,6 @@ from datetime import UTC, datetime, timedelta
 from prometheus_client import CollectorRegistry
 
 from services.correlator.rulesets import version_of
-from services.router.channels.delivery import Delivered, DeliveryOutcome
-from services.router.channels.http_post import JsonPoster
 from services.router.channels.settings import RetryPolicy
 from services.router.config import RouterConfig
 from services.router.deliverer import ChannelDeliverer
@@ -32,7 +30,8 @@ from shared.events.base import Event
 from shared.events.incidents import RulesetActivated
 from shared.log.port import Outgoing, Record
 from shared.topics import NOTIFICATIONS
-from tests.support.sample_page import PAGE
+from tests.support.noting_poster import NotingPoster
+from tests.support.sample_page import PAGE_FIELDS
 
 T0 = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
@@ -49,23 +48,6 @@ users:
   - {{name: alice, contacts: [{{type: webhook, url: "{HOOKS}/alice-new"}}]}}
   - {{name: carol, contacts: [{{type: webhook, url: "{HOOKS}/carol"}}]}}
 """
-PAGE_FIELDS = PAGE.model_dump(
-    mode="json", exclude={"notification_id", "incident_url", "ack_url", "resolve_url"}
-)
-
-
-class StandInPoster(JsonPoster):
-    """The HTTP receivers: every POST is accepted and its URL noted."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.posted: list[str] = []
-
-    async def post(
-        self, url: str, body: bytes, headers: dict[str, str], time_limit: float
-    ) -> DeliveryOutcome:
-        self.posted.append(url)
-        return Delivered()
 
 
 def activation(text: str, at: datetime, source: str = "reload") -> RulesetActivated:
@@ -90,7 +72,7 @@ class Dispatcher:
     its input goes on from `offset` (a restarted one reads on after the records it saw)."""
 
     def __init__(self, started_at: datetime = T0, offset: int = 0) -> None:
-        self.poster = StandInPoster()
+        self.poster = NotingPoster()
         self.outcomes: list[Event] = []
         self._offset = offset
         startup_config = router_config_from_text(BEFORE, "tocsin.yaml")
