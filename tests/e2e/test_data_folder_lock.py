@@ -16,28 +16,13 @@ import pytest
 from tests.support.brokers import free_port
 from tests.support.processes import ManagedProcess
 from tests.support.receiver import PageReceiver
-from tests.support.webhook import post_firing_alert
+from tests.support.webhook import post_firing_alert, webhook_config
 
 TOKEN = "lock-ingest-token"
 
 
 def _config(folder: Path, receiver_url: str) -> Path:
-    path = folder / "tocsin.yaml"
-    path.write_text(f"""
-integrations:
-  - {{name: prom, type: alertmanager, token: {TOKEN}}}
-route:
-  receiver: team
-  group_by: [alertname]
-  group_wait: 0s
-channels:
-  hook: {{type: webhook, url: "{receiver_url}/pages"}}
-escalation_policies:
-  - name: team
-    steps:
-      - {{delay: 0s, notify: ["channel:hook"]}}
-""")
-    return path
+    return webhook_config(folder, TOKEN, receiver_url)
 
 
 @pytest.fixture

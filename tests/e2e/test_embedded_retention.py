@@ -17,31 +17,15 @@ import pytest
 from shared.topics import ALERTS, PAYLOADS
 from tests.support.processes import ManagedProcess
 from tests.support.receiver import PageReceiver
-from tests.support.webhook import post_firing_alert
+from tests.support.webhook import post_firing_alert, webhook_config
 
 TOKEN = "retention-ingest-token"
 API = {"Authorization": "Bearer retention-api-token-0001"}
 
 
 def _config(folder: Path, receiver_url: str) -> Path:
-    path = folder / "tocsin.yaml"
-    path.write_text(f"""
-integrations:
-  - {{name: prom, type: alertmanager, token: {TOKEN}}}
-route:
-  receiver: team
-  group_by: [alertname]
-  group_wait: 0s
-channels:
-  hook: {{type: webhook, url: "{receiver_url}/pages"}}
-escalation_policies:
-  - name: team
-    steps:
-      - {{delay: 0s, notify: ["channel:hook"]}}
-api:
-  service_accounts: [{{name: ops, token: retention-api-token-0001}}]
-""")
-    return path
+    accounts = "api:\n  service_accounts: [{name: ops, token: retention-api-token-0001}]\n"
+    return webhook_config(folder, TOKEN, receiver_url, accounts)
 
 
 @pytest.fixture
