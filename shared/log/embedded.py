@@ -216,7 +216,10 @@ class EmbeddedLog:
                 )
                 writer.execute("COMMIT")
             except BaseException:
-                writer.execute("ROLLBACK")
+                # SQLite rolls back by itself on some errors (a full disk): ROLLBACK would then
+                # fail and hide the error that says what happened.
+                if writer.in_transaction:
+                    writer.execute("ROLLBACK")
                 raise
         self._next_offsets = offsets
         return [Record(*row) for row in rows]

@@ -1,0 +1,33 @@
+"""A full disk: the embedded log refuses the append as unavailable (a 503 upstream), with
+SQLite's own reason — not a failed ROLLBACK hiding it — and takes appends again once there
+is room."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from shared.log.embedded import EmbeddedLog
+from shared.log.port import LogUnavailable, Outgoing
+
+
+async def test_an_append_that_fills_the_disk_says_so_and_the_log_recovers(tmp_path: Path) -> None:
+    log = EmbeddedLog(tmp_path / "log.sqlite")
+    await log.start()
+    await log.ensure_topics({"t": 1})
+    writer = log._require_writer()
+    pages = writer.execute("PRAGMA page_count").fetchone()[0]
+    writer.execute(f"PRAGMA max_page_count = {pages + 2}")  # room for a few KB, no more
+    big = [Outgoing("t", "k", b"x" * 4096) for _ in range(50)]
+    try:
+        with pytest.raises(LogUnavailable) as refused:
+            await log.append(big)
+        assert "full" in str(refused.value), str(refused.value)
+
+        writer.execute("PRAGMA max_page_count = 1073741823")  # room again
+        await log.append([Outgoing("t", "k", b"after")])
+        [record] = await log.read("t", 0, 0, 10)
+        assert record.value == b"after"  # nothing of the refused append was kept
+    finally:
+        await log.close()
