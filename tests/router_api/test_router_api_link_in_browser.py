@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
@@ -33,7 +34,10 @@ def test_the_acknowledge_link_opened_in_a_browser_acknowledges_and_stops_escalat
         assert tocsin.get(f"/api/v1/incidents/{incident_id}").json()["status"] == "triggered"
         # When they press the button
         browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
-        WebDriverWait(browser, 15).until(
+        # While the answer page loads, the old page's h1 can be read half-gone: Chromium then
+        # answers "Node ... does not belong to the document" (a WebDriverException). Look again.
+        navigating = (StaleElementReferenceException, WebDriverException)
+        WebDriverWait(browser, 15, ignored_exceptions=navigating).until(
             expected_conditions.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Acknowledged")
         )
         headline = browser.find_element(By.TAG_NAME, "h1").text
