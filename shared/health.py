@@ -20,11 +20,12 @@ def health_router(ready: ReadinessCheck, registry: CollectorRegistry) -> APIRout
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @router.get("/readyz", summary="Ready: the event log backend is reachable")
+    @router.get("/readyz", summary="Ready: the event log backend is reachable and takes writes")
     async def readyz() -> JSONResponse:
         if await ready():
             return JSONResponse({"status": "ready"})
-        return JSONResponse({"status": "log backend unreachable"}, status_code=503)
+        status = "log backend unreachable or not taking writes"
+        return JSONResponse({"status": status}, status_code=503)
 
     @router.get(
         "/metrics",

@@ -40,6 +40,7 @@ CREATE TABLE IF NOT EXISTS group_offsets (
     grp TEXT NOT NULL, topic TEXT NOT NULL, partition INTEGER NOT NULL,
     next_offset INTEGER NOT NULL, PRIMARY KEY (grp, topic, partition)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS write_probe (id INTEGER PRIMARY KEY, filler BLOB NOT NULL);
 """
 
 _READ_BATCH = 2000
@@ -92,6 +93,8 @@ class EmbeddedLog:
         self._appended: dict[str, asyncio.Event] = {}
         self._recent = RecentRecords()
         self._followed: set[str] = set()  # topics with consumers: their tails stay in memory
+        # Why the last write failed (a full disk, an I/O error); None once a write succeeds.
+        self._write_problem: str | None = None
         self._thread = WriterThread("tocsin-log-writer")
         self._time_index = TimeIndex()
 
@@ -166,11 +169,13 @@ class EmbeddedLog:
                 try:
                     committed = await self._thread.run(functools.partial(self._write_batch, batch))
                 except (sqlite3.Error, OSError, LogUnavailable) as error:
+                    self._write_problem = str(error)
                     _fail(batch, LogUnavailable(str(error)))
                     continue
                 except Exception as error:  # a bug, not an outage: every caller sees it
                     _fail(batch, error)
                     continue
+                self._write_problem = None
                 self._recent.add(committed)
                 for write in batch:
                     if not write.done.done():
@@ -284,7 +289,31 @@ class EmbeddedLog:
             self._recent.follow(topic, partition, self._next_offsets.get((topic, partition), 0))
 
     async def ping(self) -> bool:
-        return self._writer is not None
+        """Open, and taking writes: after a failed write (a full disk), only once a probe
+        write of a page commits again, so readiness follows the disk, not the last request."""
+        if self._writer is None:
+            return False
+        if self._write_problem is None:
+            return True
+        try:
+            await self._thread.run(self._probe_write)
+        except (sqlite3.Error, OSError, LogUnavailable) as error:
+            self._write_problem = str(error)
+            return False
+        self._write_problem = None
+        return True
+
+    def _probe_write(self) -> None:
+        writer = self._require_writer()
+        with self._write_lock:
+            writer.execute("BEGIN IMMEDIATE")
+            try:  # a page and more: a disk without room for one refuses it
+                writer.execute("INSERT OR REPLACE INTO write_probe VALUES (1, zeroblob(5000))")
+                writer.execute("COMMIT")
+            except BaseException:
+                if writer.in_transaction:
+                    writer.execute("ROLLBACK")
+                raise
 
     def load_committed(self, group: str, topic: str, partition: int) -> int:
         reader = self._reader

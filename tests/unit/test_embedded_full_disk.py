@@ -31,3 +31,27 @@ async def test_an_append_that_fills_the_disk_says_so_and_the_log_recovers(tmp_pa
         assert record.value == b"after"  # nothing of the refused append was kept
     finally:
         await log.close()
+
+
+async def test_readiness_fails_while_the_disk_is_full_and_returns_with_room(
+    tmp_path: Path,
+) -> None:
+    log = EmbeddedLog(tmp_path / "log.sqlite")
+    await log.start()
+    await log.ensure_topics({"t": 1})
+    writer = log._require_writer()
+    try:
+        assert await log.ping()
+        pages = writer.execute("PRAGMA page_count").fetchone()[0]
+        writer.execute(f"PRAGMA max_page_count = {pages}")  # not one page more
+        with pytest.raises(LogUnavailable):
+            await log.append([Outgoing("t", "k", b"x" * 8192)])
+        assert not await log.ping()  # the probe write finds no room either
+        assert not await log.ping()
+
+        writer.execute("PRAGMA max_page_count = 1073741823")
+        assert await log.ping()  # the probe commits: ready again before any append
+        await log.append([Outgoing("t", "k", b"after")])
+        assert await log.ping()
+    finally:
+        await log.close()
