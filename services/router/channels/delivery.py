@@ -19,9 +19,11 @@ class Delivered:
 
 @dataclass(frozen=True, slots=True)
 class RetryableFailure:
-    """A transient failure (5xx, timeout, connection refused, SMTP 4xx): try again later."""
+    """A transient failure (5xx, timeout, connection refused, SMTP 4xx): try again later.
+    `retry_after`: seconds the receiver asked us to wait (HTTP `Retry-After`), if it did."""
 
     reason: str
+    retry_after: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,9 @@ is opened on first use because an aiohttp session belongs to the loop that runs 
 from __future__ import annotations
 
 import asyncio
+import time
+from datetime import UTC
+from email.utils import parsedate_to_datetime
 
 import aiohttp
 
@@ -56,9 +59,17 @@ class JsonPoster:
                 timeout=aiohttp.ClientTimeout(total=time_limit),
                 allow_redirects=False,  # a redirect is a wrong URL: fix the config instead
             ) as response:
+                if 200 <= response.status < 300:
+                    # Accepted: a receiver slow to send its body must not turn that into a
+                    # timeout, and a retry into a second page.
+                    return Delivered()
                 # Only the start of an error body goes into the reason.
                 detail = (await response.content.read(4 * _DETAIL_MAX)).decode(errors="replace")
-                return classify_status(response.status, detail)
+                outcome = classify_status(response.status, detail)
+                if isinstance(outcome, RetryableFailure):
+                    wait = retry_after(response.headers.get("Retry-After"), time.time())
+                    return RetryableFailure(outcome.reason, wait)
+                return outcome
         except TimeoutError:
             return RetryableFailure("timed out")
         except aiohttp.InvalidURL as exc:
@@ -79,6 +90,23 @@ class JsonPoster:
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+
+def retry_after(value: str | None, now: float) -> float | None:
+    """Seconds a `Retry-After` header asks for (delay-seconds or an HTTP date, RFC 9110);
+    None when absent or unreadable."""
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isascii() and value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:  # "-0000" or a zone-less date: HTTP dates are GMT
+        when = when.replace(tzinfo=UTC)
+    return max(when.timestamp() - now, 0.0)
 
 
 def classify_status(status: int, detail: str = "") -> DeliveryOutcome:

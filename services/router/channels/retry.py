@@ -64,9 +64,21 @@ async def deliver_with_retry(
             case RetryableFailure(reason):
                 failures.append(reason)
                 _log_failure(page, attempt, outcome)
-        if attempt < policy.max_attempts:
-            await sleep(backoff_delay(attempt, policy, rand))
+                if attempt < policy.max_attempts:
+                    await sleep(_delay_after(outcome, attempt, policy, rand))
     return DeliveryResult(outcome, policy.max_attempts, tuple(failures))
+
+
+def _delay_after(
+    outcome: RetryableFailure, attempt: int, policy: RetryPolicy, rand: random.Random
+) -> float:
+    """The backoff, but no sooner than the receiver's `Retry-After` (e.g. Slack's 429):
+    retrying earlier only earns another refusal. Capped at `max_delay`, as a delivery holds
+    its dispatcher batch: a receiver cannot make us wait longer than our own policy."""
+    delay = backoff_delay(attempt, policy, rand)
+    if outcome.retry_after is None:
+        return delay
+    return max(delay, min(outcome.retry_after, policy.max_delay))
 
 
 async def _attempt(channel: Channel, page: Page, policy: RetryPolicy) -> DeliveryOutcome:
