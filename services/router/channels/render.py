@@ -8,6 +8,7 @@ first, then application, then infrastructure — then who is paged, then the lin
 from __future__ import annotations
 
 import html
+import re
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
@@ -22,6 +23,7 @@ _STATUS_TAG = {
     "escalated": " ESCALATED",
 }
 _ELLIPSIS = "…"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # Block Kit limits (https://api.slack.com/reference/block-kit/blocks).
 _SLACK_HEADER_MAX = 150
 _SLACK_FIELD_MAX = 2000
@@ -41,7 +43,7 @@ def headline(page: Page) -> str:
     what = _one_line(page.impact) or _one_line(page.incident_title)
     line = f"{_tag(page)} {what}"
     if page.affected_services:
-        line += f" — {', '.join(page.affected_services)} affected"
+        line += f" — {_services(page)} affected"
     return line
 
 
@@ -118,6 +120,12 @@ def render_slack(page: Page) -> dict[str, Any]:
     return {"text": _slack_escape(headline(page)), "blocks": blocks}
 
 
+def render_slack_text(page: Page) -> dict[str, Any]:
+    """The fallback when Slack refuses the blocks: the text rendering, links included,
+    well within the length Slack shows without cutting."""
+    return {"text": _slack_escape(render_text(page, limit=_SLACK_SECTION_MAX))}
+
+
 def render_webhook(page: Page) -> dict[str, Any]:
     """The versioned webhook body; the contract is `webhook.WEBHOOK_SCHEMA_V1`."""
     return {
@@ -176,9 +184,14 @@ def _volume_line(page: Page) -> str:
 
 
 def _alert_line(alert: PageAlert) -> str:
-    where = ", ".join(filter(None, [alert.severity, alert.layer, alert.service]))
+    service = _one_line(alert.service or "")
+    where = ", ".join(filter(None, [alert.severity, alert.layer, service]))
     summary = _one_line(alert.summary)
-    return f"{alert.alertname} ({where})" + (f": {summary}" if summary else "")
+    return f"{_one_line(alert.alertname)} ({where})" + (f": {summary}" if summary else "")
+
+
+def _services(page: Page) -> str:
+    return ", ".join(_one_line(service) for service in page.affected_services)
 
 
 def _escalation_line(page: Page) -> str:
@@ -198,14 +211,14 @@ def _slack_fields(page: Page) -> list[dict[str, Any]]:
     grouped: dict[Layer, list[str]] = {}
     for alert in ordered_alerts(page):
         names = grouped.setdefault(alert.layer, [])
-        if alert.alertname not in names:
-            names.append(alert.alertname)
+        if _one_line(alert.alertname) not in names:
+            names.append(_one_line(alert.alertname))
     by_layer = "\n".join(f"{layer}: {', '.join(names)}" for layer, names in grouped.items())
     facts = [
         ("Priority", f"{page.priority} · {page.status}"),
         ("Impact", _one_line(page.impact)),
         ("Probable cause", _one_line(page.probable_cause or "")),
-        ("Affected services", ", ".join(page.affected_services)),
+        ("Affected services", _services(page)),
         (f"Alerts ({page.alert_count})", by_layer),
     ]
     fields = [
@@ -245,8 +258,10 @@ def _slack_escape(text: str) -> str:
 
 
 def _one_line(text: str) -> str:
-    # Collapses newlines too: a title must not break a headline, subject or SMS.
-    return " ".join(text.split())
+    # Every label-derived string goes through here. Newlines would break a headline, forge
+    # lines in a page, or make the email subject header invalid (the page lost); other
+    # control characters (ANSI escapes on a console, NUL) are shown as spaces.
+    return " ".join(_CONTROL.sub(" ", text).split())
 
 
 def _truncate(text: str, limit: int) -> str:

@@ -6,7 +6,8 @@ request whose response was lost is sent again: receivers must deduplicate on the
 `X-Tocsin-Notification-Id` header.
 
 Outcome by response: 2xx delivered; 408, 429, 5xx, timeouts and connection errors
-retryable; any other status permanent (redirects are not followed — fix the URL instead).
+retryable (a `Retry-After` is waited for, up to the retry policy's `max_delay`); any other
+status permanent (redirects are not followed — fix the URL instead).
 """
 
 from __future__ import annotations
