@@ -90,7 +90,7 @@ class _Links:
         if done.status == 202:
             detail = "The request is recorded; it will apply in a moment."
             return link_pages.outcome(done.view, "Requested", detail, 202)
-        return link_pages.outcome(done.view, "Nothing to do", done.message, done.status)
+        return link_pages.outcome(done.view, _headline(done.status), done.message, done.status)
 
     async def _admit(
         self, incident_id: str, action: str, request: Request
@@ -108,14 +108,26 @@ class _Links:
             query.get("r", ""),
         )
         if checked is LinkCheck.FORGED:
-            return link_pages.outcome(None, "Invalid link", "This link is not valid.", 403)
+            detail = (
+                "This link is not valid: it was altered or cut short. Open it again from the page."
+            )
+            return link_pages.outcome(None, "Invalid link", detail, 403)
         if checked is LinkCheck.EXPIRED:
             detail = "This link has expired; use the API or a newer page."
             return link_pages.outcome(None, "Link expired", detail, 410)
         found = await self._issuer.find(incident_id)
         if isinstance(found, Issued):
-            return link_pages.outcome(None, "Unavailable", found.message, found.status)
+            return link_pages.outcome(None, _headline(found.status), found.message, found.status)
         return found
+
+
+def _headline(status: int) -> str:
+    """Read first by someone under stress: a failure must not look like a done deed."""
+    if status == 409:
+        return "Nothing to do"
+    if status == 404:
+        return "Incident not found"
+    return "Not done — try again"
 
 
 def _command(action: str) -> CommandName:
