@@ -27,7 +27,7 @@ from services.router.channels.slack import SlackChannel
 from services.router.channels.webhook import WebhookChannel
 from services.router.config import ChannelConfig, ContactConfig, RouterConfig
 from services.router.directory import user_channel
-from services.router.links import LINK_LIFETIME, action_link
+from services.router.links import LINK_LIFETIME, VIEW, action_link
 from shared.events import NotificationRequested
 
 
@@ -116,7 +116,7 @@ class ChannelDeliverer:
             {
                 **request.page,
                 "notification_id": request.notification_id,
-                "incident_url": f"{self._base_url}/api/v1/incidents/{incident}",
+                "incident_url": link(VIEW),
                 "ack_url": link("acknowledge"),
                 "resolve_url": link("resolve"),
             }

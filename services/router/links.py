@@ -1,8 +1,10 @@
-"""Signed, expiring one-click links for acknowledging and resolving from a notification.
+"""Signed, expiring links in a notification: acknowledge, resolve, and view the incident.
 
 A link names the incident, the action and its expiry (`e`, Unix seconds), and optionally
 the person it was sent to (`r`); `s` is an HMAC-SHA256 over all of them, so none can be
-changed. Following a link only shows a confirmation form; posting the form acts.
+changed. Following an acknowledge or resolve link only shows a confirmation form; posting the
+form acts. A view link shows the incident, read-only: the person paged has no API token at
+hand, and the page they were sent must open.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from urllib.parse import quote, urlencode
 
 LINK_LIFETIME = timedelta(hours=24)
 LINK_ACTIONS = ("acknowledge", "resolve")
+VIEW = "view"  # not a command: the incident page
 
 
 class LinkCheck(StrEnum):
@@ -41,12 +44,17 @@ def action_link(
     recipient: str = "",
 ) -> str:
     expires = int((issued_at + lifetime).timestamp())
+    return base_url + link_path(secret, incident_id, action, expires, recipient)
+
+
+def link_path(secret: bytes, incident_id: str, action: str, expires: int, recipient: str) -> str:
+    """The path and query of a link that expires at `expires` (Unix seconds)."""
     query = {"e": str(expires)}
     if recipient:
         query["r"] = recipient
     query["s"] = _mac(secret, incident_id, action, expires, recipient)
     path = f"/api/v1/incidents/{quote(incident_id, safe='')}/{action}/link"
-    return f"{base_url}{path}?{urlencode(query)}"
+    return f"{path}?{urlencode(query)}"
 
 
 def check_link(

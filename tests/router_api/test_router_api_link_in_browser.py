@@ -47,3 +47,35 @@ def test_the_acknowledge_link_opened_in_a_browser_acknowledges_and_stops_escalat
     time.sleep(STEP_DELAY_S + 2.5)  # bob's step would have fired by now
     assert tocsin.pages_for("DiskPressure on node-7", "/bob") == []
     assert headline == "Acknowledged"
+
+
+@pytest.mark.e2e
+def test_the_open_incident_link_shows_the_incident_and_acknowledges_from_there(
+    tocsin: Tocsin,
+) -> None:
+    # Given a page for MemoryPressure, with its signed "Open incident" link
+    page = tocsin.page("MemoryPressure")
+    incident_id = page["incident"]["id"]
+    with chromium() as browser:
+        # When the on-call engineer opens it (no API token in a browser)
+        browser.get(page["links"]["incident"])
+        # Then the incident shows, with its alert and the timeline's reasons
+        headline = f"[{page['incident']['priority']}] MemoryPressure on node-7"
+        assert browser.find_element(By.TAG_NAME, "h1").text == headline
+        body = browser.find_element(By.TAG_NAME, "body").text
+        assert "MemoryPressure on node-7" in body and "Timeline" in body
+        # When they follow its Acknowledge link and confirm
+        browser.find_element(By.LINK_TEXT, "Acknowledge").click()
+        navigating = (StaleElementReferenceException, WebDriverException)
+        WebDriverWait(browser, 15, ignored_exceptions=navigating).until(
+            expected_conditions.text_to_be_present_in_element(
+                (By.TAG_NAME, "h1"), "Acknowledge incident?"
+            )
+        )
+        browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+        WebDriverWait(browser, 15, ignored_exceptions=navigating).until(
+            expected_conditions.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Acknowledged")
+        )
+    # Then the incident is acknowledged by the link
+    incident = tocsin.get(f"/api/v1/incidents/{incident_id}").json()
+    assert incident["status"] == "acknowledged"

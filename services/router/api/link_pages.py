@@ -19,14 +19,16 @@ _HEADERS = {
     ),
 }
 _STYLE = (
-    "body{font-family:system-ui,sans-serif;max-width:34rem;margin:3rem auto;padding:0 1rem}"
+    "table{border-collapse:collapse}"
+    "td,th{text-align:left;padding:.2rem .6rem .2rem 0;vertical-align:top}"
+    "body{font-family:system-ui,sans-serif;max-width:52rem;margin:3rem auto;padding:0 1rem}"
     "button{font-size:1.1rem;padding:.6rem 1.4rem;cursor:pointer}"
     ".muted{color:#666}"
 )
 _VERBS = {"acknowledge": "Acknowledge", "resolve": "Resolve"}
 
 
-def _page(title: str, body: str, status: int) -> HTMLResponse:
+def html_page(title: str, body: str, status: int) -> HTMLResponse:
     document = (
         "<!doctype html><html lang=en><head><meta charset=utf-8>"
         '<meta name=viewport content="width=device-width,initial-scale=1">'
@@ -51,10 +53,10 @@ def confirmation(view: IncidentView, action: str, form_target: str) -> HTMLRespo
         f'<form method=post action="{escape(form_target)}">'
         f"<button type=submit>{verb}</button></form>"
     )
-    return _page(f"{verb} {view.incident_id}", body, 200)
+    return html_page(f"{verb} {view.incident_id}", body, 200)
 
 
 def outcome(view: IncidentView | None, headline: str, detail: str, status: int) -> HTMLResponse:
     lines = _incident_lines(view) if view is not None else ""
     body = f"<h1>{escape(headline)}</h1>{lines}<p>{escape(detail)}</p>"
-    return _page(headline, body, status)
+    return html_page(headline, body, status)

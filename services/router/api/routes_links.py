@@ -1,8 +1,9 @@
-"""GET|POST /api/v1/incidents/{id}/{acknowledge|resolve}/link?e=&s=: one-click links.
+"""GET|POST /api/v1/incidents/{id}/{acknowledge|resolve}/link?e=&s=: one-click links, and
+GET /api/v1/incidents/{id}/view/link?e=&s=: the incident page.
 
 GET only shows a confirmation form (mail scanners and link previews follow links); the
 form's POST acts. The signature is the credential: it names incident, action, expiry and
-recipient, so a link cannot be turned into another.
+recipient, so a link cannot be turned into another (a view link into an acknowledge link).
 """
 
 from __future__ import annotations
@@ -16,15 +17,19 @@ from fastapi.responses import HTMLResponse
 
 from services.router.api import link_pages
 from services.router.api.answers import UNKNOWN_INCIDENT
+from services.router.api.incident_page import incident_page
 from services.router.api.issuing import CommandIssuer, Issued
 from services.router.domain.commands import refusal
-from services.router.links import LINK_ACTIONS, LinkCheck, check_link
+from services.router.links import LINK_ACTIONS, VIEW, LinkCheck, check_link, link_path
 from services.router.projection.model import IncidentView
 from shared.events.commands import CommandName
 
 _DONE = {"acknowledge": "Acknowledged", "resolve": "Resolved"}
 _RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"description": "GET: confirmation form; POST: done", "content": {"text/html": {}}},
+    200: {
+        "description": "GET: confirmation form, or the incident page (view); POST: done",
+        "content": {"text/html": {}},
+    },
     202: {"description": "POST: on the log, not decided yet"},
     403: {"description": "the signature does not match: the link was altered"},
     404: {"description": f"{UNKNOWN_INCIDENT}; or no such action"},
@@ -69,9 +74,17 @@ class _Links:
         self._clock = clock
 
     async def confirm(self, incident_id: str, action: str, request: Request) -> HTMLResponse:
-        admitted = await self._admit(incident_id, action, request)
+        admitted = await self._admit(incident_id, action, request, (*LINK_ACTIONS, VIEW))
         if isinstance(admitted, HTMLResponse):
             return admitted
+        if action == VIEW:
+            query = request.query_params
+            expires, recipient = int(query["e"]), query.get("r", "")
+
+            def signed(command: str) -> str:
+                return link_path(self._secret, incident_id, command, expires, recipient)
+
+            return incident_page(admitted, signed)
         refused = refusal(_command(action), admitted.status, admitted.acknowledged_by)
         if refused is not None:
             return link_pages.outcome(admitted, "Nothing to do", refused, 409)
@@ -79,7 +92,7 @@ class _Links:
         return link_pages.confirmation(admitted, action, target)
 
     async def act(self, incident_id: str, action: str, request: Request) -> HTMLResponse:
-        admitted = await self._admit(incident_id, action, request)
+        admitted = await self._admit(incident_id, action, request, LINK_ACTIONS)
         if isinstance(admitted, HTMLResponse):
             return admitted
         recipient = request.query_params.get("r", "")
@@ -93,9 +106,9 @@ class _Links:
         return link_pages.outcome(done.view, _headline(done.status), done.message, done.status)
 
     async def _admit(
-        self, incident_id: str, action: str, request: Request
+        self, incident_id: str, action: str, request: Request, actions: tuple[str, ...]
     ) -> IncidentView | HTMLResponse:
-        if action not in LINK_ACTIONS:
+        if action not in actions:
             return link_pages.outcome(None, "Not found", "No such action.", 404)
         query = request.query_params
         checked = check_link(
