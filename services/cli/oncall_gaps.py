@@ -1,8 +1,9 @@
 """`tocsin oncall gaps`: when would an escalation policy reach nobody at all?
 
-A policy reaches nobody at an instant when none of its steps has a user or channel target that
-delivers (a known user with a contact method, a configured channel) and every schedule it names
-has nobody on call. Schedules that do not exist count as never covered.
+A policy reaches nobody at an instant when none of its steps has a user, team or channel target
+that delivers (a known user with a contact method, a configured channel) and every schedule it
+names has nobody on call who has a contact method. Schedules that do not exist count as never
+covered. A later step covering an earlier step's gap closes it: the policy still reaches someone.
 """
 
 from __future__ import annotations
@@ -48,9 +49,14 @@ def _one_policy(
     if static:
         return PolicyGaps(policy.name, [], zone, static[0])
     uncovered: list[Interval] = [(start, end)] if start < end else []
-    if len(schedules) == len(named):  # an unknown schedule is never covered: keep it all
-        for schedule in schedules:
-            uncovered = intersect(uncovered, gaps(schedule, start, end))
+
+    def reachable(user: str) -> bool:
+        # Someone on call with no contact method is paged nowhere: as good as nobody.
+        return bool(directory.deliveries_for(f"user:{user}", start))
+
+    # An unknown schedule covers nothing, so it takes nothing away from the gaps.
+    for schedule in schedules:
+        uncovered = intersect(uncovered, gaps(schedule, start, end, reachable=reachable))
     return PolicyGaps(policy.name, uncovered, zone, None)
 
 

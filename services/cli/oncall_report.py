@@ -24,9 +24,17 @@ def oncall_lines(schedule: Schedule, at: datetime, count: int) -> list[str]:
     ]
     if count <= 0:
         return lines
-    upcoming = shifts(schedule, at, count)
-    lines += ["", f"Next {len(upcoming)} shifts (times in {schedule.time_zone}):"]
-    return lines + shift_table(upcoming, schedule)
+    # One more than asked for: fewer back means the walk stopped at its horizon, not a handoff.
+    upcoming = shifts(schedule, at, count + 1)
+    endless = len(upcoming) <= count
+    upcoming = upcoming[:count]
+    plural = "" if len(upcoming) == 1 else "s"
+    lines += ["", f"Next {len(upcoming)} shift{plural} (times in {schedule.time_zone}):"]
+    lines += shift_table(upcoming, schedule)
+    if endless:
+        until = in_zone(upcoming[-1].ends_at, schedule.zone)
+        lines.append(f"  (no handoff found up to {until}: the last shift goes on past it)")
+    return lines
 
 
 def shift_table(upcoming: list[Shift], schedule: Schedule) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from services.cli.oncall_clock import in_utc, in_zone, length
@@ -13,6 +14,8 @@ from services.router.domain.policy import Delivery
 from services.router.domain.schedules import on_call_at
 from services.router.domain.silences import silence_state
 from services.router.domain.urgency import UrgencyPolicy
+
+_JUST_BEFORE = timedelta(seconds=1)
 
 
 def dry_run_lines(run: DryRun, config: RouterConfig) -> list[str]:
@@ -116,10 +119,12 @@ def _page_line(page: PagePlan, step: StepPlan, directory: ConfigDirectory) -> st
     local = in_zone(page.sends_at, user.time_zone)
     if page.sends_at == step.fires_at:
         return f"{via}: at once ({local} for {user.name})"
-    return (
-        f"{via}: held until {in_utc(page.sends_at)} = {local} in {user.time_zone} "
-        f"(low urgency, outside {user.name}'s working hours)"
-    )
+    held = f"{via}: held until {in_utc(page.sends_at)} = {local} in {user.time_zone}"
+    # Working hours that open exactly then explain the wait; otherwise they were already open
+    # and the page went out at a handoff: an earlier on-call person was the one asleep.
+    if directory.page_at(delivery, "low", page.sends_at - _JUST_BEFORE) == page.sends_at:
+        return f"{held} (low urgency, outside {user.name}'s working hours)"
+    return f"{held} (low urgency: the schedule hands over to {user.name} then, in working hours)"
 
 
 def _contact(contact: ContactConfig | ChannelConfig | None) -> str:

@@ -216,7 +216,8 @@ def test_policy_gaps_intersect_schedules_and_ignore_targets_that_deliver_nowhere
     found = {result.policy: result for result in policy_gaps(GAP_CONFIG, start, end)}
 
     assert found["both"].gaps == [(start, utc("2026-03-29T06:00")), (utc("2026-03-29T21:00"), end)]
-    assert found["ghost"].gaps == [(start, end)]  # an unknown schedule covers nothing
+    # An unknown schedule covers nothing and takes nothing from the one that covers 08-20 CEST.
+    assert found["ghost"].gaps == [(start, utc("2026-03-29T06:00")), (utc("2026-03-29T18:00"), end)]
     assert found["mute-user"].gaps == [(start, end)]  # no contacts, no such user
     assert (found["with-channel"].gaps, found["with-channel"].covered_by) == ([], "channel:ops")
 

@@ -8,7 +8,7 @@ only inside its restriction windows if it has any. All results are in UTC.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from itertools import pairwise
 from typing import Final
@@ -76,13 +76,24 @@ def shifts(
     return merged[:count]
 
 
-def gaps(schedule: Schedule, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
-    """The intervals within [start, end) in which nobody is on call, as UTC (start, end) pairs."""
+def gaps(
+    schedule: Schedule,
+    start: datetime,
+    end: datetime,
+    *,
+    reachable: Callable[[str], bool] = lambda _user: True,
+) -> list[tuple[datetime, datetime]]:
+    """The intervals within [start, end) in which nobody is on call, as UTC (start, end) pairs.
+
+    A user `reachable` says cannot be paged (e.g. one with no contact method) counts as nobody.
+    """
     start, end = to_utc(start, "start"), to_utc(end, "end")
     if end < start:
         raise ValueError("end must not be before start")
     merged: list[Shift] = []
     for piece in _pieces(schedule, schedule.zone, start, end):
+        if piece.user is not None and not reachable(piece.user):
+            piece = piece.model_copy(update={"user": None, "source": None})
         _append(merged, piece)
     return [(shift.starts_at, shift.ends_at) for shift in merged if shift.user is None]
 
