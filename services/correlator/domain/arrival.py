@@ -22,8 +22,11 @@ class Arrival(NamedTuple):
     domain: str
     grouping: Grouping
     resources: tuple[str, ...]
-    # The incident a recurring alert left because it does not explain it (see `firing`).
+    # The incident a recurring alert left because it does not explain it (see `firing`), or
+    # that a released symptom leaves (see `release`).
     leaving: str = ""
+    # Why it left, when not for the first reason: the start of the decision's reason.
+    because: str = ""
 
     @property
     def group(self) -> str:
@@ -32,7 +35,12 @@ class Arrival(NamedTuple):
 
 
 def arrival_of(
-    alert: Alert, now: datetime, policy: CorrelationPolicy, domain: str, leaving: str = ""
+    alert: Alert,
+    now: datetime,
+    policy: CorrelationPolicy,
+    domain: str,
+    leaving: str = "",
+    because: str = "",
 ) -> Arrival:
     grouping, resources = _rules_for(alert, policy)
     return Arrival(
@@ -43,6 +51,7 @@ def arrival_of(
         grouping=grouping,
         resources=resources,
         leaving=leaving,
+        because=because,
     )
 
 

@@ -22,6 +22,7 @@ from services.correlator.domain.firing import on_firing, repeat_reason
 from services.correlator.domain.heartbeats import heartbeat_domain, on_heartbeat
 from services.correlator.domain.membership import attach
 from services.correlator.domain.opening import incident_id_for
+from services.correlator.domain.release import rehome
 from services.correlator.domain.resolution import (
     on_resolved,
     on_started_again,
@@ -84,6 +85,8 @@ def step(
     A missed heartbeat is Tocsin's own alert: it goes through the firing path right after its
     `HeartbeatMissed`, with the state that decision left, as if it had just arrived. Likewise
     a firing alert sent with a later start (`started_again`) first resolves, then fires again.
+    Last, suppressed symptoms whose source resolved or moved follow it or are released
+    (`release.rehome`), on the state all the input's decisions left.
     """
     if type(event) is AlertReceived:
         return step_alert(state, event.alert, now, policy, domain)
@@ -91,7 +94,8 @@ def step(
     decisions = decide(state, event, clock, policy, domain)
     if isinstance(event, STATEFUL_INPUTS):
         evolve(state, event, policy)
-    return _fold(state, decisions, clock, policy)
+    folded = _fold(state, decisions, clock, policy)
+    return folded + rehome(state, folded, clock, policy)
 
 
 def step_alert(
@@ -101,7 +105,8 @@ def step_alert(
     offline replay feeds one per notification). An alert is no stateful input."""
     clock = _advance_clock(state, now)
     restarted = _fold(state, on_started_again(state, alert, clock, policy), clock, policy)
-    return restarted + _fold(state, _on_alert(state, alert, clock, policy, domain), clock, policy)
+    folded = restarted + _fold(state, _on_alert(state, alert, clock, policy, domain), clock, policy)
+    return folded + rehome(state, folded, clock, policy)
 
 
 class Repeated(NamedTuple):

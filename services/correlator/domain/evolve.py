@@ -58,6 +58,7 @@ def evolve(state: CorrelatorState, event: Event, policy: CorrelationPolicy) -> C
                 policy,
                 resources=event.resources,
                 suppressed=event.decision == "inhibited",
+                unmuted=event.decision == "grouped",
             )
         case IncidentOpened():
             _opened(state, event, policy)

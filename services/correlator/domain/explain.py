@@ -30,8 +30,8 @@ def relative(difference: timedelta) -> str:
 
 def left_because(arrival: Arrival) -> str:
     """Why a recurring alert is not back in its incident (empty for any other arrival)."""
-    if not arrival.leaving:
-        return ""
+    if not arrival.leaving or arrival.because:
+        return arrival.because
     return (
         f"{arrival.alert.alertname} recovered and fired again while the probable cause of"
         f" {arrival.leaving} kept firing, so that cause does not explain it; "

@@ -46,7 +46,7 @@ def on_firing(
         return again + moves(state, [(incident.incident_id, alert)], domain, now, policy)
     arrival = arrival_of(alert, now, policy, domain, leaving)
     decided = inhibit(state, arrival) or join_connected(state, arrival)
-    decided = decided or _join_group(state, arrival)
+    decided = decided or join_group(state, arrival)
     if decided and isinstance(decided[0], AlertGrouped):
         decided = [*unhold(state, arrival, decided[0].incident_id), *decided]
     else:
@@ -143,7 +143,7 @@ def _fired_again(
     return [grouped, flagged]
 
 
-def _join_group(state: CorrelatorState, arrival: Arrival) -> Decided:
+def join_group(state: CorrelatorState, arrival: Arrival) -> Decided:
     open_id = state.open_by_group.get(arrival.group)
     if open_id is None or open_id == arrival.leaving:
         return []
@@ -156,7 +156,7 @@ def _join_group(state: CorrelatorState, arrival: Arrival) -> Decided:
         arrival.now,
         rule,
         arrival.policy.version,
-        f"{left_because(arrival)}grouped into {open_id}: same group {key} of route {rule}",
+        f"{left_because(arrival)}grouped into {open_id}: same group {key} of {rule}",
         list(arrival.resources),
     )
     impact = after_join(

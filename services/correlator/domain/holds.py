@@ -17,10 +17,11 @@ from services.correlator.domain.state import CorrelatorState, HeldAlert
 from shared.events.incidents import AlertHeld, AlertHoldEnded
 
 
-def hold_or_open(state: CorrelatorState, arrival: Arrival) -> Decided:
-    """Held below the alert's threshold, or an incident that the group's held alerts join."""
+def hold_or_open(state: CorrelatorState, arrival: Arrival, *, hold: bool = True) -> Decided:
+    """Held below the alert's threshold, or an incident that the group's held alerts join.
+    `hold=False`: the threshold does not apply (a released symptom fired long enough)."""
     lifecycle = arrival.policy.lifecycle_for(arrival.alert)
-    threshold = lifecycle.threshold
+    threshold = lifecycle.threshold if hold else None
     members = state.held.get(arrival.group)
     if threshold is None and not members:
         return open_incident(arrival, lifecycle)  # the common case: nothing held

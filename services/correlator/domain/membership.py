@@ -29,11 +29,16 @@ def attach(
     *,
     resources: Iterable[str] = (),
     suppressed: bool = False,
+    unmuted: bool = False,
 ) -> None:
-    """The alert fires in `incident`: new, repeated, fired again, or moved from another one."""
+    """The alert fires in `incident`: new, repeated, fired again, or moved from another one;
+    `unmuted`: a suppressed symptom that nothing mutes any more stays there as an alert."""
     tracked = state.alerts.get(alert.fingerprint)
     if tracked is not None and tracked.firing and tracked.incident_id == incident.incident_id:
         _repeat(state, incident, tracked, alert, at, policy)  # the hot path: keep it lean
+        if unmuted and tracked.suppressed:
+            tracked.suppressed = False
+            _count_impact(state, incident, tracked, policy)
         return
     if tracked is None:
         tracked = state.alerts[alert.fingerprint] = _tracked(

@@ -1,0 +1,192 @@
+"""Suppressed symptoms whose source stops muting them: they follow it, or are released and
+paged on their own (Alertmanager mutes a target only while a source fires)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from services.correlator.domain.engine import next_due
+from shared.events.base import Event
+from shared.events.incidents import AlertGrouped, AlertResolved, IncidentOpened, IncidentResolved
+from tests.unit.correlator.correlator_world import (
+    Partition,
+    alert,
+    at,
+    policy_from,
+    resolved,
+    tick,
+)
+
+CHAIN = policy_from(
+    """
+route: {receiver: oncall, group_by: [alertname], group_wait: 30s}
+inhibit_rules:
+  - {source_matchers: ['alertname="NodeDown"'], target_matchers: ['alertname="ServiceDown"'],
+     equal: [instance]}
+  - {source_matchers: ['alertname="ServiceDown"'], target_matchers: ['alertname="Latency"'],
+     equal: [instance]}
+"""
+)
+
+
+def kinds(decided: list[Event]) -> list[str]:
+    return [f"{type(e).__name__}:{getattr(e, 'decision', '')}".rstrip(":") for e in decided]
+
+
+def test_symptom_is_released_and_opens_its_own_incident_when_its_source_resolves() -> None:
+    partition = Partition(CHAIN)
+    [opened] = partition.feed(alert("NodeDown", instance="a"), at(0))
+    [muted] = partition.feed(alert("ServiceDown", instance="a"), at(10))
+    assert isinstance(muted, AlertGrouped) and muted.decision == "inhibited"
+    decided = partition.feed(resolved(alert("NodeDown", instance="a")), at(300))
+    assert kinds(decided) == ["AlertResolved", "IncidentOpened"]
+    released = decided[1]
+    assert isinstance(released, IncidentOpened)
+    assert released.alert.fingerprint == muted.alert.fingerprint
+    assert released.reason == (
+        f"ServiceDown released from {opened.incident_id}: no firing alert inhibits it any more,"
+        ' so it is paged on its own; no open incident for group {}:{alertname="ServiceDown"}:'
+        f" ServiceDown opens {released.incident_id}"
+    )
+    tracked = partition.state.alerts[muted.alert.fingerprint]
+    assert (tracked.incident_id, tracked.suppressed) == (released.incident_id, False)
+    # The source's incident keeps only its resolved alert, and resolves after its grace.
+    assert partition.state.incidents[opened.incident_id].fingerprints == {opened.alert.fingerprint}
+    assert next_due(partition.state, CHAIN) == at(300) + timedelta(minutes=5)
+    [closed] = partition.feed(tick(at(600)), at(600))
+    assert isinstance(closed, IncidentResolved) and closed.incident_id == opened.incident_id
+    assert set(partition.state.incidents) == {released.incident_id}
+
+
+def test_released_symptom_joins_the_open_incident_of_its_route_group() -> None:
+    partition = Partition(CHAIN)
+    [source] = partition.feed(alert("NodeDown", instance="a"), at(0))
+    partition.feed(alert("ServiceDown", instance="a"), at(10))
+    [group] = partition.feed(alert("ServiceDown", instance="b"), at(20))
+    assert isinstance(group, IncidentOpened)
+    _, joined = partition.feed(resolved(alert("NodeDown", instance="a")), at(300))
+    assert isinstance(joined, AlertGrouped)
+    assert (joined.incident_id, joined.decision, joined.moved_from) == (
+        group.incident_id,
+        "grouped",
+        source.incident_id,
+    )
+    assert joined.alert.labels["instance"] == "a"
+
+
+def test_symptom_is_released_when_its_source_is_not_re_sent_before_its_end() -> None:
+    partition = Partition(CHAIN)
+    partition.feed(alert("NodeDown", instance="a", ends_at=at(60)), at(0))
+    partition.feed(alert("ServiceDown", instance="a"), at(10))
+    decided = partition.feed(tick(at(60)), at(60))
+    assert kinds(decided) == ["AlertResolved", "IncidentOpened"]
+
+
+def test_symptom_stays_while_another_firing_alert_of_its_incident_mutes_it() -> None:
+    policy = policy_from(
+        """
+route: {receiver: oncall, group_by: [cluster], group_wait: 30s}
+inhibit_rules:
+  - {source_matchers: ['severity="critical"'], target_matchers: ['severity="warning"'],
+     equal: [cluster]}
+"""
+    )
+    partition = Partition(policy)
+    partition.feed(alert("NodeDown", severity="critical", cluster="c1", instance="a"), at(0))
+    partition.feed(alert("NodeDown", severity="critical", cluster="c1", instance="b"), at(1))
+    [muted] = partition.feed(alert("Latency", severity="warning", cluster="c1"), at(2))
+    gone = resolved(alert("NodeDown", severity="critical", cluster="c1", instance="a"))
+    assert kinds(partition.feed(gone, at(300))) == ["AlertResolved"]
+    assert isinstance(muted, AlertGrouped)
+    assert partition.state.alerts[muted.alert.fingerprint].suppressed
+
+
+def test_source_sent_again_with_a_later_start_keeps_its_symptoms_muted() -> None:
+    partition = Partition(CHAIN)
+    partition.feed(alert("NodeDown", instance="a"), at(0))
+    [muted] = partition.feed(alert("ServiceDown", instance="a"), at(10))
+    decided = partition.feed(alert("NodeDown", instance="a", starts_at=at(200)), at(300))
+    assert kinds(decided) == ["AlertResolved", "AlertGrouped:grouped"]
+    assert isinstance(muted, AlertGrouped)
+    assert partition.state.alerts[muted.alert.fingerprint].suppressed
+
+
+def test_symptoms_follow_their_source_when_it_moves_and_the_emptied_incident_is_withdrawn() -> None:
+    partition = Partition(CHAIN)
+    [first] = partition.feed(alert("Latency", instance="a"), at(0))
+    [service, _, _] = partition.feed(alert("ServiceDown", instance="a"), at(10))
+    decided = partition.feed(alert("NodeDown", instance="a"), at(20))
+    assert isinstance(first, IncidentOpened) and isinstance(service, IncidentOpened)
+    assert kinds(decided) == [
+        "IncidentOpened",
+        "AlertGrouped:inhibited",
+        "AlertGrouped:inhibited",
+        "IncidentResolved",
+    ]
+    node, moved, follows, withdrawn = decided
+    assert isinstance(node, IncidentOpened) and isinstance(follows, AlertGrouped)
+    assert isinstance(moved, AlertGrouped) and isinstance(withdrawn, IncidentResolved)
+    assert (follows.incident_id, follows.moved_from, follows.rule) == (
+        node.incident_id,
+        service.incident_id,
+        "inhibit_rules[1]",
+    )
+    assert follows.source_fingerprint == service.alert.fingerprint
+    assert follows.reason == (
+        f"Latency follows ServiceDown ({service.alert.fingerprint}) from {service.incident_id}"
+        f" to {node.incident_id}: still a suppressed symptom of it"
+    )
+    assert withdrawn.incident_id == service.incident_id
+    assert withdrawn.reason == (
+        f"withdrawn: all its alerts moved to {node.incident_id}, before its first page"
+        " (due 2026-11-27T10:00:40+00:00)"
+    )
+    assert set(partition.state.incidents) == {node.incident_id}
+    assert len(partition.state.incidents[node.incident_id].fingerprints) == 3
+
+
+def test_released_chain_keeps_the_symptom_of_the_released_alert_muted_by_it() -> None:
+    partition = Partition(CHAIN)
+    [source] = partition.feed(alert("NodeDown", instance="a"), at(0))
+    partition.feed(alert("ServiceDown", instance="a"), at(10))
+    partition.feed(alert("Latency", instance="a"), at(20))
+    decided = partition.feed(resolved(alert("NodeDown", instance="a")), at(300))
+    assert kinds(decided) == ["AlertResolved", "IncidentOpened", "AlertGrouped:inhibited"]
+    released, follows = decided[1], decided[2]
+    assert isinstance(released, IncidentOpened) and isinstance(follows, AlertGrouped)
+    assert released.alert.alertname == "ServiceDown"
+    assert (follows.incident_id, follows.moved_from) == (
+        released.incident_id,
+        source.incident_id,
+    )
+    assert not any(isinstance(e, AlertResolved) for e in decided[1:])
+
+
+def test_symptom_released_in_its_own_route_groups_incident_stays_there_unsuppressed() -> None:
+    policy = policy_from(
+        """
+route: {receiver: oncall, group_by: [cluster], group_wait: 30s}
+inhibit_rules:
+  - {source_matchers: ['severity="critical"'], target_matchers: ['severity="warning"'],
+     equal: [cluster]}
+"""
+    )
+    partition = Partition(policy)
+    [opened] = partition.feed(alert("NodeDown", severity="critical", cluster="c1"), at(0))
+    partition.feed(alert("Latency", severity="warning", cluster="c1", alert_service="a"), at(1))
+    gone = resolved(alert("NodeDown", severity="critical", cluster="c1"))
+    resolved_, stays = partition.feed(gone, at(300))
+    assert isinstance(resolved_, AlertResolved) and isinstance(stays, AlertGrouped)
+    assert (stays.incident_id, stays.decision, stays.moved_from) == (
+        opened.incident_id,
+        "grouped",
+        None,
+    )
+    assert stays.reason == (
+        f"Latency released in {opened.incident_id}: no firing alert inhibits it any more;"
+        ' it stays there, the incident of its group {}:{cluster="c1"}'
+    )
+    tracked = partition.state.alerts[stays.alert.fingerprint]
+    assert not tracked.suppressed
+    assert partition.state.incidents[opened.incident_id].services == {"a"}
+    assert set(partition.state.incidents) == {opened.incident_id}
