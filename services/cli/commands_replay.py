@@ -125,7 +125,7 @@ def replay_command(args: argparse.Namespace) -> int:
     rate = tally.notifications / max(elapsed, 1e-9)
     print(f"replayed in {elapsed:.2f} s ({rate:,.0f} notifications/s)", file=sys.stderr)
     print(f"{args.input}: {len(payloads):,} payloads, rule set {config.version} ({args.config})")
-    print("\n".join(summary_lines(tally)))
+    print("\n".join(summary_lines(tally, payloads.where_at)))
     if other_tally is not None:
         comparison = compare(tally, other_tally)
         print("\n".join(comparison_lines(comparison, str(args.config), str(args.compare))))

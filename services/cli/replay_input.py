@@ -148,6 +148,11 @@ class OrderedInput:
     def where(self, entry: LineEntry) -> str:
         return f"{self.path}:{entry[3]}"
 
+    def where_at(self, position: int) -> str:
+        """`file:line` of the payload at this position in received_at order."""
+        index = self._order[position] if self._order is not None else position
+        return f"{self.path}:{self._lines[index]}"
+
 
 # (position in received_at order, byte offset, length, 1-based line number)
 LineEntry = tuple[int, int, int, int]

@@ -55,14 +55,22 @@ _PRIMARY: dict[type[Event], Callable[[Any], _Read]] = {
 
 
 def outcome_of(alert: Alert, decided: list[Event]) -> Outcome:
-    """The first decision about this alert among those the engine made for its notification."""
+    """The first decision about this alert among those the engine made for its notification.
+
+    A firing notification with a later start is first resolved (it resolved at its source in
+    between) and then fires again: its decision is the firing one, its reason tells both."""
+    before = ""
     for event in decided:
         read = _PRIMARY.get(type(event))
         if read is None:
             continue
         fingerprint, incident_id, decision, reason = read(event)
-        if fingerprint == alert.fingerprint:
-            return Outcome(incident_id, decision, reason)
+        if fingerprint != alert.fingerprint:
+            continue
+        if alert.status == "firing" and decision == "resolved" and not before:
+            before = f"{reason}; then "
+            continue
+        return Outcome(incident_id, decision, before + reason)
     if alert.status == "resolved":
         return Outcome(None, "ignored", f"{alert.alertname} is not firing in an open incident")
     return Outcome(None, "ignored", f"no decision about {alert.alertname}")
@@ -118,10 +126,10 @@ class Replay:
         take, count = self.engine.take, self.tally.count
         for position, received_at, normalized, resent in originals(payloads):
             if isinstance(normalized, Skipped):
-                self.tally.skipped[normalized.reason] += 1
+                self.tally.skip(normalized.reason, position)
                 continue
             if normalized.watchdogs:
-                self.tally.skipped["watchdog check-in (alerts)"] += normalized.watchdogs
+                self.tally.skip("watchdog check-in (alerts)", position, normalized.watchdogs)
             notifications = zip(normalized.alerts, normalized.keys, strict=True)
             for index, (alert, key) in enumerate(notifications):
                 decided = take(alert, received_at, key, resent=resent)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
@@ -35,8 +35,14 @@ class ReplayTally:
     decisions: Counter[str] = field(default_factory=Counter)
     incidents_per_rule: Counter[str] = field(default_factory=Counter)
     skipped: Counter[str] = field(default_factory=Counter)
+    # Skip reason -> position (in received_at order) of the first payload skipped for it.
+    first_skipped: dict[str, int] = field(default_factory=dict)
     # Firing notification -> the incident it joined (only with keep_assignments, for --compare).
     assignments: dict[NotificationKey, str] = field(default_factory=dict)
+
+    def skip(self, reason: str, position: int, count: int = 1) -> None:
+        self.skipped[reason] += count
+        self.first_skipped.setdefault(reason, position)
 
     def count(
         self, position: int, index: int, alert: Alert, outcome: Outcome, decided: Sequence[Event]
@@ -65,8 +71,9 @@ class ReplayTally:
         return 1 - self.incidents / occurrences if occurrences else 0.0
 
 
-def summary_lines(tally: ReplayTally) -> list[str]:
-    """The figures as aligned text lines, the same for the same tally."""
+def summary_lines(tally: ReplayTally, where: Callable[[int], str] | None = None) -> list[str]:
+    """The figures as aligned text lines, the same for the same tally. `where`: the input's
+    `file:line` of a payload position, to name the first payload skipped for each reason."""
     lines = [
         f"notifications            {tally.notifications:>10,}",
         f"distinct alerts          {len(tally.fingerprints):>10,}  (fingerprints)",
@@ -83,7 +90,10 @@ def summary_lines(tally: ReplayTally) -> list[str]:
     lines += [f"  {count:>10,}  {rule}" for rule, count in sorted_counts(tally.incidents_per_rule)]
     if tally.skipped:
         lines.append("payloads skipped")
-        lines += [f"  {count:>10,}  {reason}" for reason, count in sorted_counts(tally.skipped)]
+        for reason, count in sorted_counts(tally.skipped):
+            first = tally.first_skipped.get(reason)
+            at = f" (first: {where(first)})" if where is not None and first is not None else ""
+            lines.append(f"  {count:>10,}  {reason}{at}")
     return lines
 
 

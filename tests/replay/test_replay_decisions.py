@@ -1,0 +1,108 @@
+"""What `tocsin replay` says per notification and in its summary, on hand-built inputs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from services.cli.main import main
+
+CONFIG = """
+integrations:
+  - {name: prom, type: alertmanager, token: t1}
+correlation: {domain_labels: [region], resolve_grace: 5m}
+route: {receiver: console, group_by: [alertname], group_wait: 30s}
+inhibit_rules:
+  - source_matchers: ['alertname="NodeDown"']
+    target_matchers: ['severity="warning"']
+    equal: [instance]
+channels: {console: {type: console}}
+"""
+
+
+def _am(at: str, status: str, labels: dict[str, str], starts: str) -> dict[str, Any]:
+    """An Alertmanager notification received at 2026-11-27T`at`Z."""
+    end = "0001-01-01T00:00:00Z" if status == "firing" else f"2026-11-27T{at}Z"
+    alert = {"status": status, "labels": labels, "annotations": {}}
+    alert |= {"startsAt": f"2026-11-27T{starts}Z", "endsAt": end}
+    body = {"version": "4", "status": status, "receiver": "r", "groupKey": "{}"}
+    body["alerts"] = [alert]
+    return {"received_at": f"2026-11-27T{at}Z", "source": "alertmanager", "payload": body}
+
+
+def _replay(
+    tmp_path: Path, rows: list[dict[str, Any]], capsys: pytest.CaptureFixture[str]
+) -> tuple[list[dict[str, Any]], str]:
+    (tmp_path / "tocsin.yaml").write_text(CONFIG)
+    (tmp_path / "in.jsonl").write_bytes(b"\n".join(orjson.dumps(row) for row in rows))
+    args = ["replay", "--config", str(tmp_path / "tocsin.yaml"), "--jobs", "0"]
+    args += ["--input", str(tmp_path / "in.jsonl"), "--output", str(tmp_path / "out.jsonl")]
+    with pytest.raises(SystemExit) as exited:
+        main(args)
+    assert exited.value.code == 0
+    lines = (tmp_path / "out.jsonl").read_bytes().splitlines()
+    return [orjson.loads(line) for line in lines], capsys.readouterr().out
+
+
+NODE = {"alertname": "NodeDown", "instance": "a", "severity": "critical"}
+DISK = {"alertname": "DiskFull", "instance": "a", "severity": "warning"}
+
+
+def test_firing_notification_with_a_later_start_is_reported_firing_again_not_resolved(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    flap = {"alertname": "LinkFlap", "instance": "sw1"}
+    out, summary = _replay(
+        tmp_path,
+        [_am("06:00:00", "firing", flap, "06:00:00"), _am("06:02:00", "firing", flap, "06:01:30")],
+        capsys,
+    )
+    assert [row["decision"] for row in out] == ["opened", "grouped"]
+    assert out[1]["incident_id"] == out[0]["incident_id"]
+    assert out[1]["reason"] == (
+        "LinkFlap was sent firing with a later start (2026-11-27T06:01:30+00:00, was"
+        " 2026-11-27T06:00:00+00:00): it resolved at the source in between; then LinkFlap"
+        f" fired again while {out[0]['incident_id']} is open"
+    )
+    assert "decisions                grouped 1, opened 1\n" in summary
+
+
+def test_symptom_still_firing_when_its_source_resolves_is_paged_in_an_incident_of_its_own(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out, summary = _replay(
+        tmp_path,
+        [
+            _am("06:00:00", "firing", NODE, "06:00:00"),
+            _am("06:01:00", "firing", DISK, "06:01:00"),
+            _am("06:03:00", "resolved", NODE, "06:00:00"),
+            _am("06:04:00", "firing", DISK, "06:01:00"),
+        ],
+        capsys,
+    )
+    assert [row["decision"] for row in out] == [
+        "opened",
+        "inhibited",
+        "resolved",
+        "deduplicated",
+    ]
+    assert out[1]["incident_id"] == out[0]["incident_id"]
+    assert out[3]["incident_id"] != out[0]["incident_id"]
+    assert "incidents                         2\n" in summary
+
+
+def test_skipped_payload_is_named_by_its_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = {"received_at": "2026-11-27T06:00:30Z", "source": "alertmanager"}
+    broken["payload"] = {"alerts": "not a list"}
+    _, summary = _replay(
+        tmp_path, [_am("06:00:00", "firing", NODE, "06:00:00"), broken, broken], capsys
+    )
+    first = f"(first: {tmp_path}/in.jsonl:2)"
+    assert summary.endswith(
+        f"payloads skipped\n           2  invalid alertmanager payload {first}\n"
+    )
