@@ -115,6 +115,7 @@ def _plan_step(
     sends: dict[Delivery, tuple[str, datetime]] = {}  # page -> (target, when it goes out)
     fires_at: datetime | None = None
     waiting: tuple[Waiting, ...] = ()
+    paged: frozenset[str] = frozenset()  # the step's schedules done (see `step_pages`)
     for _ in range(MAX_HOLDS):
         silence = directory.silence_for(labels, at)
         if silence is not None:
@@ -122,8 +123,8 @@ def _plan_step(
                 holds.append(Hold(at, silence.released_at, silence))
             at = silence.released_at
             continue
-        pages = step_pages(step.targets, urgency, at, directory, sends.__contains__)
-        waiting = pages.waiting
+        pages = step_pages(step.targets, urgency, at, directory, sends.__contains__, paged)
+        waiting, paged = pages.waiting, pages.paged
         sends.update((delivery, (target, at)) for target, delivery in pages.now)
         if fires_at is None and (pages.now or pages.reached or pages.until is None):
             fires_at = at

@@ -93,6 +93,9 @@ class EscalationHeld(Event):
     at: AwareDatetime
     until: AwareDatetime
     reason: str
+    # Schedules of the step whose on-call person is paged already: not looked up again when
+    # the step is looked at again (a handoff meanwhile must not make it wait for the next).
+    paged_schedules: list[str] = []
 
 
 class EscalationRestarted(Event):

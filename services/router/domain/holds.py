@@ -48,7 +48,13 @@ def urgency_hold(
         reason += f"; looked at again at {_utc(until)}, when a silence of a high-urgency alert ends"
     elif until < min(w.release for w in pages.waiting):
         reason += f"; looked at again at {_utc(until)}, when a schedule hands over"
-    return EscalationHeld(incident_id=escalation.incident_id, at=now, until=until, reason=reason)
+    return EscalationHeld(
+        incident_id=escalation.incident_id,
+        at=now,
+        until=until,
+        reason=reason,
+        paged_schedules=sorted(pages.paged),
+    )
 
 
 def _starts(waiting: Iterable[Waiting]) -> list[str]:

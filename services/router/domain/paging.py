@@ -53,7 +53,8 @@ def fire(
     def requested(delivery: Delivery) -> bool:
         return notification_id(escalation, key, delivery) in escalation.requested
 
-    pages = step_pages(step.targets, ranked.urgency, now, directory, requested)
+    paged = escalation.paged_schedules
+    pages = step_pages(step.targets, ranked.urgency, now, directory, requested, paged)
     reasons = [(d, _reason(why, d, ranked.urgency, now, directory)) for _, d in pages.now]
     asked = requests(escalation, reasons, now, key)
     held = urgency_hold(escalation, now, pages, ranked)

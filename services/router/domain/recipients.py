@@ -8,7 +8,9 @@ step's first page to a person, or at once on a step that pages no person. So a s
 people are all asleep waits whole, channels included.
 
 Targets are resolved each time the step is looked at, so a schedule's page goes to whoever is
-on call when it is sent; a page already requested in this step is never requested again.
+on call when it is sent; a page already requested in this step is never requested again. A
+schedule whose on-call person has been paged in this step is done: it is not looked up again,
+so a handoff while others of the step wait does not make the step wait for the next person.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ class StepPages:
     waiting: tuple[Waiting, ...]  # in the order the step lists its targets
     until: datetime | None  # when to look at the step again; None: all its pages are out
     reached: bool  # the step has paged somebody, now or before
+    # Schedule targets whose on-call person is paged (now or before): not looked up again.
+    paged: frozenset[str] = frozenset()
 
 
 def step_pages(
@@ -46,26 +50,32 @@ def step_pages(
     now: datetime,
     directory: RoutingDirectory,
     requested: Callable[[Delivery], bool],
+    paged: frozenset[str] = frozenset(),
 ) -> StepPages:
-    """Split the step's pages not yet requested into those due now and those that wait."""
-    resolved = [(target, d) for target in targets for d in directory.deliveries_for(target, now)]
+    """Split the step's pages not yet requested into those due now and those that wait;
+    `paged`: the step's schedules done already (`StepPages.paged` of its last look)."""
+    looked = [target for target in targets if target not in paged]
+    resolved = [(target, d) for target in looked for d in directory.deliveries_for(target, now)]
     fresh: dict[Delivery, str] = {}  # each page once, under the first target naming it
     for target, delivery in resolved:
         if not requested(delivery):
             fresh.setdefault(delivery, target)
     late = {d: w for d, t in fresh.items() if (w := _waiting(t, d, urgency, now, directory))}
     people = [d for _, d in resolved if directory.user_of(d) is not None]
-    started = not people or any(d not in late for d in people)  # paged before, or awake
+    # Paged before, or awake.
+    started = bool(paged) or not people or any(d not in late for d in people)
     if not started:
-        until = directory.step_release_at(targets, urgency, now)
+        until = directory.step_release_at(looked, urgency, now)
         if until > now:
             return StepPages((), tuple(late.values()), until, reached=False)
     due = tuple((t, d) for d, t in fresh.items() if d not in late)
+    out = {d for _, d in due} | {d for _, d in resolved if d not in fresh}
     return StepPages(
         now=due,
         waiting=tuple(late.values()),
         until=_look_again(late.values(), urgency, now, directory),
-        reached=bool(due) or len(fresh) < len({d for _, d in resolved}),
+        reached=bool(paged) or bool(due) or len(fresh) < len({d for _, d in resolved}),
+        paged=paged | {t for t, d in resolved if t.startswith("schedule:") and d in out},
     )
 
 

@@ -81,6 +81,8 @@ class Escalation:
     # The due step is held (`EscalationHeld`), wholly or for some of its people (their pages
     # wait for their working hours): an alert joining may release it.
     held: bool = False
+    # Schedules of the held step whose on-call person is paged: not looked up again.
+    paged_schedules: frozenset[str] = frozenset()
     # Rank among the partition's escalations by start: a tick acts on due ones in this order.
     order: int = 0
 
@@ -160,9 +162,10 @@ def _evolve_escalation(escalation: Escalation, event: Event) -> None:
     match event:
         case EscalationStepFired(at=at):
             _advance(escalation, at)
-            escalation.held = False
-        case EscalationHeld(until=until):
+            escalation.held, escalation.paged_schedules = False, frozenset()
+        case EscalationHeld(until=until, paged_schedules=paged):
             escalation.due_at, escalation.held = until, True
+            escalation.paged_schedules = frozenset(paged)
         case AlertGrouped() | IncidentPriorityChanged() | IncidentProbableCauseChanged():
             escalation.facts = updated_facts(escalation.facts, event)
         case NotificationRequested(notification_id=notification_id, target=target):
@@ -206,6 +209,7 @@ def _settle(escalation: Escalation, notification_id: str, *, reached: bool) -> N
 
 def _new_generation(escalation: Escalation, generation: int) -> None:
     escalation.generation, escalation.status, escalation.held = generation, "triggered", False
+    escalation.paged_schedules = frozenset()
     escalation.acknowledged_by = escalation.snoozed_until = None
     escalation.requested = set()
     escalation.recipient_of, escalation.settled, escalation.reached = {}, set(), set()
