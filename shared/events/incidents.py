@@ -44,6 +44,9 @@ class IncidentOpened(Decision):
     # Snapshotted when the incident opens: a later rule reload does not change them.
     resolve_policy: ResolvePolicy = "all_resolved"
     resolve_grace: timedelta = timedelta(minutes=5)
+    # Set when the opening alert left another incident (a released symptom, or an alert that
+    # recovered and fired again apart from its old incident's cause).
+    moved_from: str | None = None
 
 
 class AlertGrouped(Decision):
@@ -57,7 +60,8 @@ class AlertGrouped(Decision):
     resources: list[str] = []
     # `inhibited`: the firing alert that mutes this one.
     source_fingerprint: str | None = None
-    # Set when the alert left another incident (an inhibited target moved before its page).
+    # Set when the alert left another incident (an inhibited target moved before its page, a
+    # symptom following its source or released).
     moved_from: str | None = None
 
 

@@ -54,6 +54,7 @@ def open_incident(
         resources=list(resources[opener.fingerprint]),
         resolve_policy=lifecycle.resolve_policy,
         resolve_grace=lifecycle.resolve_grace,
+        moved_from=(arrival.leaving or None) if opener is arrival.alert else None,
     )
     others = [a for a in members if a is not opener]
     return [opened, *_released(arrival, lifecycle, incident_id, others, resources, why)]

@@ -70,7 +70,9 @@ def _alert_order(alert: AlertRow) -> tuple[bool, int, str]:
 
 def _alert_row(alert: AlertRow) -> str:
     state = "firing" if alert.firing else "resolved"
-    if alert.decision == "inhibited":
+    if alert.decision == "moved":
+        state = "moved to another incident (see the timeline)"
+    elif alert.decision == "inhibited":
         state += " (suppressed)"
     cells = (
         alert.alertname,

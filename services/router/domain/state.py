@@ -128,6 +128,8 @@ def _track_alerts(state: RouterState, event: Event, incident_id: str) -> None:
     match event:
         case IncidentOpened(alert=alert) if incident_id not in state.alerts:  # not a redelivery
             state.alerts[incident_id] = opened_with(alert.fingerprint, alert.labels)
+            if event.moved_from is not None and event.moved_from in state.alerts:
+                state.alerts[event.moved_from].leave(alert.fingerprint)
         case AlertGrouped(moved_from=moved_from):
             if moved_from is not None and moved_from in state.alerts:
                 state.alerts[moved_from].leave(event.alert.fingerprint)

@@ -9,7 +9,7 @@ for them are discarded.
 
 from __future__ import annotations
 
-from services.router.projection.fold_correlator import apply_correlator, opened_view
+from services.router.projection.fold_correlator import apply_correlator, moved_out, opened_view
 from services.router.projection.fold_router import apply_router
 from services.router.projection.history import advance, is_dropped, resolved
 from services.router.projection.model import (
@@ -19,7 +19,7 @@ from services.router.projection.model import (
     RecordMeta,
 )
 from services.router.projection.silences import fold_silence_view
-from shared.events import IncidentOpened, commands, incidents
+from shared.events import AlertGrouped, IncidentOpened, commands, incidents
 from shared.events.base import Event
 from shared.events.silences import SilenceCreated, SilenceExpired
 from shared.topics import ALERTS, INCIDENTS, NOTIFICATIONS
@@ -74,6 +74,8 @@ def project(projection: IncidentProjection, event: Event, meta: RecordMeta) -> N
         _wait(projection, incident_id, event, meta)
         return
     _fold_into(projection, view, event, meta)
+    if isinstance(event, AlertGrouped):
+        _left_behind(projection, event, meta)
 
 
 def _fold_into(
@@ -107,10 +109,21 @@ def _open(projection: IncidentProjection, event: IncidentOpened, meta: RecordMet
         return  # a duplicate: of an incident held, or of one past the history
     view = opened_view(event, meta)
     projection.incidents[event.incident_id] = view
+    _left_behind(projection, event, meta)
     waiting = projection.waiting.pop(event.incident_id, [])
     projection.waiting_count -= len(waiting)
     for early, early_meta in waiting:
         _fold_into(projection, view, early, early_meta)
+
+
+def _left_behind(
+    projection: IncidentProjection, event: AlertGrouped | IncidentOpened, meta: RecordMeta
+) -> None:
+    """The incident an alert moved from shows it as moved, no longer firing there."""
+    old = projection.incidents.get(event.moved_from or "")
+    if old is not None and meta.event_id not in old.seen:
+        old.seen.add(meta.event_id)
+        moved_out(old, event.alert, event.incident_id, event.reason, meta)
 
 
 def _wait(projection: IncidentProjection, incident_id: str, event: Event, meta: RecordMeta) -> None:

@@ -67,6 +67,15 @@ def apply_correlator(view: IncidentView, event: Event, meta: RecordMeta) -> bool
     return True
 
 
+def moved_out(view: IncidentView, alert: Alert, into: str, reason: str, meta: RecordMeta) -> None:
+    """The alert left this incident for `into` (a decision recorded in `into`)."""
+    row = view.alerts.get(alert.fingerprint)
+    if row is not None:
+        row.firing, row.decision = False, "moved"
+    summary = f"{alert.alertname} moved to {into}: {reason}"
+    view.record(TimelineEntry(meta.occurred_at, "AlertMoved", summary, None, {"into": into}))
+
+
 def _attach(view: IncidentView, alert: Alert, decision: str) -> None:
     if alert.service and alert.service not in view.services:
         view.services.append(alert.service)

@@ -55,7 +55,7 @@ class AlertRow:
     last_received_at: datetime
     firing: bool = True
     notifications: int = 1  # times a source sent it (repeats included)
-    decision: str = "opened"  # opened | grouped | deduplicated | inhibited
+    decision: str = "opened"  # opened | grouped | deduplicated | inhibited | moved (left it)
 
 
 @dataclass

@@ -43,6 +43,7 @@ def test_symptom_is_released_and_opens_its_own_incident_when_its_source_resolves
     released = decided[1]
     assert isinstance(released, IncidentOpened)
     assert released.alert.fingerprint == muted.alert.fingerprint
+    assert released.moved_from == opened.incident_id  # the router and read model let it go
     assert released.reason == (
         f"ServiceDown released from {opened.incident_id}: no firing alert inhibits it any more,"
         ' so it is paged on its own; no open incident for group {}:{alertname="ServiceDown"}:'

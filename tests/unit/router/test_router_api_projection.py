@@ -255,3 +255,31 @@ def test_beyond_the_limit_the_oldest_resolved_incidents_keep_only_their_summary(
     oldest = views["INC-1"]
     assert (oldest.status, oldest.timeline, oldest.title) == ("resolved", [], OPENED.title)
     assert oldest.omitted == 2
+
+
+def test_an_alert_that_moves_to_another_incident_shows_there_and_as_moved_in_the_old_one() -> None:
+    reader = Reader()
+    reader.read(INCIDENTS, OPENED)
+    reader.read(INCIDENTS, GROUPED, T0 + timedelta(seconds=20))
+    # ErrorRate (f2) follows into INC-2; then HighLatency (f1) opens INC-3 apart from INC-1
+    moved = GROUPED.model_copy(
+        update={"incident_id": "INC-2", "moved_from": "INC-1", "reason": "follows its source"}
+    )
+    second = OPENED.model_copy(update={"incident_id": "INC-2", "alert": alert("f9", "Down", "db")})
+    reader.read(INCIDENTS, second, T0 + timedelta(seconds=30))
+    reader.read(INCIDENTS, moved, T0 + timedelta(seconds=30), event_id="moved")
+    reader.read(INCIDENTS, moved, T0 + timedelta(seconds=30), event_id="moved")  # read twice
+    released = OPENED.model_copy(
+        update={"incident_id": "INC-3", "moved_from": "INC-1", "reason": "released"}
+    )
+    reader.read(INCIDENTS, released, T0 + timedelta(seconds=40))
+
+    old = reader.projection.incidents["INC-1"]
+    rows = {fp: (row.firing, row.decision) for fp, row in old.alerts.items()}
+    assert rows == {"f1": (False, "moved"), "f2": (False, "moved")}
+    assert [e.summary for e in old.timeline if e.kind == "AlertMoved"] == [
+        "ErrorRate moved to INC-2: follows its source",
+        "HighLatency moved to INC-3: released",
+    ]
+    assert reader.projection.incidents["INC-2"].alerts["f2"].firing
+    assert list(reader.projection.incidents["INC-3"].alerts) == ["f1"]

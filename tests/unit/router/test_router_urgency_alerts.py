@@ -166,3 +166,22 @@ def test_replaying_the_same_events_gives_the_same_decisions_and_state() -> None:
             evolve(refolded, folded)
     assert refolded.escalations == live.escalations
     assert refolded.alerts == live.alerts
+
+
+def test_an_alert_that_opens_an_incident_of_its_own_no_longer_counts_in_the_one_it_left() -> None:
+    # Given a low-urgency incident that a critical alert joined
+    state = RouterState()
+    for event in (opened(NIGHT_IN_PARIS), joined("b", "critical", JOIN)):
+        step(state, event, JOIN, RULES)
+    assert "b" in state.alerts[INCIDENT].firing
+
+    # When that alert opens an incident of its own, leaving this one (a released symptom)
+    own = opened(JOIN, "critical").model_copy(
+        update={"incident_id": "INC-2", "alert": joined("b", "critical", JOIN).alert}
+    )
+    step(state, own.model_copy(update={"moved_from": INCIDENT}), JOIN, RULES)
+
+    # Then it fires in its new incident only: the old one is low urgency again
+    assert "b" not in state.alerts[INCIDENT].firing
+    assert "b" not in state.alerts[INCIDENT].labels
+    assert "b" in state.alerts["INC-2"].firing
