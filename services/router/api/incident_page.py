@@ -90,7 +90,7 @@ def _timeline(view: IncidentView) -> str:
     omitted = f"<p class=muted>{view.omitted} more entries not kept.</p>" if view.omitted else ""
     if view.compacted:
         omitted += "<p class=muted>Resolved long ago: only its summary is kept.</p>"
-    rows = "".join(_timeline_row(entry) for entry in view.timeline)
+    rows = "".join(_timeline_row(entry) for entry in view.ordered_timeline())
     return f"<h2>Timeline</h2>{omitted}<table>{rows}</table>"
 
 

@@ -53,8 +53,9 @@ def apply_correlator(view: IncidentView, event: Event, meta: RecordMeta) -> bool
         case IncidentResolved(resolved_at=at, by=by):
             view.status, view.resolved_at, view.resolved_by = "resolved", at, by
             view.snoozed_until = None
-            who = f" by {by}" if by else ""
-            view.record(_decision_entry(event, meta, f"resolved{who}: {event.reason}", actor=by))
+            who = f"resolved by {by}" if by else "resolved"
+            summary = event.reason if event.reason == who else f"{who}: {event.reason}"
+            view.record(_decision_entry(event, meta, summary, actor=by))
         case IncidentAcknowledged(by=by, at=at):
             if view.status != "resolved":
                 view.status, view.snoozed_until = "acknowledged", None

@@ -158,7 +158,8 @@ def _recorded(view: IncidentView, event: Event, meta: RecordMeta) -> None:
             summary = f"step held until {until.isoformat()}: {reason}"
             view.record(TimelineEntry(at, "EscalationHeld", summary, details={"reason": reason}))
         case IncidentNoteAdded(by=by, text=text):
-            view.record(TimelineEntry(at, "IncidentNoteAdded", f"note by {by}", by, {"text": text}))
+            summary = f"note by {by}: {text}"  # what was noted is the point of a note
+            view.record(TimelineEntry(at, "IncidentNoteAdded", summary, by, {"text": text}))
         case IncidentCommanderAssigned(by=by, commander=commander):
             view.commander = commander
             summary = f"{commander} is the incident commander (set by {by})"

@@ -33,6 +33,44 @@ class RecordMeta:
     occurred_at: datetime
 
 
+# Stages of the events of one instant, in causal order; correlator decisions are stage 1.
+_COMMAND_KINDS = frozenset(
+    {
+        "AcknowledgeIncident",
+        "ResolveIncident",
+        "SnoozeIncident",
+        "ReassignIncident",
+        "AddIncidentNote",
+        "AssignIncidentCommander",
+    }
+)
+_ROUTER_KINDS = frozenset(
+    {
+        "EscalationStarted",
+        "EscalationStepFired",
+        "EscalationHeld",
+        "EscalationRestarted",
+        "NobodyPaged",
+        "NotificationRequested",
+        "IncidentAcknowledged",
+        "IncidentSnoozed",
+        "IncidentReassigned",
+        "IncidentNoteAdded",
+        "IncidentCommanderAssigned",
+        "CommandRejected",
+    }
+)
+_DELIVERY_KINDS = frozenset({"NotificationSent", "NotificationFailed"})
+
+
+def _stage(kind: str) -> int:
+    if kind in _COMMAND_KINDS:
+        return 0
+    if kind in _ROUTER_KINDS:
+        return 2
+    return 3 if kind in _DELIVERY_KINDS else 1
+
+
 @dataclass(frozen=True)
 class TimelineEntry:
     at: datetime
@@ -118,8 +156,11 @@ class IncidentView:
             self.omitted += 1
 
     def ordered_timeline(self) -> list[TimelineEntry]:
-        """By time; entries of one instant keep the order they were read in."""
-        return sorted(self.timeline, key=lambda entry: entry.at)
+        """By time; entries of one instant in causal order (a command, the correlator's
+        decisions, the router's facts, the deliveries), each stage in the order it was read:
+        the topics are read side by side, so their relative read order differs from one
+        fold (or rebuild) to the next, while one stage's entries come from one partition."""
+        return sorted(self.timeline, key=lambda entry: (entry.at, _stage(entry.kind)))
 
 
 @dataclass

@@ -45,6 +45,8 @@ def fold_silence_view(
             view = silences.get(silence_id)
             if view is not None and view.expired_at is None and at < view.ends_at:
                 view.expired_by, view.expired_at, view.ends_at = event.actor, at, at
+                # Expired before it started (Alertmanager's rule): it spanned no time.
+                view.starts_at = min(view.starts_at, at)
     at = event.created_at if isinstance(event, SilenceCreated) else event.at
     for silence_id in [i for i, v in silences.items() if v.ends_at + KEPT_EXPIRED < at]:
         del silences[silence_id]
