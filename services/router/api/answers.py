@@ -53,6 +53,8 @@ async def parse_body(request: Request, model: type[M], context: Any = None) -> M
         return _not_json("the body is JSON nested too deeply")
     except ValueError:  # Python reads integers of at most 4,300 digits
         return _not_json("the body holds a number too long to read")
+    if not isinstance(data, dict):
+        return invalid([{"field": "(body)", "message": "the body must be a JSON object"}])
     try:
         return model.model_validate(data, context=context)
     except ValidationError as failure:

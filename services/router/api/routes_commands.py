@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from services.router.api.answers import UNKNOWN_INCIDENT, invalid, issued, parse_body, unauthorized
 from services.router.api.auth import TokenAuth
 from services.router.api.issuing import CommandIssuer, Issued
-from shared.durations import parse_duration
+from services.router.api.times import duration_value
 from shared.events.commands import CommandName
 
 Authorization = Annotated[str | None, Header(description="`Bearer <user or service token>`")]
@@ -43,17 +43,19 @@ class NoFields(_Body):
 
 class SnoozeBody(_Body):
     duration: timedelta = Field(
-        description='"30s", "15m", "2h", "1d", or a number of seconds; 1s to 7d',
+        description='"30s", "15m", "1h30m", "1d", or a whole number of seconds; 1s to 7d',
         json_schema_extra={"examples": ["30m"]},
     )
 
-    _parse = field_validator("duration", mode="before")(parse_duration)
+    _parse = field_validator("duration", mode="before")(duration_value)
 
     @field_validator("duration")
     @classmethod
     def _sensible(cls, duration: timedelta) -> timedelta:
         if not timedelta(seconds=1) <= duration <= MAX_SNOOZE:
             raise ValueError("a snooze lasts from 1s to 7d")
+        if duration % timedelta(seconds=1):
+            raise ValueError("a snooze lasts a whole number of seconds")
         return duration
 
     def command_fields(self) -> dict[str, Any]:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from services.router.api.answers import (
     UNKNOWN_INCIDENT,
@@ -29,12 +30,20 @@ Authorization = Annotated[str | None, Header(description="`Bearer <user or servi
 class ListQuery(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     status: IncidentStatus | None = None
-    service: str | None = None
+    service: str | None = Field(default=None, min_length=1)
     priority: Priority | None = None
     since: DateTimeText | None = Field(default=None, description="opened at or after")
     until: DateTimeText | None = Field(default=None, description="opened before")
     limit: int = Field(default=50, ge=1, le=500)
     cursor: str | None = Field(default=None, description="`next_cursor` of the previous page")
+
+    @field_validator("until")
+    @classmethod
+    def _after_since(cls, until: datetime | None, info: ValidationInfo) -> datetime | None:
+        since = info.data.get("since")
+        if until is not None and since is not None and until <= since:
+            raise ValueError("must be after since")
+        return until
 
 
 def query_routes(issuer: CommandIssuer, auth: TokenAuth) -> APIRouter:
@@ -74,6 +83,9 @@ class _Queries:
             return unauthorized()
         if not self._issuer.tailer.ready.is_set():
             return error(503, "the read model is being rebuilt from the log; retry shortly")
+        refused = _refused_parameters(request)
+        if refused:
+            return invalid(refused)
         try:
             query = ListQuery.model_validate(dict(request.query_params))
             wanted = IncidentFilter(
@@ -101,6 +113,13 @@ class _Queries:
         if isinstance(found, Issued):
             return error(found.status, found.message)
         return JSONResponse(detail_json(found))
+
+
+def _refused_parameters(request: Request) -> list[dict[str, str]]:
+    """A parameter given twice: one value would be dropped without a word."""
+    names = [name for name, _ in request.query_params.multi_items()]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    return [{"field": name, "message": "given more than once"} for name in repeated]
 
 
 def _query_parameters() -> list[dict[str, Any]]:

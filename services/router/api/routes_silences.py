@@ -15,11 +15,10 @@ from services.router.api.answers import invalid, parse_body, unauthorized
 from services.router.api.auth import TokenAuth
 from services.router.api.routes_commands import MAX_IDEMPOTENCY_KEY, IdempotencyKey
 from services.router.api.silence_issuing import NewSilence, NotWritten, SilenceIssuer
-from services.router.api.times import DateTimeText
+from services.router.api.times import DateTimeText, duration_value
 from services.router.domain.silences import Silence, silence_state
 from services.router.projection.silences import SilenceView, view_state
 from shared.api_errors import error
-from shared.durations import parse_duration
 
 Authorization = Annotated[str | None, Header(description="`Bearer <user or service token>`")]
 MAX_MATCHERS = 32
@@ -44,7 +43,7 @@ class SilenceBody(BaseModel):
     )
     comment: str = Field(min_length=1, max_length=1000)
 
-    _parse = field_validator("duration", mode="before")(parse_duration)
+    _parse = field_validator("duration", mode="before")(duration_value)
 
 
 _RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -198,6 +197,8 @@ def _checked(body: SilenceBody, actor: str, now: datetime) -> NewSilence | JSONR
         return invalid([{"field": "ends_at", "message": "give either ends_at or duration"}])
     if body.duration is not None and body.duration > MAX_SILENCE:
         return invalid([{"field": "duration", "message": "a silence lasts at most 365 days"}])
+    if body.duration is not None and body.duration <= timedelta(0):
+        return invalid([{"field": "duration", "message": "must be longer than 0"}])
     starts_at = max(body.starts_at or now, now)
     try:
         ends_at = body.ends_at or starts_at + (body.duration or timedelta(0))
@@ -205,6 +206,8 @@ def _checked(body: SilenceBody, actor: str, now: datetime) -> NewSilence | JSONR
         return invalid([{"field": "starts_at", "message": "too far in the future"}])
     if ends_at <= now:
         return invalid([{"field": "ends_at", "message": "must not be in the past"}])
+    if ends_at <= starts_at:
+        return invalid([{"field": "ends_at", "message": "must be after starts_at"}])
     if ends_at - starts_at > MAX_SILENCE:
         return invalid([{"field": "ends_at", "message": "a silence lasts at most 365 days"}])
     fields = {"matchers": body.matchers, "starts_at": starts_at, "ends_at": ends_at}
