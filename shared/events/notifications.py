@@ -99,14 +99,19 @@ class EscalationHeld(Event):
 
 
 class EscalationRestarted(Event):
-    """Escalation begins again from the first step (a snooze ended), in a new generation:
-    its pages get new ids, so they are sent even though earlier ones were."""
+    """Escalation begins again (a snooze ended), in a new generation: its pages get new ids,
+    so they are sent even though earlier ones were. From the first step, fired at once; or,
+    with an assignee (who is paged at once), from `step` of pass `repeat`, due at `due_at`, as
+    a reassignment continues."""
 
     type: Literal["EscalationRestarted"] = "EscalationRestarted"
     incident_id: str
     generation: int
     at: AwareDatetime
     reason: str
+    step: int = 0
+    repeat: int = 0
+    due_at: AwareDatetime | None = None
 
 
 class IncidentSnoozed(Event):

@@ -209,9 +209,27 @@ def _restart(
     directory: RoutingDirectory,
     muted: Sequence[Mapping[str, str]],
 ) -> list[Event]:
-    """A snooze ended: escalate again from the first step, in a new generation."""
+    """A snooze ended: escalate again from the first step, in a new generation; or, when the
+    incident was reassigned, page the assignee again and go on as the reassignment did (the
+    policy's next step after its delay): the person who took it over is the one to wake."""
     generation = escalation.generation + 1
     until = escalation.snoozed_until.isoformat() if escalation.snoozed_until else "?"
+    assignee = escalation.assignee
+    if assignee is not None:
+        steps, step = escalation.steps, escalation.step
+        due = now + steps[step].delay if step < len(steps) else None
+        restarted = EscalationRestarted(
+            incident_id=escalation.incident_id,
+            generation=generation,
+            at=now,
+            reason=f"snoozed until {until}: paging {assignee}, the assignee, again",
+            step=step,
+            repeat=escalation.repeat,
+            due_at=due,
+        )
+        fresh = replace(escalation, generation=generation, status="triggered")
+        why = f"snooze ended: {assignee} is the assignee"
+        return [restarted, *_page_assignee(fresh, assignee, now, directory, why)]
     restarted = EscalationRestarted(
         incident_id=escalation.incident_id,
         generation=generation,
@@ -224,15 +242,20 @@ def _restart(
 
 def _reassign_pager(directory: RoutingDirectory) -> Pager:
     def page(escalation: Escalation, user: str, now: datetime) -> list[Event]:
-        deliveries = directory.deliveries_for(f"user:{user}", now)
-        why = f"reassigned to {user}"
-        decided = requests(escalation, [(d, why) for d in deliveries], now, ("reassign",))
-        if decided:
-            return decided
-        reason = f"{user}, the new assignee, has no contact method"
-        return [NobodyPaged(incident_id=escalation.incident_id, at=now, reason=reason)]
+        return _page_assignee(escalation, user, now, directory, f"reassigned to {user}")
 
     return page
+
+
+def _page_assignee(
+    escalation: Escalation, user: str, now: datetime, directory: RoutingDirectory, why: str
+) -> list[Event]:
+    deliveries = directory.deliveries_for(f"user:{user}", now)
+    decided = requests(escalation, [(d, why) for d in deliveries], now, ("reassign",))
+    if decided:
+        return decided
+    reason = f"{user}, the assignee, has no contact method"
+    return [NobodyPaged(incident_id=escalation.incident_id, at=now, reason=reason)]
 
 
 def step(

@@ -186,9 +186,9 @@ def _evolve_escalation(escalation: Escalation, event: Event) -> None:
         case IncidentSnoozed(until=until):
             escalation.status, escalation.due_at, escalation.snoozed_until = "snoozed", until, until
             escalation.held = False
-        case EscalationRestarted(generation=generation):
+        case EscalationRestarted(generation=generation, step=step, repeat=repeat, due_at=due):
             _new_generation(escalation, generation)
-            escalation.step, escalation.repeat, escalation.due_at = 0, 0, None
+            escalation.step, escalation.repeat, escalation.due_at = step, repeat, due
         case IncidentReassigned(generation=generation, assignee=assignee, at=at):
             _new_generation(escalation, generation)
             escalation.assignee = assignee

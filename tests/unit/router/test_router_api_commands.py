@@ -232,6 +232,27 @@ def test_reassign_pages_the_new_user_at_once_and_escalation_goes_on() -> None:
     assert next_due(state) == at + timedelta(minutes=10)
 
 
+def test_snooze_end_of_a_reassigned_incident_pages_the_assignee_not_the_first_step() -> None:
+    # Given an incident reassigned to carol at T0+3m (bob's step pending), then snoozed
+    state = RouterState()
+    paged(state)
+    reassigned = page_ids(run(state, reassign("carol"), T0 + timedelta(minutes=3)))
+    run(state, snooze(600), T0 + timedelta(minutes=4))
+
+    # When the snooze ends
+    end = T0 + timedelta(minutes=14)
+    decided = tick(state, end)
+
+    # Then carol, who took it over, is paged again (new ids), not alice of the first step,
+    # and bob's step follows after its full delay, as after the reassignment
+    assert isinstance(decided[0], EscalationRestarted)
+    assert "carol, the assignee" in decided[0].reason
+    assert page_targets(decided) == ["carol", "carol"]
+    assert page_ids(decided).isdisjoint(reassigned)
+    assert next_due(state) == end + timedelta(minutes=10)
+    assert page_targets(tick(state, end + timedelta(minutes=10))) == ["bob"]
+
+
 def test_reassigning_an_acknowledged_incident_makes_it_triggered_for_the_assignee() -> None:
     state = RouterState()
     paged(state)
