@@ -27,6 +27,7 @@ from services.ingest.auth import AuthFailure, IntegrationAuth
 from services.ingest.config import IngestConfig, IntegrationConfig, IntegrationType
 from services.ingest.heartbeats import Heartbeat, HeartbeatBook
 from services.ingest.metrics import UNKNOWN_INTEGRATION, IngestMetrics
+from services.ingest.nesting import MAX_BODY_DEPTH, nested_too_deeply
 from services.ingest.normalizers.classify import LayerRule
 from services.ingest.normalizers.context import NormalizeContext
 from services.ingest.normalizers.errors import ROOT, FieldError, InvalidPayload
@@ -51,6 +52,8 @@ RETRY_AFTER_S = 5
 THROTTLED_STATUS: dict[str, int] = {"alertmanager": 503, "grafana": 503}
 # Where a source's body lists its alerts: the field named when there are too many.
 _ALERT_LIST = {"alertmanager": "alerts", "grafana": "alerts"}
+# The status of an invalid body in each source's answers (PagerDuty: 400 `invalid event`).
+_INVALID_STATUS = {"pagerduty": 400}
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,12 +190,18 @@ class Intake:
         return domain_key(integration.default_labels, self._domain_labels)
 
     def invalid(
-        self, integration: IntegrationConfig, invalid: InvalidPayload, status: int = 422
+        self,
+        integration: IntegrationConfig,
+        invalid: InvalidPayload,
+        status: int = 422,
+        alerts: int = 1,
     ) -> Rejection:
+        """The answer to an invalid body that carried `alerts` alerts (or events)."""
         message = "the payload is invalid"
         if invalid.omitted:
             message += f" ({invalid.omitted} more problems not listed)"
-        return Rejection(status, "invalid", message, tuple(invalid.errors), integration.name)
+        errors = tuple(invalid.errors)
+        return Rejection(status, "invalid", message, errors, integration.name, alerts=alerts)
 
     async def commit(
         self,
@@ -205,8 +214,11 @@ class Intake:
         """Append the request's body (with `request`, its parameters a replay needs) and
         events; None once the log confirmed them.
 
-        First the integration's rate limit: a request that does not fit appends nothing."""
+        First the body's nesting (`nesting.py`), then the integration's rate limit: a request
+        that does not fit appends nothing."""
         events = len(outcome.alerts) + len(outcome.extra)
+        if integration.type != "canonical" and nested_too_deeply(body):
+            return _too_deep(integration, events)  # canonical bodies nest 4 levels at most
         refusal = self.limits.take(integration.name, events)
         if refusal is not None:
             return _rate_limited(refusal, integration, events)
@@ -292,6 +304,15 @@ def _unavailable(failure: NotAccepted, integration: str) -> Rejection:
     log.warning("append failed", extra={"integration": integration, "error": str(failure)})
     message = "not stored: the event log is unavailable, retry later"
     return Rejection(503, "unavailable", message, (), integration)
+
+
+def _too_deep(integration: IntegrationConfig, events: int) -> Rejection:
+    """A body the normalizer took (it ignores unknown fields, keeps some as JSON text) but
+    nested deeper than the log's readers decode: refused whole, as an invalid body."""
+    problem = FieldError(ROOT, f"must not be nested more than {MAX_BODY_DEPTH} levels deep")
+    status = _INVALID_STATUS.get(integration.type, 422)
+    invalid = "the payload is invalid"
+    return Rejection(status, "invalid", invalid, (problem,), integration.name, alerts=events)
 
 
 def _rate_limited(refusal: Refusal, integration: IntegrationConfig, events: int) -> Rejection:

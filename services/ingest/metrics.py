@@ -51,7 +51,8 @@ class IngestMetrics:
         self.rejected_alerts = Counter(
             "tocsin_ingest_alerts_rejected_total",
             "Alerts (and acknowledge or change events) of refused requests, by integration and"
-            " reason; counted where the request was valid, so far for `rate_limited` only",
+            " reason; counted once the credential is known and the body parsed (`invalid`:"
+            " the items of the body's alert list, one for PagerDuty and Opsgenie)",
             ["integration", "reason"],
             registry=registry,
         )

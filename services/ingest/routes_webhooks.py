@@ -46,9 +46,17 @@ async def _ingest(
     try:
         alerts = normalize(body, intake.context(integration, received_at))
     except InvalidPayload as invalid:
-        return intake.invalid(integration, invalid)
+        return intake.invalid(integration, invalid, alerts=_posted_alerts(body, source))
     failed = await intake.commit(integration, body, received_at, Outcome(alerts))
     return failed or accepted({"status": "success", "accepted": len(alerts)})
+
+
+def _posted_alerts(body: Any, source: IntegrationType) -> int:
+    """How many alerts an invalid body carried, as far as it says: the items of its list."""
+    if source == "canonical":
+        return len(body) if type(body) is list else 1 if type(body) is dict else 0
+    listed = body.get("alerts") if type(body) is dict else None
+    return len(listed) if type(listed) is list else 0
 
 
 def _endpoint(

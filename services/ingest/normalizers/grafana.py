@@ -9,10 +9,19 @@ fingerprint). Per-alert extras become annotations, the rule's own annotations wi
 
 Empty URLs are left out. The receiver is the contact point's name as is (Grafana does not
 regex-quote it). `title`, `state`, `message` and `orgId` come back beside the group.
+
+Label names: Grafana's own Alertmanager takes any (a query's labels may be `host.name`, from
+Elasticsearch or InfluxDB tags), and its webhook sends them as they are. A name that is not
+an Alertmanager 0.25 label name is renamed as Grafana renames it for an external Alertmanager
+(`sanitizeLabelName`): spaces dropped, other printable ASCII (and a leading digit) become `_`,
+any other character its code as `0x..`; a name that then collides with an earlier one (in
+sorted order) gets `_` and the first 6 hex digits of the md5 of its original name; a name
+left empty is dropped. So the alert keeps its labels, as an external Alertmanager shows them.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +29,7 @@ from services.ingest.normalizers.alertmanager import WebhookGroup, read_alert_li
 from services.ingest.normalizers.assemble import assemble_all
 from services.ingest.normalizers.context import NormalizeContext
 from services.ingest.normalizers.errors import ROOT, Problems, compact_json, field_path
-from services.ingest.normalizers.limits import check_annotation
+from services.ingest.normalizers.limits import LABEL_NAME, check_annotation
 from shared.alerts import Alert
 
 _TEXT_EXTRAS = {
@@ -52,7 +61,7 @@ def normalize_grafana(body: Any, ctx: NormalizeContext) -> GrafanaNotification:
     title = problems.text(obj, "title", ROOT)
     state = problems.text(obj, "state", ROOT)
     message = problems.text(obj, "message", ROOT)
-    drafts = read_alert_list(obj, ctx, problems, extras=_extra_annotations)
+    drafts = read_alert_list(_renamed(obj), ctx, problems, extras=_extra_annotations)
     problems.raise_if_any()
     alerts = assemble_all((draft for _, draft in drafts), ctx)
     return GrafanaNotification(alerts, group, org_id, title, state, message)
@@ -84,3 +93,54 @@ def _org_id(obj: dict[str, Any], problems: Problems) -> int | None:
         problems.add("orgId", "must be an integer")
         return None
     return value
+
+
+def _renamed(obj: dict[str, Any]) -> dict[str, Any]:
+    """The body with every alert's label names valid (see the module docstring); the body
+    itself if they all are, as they nearly always are."""
+    alerts = obj.get("alerts")
+    if type(alerts) is not list:
+        return obj
+    renamed = [
+        {**alert, "labels": grafana_label_set(alert["labels"])}
+        if type(alert) is dict
+        and type(alert.get("labels")) is dict
+        and not all(LABEL_NAME.fullmatch(name) for name in alert["labels"])
+        else alert
+        for alert in alerts
+    ]
+    if all(new is old for new, old in zip(renamed, alerts, strict=True)):
+        return obj
+    return {**obj, "alerts": renamed}
+
+
+def grafana_label_set(labels: dict[str, Any]) -> dict[str, Any]:
+    """Grafana's `sanitizeLabelSet`: names in sorted order, each renamed if invalid, a
+    collision made unique with a hash of the original name. Values are left to the reader."""
+    renamed: dict[str, Any] = {}
+    for name in sorted(labels):
+        new = grafana_label_name(name)
+        if not new:
+            continue  # nothing left of it: Grafana drops it too
+        if new in renamed:
+            new += "_" + hashlib.md5(name.encode(), usedforsecurity=False).hexdigest()[:6]
+        renamed[new] = labels[name]
+    return renamed
+
+
+def grafana_label_name(name: str) -> str:
+    """Grafana's `sanitizeLabelName`, and a leading `_` if a leading digit is left over."""
+    if LABEL_NAME.fullmatch(name):
+        return name
+    out = []
+    for index, char in enumerate(name):
+        if char.isspace():
+            continue
+        if char.isascii() and (char.isalpha() or char == "_" or (char.isdigit() and index)):
+            out.append(char)
+        elif " " < char < "\x7f":
+            out.append("_")
+        else:
+            out.append(f"{ord(char):#x}")
+    text = "".join(out)
+    return "_" + text if text[:1].isdigit() else text
