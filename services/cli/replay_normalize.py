@@ -131,6 +131,7 @@ class PayloadNormalizer:
     def __init__(self, config: IngestConfig) -> None:
         ordered = sorted(config.integrations, key=lambda i: not i.enabled)
         self._domain_labels = list(config.correlation.domain_labels)
+        self._limits = config.limits()
         self._watchdogs = _watchdogs(config)
         self._by_name = {i.name: _prepared(i, self._domain_labels) for i in config.integrations}
         self._by_type: dict[str, _Integration] = {}
@@ -160,6 +161,7 @@ class PayloadNormalizer:
             default_labels=integration.default_labels,
             layer_rules=integration.layer_rules,
             resolve_timeout=integration.resolve_timeout,
+            limits=self._limits,
         )
         try:
             alerts = normalizer(payload.body, context, payload.request)

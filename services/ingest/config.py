@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from services.ingest.normalizers.classify import parse_conditions
-from services.ingest.normalizers.limits import LABEL_NAME
+from services.ingest.normalizers.limits import LABEL_NAME, Limits
 from shared.durations import parse_duration
 
 IntegrationType = Literal["alertmanager", "grafana", "pagerduty", "opsgenie", "canonical"]
@@ -140,7 +140,14 @@ class IngestConfig(BaseModel):
     integrations: list[IntegrationConfig] = []
     heartbeats: list[HeartbeatConfig] = []
     correlation: CorrelationDomainConfig = CorrelationDomainConfig()
-    max_body_bytes: int = 5 * 1024 * 1024
+    # Alertmanager retries no 4xx: a group larger than either limit is lost, so both are
+    # generous and can be raised (a 10,000-alert group is about 5 MB of JSON).
+    max_body_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    max_alerts_per_request: int = Field(default=Limits().max_alerts_per_request, ge=1)
+
+    def limits(self) -> Limits:
+        """The limits normalizers hold every body to, live and in replay alike."""
+        return Limits(max_alerts_per_request=self.max_alerts_per_request)
 
     @field_validator("integrations")
     @classmethod

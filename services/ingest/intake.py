@@ -112,6 +112,7 @@ class Intake:
         self._timers: dict[str, Histogram] = {}
         self._contexts: dict[str, NormalizeContext] = {}
         self._counters: dict[str, Counter] = {}
+        self._limits = config.limits()
 
     async def respond(
         self, source: str, style: ErrorStyle, handle: Callable[[], Awaitable[Any]]
@@ -180,6 +181,7 @@ class Intake:
                 default_labels=integration.default_labels,
                 layer_rules=self._rules[integration.name],
                 resolve_timeout=integration.resolve_timeout,
+                limits=self._limits,
             )
         return found.at(received_at)
 

@@ -16,7 +16,7 @@ LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*", re.ASCII)
 class Limits:
     """What one request may carry; anything beyond is rejected with the field named."""
 
-    max_alerts_per_request: int = 1000
+    max_alerts_per_request: int = 10_000
     max_labels_per_alert: int = 64
     max_label_name_length: int = 128
     max_label_value_length: int = 2048
