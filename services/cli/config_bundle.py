@@ -3,23 +3,30 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import TypeVar
 
 from pydantic import BaseModel
 
-from services.correlator.config import CorrelatorConfig
+from services.correlator.config import CorrelatorConfig, LifecycleConfig
 from services.correlator.domain.alertmanager import (
     AlertmanagerConfigError,
     parse_inhibit_rules,
     parse_route,
 )
-from services.ingest.config import IngestConfig
+from services.ingest.config import CorrelationDomainConfig, IngestConfig
 from services.router.api.config import ApiConfig
-from services.router.config import RouterConfig
+from services.router.config import PolicyConfig, RouterConfig, TeamConfig, UserConfig
 from services.router.references import receivers_of, reference_problems
+from shared.config.unknown_keys import (
+    ALERTMANAGER_ONLY,
+    ROUTE_TIME_INTERVALS,
+    ROUTE_TIME_INTERVALS_MESSAGE,
+    unknown_key_problems,
+)
 from shared.config.yaml_source import (
     ConfigError,
     ConfigSource,
@@ -30,6 +37,36 @@ from shared.config.yaml_source import (
 DEMO_CONFIG = "demo.yaml"
 
 S = TypeVar("S", bound=BaseModel)
+Location = tuple[str | int, ...]
+Problem = tuple[Location, str]
+
+# Every key some section reads; `x-...` keys are free for YAML anchors.
+_TOP_LEVEL = frozenset(
+    {*IngestConfig.model_fields, *CorrelatorConfig.model_fields, *RouterConfig.model_fields, "api"}
+)
+# The keys of an Alertmanager 0.25 route that Tocsin acts on.
+_ROUTE_FIELDS = frozenset(
+    {
+        "receiver",
+        "group_by",
+        "continue",
+        "matchers",
+        "match",
+        "match_re",
+        "group_wait",
+        "group_interval",
+        "repeat_interval",
+        "routes",
+    }
+)
+_INHIBIT_FIELDS = frozenset(
+    {f"{side}_{key}" for side in ("source", "target") for key in ("match", "match_re", "matchers")}
+    | {"equal"}
+)
+# Deeper trees are refused: the correlator walks them recursively (real ones are a few deep).
+MAX_ROUTE_DEPTH = 100
+# The receiver of the root a child route is checked under, when receivers are not checked.
+_PARENT = "parent"
 
 
 @dataclass(frozen=True)
@@ -46,18 +83,27 @@ class TocsinConfig:
 def _validated(source: ConfigSource, text: str) -> TocsinConfig:
     """Every section checked, and what is wrong reported at once: the references and rules
     of the router's section are checked whenever that section itself is valid, whatever is
-    wrong elsewhere."""
-    problems: list[str] = []
+    wrong elsewhere; the route tree and inhibit rules always, node by node."""
+    problems = [source.error(where, message) for where, message in _unknown_keys(source)]
     ingest = _section(source, IngestConfig, (), problems)
-    correlator = _section(source, CorrelatorConfig, (), problems)
+    # The Alertmanager sections' shapes are judged by `_route_problems` and `_inhibit_problems`.
+    correlator = _section(_alertmanager_shaped(source), CorrelatorConfig, (), problems)
     router = _section(source, RouterConfig, (), problems)
     api = _section(source, ApiConfig, ("api",), problems)
     if router is not None:
-        problems.extend(_rule_problems(source, router))
+        problems.extend(source.error(where, message) for where, message in _names(router))
+        problems.extend(
+            source.error(where, message) for where, message in reference_problems(router)
+        )
         if api is not None:
             problems.extend(_shared_tokens(source, router, api))
+    receivers = receivers_of(router) if router is not None else set()
+    problems.extend(
+        source.error(where, message) for where, message in _route_problems(source, receivers)
+    )
+    problems.extend(source.error(where, message) for where, message in _inhibit_problems(source))
     if problems:
-        raise ConfigError(problems)
+        raise ConfigError(_by_line(source, problems))
     assert ingest is not None and correlator is not None and router is not None
     assert api is not None
     version = hashlib.sha256(text.encode()).hexdigest()[:12]
@@ -75,20 +121,150 @@ def _section(
         return None
 
 
-def _rule_problems(source: ConfigSource, router: object) -> list[str]:
-    """Alertmanager-syntax sections, checked with Alertmanager's own rules."""
-    assert isinstance(router, RouterConfig)
-    receivers = receivers_of(router)
-    problems = [source.error(where, message) for where, message in reference_problems(router)]
-    try:
-        parse_route(source.data.get("route", {"receiver": "default"}), receivers=receivers or None)
-    except AlertmanagerConfigError as invalid:
-        problems.append(source.error(invalid.location, str(invalid).split(": ", 1)[-1]))
-    try:
-        parse_inhibit_rules(source.data.get("inhibit_rules"))
-    except AlertmanagerConfigError as invalid:
-        problems.append(source.error(invalid.location, str(invalid).split(": ", 1)[-1]))
+def _unknown_keys(source: ConfigSource) -> Iterator[Problem]:
+    """Top-level keys no section reads (and what an alertmanager.yml has that Tocsin does not
+    read), and keys of `correlation:` that none of its readers know."""
+    yield from unknown_key_problems(
+        source.data,
+        (),
+        _TOP_LEVEL,
+        what="section",
+        refused=ALERTMANAGER_ONLY,
+        extensions=True,
+    )
+    known = set(LifecycleConfig.model_fields) | set(CorrelationDomainConfig.model_fields)
+    yield from unknown_key_problems(source.data.get("correlation"), ("correlation",), known)
+
+
+def _alertmanager_shaped(source: ConfigSource) -> ConfigSource:
+    """`source` with a `route` / `inhibit_rules` of the wrong shape left out: `_route_problems`
+    and `_inhibit_problems` say what is wrong with them, with Alertmanager's words."""
+    data = dict(source.data)
+    if not isinstance(data.get("route", {}), dict):
+        del data["route"]
+    rules = data.get("inhibit_rules")
+    if rules is not None and not (
+        isinstance(rules, list) and all(isinstance(rule, dict) for rule in rules)
+    ):
+        del data["inhibit_rules"]
+    return replace(source, data=data)
+
+
+def _names(router: RouterConfig) -> Iterator[Problem]:
+    """Users, teams and escalation policies are named once each: a second definition would
+    silently replace the first (schedules, integrations and heartbeats check their own)."""
+    sections: tuple[tuple[str, Sequence[UserConfig | TeamConfig | PolicyConfig]], ...] = (
+        ("users", router.users),
+        ("teams", router.teams),
+        ("escalation_policies", router.escalation_policies),
+    )
+    for key, items in sections:
+        first: dict[str, int] = {}
+        for index, item in enumerate(items):
+            if item.name in first:
+                message = f"{item.name!r} is defined twice (first as {key}.{first[item.name]})"
+                yield (key, index, "name"), message
+            else:
+                first[item.name] = index
+
+
+def _route_problems(source: ConfigSource, receivers: set[str]) -> list[Problem]:
+    """Every node of the route tree checked on its own (what `parse_route` checks is all about
+    one node), so that every wrong node is reported, each at the line of what is wrong. With no
+    receivers defined (a pasted Alertmanager tree, for back-testing) receiver names are not
+    checked."""
+    if "route" not in source.data:
+        if not receivers:
+            return []  # everything goes to the default receiver
+        return [
+            (
+                ("route",),
+                "missing: add a route whose receiver names a policy, channel, user or team",
+            )
+        ]
+    known = receivers or None
+    problems: list[Problem] = []
+    nodes: list[tuple[Location, object]] = [(("route",), source.data["route"])]
+    while nodes:
+        location, node = nodes.pop()
+        problems.extend(_node_problems(location, node, known))
+        children = node.get("routes") if isinstance(node, dict) else None
+        if not isinstance(children, list) or not children:
+            continue
+        if (len(location) - 1) // 2 >= MAX_ROUTE_DEPTH:  # the depth of this node
+            message = f"routes nested deeper than {MAX_ROUTE_DEPTH} levels"
+            problems.append(((*location, "routes"), message))
+            continue
+        routes = (*location, "routes")
+        nodes.extend(reversed([((*routes, i), child) for i, child in enumerate(children)]))
     return problems
+
+
+def _node_problems(location: Location, node: object, receivers: set[str] | None) -> list[Problem]:
+    """What is wrong with one route node itself (its children are other nodes)."""
+    problems = list(
+        unknown_key_problems(
+            node,
+            location,
+            _ROUTE_FIELDS,
+            refused=dict.fromkeys(ROUTE_TIME_INTERVALS, ROUTE_TIME_INTERVALS_MESSAGE),
+        )
+    )
+    if isinstance(node, dict):
+        children = node.get("routes")
+        if children is not None and not isinstance(children, list):
+            problems.append(((*location, "routes"), "expected a list of routes"))
+        node = {k: v for k, v in node.items() if k in _ROUTE_FIELDS and k != "routes"}
+    is_root = location == ("route",)
+    # A child is checked as the only child of a root that matches everything.
+    parent = min(receivers) if receivers else _PARENT  # a receiver the check knows
+    tree = node if is_root else {"receiver": parent, "routes": [node]}
+    inside = ("route",) if is_root else ("route", "routes", 0)
+    try:
+        parse_route(tree, receivers=receivers)
+    except AlertmanagerConfigError as invalid:
+        where = (*location, *invalid.location[len(inside) :])
+        problems.append((where, _message(invalid)))
+    return problems
+
+
+def _inhibit_problems(source: ConfigSource) -> list[Problem]:
+    """Every inhibit rule checked on its own: all wrong rules are reported at once."""
+    rules = source.data.get("inhibit_rules")
+    if not isinstance(rules, list):
+        try:
+            parse_inhibit_rules(rules)
+        except AlertmanagerConfigError as invalid:
+            return [(invalid.location, _message(invalid))]
+        return []
+    problems: list[Problem] = []
+    for index, rule in enumerate(rules):
+        unknown = list(unknown_key_problems(rule, ("inhibit_rules", index), _INHIBIT_FIELDS))
+        if unknown:
+            problems.extend(unknown)
+            continue
+        try:
+            parse_inhibit_rules([rule])
+        except AlertmanagerConfigError as invalid:
+            where = ("inhibit_rules", index, *invalid.location[2:])
+            problems.append((where, _message(invalid)))
+    return problems
+
+
+def _message(invalid: AlertmanagerConfigError) -> str:
+    return str(invalid).split(": ", 1)[-1]
+
+
+def _by_line(source: ConfigSource, problems: list[str]) -> list[str]:
+    """In the order of the file (problems of one line in the order found; those of no line
+    first), each once."""
+    prefix = f"{source.path}:"
+
+    def line(problem: str) -> int:
+        number = problem[len(prefix) :].split(":", 1)[0] if problem.startswith(prefix) else ""
+        return int(number) if number.isdigit() else 0
+
+    return sorted(dict.fromkeys(problems), key=line)
 
 
 def _shared_tokens(source: ConfigSource, router: object, api: ApiConfig) -> list[str]:

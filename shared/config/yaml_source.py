@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from types import UnionType
+from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+
+from shared.config.unknown_keys import unknown_key_message
 
 Location = tuple[str | int, ...]
 M = TypeVar("M", bound=BaseModel)
@@ -51,8 +55,51 @@ class ConfigSource:
             return model.model_validate(value if value is not None else {})
         except ValidationError as invalid:
             raise ConfigError(
-                [self.error(location + tuple(e["loc"]), e["msg"]) for e in invalid.errors()]
+                [self.error(location + tuple(e["loc"]), _said(model, e)) for e in invalid.errors()]
             ) from None
+
+
+def _said(model: type[BaseModel], error: ErrorDetails) -> str:
+    """Pydantic's message for one error, as an SRE reads it: no `Value error, ` prefix, and
+    an unknown key with the field it resembles."""
+    if error["type"] == "extra_forbidden" and error["loc"]:
+        known = _fields_at(model, error["loc"][:-1])
+        if known:
+            return unknown_key_message(str(error["loc"][-1]), known)
+    return error["msg"].removeprefix("Value error, ")
+
+
+def _fields_at(model: type[BaseModel], location: tuple[str | int, ...]) -> list[str]:
+    """The field names of the model found at `location` inside `model`; [] if not one model."""
+    annotation: Any = model
+    for part in location:
+        annotation = _unwrapped(annotation)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            field = annotation.model_fields.get(str(part))
+            if field is None:
+                return []
+            annotation = field.annotation
+        elif get_origin(annotation) in (list, tuple, dict):
+            annotation = get_args(annotation)[-1 if get_origin(annotation) is dict else 0]
+        else:
+            return []
+    annotation = _unwrapped(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return list(annotation.model_fields)
+    return []
+
+
+def _unwrapped(annotation: Any) -> Any:
+    """`X` of `Annotated[X, ...]` and of `X | None`."""
+    while True:
+        if get_origin(annotation) is Annotated:
+            annotation = get_args(annotation)[0]
+            continue
+        members = [a for a in get_args(annotation) if a is not type(None)]
+        if get_origin(annotation) in (Union, UnionType) and len(members) == 1:
+            annotation = members[0]
+            continue
+        return annotation
 
 
 def _collect_lines(
@@ -66,7 +113,7 @@ def _collect_lines(
     again (a small document can expand to billions of nodes), and one that contains itself is
     refused (it would expand forever). A key written twice in one mapping goes to `duplicates`
     (YAML forbids it; PyYAML would silently keep the last)."""
-    lines[location] = node.start_mark.line + 1
+    lines.setdefault(location, node.start_mark.line + 1)  # a key's own line, if it has one
     seen.add(id(node))
     children: list[tuple[Location, yaml.Node]] = []
     if isinstance(node, yaml.MappingNode):
@@ -111,6 +158,8 @@ def _yaml_problem(broken: yaml.YAMLError, text: str, path: str) -> str:
     if isinstance(broken, yaml.MarkedYAMLError):
         mark = broken.problem_mark or broken.context_mark
         problem = broken.problem or broken.context or "unreadable"
+        if isinstance(broken, yaml.composer.ComposerError) and broken.context:
+            problem = f"{broken.context}, {problem}"  # one config is one YAML document
         line: int | None = mark.line + 1 if mark is not None else None
     elif isinstance(broken, yaml.reader.ReaderError):
         problem = f"unacceptable character #x{broken.character:04x}: {broken.reason}"
@@ -121,18 +170,33 @@ def _yaml_problem(broken: yaml.YAMLError, text: str, path: str) -> str:
     return f"{where}: not valid YAML: {' '.join(problem.split())}"
 
 
+# libyaml reads a large config several times faster than PyYAML's own parser. Both compose
+# the same YAML 1.1 documents; what libyaml refuses is read again by PyYAML, whose messages
+# name the problem more exactly (the character found, not only where).
+_FAST_LOADER: type[yaml.SafeLoader] | None = getattr(yaml, "CSafeLoader", None)
+
+
+def _compose(loader_class: Any, text: str, path: str) -> tuple[Any, yaml.Node | None]:
+    loader = loader_class(text)  # PyYAML's checks every character at once: may raise
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, None
+        _refuse_recursion(node, path, set(), set())
+        return loader.construct_document(node), node
+    finally:
+        loader.dispose()
+
+
 def _parse(text: str, path: str) -> tuple[Any, yaml.Node | None]:
     """The document and its node graph, composed once; aliases that recurse are refused."""
     try:
-        loader = yaml.SafeLoader(text)  # checks every character at once: may raise
-        try:
-            node = loader.get_single_node()
-            if node is None:
-                return None, None
-            _refuse_recursion(node, path, set(), set())
-            return loader.construct_document(node), node
-        finally:
-            loader.dispose()
+        if _FAST_LOADER is not None:
+            try:
+                return _compose(_FAST_LOADER, text, path)
+            except (yaml.YAMLError, UnicodeError):
+                pass  # said again below, in PyYAML's words
+        return _compose(yaml.SafeLoader, text, path)
     except yaml.YAMLError as broken:
         raise ConfigError([_yaml_problem(broken, text, path)]) from None
     except RecursionError:

@@ -27,39 +27,39 @@ def problems_of(folder: Path, text: str) -> list[str]:
         (
             "integrations:\n  - {name: a, type: pagerduty, token: t,"
             " default_labels: {bad-name: x}}\n",
-            "integrations.0.default_labels: Value error, 'bad-name' is not a valid label name",
+            "integrations.0.default_labels: 'bad-name' is not a valid label name",
         ),
         (
             "integrations:\n  - {name: a, type: pagerduty, token: t,"
             " default_labels: {region: ''}}\n",
-            "integrations.0.default_labels: Value error, label region must not be empty",
+            "integrations.0.default_labels: label region must not be empty",
         ),
         (
             "integrations:\n  - name: a\n    type: canonical\n    token: t\n"
             "    layer_rules: [{when: 'job=~\"(\"', layer: business}]\n",
-            "integrations.0.layer_rules.0.when: Value error, invalid regex for job",
+            "integrations.0.layer_rules.0.when: invalid regex for job",
         ),
         (
             "heartbeats:\n  - {name: a, interval: 1m}\n",
-            "heartbeats.0: Value error, needs a token, a watchdog matcher, or both",
+            "heartbeats.0: needs a token, a watchdog matcher, or both",
         ),
         ("heartbeats:\n  - {name: a, interval: 0s, token: t}\n", "heartbeats.0.interval:"),
         (
             "heartbeats:\n  - {name: a, interval: 1m, watchdog: 'alertname=~\"(\"'}\n",
-            "heartbeats.0.watchdog: Value error, invalid regex for alertname",
+            "heartbeats.0.watchdog: invalid regex for alertname",
         ),
         (
             "heartbeats:\n  - {name: a, interval: 1m, token: t, labels: {9x: y}}\n",
-            "heartbeats.0.labels: Value error, '9x' is not a valid label name",
+            "heartbeats.0.labels: '9x' is not a valid label name",
         ),
         (
             "heartbeats:\n  - {name: a, interval: 1m, token: t}\n"
             "  - {name: a, interval: 2m, token: u}\n",
-            "heartbeats: Value error, heartbeat names must be unique: a",
+            "heartbeats: heartbeat names must be unique: a",
         ),
         (
             "heartbeats:\n  - {name: a, interval: 1m, token: t, grace: 5m}\n",
-            "heartbeats.0.grace: Extra inputs are not permitted",
+            "heartbeats.0.grace: unknown field; known: interval, labels, name, token, watchdog",
         ),
     ],
 )
@@ -101,7 +101,10 @@ RATE_LIMIT_PROBLEMS = [
     ("{alerts_per_second: fast}", "rate_limit.alerts_per_second: Input should be a valid number"),
     ("{alerts_per_second: 2, burst: 0}", "rate_limit.burst: Input should be greater than or equal"),
     ("{alerts_per_second: 2, burst: 1.5}", "rate_limit.burst: Input should be a valid integer"),
-    ("{alerts_per_second: 2, per: 1m}", "rate_limit.per: Extra inputs are not permitted"),
+    (
+        "{alerts_per_second: 2, per: 1m}",
+        "rate_limit.per: unknown field; known: alerts_per_second, burst",
+    ),
 ]
 
 

@@ -37,12 +37,12 @@ def test_every_dangling_name_is_reported_with_file_line_and_field(tmp_path: Path
     with pytest.raises(ConfigError) as raised:
         load_tocsin_config(path)
     assert raised.value.problems == [
-        f"{path}:15: escalation_policies.0.steps.0.notify.0: no user named 'alicia' in the config",
-        f"{path}:15: escalation_policies.0.steps.0.notify.2: no team named 'ops' in the config",
-        f"{path}:11: schedules.0.layers.0.users.1: no user named 'bobby' in the config",
         f"{path}:6: teams.0.members.1: no user named 'alicia' in the config",
         f"{path}:6: teams.0.escalation_policy:"
         " no escalation policy named 'sre-pager' in the config",
+        f"{path}:11: schedules.0.layers.0.users.1: no user named 'bobby' in the config",
+        f"{path}:15: escalation_policies.0.steps.0.notify.0: no user named 'alicia' in the config",
+        f"{path}:15: escalation_policies.0.steps.0.notify.2: no team named 'ops' in the config",
         f"{path}:16: default_receiver: no policy, channel, user or team named 'nobody'",
     ]
 

@@ -190,6 +190,6 @@ def test_bad_silence_in_config_file_is_reported_with_file_line_and_field(tmp_pat
     with pytest.raises(ConfigError) as raised:
         load_tocsin_config(path)
     assert raised.value.problems == [
-        f"{path}:4: silences.0.matchers: Value error, at least one matcher must not match "
+        f"{path}:4: silences.0.matchers: at least one matcher must not match "
         "the empty string, or the silence would mute every alert"
     ]

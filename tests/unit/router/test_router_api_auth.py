@@ -56,7 +56,7 @@ def test_api_section_reads_durations_and_names_the_line_of_a_problem() -> None:
         load_api_config(parse_config_text(text, "t.yaml"))
     assert invalid.value.problems == [
         "t.yaml:4: api.service_accounts.0.token:"
-        " Value error, a service account token needs at least 16 characters"
+        " a service account token needs at least 16 characters"
     ]
     fine = "api:\n  link_lifetime: 2h\n"
     assert load_api_config(parse_config_text(fine, "t.yaml")).link_lifetime == timedelta(hours=2)
