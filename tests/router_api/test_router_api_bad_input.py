@@ -3,7 +3,6 @@ over a real embedded log: every refusal a 4xx naming the parameter or field, non
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -12,18 +11,9 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
-from services.cli.assembly import Assembly, make_app
-from services.cli.config_bundle import load_tocsin_config
-from services.cli.wiring import add_router
-from services.router.projection.tailer import ProjectionTailer
-from shared.config.settings import RuntimeSettings
-from shared.events import deterministic_id, encode_envelope, wrap
-from shared.log.embedded import EmbeddedLog
-from shared.log.port import Outgoing
-from shared.topics import ALL_TOPICS, INCIDENTS
 from tests.support.incident_events import opened
+from tests.support.router_api_app import router_api
 
 ALICE = {"Authorization": "Bearer demo-alice-token"}  # a user of the demo config
 T0 = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
@@ -32,28 +22,8 @@ T0 = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
 @contextlib.asynccontextmanager
 async def served(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
     """The router's API wired as `tocsin up` wires it (demo config), INC-1 open on its log."""
-    event_log = EmbeddedLog(tmp_path / "log.sqlite")
-    await event_log.start()
-    await event_log.ensure_topics({topic: 4 for topic in ALL_TOPICS})
-    read = opened("INC-1", T0)
-    envelope = wrap(read.event, key="region=eu", event_id=deterministic_id("r1"), occurred_at=T0)
-    await event_log.append([Outgoing(INCIDENTS, "region=eu", encode_envelope(envelope))])
-    settings = RuntimeSettings(data_dir=tmp_path / "data", link_secret="s" * 32, port=8080)
-    assembly = Assembly(event_log, partitions=4)
-    add_router(assembly, load_tocsin_config(None), settings)
-    [tailer] = [runner for runner in assembly.runners if isinstance(runner, ProjectionTailer)]
-    app: FastAPI = make_app(assembly, "tocsin")
-    stop = asyncio.Event()
-    task = asyncio.create_task(tailer.run(stop))
-    try:
-        await asyncio.wait_for(asyncio.shield(tailer.ready.wait()), 10)
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://tocsin") as client:
-            yield client
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, 10)
-        await event_log.close()
+    async with router_api(tmp_path, [opened("INC-1", T0)]) as client:
+        yield client
 
 
 @pytest.fixture

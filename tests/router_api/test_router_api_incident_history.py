@@ -4,7 +4,6 @@ incident resolved longer ago than `TOCSIN_INCIDENT_HISTORY` (by the records' tim
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -12,61 +11,25 @@ from pathlib import Path
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
-from services.cli.assembly import Assembly, make_app
-from services.cli.config_bundle import load_tocsin_config
-from services.cli.wiring import add_router
-from services.router.projection.tailer import ProjectionTailer
-from shared.config.settings import RuntimeSettings
-from shared.events import deterministic_id, encode_envelope, wrap
-from shared.log.embedded import EmbeddedLog
-from shared.log.port import Outgoing
-from shared.topics import ALL_TOPICS, INCIDENTS
-from tests.support.incident_events import DAY, Read, opened, resolved
+from tests.support.incident_events import DAY, opened, resolved
+from tests.support.router_api_app import router_api
 
 ALICE = {"Authorization": "Bearer demo-alice-token"}  # a user of the demo config
 T0 = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
-
-
-def record(read: Read, name: str) -> Outgoing:
-    envelope = wrap(
-        read.event, key="region=eu", event_id=deterministic_id(name), occurred_at=read.at
-    )
-    return Outgoing(INCIDENTS, "region=eu", encode_envelope(envelope))
 
 
 @contextlib.asynccontextmanager
 async def served(tmp_path: Path, history: str) -> AsyncIterator[httpx.AsyncClient]:
     """The router's API wired as `tocsin up` wires it, with `TOCSIN_INCIDENT_HISTORY=history`,
     over a log where INC-OLD resolved 91 days before INC-NEW opened."""
-    event_log = EmbeddedLog(tmp_path / "log.sqlite")
-    await event_log.start()
-    await event_log.ensure_topics({topic: 4 for topic in ALL_TOPICS})
     history_reads = [
         opened("INC-OLD", T0),
         resolved("INC-OLD", T0 + DAY),
         opened("INC-NEW", T0 + 92 * DAY),
     ]
-    await event_log.append([record(read, f"r{n}") for n, read in enumerate(history_reads)])
-    settings = RuntimeSettings(
-        data_dir=tmp_path / "data", link_secret="s" * 32, port=8080, incident_history=history
-    )
-    assembly = Assembly(event_log, partitions=4)
-    add_router(assembly, load_tocsin_config(None), settings)
-    [tailer] = [runner for runner in assembly.runners if isinstance(runner, ProjectionTailer)]
-    app: FastAPI = make_app(assembly, "tocsin")
-    stop = asyncio.Event()
-    task = asyncio.create_task(tailer.run(stop))
-    try:
-        await asyncio.wait_for(asyncio.shield(tailer.ready.wait()), 10)
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://tocsin") as client:
-            yield client
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, 10)
-        await event_log.close()
+    async with router_api(tmp_path, history_reads, history) as client:
+        yield client
 
 
 @pytest.fixture
