@@ -32,7 +32,7 @@ from services.correlator.domain.inhibit_index import equal_values
 from services.correlator.domain.resolution import resolved
 from services.correlator.domain.rules import CorrelationPolicy
 from services.correlator.domain.state import CorrelatorState, TrackedAlert
-from services.correlator.domain.suppression import inhibitor
+from services.correlator.domain.suppression import inhibitor, moved_muted
 from shared.alertmanager.matchers import matches_all
 from shared.events.incidents import AlertGrouped, AlertResolved
 
@@ -109,19 +109,10 @@ def _rehomed(
             f"{symptom.alert.alertname} follows {source.alert.alertname} ({source.fingerprint})"
             f" from {home} to {source.incident_id}: still a suppressed symptom of it"
         )
-        moved = AlertGrouped(
-            incident_id=source.incident_id,
-            alert=symptom.alert.to_alert(),
-            decision="inhibited",
-            at=now,
-            rule=f"inhibit_rules[{index}]",
-            ruleset_version=policy.version,
-            reason=reason,
-            resources=list(symptom.resources),
-            source_fingerprint=source.fingerprint,
-            moved_from=home,
-        )
-        return [moved]
+        # `home` is where the symptom is tracked: the incident it leaves.
+        return [
+            moved_muted(symptom, source.incident_id, index, source.fingerprint, now, policy, reason)
+        ]
     return _released(state, symptom, home, now, policy)
 
 

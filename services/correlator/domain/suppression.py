@@ -123,6 +123,20 @@ def _moved(
         f"{target.alert.alertname} moved from {target.incident_id} before its first page:"
         f" a suppressed symptom of {source.alertname} ({source.fingerprint}){equal}"
     )
+    return moved_muted(target, incident_id, index, source.fingerprint, now, policy, reason)
+
+
+def moved_muted(
+    target: TrackedAlert,
+    incident_id: str,
+    index: int,
+    source_fingerprint: str,
+    now: datetime,
+    policy: CorrelationPolicy,
+    reason: str,
+) -> AlertGrouped:
+    """A suppressed symptom leaving its incident for `incident_id`, still muted there by the
+    source under `inhibit_rules[index]`."""
     return AlertGrouped(
         incident_id=incident_id,
         alert=target.alert.to_alert(),
@@ -132,7 +146,7 @@ def _moved(
         ruleset_version=policy.version,
         reason=reason,
         resources=list(target.resources),
-        source_fingerprint=source.fingerprint,
+        source_fingerprint=source_fingerprint,
         moved_from=target.incident_id,
     )
 
