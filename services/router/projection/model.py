@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from services.router.projection.silences import SilenceView
+from shared.events import commands, notifications
 from shared.events.base import Event
 
 IncidentStatus = Literal["triggered", "acknowledged", "snoozed", "resolved"]
@@ -34,33 +35,12 @@ class RecordMeta:
 
 
 # Stages of the events of one instant, in causal order; correlator decisions are stage 1.
-_COMMAND_KINDS = frozenset(
-    {
-        "AcknowledgeIncident",
-        "ResolveIncident",
-        "SnoozeIncident",
-        "ReassignIncident",
-        "AddIncidentNote",
-        "AssignIncidentCommander",
-    }
-)
-_ROUTER_KINDS = frozenset(
-    {
-        "EscalationStarted",
-        "EscalationStepFired",
-        "EscalationHeld",
-        "EscalationRestarted",
-        "NobodyPaged",
-        "NotificationRequested",
-        "IncidentAcknowledged",
-        "IncidentSnoozed",
-        "IncidentReassigned",
-        "IncidentNoteAdded",
-        "IncidentCommanderAssigned",
-        "CommandRejected",
-    }
-)
+_COMMAND_KINDS = frozenset(event.__name__ for event in commands.EVENTS)
 _DELIVERY_KINDS = frozenset({"NotificationSent", "NotificationFailed"})
+# The router's facts (IncidentAcknowledged is written by the router, declared with incidents).
+_ROUTER_KINDS = (frozenset(event.__name__ for event in notifications.EVENTS) - _DELIVERY_KINDS) | {
+    "IncidentAcknowledged"
+}
 
 
 def _stage(kind: str) -> int:
