@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from services.correlator.config import CorrelatorConfig, LifecycleConfig
 from services.correlator.domain.alertmanager import (
+    ROUTE_FIELDS,
     AlertmanagerConfigError,
     parse_inhibit_rules,
     parse_route,
@@ -45,20 +46,7 @@ _TOP_LEVEL = frozenset(
     {*IngestConfig.model_fields, *CorrelatorConfig.model_fields, *RouterConfig.model_fields, "api"}
 )
 # The keys of an Alertmanager 0.25 route that Tocsin acts on.
-_ROUTE_FIELDS = frozenset(
-    {
-        "receiver",
-        "group_by",
-        "continue",
-        "matchers",
-        "match",
-        "match_re",
-        "group_wait",
-        "group_interval",
-        "repeat_interval",
-        "routes",
-    }
-)
+_ROUTE_FIELDS = ROUTE_FIELDS - set(ROUTE_TIME_INTERVALS)
 _INHIBIT_FIELDS = frozenset(
     {f"{side}_{key}" for side in ("source", "target") for key in ("match", "match_re", "matchers")}
     | {"equal"}

@@ -13,6 +13,7 @@ from .inhibition import InhibitRule, InhibitRuleConfigError, inhibited_by, parse
 from .notification_order import sorted_for_notification
 from .route_model import DEFAULT_OPTIONS, Route, RouteMatch, RouteOptions, label_set_string
 from .routes import (
+    ROUTE_FIELDS,
     RouteConfigError,
     RouteExplanation,
     explain,
@@ -23,6 +24,7 @@ from .routes import (
 
 __all__ = [
     "DEFAULT_OPTIONS",
+    "ROUTE_FIELDS",
     "AlertmanagerConfigError",
     "DurationError",
     "InhibitRule",

@@ -16,7 +16,8 @@ from .config_fields import AlertmanagerConfigError, Section, format_location
 from .durations import DurationError, parse_duration
 from .route_model import DEFAULT_OPTIONS, Route, RouteMatch, RouteOptions
 
-_ROUTE_FIELDS = frozenset(
+# Every key of an Alertmanager 0.25 route.
+ROUTE_FIELDS = frozenset(
     {
         "receiver",
         "group_by",
@@ -68,7 +69,7 @@ def parse_route(
     Given `receivers` / `time_intervals` (the names the rest of the config defines), references
     to other names are errors, as in Alertmanager.
     """
-    root = Section(data, ("route",), _ROUTE_FIELDS, RouteConfigError)
+    root = Section(data, ("route",), ROUTE_FIELDS, RouteConfigError)
     _check_root(root)
     return _build(root, DEFAULT_OPTIONS, None, "0", _Known(receivers, time_intervals))
 
@@ -121,7 +122,7 @@ def _children(section: Section) -> list[Section]:
         raise section.fail("routes", "expected a list of routes")
     location = (*section.location, "routes")
     return [
-        Section(child, (*location, index), _ROUTE_FIELDS, RouteConfigError)
+        Section(child, (*location, index), ROUTE_FIELDS, RouteConfigError)
         for index, child in enumerate(routes)
     ]
 
