@@ -43,7 +43,7 @@ class ConfigSource:
     def error(self, location: Location, message: str) -> str:
         line = self.line_of(location)
         where = f"{self.path}:{line}" if line is not None else self.path
-        field = ".".join(str(part) for part in location) or "(top level)"
+        field = ".".join(_shown(part) for part in location) or "(top level)"
         return f"{where}: {field}: {message}"
 
     def validate(self, model: type[M], location: Location = ()) -> M:
@@ -242,3 +242,10 @@ def read_config_text(path: Path) -> str:
 
 def load_config_file(path: Path) -> ConfigSource:
     return parse_config_text(read_config_text(path), str(path))
+
+
+def _shown(part: str | int) -> str:
+    """A path part as written, quoted when it holds what a reader would not see (a key made
+    of spaces or control characters)."""
+    text = str(part)
+    return text if text.isprintable() and text.strip() == text and text else repr(text)

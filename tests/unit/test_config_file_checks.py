@@ -293,3 +293,12 @@ def test_up_with_an_invalid_config_prints_the_same_problems_and_exits_2(tmp_path
     assert f"{path}:2: escalation_polices: unknown section" in done.stderr
     assert "Traceback" not in done.stderr
     assert not data.exists()
+
+
+def test_a_key_a_reader_would_not_see_is_shown_quoted(tmp_path: Path) -> None:
+    path = tmp_path / "tocsin.yaml"
+    path.write_text('"\\x0c|m": 1\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as refused:
+        load_tocsin_config(path)
+    [problem] = refused.value.problems
+    assert problem.startswith(f"{path}:1: '\\x0c|m': unknown section")
