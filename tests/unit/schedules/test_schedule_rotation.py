@@ -1,14 +1,17 @@
-"""Rotations on their own: wall-clock handoffs across DST, absolute custom shifts, gap/fold rule."""
+"""Rotations on their own: wall-clock handoffs across DST, for calendar and custom lengths, and
+the gap/fold rule."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from services.router.domain.schedules import Schedule, on_call_at
+from services.router.domain.schedules.rotation import handoff_at, shift_index
 
 
 def utc(text: str) -> datetime:
@@ -64,18 +67,62 @@ def test_calendar_rotation_hands_off_at_local_0900_across_dst(
     [
         ("2026-03-28T19:59", None),  # 20:59 CET, before the layer starts
         ("2026-03-28T20:00", "alice"),  # 21:00 CET
-        ("2026-03-29T07:59", "alice"),
-        ("2026-03-29T08:00", "bob"),  # 12h later is 10:00 CEST: absolute hours, not wall clock
-        ("2026-03-29T19:59", "bob"),
-        ("2026-03-29T20:00", "alice"),  # 22:00 CEST
+        ("2026-03-29T06:59", "alice"),
+        ("2026-03-29T07:00", "bob"),  # 09:00 CEST: 11 hours later, the wall clock's 12
+        ("2026-03-29T18:59", "bob"),
+        ("2026-03-29T19:00", "alice"),  # 21:00 CEST
+        ("2026-10-24T19:00", "alice"),  # 21:00 CEST, 420 shifts on
+        ("2026-10-25T07:59", "alice"),  # 08:59 CET: the fall-back night's shift lasts 13 hours
+        ("2026-10-25T08:00", "bob"),  # 09:00 CET
     ],
 )
-def test_custom_rotation_hands_off_every_12_absolute_hours(at: str, user: str | None) -> None:
+def test_custom_rotation_hands_off_at_the_same_wall_clock_times_across_dst(
+    at: str, user: str | None
+) -> None:
+    # Given a 12h follow-the-sun rotation handing off at 09:00 and 21:00 Berlin time
     schedule = one_layer(
         "Europe/Berlin", "custom", "2026-03-28T21:00", ["alice", "bob"], shift_length="12h"
     )
 
     assert on_call_at(schedule, utc(at)).user == user
+
+
+def test_custom_rotation_of_days_keeps_its_local_handoff_time() -> None:
+    # Given a 3-day rotation from Friday 09:00 New York time, over the spring change (03-08)
+    schedule = one_layer(
+        "America/New_York", "custom", "2026-03-06T09:00", ["alice", "bob"], shift_length="3d"
+    )
+
+    # Then bob takes over on Monday at 09:00 EDT (13:00Z), not 08:00 EDT
+    assert on_call_at(schedule, utc("2026-03-09T12:59")).user == "alice"
+    assert on_call_at(schedule, utc("2026-03-09T13:00")).user == "bob"
+
+
+@pytest.mark.parametrize("zone", ["Europe/Berlin", "America/New_York", "Australia/Lord_Howe"])
+@pytest.mark.parametrize("length", ["30m", "1h", "90m", "5h"])
+def test_custom_handoffs_never_go_backwards_through_dst_gaps_and_folds(
+    zone: str, length: str
+) -> None:
+    # Given short shifts whose readings fall inside spring gaps and autumn folds (Lord Howe's
+    # changes are half an hour), over a year
+    schedule = one_layer(zone, "custom", "2026-01-01T00:10", ["alice"], shift_length=length)
+    layer, time_zone = schedule.layers[0], ZoneInfo(zone)
+    count = int(timedelta(days=366) / schedule.layers[0].shift_length)  # type: ignore[operator]
+
+    # Then each handoff comes no sooner than the one before, and the shift running at an
+    # instant only ever moves forward as time passes (walked in 5 minute steps over each change)
+    handoffs = [handoff_at(layer, time_zone, k) for k in range(count)]
+    assert all(a <= b for a, b in pairwise(handoffs))
+    days = [utc("2026-01-01T00:00") + timedelta(days=day) for day in range(366)]
+    changes = [
+        a
+        for a, b in pairwise(days)
+        if a.astimezone(time_zone).utcoffset() != b.astimezone(time_zone).utcoffset()
+    ]
+    assert len(changes) == 2
+    walk = [day + timedelta(minutes=5 * step) for day in changes for step in range(-288, 288)]
+    running = [shift_index(layer, time_zone, at) or 0 for at in walk]
+    assert all(a <= b for a, b in pairwise(running))
 
 
 @pytest.mark.parametrize(

@@ -118,7 +118,7 @@ class Layer(BaseModel):
     `start` is the first handoff (local time). Daily and weekly rotations then hand off every 1
     or 7 local days at the wall-clock `handoff_time` (default: start's time of day), so across a
     DST change a shift lasts 23h or 25h. A `custom` rotation hands off every `shift_length` of
-    absolute time instead.
+    wall-clock time from `start` (a 12h rotation from 08:00 keeps 08:00 and 20:00).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")

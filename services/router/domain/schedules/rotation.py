@@ -4,7 +4,9 @@ Shift `k` of a layer begins at `handoff_at(layer, zone, k)`; its user is `users[
 Shift 0 begins at the layer's `start`. Daily and weekly layers then hand off on a wall-clock grid:
 `handoff` time on `start`'s date plus every 1 or 7 local days, beginning with the first grid point
 after `start` (so a `handoff_time` other than start's time makes shift 0 shorter or longer).
-Custom layers hand off every `shift_length` of absolute time after `start`.
+Custom layers hand off every `shift_length` of wall-clock time after `start`: a 12h rotation
+from 08:00 hands off at 08:00 and 20:00 local on both sides of a DST change (one shift then lasts
+11h or 13h), as teams that follow the sun mean it.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ def handoff_at(layer: Layer, zone: ZoneInfo, k: int) -> datetime:
     if k == 0:
         return first
     if layer.shift_length is not None:  # rotation: custom
-        return first + k * layer.shift_length
+        return _custom_handoff(layer.start, layer.shift_length, zone, k)
     return to_instant(_grid(layer, _first_grid_step(layer, zone) + k - 1), zone)
 
 
@@ -46,11 +48,12 @@ def shift_index(layer: Layer, zone: ZoneInfo, at: datetime) -> int | None:
     first = to_instant(layer.start, zone)
     if at < first:
         return None
+    # Guess from the wall clock, then step to the last handoff <= at; handoffs never go backwards.
     if layer.shift_length is not None:
-        return (at - first) // layer.shift_length
-    # Guess from the local date, then step to the last handoff <= at; handoffs never go backwards.
-    elapsed_days = (to_wall(at, zone).date() - layer.start.date()).days
-    k = max(0, elapsed_days // _PERIOD_DAYS[layer.rotation])
+        k = max(0, (to_wall(at, zone) - layer.start) // layer.shift_length)
+    else:
+        elapsed_days = (to_wall(at, zone).date() - layer.start.date()).days
+        k = max(0, elapsed_days // _PERIOD_DAYS[layer.rotation])
     while k > 0 and handoff_at(layer, zone, k) > at:
         k -= 1
     while handoff_at(layer, zone, k + 1) <= at:
@@ -113,6 +116,14 @@ def _windows_near(
     last_day = to_wall(end, zone).date() + _ONE_DAY
     for restriction in layer.restrictions:
         yield from restriction_windows(restriction, zone, first_day, last_day)
+
+
+def _custom_handoff(start: datetime, length: timedelta, zone: ZoneInfo, k: int) -> datetime:
+    # A reading in a DST gap moves forward by the gap (see `to_instant`) and can land after the
+    # next reading; taking the later of the two keeps handoffs from going backwards (exactly so
+    # for shifts of at least half the gap, i.e. 30 minutes where the gap is an hour).
+    this, previous = (to_instant(start + j * length, zone) for j in (k, k - 1))
+    return max(this, previous)
 
 
 def _grid(layer: Layer, step: int) -> datetime:
