@@ -4,6 +4,7 @@ over a real embedded log: every refusal a 4xx naming the parameter or field, non
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.incident_events import opened
+from tests.support.incident_events import opened, resolved
 from tests.support.router_api_app import router_api
 
 ALICE = {"Authorization": "Bearer demo-alice-token"}  # a user of the demo config
@@ -110,3 +111,19 @@ async def test_a_silence_of_no_positive_duration_is_refused_naming_duration(
     assert refused_fields(answer) == ["duration"]
     listed = (await api.get("/api/v1/silences", headers=ALICE)).json()["silences"]
     assert [s["source"] for s in listed] == ["config"]  # only the demo config's
+
+
+async def test_a_command_refused_before_the_log_is_logged_with_who_tried_what(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given a resolved incident: resolving it again never reaches the log
+    async with router_api(tmp_path, [opened("INC-1", T0), resolved("INC-1", T0)]) as client:
+        with caplog.at_level(logging.INFO, logger="services.router.api.issuing"):
+            answer = await client.post("/api/v1/incidents/INC-1/resolve", headers=ALICE)
+
+    # Then the 409 leaves a line naming the incident, the command, the actor and the reason
+    assert answer.status_code == 409, answer.text
+    [line] = [r for r in caplog.records if r.name == "services.router.api.issuing"]
+    assert line.getMessage() == f"incident command refused: {answer.json()['message']}"
+    facts = (line.incident_id, line.command, line.actor)  # type: ignore[attr-defined]
+    assert facts == ("INC-1", "resolve", "alice")

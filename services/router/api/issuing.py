@@ -4,6 +4,7 @@ moment for the router's verdict (or the correlator's resolution) to come back th
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,6 +34,8 @@ from shared.events.commands import (
 )
 from shared.log.port import EventLog, LogUnavailable, Outgoing
 from shared.topics import ALERTS, INCIDENTS
+
+log = logging.getLogger(__name__)
 
 _COMMANDS: dict[CommandName, type[Event]] = {
     "acknowledge": AcknowledgeIncident,
@@ -97,6 +100,11 @@ class CommandIssuer:
     ) -> Issued:
         outcome = await self._issue(incident_id, name, actor, fields, idempotency_key)
         self._metrics.answered(name, outcome.status)
+        if outcome.status == 409:
+            # Refused here, a command never reaches the log: this line is the only trace of
+            # who tried what (one the router refused also has its CommandRejected event).
+            facts = {"incident_id": incident_id, "command": name, "actor": actor}
+            log.info("incident command refused: %s", outcome.message, extra=facts)
         return outcome
 
     async def _issue(
