@@ -47,6 +47,9 @@ class IncidentOpened(Decision):
     # Set when the opening alert left another incident (a released symptom, or an alert that
     # recovered and fired again apart from its old incident's cause).
     moved_from: str | None = None
+    # Opened by an alert flapping across incidents: the first page waits until then, and
+    # goes out only if an alert of the incident fires (the incidents before it were paged).
+    flapping_until: AwareDatetime | None = None
 
 
 class AlertGrouped(Decision):

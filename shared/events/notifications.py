@@ -83,6 +83,9 @@ class EscalationStarted(Event):
     alert_received_at: AwareDatetime | None = None
     # The opening alert's labels, which silences and urgency rules match on.
     labels: dict[str, str] = {}
+    # The incident opened flapping (`IncidentOpened.flapping_until`): `due_at` is this, and
+    # the first page then goes out only once an alert of the incident fires.
+    flapping_until: AwareDatetime | None = None
 
 
 class EscalationHeld(Event):

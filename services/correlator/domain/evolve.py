@@ -73,8 +73,8 @@ def evolve(state: CorrelatorState, event: Event, policy: CorrelationPolicy) -> C
             reschedule(state, GRACE, incident_id, policy)
         case IncidentAcknowledged(incident_id=incident_id, by=by):
             state.incidents[incident_id].acknowledged_by = by
-        case IncidentResolved(incident_id=incident_id):
-            forget(state, incident_id, policy)
+        case IncidentResolved(incident_id=incident_id, by=by):
+            forget(state, incident_id, policy, event.resolved_at if by is None else None)
         case AlertHeld():
             _held(state, event, policy)
         case AlertHoldEnded(domain=domain, group_key=group_key, fingerprint=fingerprint):

@@ -50,7 +50,7 @@ def on_firing(
     if decided and isinstance(decided[0], AlertGrouped):
         decided = [*unhold(state, arrival, decided[0].incident_id), *decided]
     else:
-        decided = hold_or_open(state, arrival)
+        decided = flapping_on(state, hold_or_open(state, arrival), alert, now, policy)
     attached = [
         (event.incident_id, event.alert)
         for event in decided
@@ -141,6 +141,44 @@ def _fired_again(
         ),
     )
     return [grouped, flagged]
+
+
+def flapping_on(
+    state: CorrelatorState, decided: Decided, alert: Alert, now: datetime, policy: CorrelationPolicy
+) -> Decided:
+    """An alert whose incident resolved on its own moments ago and that opens one again: past
+    `max_flaps` flaps within the window (counted across its incidents), the new incident is
+    flapping from the start. Its first page waits for the window (`flapping_until`) and it
+    resolves only after a window without alerts, so it takes the flaps to come as one incident."""
+    opened = decided[0] if decided else None
+    trail = state.resolved_alerts.get(alert.fingerprint)
+    if not isinstance(opened, IncidentOpened) or opened.alert.fingerprint != alert.fingerprint:
+        return decided
+    flapping = policy.flapping
+    if trail is None or now - trail.resolved_at > flapping.within:
+        return decided
+    flaps = [at for at in (*trail.refired_at, now) if at > now - flapping.within]
+    if len(flaps) <= flapping.max_flaps:
+        return decided
+    until = now + flapping.within
+    window = span(flapping.within)
+    flagged = IncidentFlapping(
+        incident_id=opened.incident_id,
+        fingerprint=alert.fingerprint,
+        flaps=len(flaps),
+        within=flapping.within,
+        at=now,
+        rule="correlation.flapping",
+        ruleset_version=policy.version,
+        reason=(
+            f"{alert.alertname} resolved and fired again {len(flaps)} times within {window}"
+            f" (more than {flapping.max_flaps}), last in {trail.incident_id}, resolved"
+            f" {span(now - trail.resolved_at)} ago: {opened.incident_id} is flapping; it is not"
+            f" paged before {until.isoformat()}, nor then unless an alert of it fires, and"
+            f" resolves only after {window} without alerts"
+        ),
+    )
+    return [opened.model_copy(update={"flapping_until": until}), flagged, *decided[1:]]
 
 
 def join_group(state: CorrelatorState, arrival: Arrival) -> Decided:

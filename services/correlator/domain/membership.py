@@ -11,6 +11,7 @@ from services.correlator.domain.rules import CorrelationPolicy
 from services.correlator.domain.state import (
     NO_CAUSE,
     CorrelatorState,
+    FlapTrail,
     Incident,
     TrackedAlert,
     slot,
@@ -44,6 +45,7 @@ def attach(
         tracked = state.alerts[alert.fingerprint] = _tracked(
             incident, alert, at, tuple(resources), suppressed
         )
+        tracked.refired_at = _flaps_before(state, alert.fingerprint, at, policy)
     elif tracked.incident_id != incident.incident_id:
         _leave(state, state.incidents[tracked.incident_id], tracked, at, policy)
         tracked.incident_id, tracked.suppressed = incident.incident_id, suppressed
@@ -191,9 +193,29 @@ def _leave(
     reschedule(state, GRACE, incident.incident_id, policy)
 
 
-def forget(state: CorrelatorState, incident_id: str, policy: CorrelationPolicy) -> None:
-    """A resolved incident leaves the working state; the read models keep its history."""
+def _flaps_before(
+    state: CorrelatorState, fingerprint: str, at: datetime, policy: CorrelationPolicy
+) -> tuple[datetime, ...]:
+    """For an alert firing anew: when it fired again before, if its last incident resolved on
+    its own within the flapping window (this firing is one more), else nothing."""
+    trail = state.resolved_alerts.pop(fingerprint, None)
+    if trail is None or at - trail.resolved_at > policy.flapping.within:
+        return ()
+    return (*trail.refired_at, at)[-(policy.flapping.max_flaps + 1) :]
+
+
+def forget(
+    state: CorrelatorState,
+    incident_id: str,
+    policy: CorrelationPolicy,
+    resolved_at: datetime | None = None,
+) -> None:
+    """A resolved incident leaves the working state; the read models keep its history.
+    `resolved_at`: it resolved on its own then, so its alerts leave a trail (`FlapTrail`); a
+    person resolving it says it is fixed, and what fires next is news."""
     incident = state.incidents.pop(incident_id)
+    if resolved_at is not None:
+        _leave_trails(state, incident, resolved_at, policy)
     reschedule(state, GRACE, incident_id, policy)
     group = slot(incident.domain, incident.group_key)
     if state.open_by_group.get(group) == incident_id:
@@ -215,3 +237,20 @@ def _unindex_resource(state: CorrelatorState, incident: Incident, resource: str)
         in_domain.pop(resource, None)
         if not in_domain:
             state.by_resource.pop(incident.domain, None)
+
+
+def _leave_trails(
+    state: CorrelatorState, incident: Incident, resolved_at: datetime, policy: CorrelationPolicy
+) -> None:
+    trails = state.resolved_alerts
+    for fingerprint in incident.fingerprints:
+        tracked = state.alerts.get(fingerprint)
+        if tracked is not None and tracked.incident_id == incident.incident_id:
+            trails.pop(fingerprint, None)  # to the end: the order is by resolution
+            trails[fingerprint] = FlapTrail(incident.incident_id, resolved_at, tracked.refired_at)
+    stale = resolved_at - policy.flapping.within
+    while trails:
+        oldest = next(iter(trails))
+        if trails[oldest].resolved_at >= stale:
+            break
+        del trails[oldest]

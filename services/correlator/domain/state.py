@@ -44,6 +44,16 @@ class TrackedAlert:
 
 
 @dataclass(slots=True)
+class FlapTrail:
+    """An alert whose incident resolved on its own: firing again soon after is a flap of it,
+    counted with the times it fired again before (the latest few)."""
+
+    incident_id: str
+    resolved_at: datetime
+    refired_at: tuple[datetime, ...]
+
+
+@dataclass(slots=True)
 class Incident:
     incident_id: str
     domain: str
@@ -92,6 +102,9 @@ class CorrelatorState:
     # `domain|group key` → the incident the route group opened.
     open_by_group: dict[str, str] = field(default_factory=dict)
     alerts: dict[str, TrackedAlert] = field(default_factory=dict)
+    # Fingerprint → trail of an alert whose incident resolved on its own within the flapping
+    # window, oldest resolution first: so flapping is caught across incidents too.
+    resolved_alerts: dict[str, FlapTrail] = field(default_factory=dict)
     # `domain|group key` → fingerprint → alert held below a threshold.
     held: dict[str, dict[str, HeldAlert]] = field(default_factory=dict)
     heartbeats: dict[str, HeartbeatTrack] = field(default_factory=dict)

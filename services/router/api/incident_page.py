@@ -31,6 +31,8 @@ def incident_page(view: IncidentView, signed: SignedPath) -> HTMLResponse:
 
 def _status(view: IncidentView) -> str:
     facts = [view.incident_id, view.status, f"opened {view.opened_at.strftime(_TIME)}"]
+    if view.flapping:
+        facts.append("flapping")
     if view.acknowledged_at is not None:
         facts.append(f"acknowledged by {view.acknowledged_by or '?'}")
     if view.snoozed_until is not None and view.status == "snoozed":

@@ -31,6 +31,7 @@ def summary_json(view: IncidentView) -> dict[str, Any]:
         "resolved_by": view.resolved_by,
         "assignee": view.assignee,
         "commander": view.commander,
+        "flapping": view.flapping,
     }
 
 

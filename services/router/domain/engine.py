@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from services.router.domain.api_silences import with_silences
 from services.router.domain.commands import Pager, decide_command
@@ -42,6 +42,9 @@ from shared.events.commands import (
 )
 from shared.events.notifications import EscalationHeld, EscalationRestarted
 from shared.events.silences import SilenceCreated, SilenceExpired
+
+# However short a flapping window, a quiet flapping incident is not looked at more often.
+_MIN_FLAPPING_RECHECK = timedelta(minutes=1)
 
 
 def decide(
@@ -115,16 +118,21 @@ def _start(event: IncidentOpened, directory: RoutingDirectory) -> list[Event]:
         if fallback is not None:
             policies = [fallback]
             reason = f"no policy for {', '.join(receivers)}: default {fallback.name}"
+    due, flapping = event.notify_after, event.flapping_until
+    if flapping is not None:
+        due = max(due, flapping)
+        reason += f"; flapping: no page before {flapping.isoformat()}, nor then unless it fires"
     started = EscalationStarted(
         incident_id=event.incident_id,
         domain=event.domain,
         policies=[policy_to_dict(p) for p in policies],
         facts=facts_from_opened(event),
-        due_at=event.notify_after,
+        due_at=due,
         reason=reason,
         opened_at=event.opened_at,
         alert_received_at=event.alert.received_at,
         labels=dict(event.alert.labels),
+        flapping_until=flapping,
     )
     if policies:
         return [started]
@@ -140,7 +148,10 @@ def _on_tick(state: RouterState, now: datetime, directory: RoutingDirectory) -> 
     decided: list[Event] = []
     for escalation in due_escalations(state, now):
         muted = _muted(state, escalation)
-        if escalation.status == "triggered":
+        quiet = _flapping_quietly(state, escalation, now)
+        if quiet is not None:
+            decided.append(quiet)
+        elif escalation.status == "triggered":
             why = "hold ended" if escalation.held else "step due"
             decided += fire(escalation, now, directory, why, muted)
         elif escalation.status == "snoozed":
@@ -193,6 +204,29 @@ def _release_reason(
             f"hold released: {name} joined with high urgency, so the incident is high urgency now"
         )
     return f"hold released: {name} joined and no silence covers it"
+
+
+def _flapping_quietly(
+    state: RouterState, escalation: Escalation, now: datetime
+) -> EscalationHeld | None:
+    """An incident opened flapping owes its first page at the end of its flapping window
+    only if an alert of it fires then; else the step waits for one to fire (its joining
+    releases the hold, see `_on_join`) or for the incident to resolve, looked at again each
+    window."""
+    until, opened = escalation.flapping_until, escalation.opened_at
+    if until is None or opened is None or escalation.status != "triggered":
+        return None
+    if escalation.requested or escalation.generation or escalation.step or escalation.repeat:
+        return None  # paged already: flapping holds back only the first page
+    alerts = state.alerts.get(escalation.incident_id)
+    if alerts is None or next(iter(alerts.paging_labels()), None) is not None:
+        return None
+    return EscalationHeld(
+        incident_id=escalation.incident_id,
+        at=now,
+        until=now + max(until - opened, _MIN_FLAPPING_RECHECK),
+        reason="flapping: none of its alerts fires now; the first page waits for one to fire",
+    )
 
 
 def _unless_held_as_before(escalation: Escalation, decided: list[Event]) -> list[Event]:

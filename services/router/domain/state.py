@@ -85,6 +85,8 @@ class Escalation:
     paged_schedules: frozenset[str] = frozenset()
     # Rank among the partition's escalations by start: a tick acts on due ones in this order.
     order: int = 0
+    # Opened flapping: no page before this, nor then until an alert of the incident fires.
+    flapping_until: datetime | None = None
 
     @cached_property
     def steps(self) -> tuple[EscalationStep, ...]:
@@ -157,6 +159,7 @@ def _start(state: RouterState, event: EscalationStarted, replaced: Escalation | 
         alert_received_at=event.alert_received_at,
         labels=dict(event.labels),
         order=order,
+        flapping_until=event.flapping_until,
     )
 
 

@@ -13,7 +13,7 @@ from shared.events import (
     IncidentResolved,
 )
 from shared.events.base import Event
-from shared.events.incidents import Decision
+from shared.events.incidents import Decision, IncidentFlapping
 
 
 def opened_view(event: IncidentOpened, meta: RecordMeta) -> IncidentView:
@@ -56,6 +56,9 @@ def apply_correlator(view: IncidentView, event: Event, meta: RecordMeta) -> bool
             who = f"resolved by {by}" if by else "resolved"
             summary = event.reason if event.reason == who else f"{who}: {event.reason}"
             view.record(_decision_entry(event, meta, summary, actor=by))
+        case IncidentFlapping(reason=reason):
+            view.flapping = True
+            view.record(_decision_entry(event, meta, reason))
         case IncidentAcknowledged(by=by, at=at):
             if view.status != "resolved":
                 view.status, view.snoozed_until = "acknowledged", None

@@ -116,6 +116,7 @@ class IncidentView:
     snoozed_until: datetime | None = None
     assignee: str | None = None
     commander: str | None = None
+    flapping: bool = False  # an alert of it keeps resolving and firing again
     generation: int = 0
     timeline: list[TimelineEntry] = field(default_factory=list)
     omitted: int = 0  # timeline entries past TIMELINE_LIMIT

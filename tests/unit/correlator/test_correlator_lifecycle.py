@@ -9,6 +9,7 @@ import pytest
 from services.correlator.domain.engine import next_due
 from services.correlator.domain.priority import priority_of
 from shared.alerts import Alert, Layer, Severity
+from shared.events.base import Event
 from shared.events.commands import ResolveIncident
 from shared.events.incidents import (
     AlertGrouped,
@@ -138,6 +139,84 @@ def test_flapping_incident_resolves_only_after_a_quiet_flapping_window() -> None
         "all alerts resolved since 2026-11-27T10:10:00+00:00, 30 min ago"
         " (grace 5 min, held longer while flapping: 30 min)"
     )
+
+
+def flap_apart(partition: Partition, name: str, starts: list[int]) -> list[list[Event]]:
+    """`name` fires at each of `starts` (minutes), resolving a minute later; a tick 6 minutes
+    after each start lets the 5 min grace end its incident before the next firing. What each
+    firing decided."""
+    flappy = alert(name, instance="sw-1")
+    firings = []
+    for start in starts:
+        firings.append(partition.feed(flappy, at(minutes=start)))
+        partition.feed(resolved(flappy), at(minutes=start + 1))
+        partition.feed(tick(at(minutes=start + 6)), at(minutes=start + 6))
+    return firings
+
+
+def test_flapping_with_quiet_gaps_longer_than_the_grace_is_caught_across_incidents() -> None:
+    # Given an alert firing every 8 minutes for a minute: each incident resolves (grace 5 min)
+    partition = Partition(POLICY)
+    *before, fourth = flap_apart(partition, "LinkFlap", [0, 8, 16, 24])
+
+    # Then the first three open (and page) as usual; the fourth, its third flap within 30 min
+    # (more than 2), opens an incident flagged flapping whose first page waits the window
+    assert [type(e).__name__ for decided in before for e in decided] == ["IncidentOpened"] * 3
+    assert all(isinstance(d[0], IncidentOpened) and d[0].flapping_until is None for d in before)
+    opened, flagged = fourth
+    assert isinstance(opened, IncidentOpened) and opened.flapping_until == at(minutes=54)
+    assert isinstance(flagged, IncidentFlapping)
+    assert (flagged.incident_id, flagged.flaps) == (opened.incident_id, 3)
+    third = before[2][0]
+    assert isinstance(third, IncidentOpened)
+    assert flagged.reason == (
+        "LinkFlap resolved and fired again 3 times within 30 min (more than 2), last in"
+        f" {third.incident_id}, resolved 2 min ago: {opened.incident_id} is flapping; it is"
+        " not paged before 2026-11-27T10:54:00+00:00, nor then unless an alert of it fires,"
+        " and resolves only after 30 min without alerts"
+    )
+
+    # And the flaps to come stay in it: it resolves only after 30 quiet minutes
+    [again] = partition.feed(alert("LinkFlap", instance="sw-1"), at(minutes=32))
+    assert isinstance(again, AlertGrouped) and again.incident_id == opened.incident_id
+    partition.feed(resolved(alert("LinkFlap", instance="sw-1")), at(minutes=33))
+    assert partition.feed(tick(at(minutes=62)), at(minutes=62)) == []
+    [closed] = partition.feed(tick(at(minutes=63)), at(minutes=63))
+    assert isinstance(closed, IncidentResolved) and closed.incident_id == opened.incident_id
+
+
+def test_flaps_older_than_the_window_do_not_count_toward_flapping() -> None:
+    # Given the same alert, but its fourth firing comes 31 minutes after its third
+    partition = Partition(POLICY)
+    firings = flap_apart(partition, "LinkFlap", [0, 8, 16, 47])
+
+    # Then only that firing is a flap within the 30 min before it: no flapping
+    assert all(len(decided) == 1 for decided in firings)
+    last = firings[-1][0]
+    assert isinstance(last, IncidentOpened) and last.flapping_until is None
+
+
+def test_flaps_after_a_person_resolved_the_incident_are_news_not_flapping() -> None:
+    # Given the alert's incidents are each resolved by a person, not by the grace
+    partition = Partition(POLICY)
+    flappy = alert("LinkFlap", instance="sw-1")
+    firings = []
+    for start in (0, 2, 4, 6):
+        [opened] = partition.feed(flappy, at(minutes=start))
+        assert isinstance(opened, IncidentOpened)
+        firings.append(opened)
+        partition.feed(resolved(flappy), at(minutes=start + 1))
+        command = ResolveIncident(
+            command_id=f"c{start}",
+            incident_id=opened.incident_id,
+            actor="alice",
+            issued_at=at(minutes=start + 1),
+        )
+        partition.feed(command, at(minutes=start + 1))
+
+    # Then every firing opens a plain incident: a person said the last one was fixed
+    assert [o.flapping_until for o in firings] == [None] * 4
+    assert partition.state.resolved_alerts == {}
 
 
 def test_manual_resolve_policy_keeps_the_incident_until_someone_resolves_it() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from services.router.api.views import summary_json
 from services.router.projection.fold import project
 from services.router.projection.model import IncidentProjection, RecordMeta, Verdict
 from shared.alerts import Alert, Layer, Severity
@@ -217,7 +218,7 @@ def test_resolved_incident_stays_resolved_when_an_earlier_snooze_is_read_late() 
     assert reader.kinds() == ["IncidentOpened", "IncidentSnoozed", "IncidentResolved"]
 
 
-def test_any_other_correlator_decision_is_in_the_timeline_with_its_reason() -> None:
+def test_a_flapping_decision_marks_the_incident_and_is_in_its_timeline() -> None:
     reader = Reader()
     reader.read(INCIDENTS, OPENED)
     flapping = IncidentFlapping(
@@ -234,6 +235,8 @@ def test_any_other_correlator_decision_is_in_the_timeline_with_its_reason() -> N
     entry = reader.projection.incidents["INC-1"].timeline[-1]
     assert (entry.kind, entry.summary) == ("IncidentFlapping", "HighLatency flapped 4 times in 10m")
     assert entry.details["rule"] == "flapping"
+    view = reader.projection.incidents["INC-1"]
+    assert view.flapping and summary_json(view)["flapping"] is True
 
 
 def test_beyond_the_limit_the_oldest_resolved_incidents_keep_only_their_summary() -> None:

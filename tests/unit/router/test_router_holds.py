@@ -296,3 +296,69 @@ def test_replaying_the_same_events_gives_the_same_decisions() -> None:
             evolve(refolded, folded)
     assert refolded.escalations == live.escalations
     assert refolded.alerts == live.alerts
+
+
+FLAPPING_UNTIL = NIGHT + timedelta(minutes=30)
+
+
+def opened_flapping() -> IncidentOpened:
+    """INC-1 opened by an alert flapping across incidents (its opening alert is `f`)."""
+    return opened(NIGHT, timedelta(0)).model_copy(update={"flapping_until": FLAPPING_UNTIL})
+
+
+def test_incident_opened_flapping_is_not_paged_before_its_window_ends_however_it_flaps() -> None:
+    rules = directory()
+    state = RouterState()
+
+    # Given an incident opened flapping, no group wait: nothing pages at once
+    [started] = step(state, opened_flapping(), NIGHT, rules)
+    assert started.due_at == FLAPPING_UNTIL  # type: ignore[attr-defined]
+    assert "flapping: no page before 2026-11-24T21:30:00+00:00" in started.reason  # type: ignore[attr-defined]
+
+    # When its alert resolves and fires again within the window: still no page
+    later = NIGHT + timedelta(minutes=8)
+    step(state, resolved("f", NIGHT + timedelta(minutes=1)), NIGHT + timedelta(minutes=1), rules)
+    assert pages(step(state, joined("f", "billing", later), later, rules)) == []
+    assert pages(step(state, TickOccurred(at=later), later, rules)) == []
+
+    # Then at the end of the window, with its alert firing, the first page goes out
+    assert pages(step(state, TickOccurred(at=FLAPPING_UNTIL), FLAPPING_UNTIL, rules)) == ["alice"]
+
+
+def test_flapping_incident_quiet_at_the_end_of_its_window_pages_when_an_alert_fires() -> None:
+    rules = directory()
+    state = RouterState()
+    step(state, opened_flapping(), NIGHT, rules)
+    step(state, resolved("f", NIGHT + timedelta(minutes=1)), NIGHT + timedelta(minutes=1), rules)
+
+    # Given nothing fires when the window ends: the step waits, looked at again a window later
+    decided = step(state, TickOccurred(at=FLAPPING_UNTIL), FLAPPING_UNTIL, rules)
+    assert pages(decided) == []
+    assert held_reasons(decided) == [
+        "flapping: none of its alerts fires now; the first page waits for one to fire"
+    ]
+    assert next_due(state) == FLAPPING_UNTIL + timedelta(minutes=30)
+
+    # When the alert fires again, the page goes out at once
+    again = FLAPPING_UNTIL + timedelta(minutes=3)
+    assert pages(step(state, joined("f", "billing", again), again, rules)) == ["alice"]
+
+
+def test_flapping_holds_back_only_the_first_page() -> None:
+    rules = directory(
+        escalation_policies=[
+            {
+                "name": "team",
+                "steps": [{"notify": ["user:alice"]}, {"delay": "10m", "notify": ["user:alice"]}],
+            }
+        ]
+    )
+    state = RouterState()
+    step(state, opened_flapping(), NIGHT, rules)
+    assert pages(step(state, TickOccurred(at=FLAPPING_UNTIL), FLAPPING_UNTIL, rules)) == ["alice"]
+
+    # Given the first page went out, the alert resolving does not hold the next step
+    quiet = FLAPPING_UNTIL + timedelta(minutes=1)
+    step(state, resolved("f", quiet), quiet, rules)
+    second = FLAPPING_UNTIL + timedelta(minutes=10)
+    assert pages(step(state, TickOccurred(at=second), second, rules)) == ["alice"]
