@@ -43,6 +43,9 @@ class ReplayEngine:
         self._domains: dict[str, _Domain] = {}
         self._due: list[tuple[datetime, str]] = []  # heap; entries not equal to .due are stale
         self.ticks_fed = 0
+        # What the ticks fed before a notification decided (an incident a released symptom
+        # opens, ...): kept until the caller takes them, as no notification's decision.
+        self.ticked: list[Event] = []
 
     @property
     def open_alerts(self) -> int:
@@ -68,7 +71,7 @@ class ReplayEngine:
         self, alert: Alert, now: datetime, key: str | None, *, repeats: bool, resent: bool = False
     ) -> list[Event] | Repeated:
         if self._ticks and self._due and self._due[0][0] <= now:  # seldom: no call otherwise
-            self.advance(now)
+            self.ticked += self.advance(now)
         name = domain_key(alert.labels, self._labels) if key is None else key
         domain = self._domains.get(name)
         if domain is None:
@@ -85,6 +88,11 @@ class ReplayEngine:
             if due != domain.due:
                 self._set_due(domain, due)
         return decided
+
+    def take_ticked(self) -> list[Event]:
+        """The decisions of the ticks fed since the last call (see `ticked`)."""
+        ticked, self.ticked = self.ticked, []
+        return ticked
 
     def advance(self, now: datetime) -> list[Event]:
         """Feed every tick due at or before `now`, in due order; return their decisions."""

@@ -133,6 +133,8 @@ class Replay:
             notifications = zip(normalized.alerts, normalized.keys, strict=True)
             for index, (alert, key) in enumerate(notifications):
                 decided = take(alert, received_at, key, resent=resent)
+                if self.engine.ticked:
+                    self.tally.count_opened(self.engine.take_ticked())
                 if isinstance(decided, Repeated):
                     outcome = Outcome(decided.incident_id, "deduplicated", decided.reason(alert))
                     count(position, index, alert, outcome, ())

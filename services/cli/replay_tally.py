@@ -54,6 +54,11 @@ class ReplayTally:
             self.occurrences.add((alert.fingerprint, alert.starts_at))
             if self.keep_assignments and outcome.incident_id is not None:
                 self.assignments[(position, index)] = outcome.incident_id
+        self.count_opened(decided)
+
+    def count_opened(self, decided: Sequence[Event]) -> None:
+        """The incidents among these decisions: a notification's, or a tick's (a symptom
+        released when its source expired opens one with no notification of its own)."""
         for event in decided:
             if isinstance(event, IncidentOpened):
                 self.incidents += 1

@@ -106,3 +106,60 @@ def test_skipped_payload_is_named_by_its_line(
     assert summary.endswith(
         f"payloads skipped\n           2  invalid alertmanager payload {first}\n"
     )
+
+
+def test_incident_a_symptom_opens_when_its_source_expires_at_a_tick_is_counted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    node = _am("06:00:00", "firing", NODE, "06:00:00")
+    node["payload"]["alerts"][0]["endsAt"] = "2026-11-27T06:02:00Z"  # not re-sent: it expires
+    out, summary = _replay(
+        tmp_path,
+        [
+            node,
+            _am("06:01:00", "firing", DISK, "06:01:00"),
+            _am("06:04:00", "firing", DISK, "06:01:00"),
+        ],
+        capsys,
+    )
+    assert [row["decision"] for row in out] == ["opened", "inhibited", "deduplicated"]
+    assert out[2]["incident_id"] != out[0]["incident_id"]  # released at 06:02 by a tick
+    assert "incidents                         2\n" in summary
+    assert "incidents per rule\n           2  route 0 (route)\n" in summary
+
+
+def _run(tmp_path: Path, input_name: str, output_name: str) -> int:
+    (tmp_path / "tocsin.yaml").write_text(CONFIG)
+    args = ["replay", "--config", str(tmp_path / "tocsin.yaml"), "--jobs", "0"]
+    args += ["--input", str(tmp_path / input_name), "--output", str(tmp_path / output_name)]
+    with pytest.raises(SystemExit) as exited:
+        main(args)
+    return int(exited.value.code or 0)
+
+
+def test_output_naming_the_input_is_replayed_from_the_whole_input(tmp_path: Path) -> None:
+    rows = [
+        _am("06:00:00", "firing", NODE, "06:00:00"),
+        _am("06:01:00", "firing", DISK, "06:01:00"),
+    ]
+    (tmp_path / "in.jsonl").write_bytes(b"\n".join(orjson.dumps(row) for row in rows))
+    assert _run(tmp_path, "in.jsonl", "out.jsonl") == 0
+
+    assert _run(tmp_path, "in.jsonl", "in.jsonl") == 0
+
+    assert (tmp_path / "in.jsonl").read_bytes() == (tmp_path / "out.jsonl").read_bytes()
+
+
+def test_replay_stopped_by_a_broken_line_writes_no_output(tmp_path: Path) -> None:
+    good = orjson.dumps(_am("06:00:00", "firing", NODE, "06:00:00"))
+    (tmp_path / "in.jsonl").write_bytes(good + b"\n" + good[:60])  # an export cut short
+    (tmp_path / "out.jsonl").write_bytes(b"earlier output\n")
+
+    assert _run(tmp_path, "in.jsonl", "out.jsonl") == 1
+
+    assert (tmp_path / "out.jsonl").read_bytes() == b"earlier output\n"
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        "in.jsonl",
+        "out.jsonl",
+        "tocsin.yaml",
+    ]
