@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import os
 import sys
 import time
 from collections.abc import Iterator
@@ -21,6 +22,7 @@ from services.cli.log_source import add_log_source, opened_log
 from services.cli.oncall_clock import parse_instant
 from services.cli.replay_compare import compare, comparison_lines
 from services.cli.replay_input import OrderedInput, ReplayInputError
+from services.cli.replay_output import replaced_on_success
 from services.cli.replay_parallel import auto_jobs, normalized_by_workers
 from services.cli.replay_progress import ProgressBar, wants_progress
 from services.cli.replay_run import Replay
@@ -88,12 +90,19 @@ def export_command(args: argparse.Namespace) -> int:
     except (ConfigError, ReplayInputError, LogUnavailable) as failure:
         print(failure, file=sys.stderr)
         return 1
-    if args.output is not None:
-        with args.output.open("wb", buffering=_OUTPUT_BUFFER) as output:
-            output.writelines(lines)
-    else:
-        sys.stdout.buffer.writelines(lines)
-        sys.stdout.buffer.flush()
+    try:
+        if args.output is not None:
+            with replaced_on_success(args.output, _OUTPUT_BUFFER) as output:
+                output.writelines(lines)
+        else:
+            sys.stdout.buffer.writelines(lines)
+            sys.stdout.buffer.flush()
+    except BrokenPipeError:  # `tocsin export | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except OSError as failure:
+        print(failure, file=sys.stderr)
+        return 1
     print(f"exported {len(lines):,} payloads", file=sys.stderr)
     return 0
 
@@ -114,7 +123,7 @@ def replay_command(args: argparse.Namespace) -> int:
         payloads = OrderedInput(args.input)
         jobs = auto_jobs(len(payloads)) if args.jobs is None else args.jobs
         started = time.monotonic()
-        with args.output.open("wb", buffering=_OUTPUT_BUFFER) as output:
+        with replaced_on_success(args.output, _OUTPUT_BUFFER) as output:
             run = _Run(payloads, args.progress, jobs, keep=other is not None)
             tally = run.replay(config, args.config, output)
         elapsed = time.monotonic() - started
