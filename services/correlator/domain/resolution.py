@@ -21,6 +21,8 @@ def on_resolved(
 ) -> Decided:
     fingerprint, name = alert.fingerprint, alert.alertname
     tracked = state.alerts.get(fingerprint)
+    if tracked is not None and not name:  # a close by alias or id carries no labels
+        name = tracked.alert.alertname
     if tracked is not None and tracked.firing:
         return [
             _alert_resolved(

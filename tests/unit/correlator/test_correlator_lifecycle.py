@@ -20,6 +20,7 @@ from shared.events.incidents import (
     IncidentOpened,
     IncidentResolved,
 )
+from shared.events.inputs import AlertReceived
 from tests.unit.correlator.correlator_world import (
     T0,
     Partition,
@@ -326,3 +327,17 @@ correlation:
     assert isinstance(ended, AlertHoldEnded) and isinstance(muted, AlertGrouped)
     assert ended.reason == f"DiskPressure joined {source.incident_id}, so it is no longer held"
     assert muted.decision == "inhibited" and partition.state.held == {}
+
+
+def test_a_resolve_without_labels_is_explained_with_the_alerts_name() -> None:
+    # Given an alert closed by its alias (Opsgenie's close carries no labels, only the alias)
+    partition = Partition(POLICY)
+    fired = alert("DiskFull", instance="db-1")
+    partition.feed(fired, at(0))
+    close = AlertReceived(alert=fired.alert.model_copy(update={"status": "resolved", "labels": {}}))
+
+    [quiet] = partition.feed(close, at(60))
+
+    # Then the reason names the alert it resolved, not an empty name
+    assert isinstance(quiet, AlertResolved)
+    assert quiet.reason == "DiskFull was sent as resolved"
