@@ -86,6 +86,10 @@ def export_command(args: argparse.Namespace) -> int:
         load_tocsin_config(args.config)
         now = datetime.now(UTC)
         window = TimeRange(window_bound(args.since, now), window_bound(args.until, now))
+        if window.since is not None and window.until is not None and window.until <= window.since:
+            raise ReplayInputError(
+                f"--until {args.until} is not after --since {args.since}: nothing could be exported"
+            )
         lines = asyncio.run(_read_log(args, window))
     except (ConfigError, ReplayInputError, LogUnavailable) as failure:
         print(failure, file=sys.stderr)

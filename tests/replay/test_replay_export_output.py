@@ -68,3 +68,20 @@ def test_export_into_a_pipe_closed_early_ends_without_a_traceback(data: Path) ->
 
     assert process.wait(timeout=60) == 1
     assert "Traceback" not in errors
+
+
+def test_a_window_ending_before_it_starts_is_refused_not_exported_empty(
+    data: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = str(data.parent / "tocsin.yaml")
+    window = ["--since", "2026-11-27T07:00Z", "--until", "2026-11-27T06:00Z"]
+    with pytest.raises(SystemExit) as exited:
+        main(["export", "--config", config, "--data", str(data), *window])
+
+    assert exited.value.code == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == (
+        "--until 2026-11-27T06:00Z is not after --since 2026-11-27T07:00Z: nothing could be"
+        " exported\n"
+    )
