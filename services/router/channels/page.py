@@ -27,6 +27,16 @@ class PageAlert(BaseModel):
     layer: Layer
     summary: str = ""
     service: str | None = None
+    runbook_url: str | None = Field(
+        default=None, description="what to do: the alert's runbook_url annotation"
+    )
+
+    @field_validator("runbook_url")
+    @classmethod
+    def _runbook_is_a_web_link(cls, url: str | None) -> str | None:
+        if url is not None and not url.lower().startswith(("https://", "http://")):
+            raise ValueError("runbook_url must be an absolute http(s) URL")
+        return url
 
 
 class Page(BaseModel):

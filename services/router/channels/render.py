@@ -82,7 +82,7 @@ def render_email(page: Page) -> tuple[str, str, str]:
     lines = _text_lines(page)
     parts = [f"<h2>{html.escape(lines[0].text)}</h2>"]
     parts += [f"<p>{html.escape(line.text)}</p>" for line in lines[1:] if not line.is_alert]
-    items = [f"<li>{html.escape(line.text)}</li>" for line in lines if line.is_alert]
+    items = [f"<li>{_alert_html(alert)}</li>" for alert in ordered_alerts(page)]
     if items:
         # The alert list goes just before "Paging …", the last body line.
         parts.insert(len(parts) - 1, f"<ul>{''.join(items)}</ul>")
@@ -106,7 +106,7 @@ def render_slack(page: Page) -> dict[str, Any]:
         },
         {"type": "section", "fields": _slack_fields(page)},
     ]
-    details = [f"• {_slack_escape(_alert_line(alert))}" for alert in ordered_alerts(page)]
+    details = [f"• {_alert_slack(alert)}" for alert in ordered_alerts(page)]
     if details:
         blocks.append({"type": "section", "text": _mrkdwn("\n".join(details), _SLACK_SECTION_MAX)})
     context = f"{_escalation_line(page)} · notification {page.notification_id}"
@@ -171,7 +171,7 @@ def _text_lines(page: Page) -> list[_Line]:
     if page.probable_cause:
         lines.append(_Line(2, f"Probable cause: {_one_line(page.probable_cause)}"))
     lines.append(_Line(4, _volume_line(page)))
-    lines += [_Line(5, _alert_line(alert), is_alert=True) for alert in ordered_alerts(page)]
+    lines += [_Line(5, _alert_text(alert), is_alert=True) for alert in ordered_alerts(page)]
     lines.append(_Line(4, _escalation_line(page)))
     return lines
 
@@ -188,6 +188,25 @@ def _alert_line(alert: PageAlert) -> str:
     where = ", ".join(filter(None, [alert.severity, alert.layer, service]))
     summary = _one_line(alert.summary)
     return f"{_one_line(alert.alertname)} ({where})" + (f": {summary}" if summary else "")
+
+
+def _alert_text(alert: PageAlert) -> str:
+    runbook = f" — runbook: {alert.runbook_url}" if alert.runbook_url else ""
+    return _alert_line(alert) + runbook
+
+
+def _alert_html(alert: PageAlert) -> str:
+    line = html.escape(_alert_line(alert))
+    if not alert.runbook_url:
+        return line
+    return f'{line} — <a href="{html.escape(alert.runbook_url)}">runbook</a>'
+
+
+def _alert_slack(alert: PageAlert) -> str:
+    line = _slack_escape(_alert_line(alert))
+    if not alert.runbook_url:
+        return line
+    return f"{line} · <{_slack_escape(alert.runbook_url)}|runbook>"
 
 
 def _services(page: Page) -> str:

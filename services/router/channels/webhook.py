@@ -57,13 +57,18 @@ _DATETIME = _str(format="date-time")
 _LAYERS = ["business", "application", "infrastructure"]
 _ALERT_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "required": ["alertname", "severity", "layer", "summary", "service"],
+    "required": ["alertname", "severity", "layer", "summary", "service", "runbook_url"],
     "properties": {
         "alertname": _str(),
         "severity": _str(enum=["critical", "error", "warning", "info"]),
         "layer": _str(enum=_LAYERS),
         "summary": _str(),
         "service": {"type": ["string", "null"]},
+        "runbook_url": {
+            "type": ["string", "null"],
+            "format": "uri",
+            "description": "the alert's runbook link (its runbook_url annotation), if any",
+        },
     },
 }
 WEBHOOK_SCHEMA_V1: dict[str, Any] = {

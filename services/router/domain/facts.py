@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import Any, Final
 
 from shared.events import AlertGrouped, IncidentOpened, IncidentPriorityChanged
 from shared.events.base import Event
 from shared.events.incidents import IncidentProbableCauseChanged
+
+# Annotations that name what to do about an alert: Prometheus rules (kube-prometheus's
+# `runbook_url`) and Grafana's alert rules set them.
+RUNBOOK_ANNOTATIONS: Final = ("runbook_url", "runbook")
+# A link a page may carry: absolute http(s), nothing a reader would not see in it.
+_LINK: Final = re.compile(r"https?://[^\s\x00-\x1f\x7f<>\"|]+", re.IGNORECASE)
+
+
+def runbook_of(annotations: dict[str, str]) -> str | None:
+    """The alert's runbook link, when its annotations hold one that is a plain web link."""
+    for key in RUNBOOK_ANNOTATIONS:
+        value = annotations.get(key, "").strip()
+        if _LINK.fullmatch(value):
+            return value
+    return None
 
 
 def _alert_line(alert: Any) -> dict[str, Any]:
@@ -16,6 +32,7 @@ def _alert_line(alert: Any) -> dict[str, Any]:
         "layer": str(alert.layer),
         "summary": alert.summary,
         "service": alert.service,
+        "runbook_url": runbook_of(alert.annotations),
     }
 
 

@@ -269,3 +269,43 @@ def test_page_refuses_non_http_links() -> None:
 def test_page_refuses_naive_datetimes() -> None:
     with pytest.raises(ValidationError):
         make_page(opened_at=datetime(2024, 5, 1, 14, 5))
+
+
+RUNBOOK = "https://runbooks.example.com/node-down?cluster=eu&x=1"
+
+
+def with_runbook() -> Page:
+    alerts = [dict(a) for a in TOP_ALERTS]
+    alerts[0]["runbook_url"] = RUNBOOK  # NodeDown, shown last (infrastructure)
+    return make_page(top_alerts=alerts)
+
+
+def test_an_alerts_runbook_link_is_on_its_line_in_every_rendering() -> None:
+    page = with_runbook()
+
+    text = render_text(page).splitlines()
+    assert f"- NodeDown (critical, infrastructure): node-7 unreachable — runbook: {RUNBOOK}" in text
+    assert "- HighErrorRate (error, application, payments-api): 5xx at 12%" in text
+    _, plain, page_html = render_email(page)
+    assert f"runbook: {RUNBOOK}" in plain
+    assert (
+        '<li>NodeDown (critical, infrastructure): node-7 unreachable — <a href="'
+        'https://runbooks.example.com/node-down?cluster=eu&amp;x=1">runbook</a></li>'
+    ) in page_html
+    [alerts] = [
+        b for b in render_slack(page)["blocks"] if "• " in b.get("text", {}).get("text", "")
+    ]
+    assert alerts["text"]["text"].splitlines()[-1] == (
+        "• NodeDown (critical, infrastructure): node-7 unreachable"
+        " · <https://runbooks.example.com/node-down?cluster=eu&amp;x=1|runbook>"
+    )
+    [node_down] = [a for a in render_webhook(page)["alerts"] if a["alertname"] == "NodeDown"]
+    assert node_down["runbook_url"] == RUNBOOK
+
+
+def test_a_runbook_link_that_is_no_web_link_is_refused() -> None:
+    alerts = [dict(a) for a in TOP_ALERTS]
+    alerts[0]["runbook_url"] = "javascript:alert(1)"
+
+    with pytest.raises(ValidationError, match="runbook_url must be an absolute http"):
+        make_page(top_alerts=alerts)

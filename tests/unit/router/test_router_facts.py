@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from services.router.domain.facts import updated_facts
-from shared.events.incidents import IncidentProbableCauseChanged
+import pytest
+
+from services.router.domain.facts import facts_from_opened, updated_facts
+from shared.alerts import Alert, Layer, Severity
+from shared.events.incidents import IncidentOpened, IncidentProbableCauseChanged
 
 T0 = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 
@@ -25,3 +28,55 @@ def test_a_more_upstream_cause_replaces_the_probable_cause_on_pages() -> None:
     updated = updated_facts(facts, changed)
     assert updated["probable_cause"] == "NodeDown on host:node-7: node-7 runs payments-api"
     assert facts["probable_cause"] == "HighErrorRate (application)"
+
+
+@pytest.mark.parametrize(
+    ("annotations", "runbook"),
+    [
+        (
+            {"runbook_url": "https://runbooks.example.com/NodeDown"},
+            "https://runbooks.example.com/NodeDown",
+        ),
+        ({"runbook": " http://wiki.local/disk "}, "http://wiki.local/disk"),
+        (
+            {"runbook_url": "javascript:alert(1)", "runbook": "https://ok.example/x"},
+            "https://ok.example/x",
+        ),
+        ({"runbook_url": "see the wiki"}, None),
+        ({"runbook_url": "https://example.com/a\nb"}, None),
+        ({}, None),
+    ],
+)
+def test_the_runbook_a_page_links_is_the_first_web_link_among_the_runbook_annotations(
+    annotations: dict[str, str], runbook: str | None
+) -> None:
+    alert = Alert(
+        fingerprint="f",
+        status="firing",
+        severity=Severity.CRITICAL,
+        layer=Layer.INFRASTRUCTURE,
+        labels={"alertname": "NodeDown"},
+        annotations=annotations,
+        starts_at=T0,
+        source="alertmanager",
+        integration="prom",
+        received_at=T0,
+    )
+    opened = IncidentOpened(
+        incident_id="INC-1",
+        domain="d",
+        title="NodeDown",
+        priority="P1",
+        receivers=["team"],
+        group_key="{}:{}",
+        opened_at=T0,
+        notify_after=T0,
+        alert=alert,
+        rule="route 0",
+        ruleset_version="v1",
+        reason="test",
+    )
+
+    [line] = facts_from_opened(opened)["top_alerts"]
+
+    assert line["runbook_url"] == runbook
