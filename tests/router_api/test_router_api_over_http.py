@@ -60,9 +60,9 @@ class Tocsin:
         self.receiver = receiver
         self.data = data
 
-    def post_alert(self, alertname: str) -> None:
+    def post_alert(self, alertname: str, **annotations: str) -> None:
         labels = {"alertname": alertname, "instance": "node-7", "region": "eu-west"}
-        post_firing_alert(self.base, INGEST_TOKEN, labels, f"{alertname} on node-7")
+        post_firing_alert(self.base, INGEST_TOKEN, labels, f"{alertname} on node-7", **annotations)
 
     def pages_for(self, title: str, path: str = "/pages") -> list[dict[str, Any]]:
         with self.receiver.lock:
@@ -260,3 +260,13 @@ def test_an_idempotency_key_reused_with_another_body_issues_another_command(
     timeline = tocsin.get(path).json()["timeline"]
     notes = [e for e in timeline if e["kind"] == "IncidentNoteAdded"]
     assert len(notes) == 2, notes
+
+
+@pytest.mark.e2e
+def test_a_page_links_the_runbook_its_alert_names(tocsin: Tocsin) -> None:
+    runbook = "https://runbooks.example.com/DiskSlow"
+    tocsin.post_alert("DiskSlow", runbook_url=runbook)
+
+    [page] = tocsin.wait_for_pages("DiskSlow on node-7", 1)
+
+    assert [a["runbook_url"] for a in page["alerts"]] == [runbook]

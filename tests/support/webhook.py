@@ -8,12 +8,14 @@ from pathlib import Path
 import httpx
 
 
-def post_firing_alert(base: str, token: str, labels: dict[str, str], summary: str) -> None:
+def post_firing_alert(
+    base: str, token: str, labels: dict[str, str], summary: str, **annotations: str
+) -> None:
     """POST a version-4 webhook with one firing alert; asserts it was accepted (202)."""
     alert = {
         "status": "firing",
         "labels": labels,
-        "annotations": {"summary": summary},
+        "annotations": {"summary": summary, **annotations},
         "startsAt": "2026-11-27T06:49:15Z",
         "endsAt": "0001-01-01T00:00:00Z",
     }
