@@ -58,6 +58,7 @@ class Page(BaseModel):
     probable_cause: str | None = Field(
         default=None, description='e.g. "NodeDown on node-7 (infrastructure)"'
     )
+    flapping: str = Field(default="", description="why it is flapping; empty when it is not")
     alert_count: int = Field(ge=0)
     first_alert_at: AwareDatetime
     opened_at: AwareDatetime

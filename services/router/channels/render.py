@@ -140,6 +140,7 @@ def render_webhook(page: Page) -> dict[str, Any]:
             "priority": page.priority,
             "impact": page.impact,
             "probable_cause": page.probable_cause,
+            "flapping": page.flapping,
             "affected_services": list(page.affected_services),
             "alert_count": page.alert_count,
             "layers": [str(layer) for layer in sorted(page.layers, key=LAYER_ORDER.__getitem__)],
@@ -170,6 +171,8 @@ def _text_lines(page: Page) -> list[_Line]:
         lines.append(_Line(3, f"Incident: {_one_line(page.incident_title)}"))
     if page.probable_cause:
         lines.append(_Line(2, f"Probable cause: {_one_line(page.probable_cause)}"))
+    if page.flapping:
+        lines.append(_Line(3, f"Flapping: {_one_line(page.flapping)}"))
     lines.append(_Line(4, _volume_line(page)))
     lines += [_Line(5, _alert_text(alert), is_alert=True) for alert in ordered_alerts(page)]
     lines.append(_Line(4, _escalation_line(page)))
@@ -237,6 +240,7 @@ def _slack_fields(page: Page) -> list[dict[str, Any]]:
         ("Priority", f"{page.priority} · {page.status}"),
         ("Impact", _one_line(page.impact)),
         ("Probable cause", _one_line(page.probable_cause or "")),
+        ("Flapping", _one_line(page.flapping)),
         ("Affected services", _services(page)),
         (f"Alerts ({page.alert_count})", by_layer),
     ]

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any, Final
 
 from shared.events import AlertGrouped, IncidentOpened, IncidentPriorityChanged
 from shared.events.base import Event
-from shared.events.incidents import IncidentProbableCauseChanged
+from shared.events.incidents import IncidentFlapping, IncidentProbableCauseChanged
 
 # Annotations that name what to do about an alert: Prometheus rules (kube-prometheus's
 # `runbook_url`) and Grafana's alert rules set them.
@@ -67,6 +68,11 @@ def updated_facts(facts: dict[str, Any], event: Event) -> dict[str, Any]:
     elif isinstance(event, IncidentProbableCauseChanged):
         where = f" on {event.resource}" if event.resource else ""
         updated["probable_cause"] = f"{event.alertname}{where}: {event.reason}"
+    elif isinstance(event, IncidentFlapping):
+        updated["flapping"] = (
+            f"an alert of it resolved and fired again {event.flaps} times"
+            f" within {_span(event.within)}"
+        )
     elif isinstance(event, AlertGrouped) and event.decision == "grouped":
         alert = event.alert
         updated["alert_count"] = facts["alert_count"] + 1
@@ -79,3 +85,8 @@ def updated_facts(facts: dict[str, Any], event: Event) -> dict[str, Any]:
         if not facts["impact"]:
             updated["impact"] = _impact(alert)
     return updated
+
+
+def _span(duration: timedelta) -> str:
+    seconds = int(duration.total_seconds())
+    return f"{seconds // 60} min" if seconds % 60 == 0 else f"{seconds} s"

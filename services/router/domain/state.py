@@ -30,7 +30,7 @@ from shared.events import (
     NotificationSent,
 )
 from shared.events.base import Event
-from shared.events.incidents import IncidentProbableCauseChanged
+from shared.events.incidents import IncidentFlapping, IncidentProbableCauseChanged
 from shared.events.notifications import (
     EscalationHeld,
     EscalationRestarted,
@@ -171,7 +171,12 @@ def _evolve_escalation(escalation: Escalation, event: Event) -> None:
         case EscalationHeld(until=until, paged_schedules=paged):
             escalation.due_at, escalation.held = until, True
             escalation.paged_schedules = frozenset(paged)
-        case AlertGrouped() | IncidentPriorityChanged() | IncidentProbableCauseChanged():
+        case (
+            AlertGrouped()
+            | IncidentPriorityChanged()
+            | IncidentProbableCauseChanged()
+            | IncidentFlapping()
+        ):
             escalation.facts = updated_facts(escalation.facts, event)
         case NotificationRequested(notification_id=notification_id, target=target):
             escalation.requested.add(notification_id)

@@ -309,3 +309,17 @@ def test_a_runbook_link_that_is_no_web_link_is_refused() -> None:
 
     with pytest.raises(ValidationError, match="runbook_url must be an absolute http"):
         make_page(top_alerts=alerts)
+
+
+def test_a_flapping_incident_says_so_after_the_probable_cause() -> None:
+    page = make_page(flapping="an alert of it resolved and fired again 4 times within 30 min")
+
+    lines = render_text(page).splitlines()
+    assert lines[2:4] == [
+        "Probable cause: NodeDown on node-7 (infrastructure)",
+        "Flapping: an alert of it resolved and fired again 4 times within 30 min",
+    ]
+    fields = render_slack(page)["blocks"][1]["fields"]
+    assert any(f["text"].startswith("*Flapping*\nan alert of it resolved") for f in fields)
+    assert render_webhook(page)["incident"]["flapping"] == page.flapping
+    assert render_webhook(make_page())["incident"]["flapping"] == ""

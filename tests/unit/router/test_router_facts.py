@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from services.router.domain.facts import facts_from_opened, updated_facts
 from shared.alerts import Alert, Layer, Severity
-from shared.events.incidents import IncidentOpened, IncidentProbableCauseChanged
+from shared.events.incidents import (
+    IncidentFlapping,
+    IncidentOpened,
+    IncidentProbableCauseChanged,
+)
 
 T0 = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 
@@ -80,3 +84,20 @@ def test_the_runbook_a_page_links_is_the_first_web_link_among_the_runbook_annota
     [line] = facts_from_opened(opened)["top_alerts"]
 
     assert line["runbook_url"] == runbook
+
+
+def test_a_flapping_incident_says_so_on_its_pages() -> None:
+    flapping = IncidentFlapping(
+        incident_id="INC-1",
+        fingerprint="f",
+        flaps=4,
+        within=timedelta(minutes=30),
+        at=T0,
+        rule="correlation.flapping",
+        ruleset_version="v1",
+        reason="ProbeFailed resolved and fired again 4 times within 30 min (more than 3): ...",
+    )
+
+    updated = updated_facts({"priority": "P3"}, flapping)
+
+    assert updated["flapping"] == "an alert of it resolved and fired again 4 times within 30 min"
