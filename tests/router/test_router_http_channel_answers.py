@@ -3,11 +3,9 @@ Retry-After, accepts and then stalls, refuses Slack blocks, or closes the connec
 
 from __future__ import annotations
 
-import asyncio
 import random
 import time
-from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
 from email.utils import formatdate
 
 import orjson
@@ -20,56 +18,7 @@ from services.router.channels.settings import RetryPolicy, SlackSettings, Webhoo
 from services.router.channels.slack import SlackChannel
 from services.router.channels.webhook import WebhookChannel
 from tests.support.sample_page import PAGE
-
-
-@dataclass(frozen=True)
-class Reply:
-    status: int
-    body: bytes = b""
-    headers: tuple[tuple[str, str], ...] = ()
-    stall_body: bool = False  # send the head, then never the body
-    close: bool = False  # close the connection without answering
-
-
-class Server:
-    """Answers the n-th request with the n-th reply (the last repeats); records bodies."""
-
-    def __init__(self, replies: Sequence[Reply]) -> None:
-        self._replies = list(replies)
-        self._release = asyncio.Event()
-        self.bodies: list[bytes] = []
-        self.url = ""
-
-    async def start(self) -> None:
-        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
-        self.url = f"http://127.0.0.1:{self._server.sockets[0].getsockname()[1]}/hook"
-
-    async def stop(self) -> None:
-        self._release.set()
-        self._server.close()
-        await self._server.wait_closed()
-
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            await reader.readline()
-            length = 0
-            while (line := await reader.readline()) not in (b"\r\n", b""):
-                name, _, value = line.decode("latin-1").partition(":")
-                if name.strip().lower() == "content-length":
-                    length = int(value)
-            self.bodies.append(await reader.readexactly(length))
-            reply = self._replies[min(len(self.bodies), len(self._replies)) - 1]
-            if reply.close:
-                return
-            extra = "".join(f"{name}: {value}\r\n" for name, value in reply.headers)
-            length = 10 if reply.stall_body else len(reply.body)
-            head = f"HTTP/1.1 {reply.status} X\r\nContent-Length: {length}\r\n{extra}"
-            writer.write(f"{head}Connection: close\r\n\r\n".encode() + reply.body)
-            await writer.drain()
-            if reply.stall_body:
-                await self._release.wait()
-        finally:
-            writer.close()
+from tests.support.scripted_http import FakeSleep, Reply, scripted
 
 
 @pytest.fixture
@@ -79,28 +28,14 @@ async def poster() -> AsyncIterator[JsonPoster]:
     await client.close()
 
 
-async def answered(replies: Sequence[Reply]) -> Server:
-    server = Server(replies)
-    await server.start()
-    return server
-
-
 def webhook(url: str, poster: JsonPoster, timeout: float = 5.0) -> WebhookChannel:
     return WebhookChannel(WebhookSettings(url=url, secret="s", timeout=timeout), poster)
-
-
-class FakeSleep:
-    def __init__(self) -> None:
-        self.delays: list[float] = []
-
-    async def __call__(self, delay: float) -> None:
-        self.delays.append(delay)
 
 
 async def test_429_with_retry_after_seconds_is_retryable_and_carries_the_wait(
     poster: JsonPoster,
 ) -> None:
-    server = await answered([Reply(429, b"rate_limited", (("Retry-After", "7"),))])
+    server = await scripted([Reply(429, b"rate_limited", (("Retry-After", "7"),))])
     try:
         outcome = await webhook(server.url, poster).send(PAGE)
     finally:
@@ -113,7 +48,7 @@ async def test_503_with_retry_after_as_an_http_date_is_read_as_seconds_from_now(
     poster: JsonPoster,
 ) -> None:
     later = formatdate(time.time() + 30, usegmt=True)
-    server = await answered([Reply(503, b"", (("Retry-After", later),))])
+    server = await scripted([Reply(503, b"", (("Retry-After", later),))])
     try:
         outcome = await webhook(server.url, poster).send(PAGE)
     finally:
@@ -128,7 +63,7 @@ async def test_retries_wait_at_least_retry_after_but_never_beyond_max_delay(
     poster: JsonPoster,
 ) -> None:
     limited = (("Retry-After", "3"),)
-    server = await answered(
+    server = await scripted(
         [
             Reply(429, b"", limited),
             Reply(429, b"", (("Retry-After", "86400"),)),
@@ -152,7 +87,7 @@ async def test_retries_wait_at_least_retry_after_but_never_beyond_max_delay(
 async def test_2xx_whose_body_never_comes_is_delivered_not_timed_out_and_resent(
     poster: JsonPoster,
 ) -> None:
-    server = await answered([Reply(200, stall_body=True)])
+    server = await scripted([Reply(200, stall_body=True)])
     policy = RetryPolicy(max_attempts=3, timeout=1.0)
     try:
         result = await deliver_with_retry(
@@ -168,7 +103,7 @@ async def test_2xx_whose_body_never_comes_is_delivered_not_timed_out_and_resent(
 async def test_connection_closed_without_an_answer_is_retried_then_delivered(
     poster: JsonPoster,
 ) -> None:
-    server = await answered([Reply(0, close=True), Reply(200)])
+    server = await scripted([Reply(0, close=True), Reply(200)])
     sleep = FakeSleep()
     try:
         result = await deliver_with_retry(
@@ -183,7 +118,7 @@ async def test_connection_closed_without_an_answer_is_retried_then_delivered(
 
 
 async def test_400_is_permanent_and_sent_once(poster: JsonPoster) -> None:
-    server = await answered([Reply(400, b"bad request")])
+    server = await scripted([Reply(400, b"bad request")])
     try:
         result = await deliver_with_retry(
             webhook(server.url, poster), PAGE, RetryPolicy(), FakeSleep(), random.Random(1)
@@ -198,7 +133,7 @@ async def test_400_is_permanent_and_sent_once(poster: JsonPoster) -> None:
 async def test_slack_refusing_the_blocks_gets_the_page_as_text_with_its_links(
     poster: JsonPoster,
 ) -> None:
-    server = await answered([Reply(400, b"invalid_blocks"), Reply(200, b"ok")])
+    server = await scripted([Reply(400, b"invalid_blocks"), Reply(200, b"ok")])
     channel = SlackChannel(SlackSettings(url=server.url, timeout=5), poster)
     try:
         outcome = await channel.send(PAGE)
@@ -215,7 +150,7 @@ async def test_slack_refusing_the_blocks_gets_the_page_as_text_with_its_links(
 
 
 async def test_slack_other_4xx_is_not_resent_as_text(poster: JsonPoster) -> None:
-    server = await answered([Reply(404, b"no_service"), Reply(200, b"ok")])
+    server = await scripted([Reply(404, b"no_service"), Reply(200, b"ok")])
     channel = SlackChannel(SlackSettings(url=server.url, timeout=5), poster)
     try:
         outcome = await channel.send(PAGE)

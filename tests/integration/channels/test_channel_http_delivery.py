@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import random
 import socket
-from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from typing import Literal
 
 import orjson
 import pytest
@@ -22,6 +19,7 @@ from services.router.channels.settings import RetryPolicy, SlackSettings, Webhoo
 from services.router.channels.signing import verify
 from services.router.channels.slack import SlackChannel
 from services.router.channels.webhook import WebhookChannel
+from tests.support.scripted_http import HANG, FakeSleep, Reply, scripted
 
 SECRET = "whsec_integration"
 NOW = 1714572180
@@ -44,87 +42,12 @@ PAGE = Page(
     resolve_url="https://tocsin.example/r/inc-7?sig=2",
 )
 
-Reply = tuple[int, bytes] | Literal["hang"]
-
-
-@dataclass(frozen=True)
-class Received:
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: bytes
-
-
-class ScriptedHttpServer:
-    """Answers the n-th request with the n-th reply (the last one repeats). "hang" never
-    answers until the server stops. One request per connection, as the client is told by
-    `Connection: close`."""
-
-    def __init__(self, replies: Sequence[Reply]) -> None:
-        self._replies = list(replies)
-        self._release = asyncio.Event()
-        self._handlers: set[asyncio.Task[None]] = set()
-        self.received: list[Received] = []
-        self.url = ""
-
-    async def start(self) -> None:
-        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
-        port = self._server.sockets[0].getsockname()[1]
-        self.url = f"http://127.0.0.1:{port}/hooks/tocsin"
-
-    async def stop(self) -> None:
-        self._release.set()
-        self._server.close()
-        await self._server.wait_closed()
-        await asyncio.gather(*self._handlers)
-
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._handlers.add(task)
-        try:
-            await self._answer(reader, writer)
-        finally:
-            writer.close()
-
-    async def _answer(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        method, path, _ = (await reader.readline()).decode("latin-1").split(" ", 2)
-        headers: dict[str, str] = {}
-        while (line := await reader.readline()) not in (b"\r\n", b""):
-            name, _, value = line.decode("latin-1").partition(":")
-            headers[name.strip().lower()] = value.strip()
-        body = await reader.readexactly(int(headers.get("content-length", "0")))
-        self.received.append(Received(method, path, headers, body))
-        reply = self._replies[min(len(self.received), len(self._replies)) - 1]
-        if reply == "hang":
-            await self._release.wait()
-            return
-        status, payload = reply
-        head = f"HTTP/1.1 {status} Scripted\r\nContent-Length: {len(payload)}\r\n"
-        writer.write(f"{head}Content-Type: text/plain\r\nConnection: close\r\n\r\n".encode())
-        writer.write(payload)
-        await writer.drain()
-
 
 @pytest.fixture
 async def client() -> AsyncIterator[JsonPoster]:
     poster = JsonPoster()
     yield poster
     await poster.close()
-
-
-async def serve(replies: Sequence[Reply]) -> ScriptedHttpServer:
-    server = ScriptedHttpServer(replies)
-    await server.start()
-    return server
-
-
-class FakeSleep:
-    def __init__(self) -> None:
-        self.delays: list[float] = []
-
-    async def __call__(self, delay: float) -> None:
-        self.delays.append(delay)
 
 
 def webhook(url: str, client: JsonPoster, timeout: float = 5.0) -> WebhookChannel:
@@ -135,7 +58,7 @@ def webhook(url: str, client: JsonPoster, timeout: float = 5.0) -> WebhookChanne
 async def test_webhook_posts_signed_json_the_receiver_can_verify(
     client: JsonPoster,
 ) -> None:
-    server = await serve([(200, b"")])
+    server = await scripted([Reply(200, b"")], "/hooks/tocsin")
     try:
         outcome = await webhook(server.url, client).send(PAGE)
     finally:
@@ -155,7 +78,7 @@ async def test_webhook_posts_signed_json_the_receiver_can_verify(
 async def test_webhook_failing_twice_with_500_is_delivered_on_the_third_attempt(
     client: JsonPoster,
 ) -> None:
-    server = await serve([(500, b"boom"), (500, b"boom"), (200, b"")])
+    server = await scripted([Reply(500, b"boom"), Reply(500, b"boom"), Reply(200)], "/hooks/tocsin")
     sleep = FakeSleep()
     try:
         result = await deliver_with_retry(
@@ -175,7 +98,7 @@ async def test_webhook_failing_twice_with_500_is_delivered_on_the_third_attempt(
 
 
 async def test_webhook_that_hangs_times_out_as_retryable(client: JsonPoster) -> None:
-    server = await serve(["hang"])
+    server = await scripted([HANG], "/hooks/tocsin")
     try:
         outcome = await webhook(server.url, client, timeout=0.2).send(PAGE)
     finally:
@@ -187,7 +110,7 @@ async def test_webhook_that_hangs_times_out_as_retryable(client: JsonPoster) -> 
 async def test_retry_policy_timeout_bounds_an_attempt_the_channel_would_wait_out(
     client: JsonPoster,
 ) -> None:
-    server = await serve(["hang"])
+    server = await scripted([HANG], "/hooks/tocsin")
     policy = RetryPolicy(max_attempts=2, timeout=0.2)
     try:
         result = await deliver_with_retry(
@@ -201,7 +124,7 @@ async def test_retry_policy_timeout_bounds_an_attempt_the_channel_would_wait_out
 
 
 async def test_webhook_404_is_permanent_and_not_retried(client: JsonPoster) -> None:
-    server = await serve([(404, b"no such hook")])
+    server = await scripted([Reply(404, b"no such hook")], "/hooks/tocsin")
     try:
         result = await deliver_with_retry(
             webhook(server.url, client), PAGE, RetryPolicy(), FakeSleep(), random.Random(1)
@@ -224,7 +147,7 @@ async def test_webhook_to_a_closed_port_is_retryable(client: JsonPoster) -> None
 
 
 async def test_slack_receives_block_kit_and_ok_is_delivered(client: JsonPoster) -> None:
-    server = await serve([(200, b"ok")])
+    server = await scripted([Reply(200, b"ok")], "/hooks/tocsin")
     channel = SlackChannel(SlackSettings(url=server.url, timeout=5), client)
     try:
         outcome = await channel.send(PAGE)
@@ -240,7 +163,7 @@ async def test_slack_receives_block_kit_and_ok_is_delivered(client: JsonPoster) 
 
 
 async def test_slack_no_service_is_permanent(client: JsonPoster) -> None:
-    server = await serve([(404, b"no_service")])
+    server = await scripted([Reply(404, b"no_service")], "/hooks/tocsin")
     channel = SlackChannel(SlackSettings(url=server.url, timeout=5), client)
     try:
         outcome = await channel.send(PAGE)
