@@ -16,6 +16,7 @@ from services.router.channels.page import Page
 from services.router.channels.retry import backoff_delay, deliver_with_retry
 from services.router.channels.settings import RetryPolicy
 from tests.support.sample_page import PAGE
+from tests.support.scripted_http import FakeSleep
 
 
 class ScriptedChannel:
@@ -37,14 +38,6 @@ class ScriptedChannel:
 class BrokenChannel:
     async def send(self, page: Page) -> DeliveryOutcome:
         raise KeyError("bug")
-
-
-class FakeSleep:
-    def __init__(self) -> None:
-        self.delays: list[float] = []
-
-    async def __call__(self, delay: float) -> None:
-        self.delays.append(delay)
 
 
 def test_backoff_ceiling_doubles_up_to_max_delay() -> None:
