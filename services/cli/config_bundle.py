@@ -206,14 +206,25 @@ def _node_problems(location: Location, node: object, receivers: set[str] | None)
     is_root = location == ("route",)
     # A child is checked as the only child of a root that matches everything.
     parent = min(receivers) if receivers else _PARENT  # a receiver the check knows
-    tree = node if is_root else {"receiver": parent, "routes": [node]}
     inside = ("route",) if is_root else ("route", "routes", 0)
-    try:
-        parse_route(tree, receivers=receivers)
-    except AlertmanagerConfigError as invalid:
-        where = (*location, *invalid.location[len(inside) :])
-        problems.append((where, _message(invalid)))
-    return problems
+    # The parser stops at a node's first problem: the field it names is left out and the node
+    # read again, so each wrong field of it is reported.
+    left_out: set[str] = set()
+    while True:
+        tree = node if is_root else {"receiver": parent, "routes": [node]}
+        try:
+            parse_route(tree, receivers=receivers)
+            return problems
+        except AlertmanagerConfigError as invalid:
+            rest = invalid.location[len(inside) :]
+            problems.append(((*location, *rest), _message(invalid)))
+            field = rest[0] if rest else None
+            if not isinstance(node, dict) or not isinstance(field, str) or field in left_out:
+                return problems
+            left_out.add(field)
+            node = {k: v for k, v in node.items() if k != field}
+            if field == "receiver":  # the root needs one: a receiver the check knows
+                node["receiver"] = parent
 
 
 def _inhibit_problems(source: ConfigSource) -> list[Problem]:

@@ -151,6 +151,30 @@ def test_an_undefined_receiver_of_a_nested_route_is_reported_with_the_root_s(
     ]
 
 
+def test_every_wrong_field_of_one_route_node_is_reported(tmp_path: Path) -> None:
+    text = """\
+route:
+  receiver: nobody
+  matchers: ['team="a"']
+  group_wait: 5
+  routes:
+    - matchers: ['a=~"("']
+      group_interval: abc
+      receiver: nope
+"""
+
+    assert problems_of(tmp_path, text + POLICY) == [
+        "2: route.receiver: undefined receiver 'nobody' used in route",
+        "3: route.matchers: the root route must not have matchers",
+        "4: route.group_wait: not a valid duration string: '5' (expected e.g. 30s, 1h30m, 2d)",
+        '6: route.routes.0.matchers.0: matcher a=~"(": invalid regex: missing ),'
+        " unterminated subpattern at position 0",
+        "7: route.routes.0.group_interval:"
+        " not a valid duration string: 'abc' (expected e.g. 30s, 1h30m, 2d)",
+        "8: route.routes.0.receiver: undefined receiver 'nope' used in route",
+    ]
+
+
 def test_every_wrong_inhibit_rule_is_reported(tmp_path: Path) -> None:
     text = """\
 route: {receiver: oncall}
