@@ -5,7 +5,9 @@ characters; any non-blank string passes here, the adapter maps it to an integrat
 `event_action` trigger|acknowledge|resolve; `dedup_key` at most 255 characters, required for
 acknowledge and resolve. A trigger needs `payload.summary` (at most 1024 characters: longer is
 rejected, not truncated), `payload.source`, `payload.severity` (critical|error|warning|info,
-case-sensitive); `payload.timestamp` is optional. `images` and `links` are accepted, unused.
+case-sensitive); `payload.timestamp` is optional. `images` are accepted, unused; of a
+trigger's `links`, the first whose text says "runbook" becomes the `runbook_url` annotation
+(pages link it) unless `custom_details` has one.
 
 Identity: fingerprint = sha256("pagerduty\\0<integration>\\0<dedup_key>"), first 32 hex digits:
 stable, scoped to the integration as PagerDuty scopes dedup keys to a service. A trigger without
@@ -259,6 +261,9 @@ def _trigger_draft(
         text = problems.text(obj, key, ROOT)
         if text and check_annotation(key, text, key, limits, problems):
             annotations[key] = text
+    runbook = _runbook_link(obj.get("links"), limits.max_annotation_value_length)
+    if runbook is not None and "runbook_url" not in annotations:
+        annotations["runbook_url"] = runbook
     severity = labels["severity"]
     return AlertDraft(
         labels={name: value for name, value in labels.items() if value},
@@ -287,6 +292,21 @@ def _payload(obj: dict[str, Any], problems: Problems) -> dict[str, Any] | None:
         problems.add("payload", "is required")
         return None
     return problems.object(obj["payload"], "payload")
+
+
+def _runbook_link(links: Any, max_length: int) -> str | None:
+    """The href of the first of a trigger's `links` whose text says runbook, so pages link it
+    as they link an Alertmanager alert's `runbook_url`. Read leniently: PagerDuty keeps links
+    it cannot use, and a trigger is never refused for one."""
+    if not isinstance(links, list):
+        return None
+    for link in links[:_MAX_LINKS]:
+        if not isinstance(link, dict):
+            continue
+        href, text = link.get("href"), link.get("text")
+        if isinstance(href, str) and isinstance(text, str) and "runbook" in text.lower():
+            return href if len(href) <= max_length else None
+    return None
 
 
 def _links(value: Any, problems: Problems) -> tuple[ChangeLink, ...]:

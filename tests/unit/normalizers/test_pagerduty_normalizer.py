@@ -178,6 +178,49 @@ def test_custom_details_that_are_not_an_object_become_one_annotation() -> None:
     assert result.alert.annotations["custom_details"] == '["disk",99]'
 
 
+@pytest.mark.parametrize(
+    ("links", "runbook"),
+    [
+        (
+            [{"href": "https://wiki.example/rb/disk", "text": "Runbook: disk full"}],
+            "https://wiki.example/rb/disk",
+        ),
+        (
+            [
+                {"href": "https://grafana.example/d/1", "text": "Dashboard"},
+                {"href": "https://wiki.example/rb/1", "text": "runbook"},
+                {"href": "https://wiki.example/rb/2", "text": "Other runbook"},
+            ],
+            "https://wiki.example/rb/1",
+        ),
+        ([{"href": "https://wiki.example/x", "text": "An example link."}], None),
+        ([{"text": "runbook"}, "not a link", {"href": 7, "text": "runbook"}], None),
+        ("not a list", None),
+    ],
+)
+def test_a_trigger_link_whose_text_says_runbook_becomes_the_runbook_annotation(
+    links: Any, runbook: str | None
+) -> None:
+    body = documented("trigger")
+    body["links"] = links
+
+    result = normalize_pagerduty_event(body, CTX)
+
+    assert isinstance(result, PagerDutyTriggered)
+    assert result.alert.annotations.get("runbook_url") == runbook
+
+
+def test_a_runbook_url_in_custom_details_wins_over_a_runbook_link() -> None:
+    body = documented("trigger")
+    body["payload"]["custom_details"] = {"runbook_url": "https://wiki.example/own"}
+    body["links"] = [{"href": "https://wiki.example/link", "text": "Runbook"}]
+
+    result = normalize_pagerduty_event(body, CTX)
+
+    assert isinstance(result, PagerDutyTriggered)
+    assert result.alert.annotations["runbook_url"] == "https://wiki.example/own"
+
+
 def test_invalid_trigger_reports_every_field_the_way_pagerduty_checks_them() -> None:
     body = documented("trigger") | {"routing_key": "", "dedup_key": "k" * 256}
     body["payload"] |= {"severity": "Critical", "summary": "s" * 1025, "timestamp": "17/07/2015"}
