@@ -96,3 +96,15 @@ async def test_a_view_link_cannot_act_nor_become_another_link() -> None:
     assert expired.status_code == 410
     assert unknown.status_code == 404
     assert issuer.issued == []
+
+
+async def test_an_alert_with_a_runbook_links_it_on_the_incident_page() -> None:
+    issuer = _issuer_with_alerts()
+    issuer.view.alerts["NodeDown"].runbook_url = "https://runbooks.example/node?a=1&b=2"
+    async with client_for(issuer) as client:
+        page = await client.get(link("view", recipient="alice"))
+
+    assert '<td>NodeDown <a href="https://runbooks.example/node?a=1&amp;b=2">runbook</a></td>' in (
+        page.text
+    )
+    assert page.text.count(">runbook</a>") == 1

@@ -85,7 +85,12 @@ def _alert_row(alert: AlertRow) -> str:
         alert.summary,
         f"{alert.notifications} times, last {alert.last_received_at.strftime(_TIME)}",
     )
-    return "<tr>" + "".join(f"<td>{escape(cell)}</td>" for cell in cells) + "</tr>"
+    shown = [f"<td>{escape(cell)}</td>" for cell in cells]
+    if alert.runbook_url:  # an http(s) link (`runbook_of`): safe in an href once escaped
+        shown[0] = (
+            f'<td>{escape(alert.alertname)} <a href="{escape(alert.runbook_url)}">runbook</a></td>'
+        )
+    return "<tr>" + "".join(shown) + "</tr>"
 
 
 def _timeline(view: IncidentView) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from services.router.domain.facts import runbook_of
 from services.router.projection.model import AlertRow, IncidentView, RecordMeta, TimelineEntry
 from shared.alerts import Alert
 from shared.events import (
@@ -96,11 +97,13 @@ def _attach(view: IncidentView, alert: Alert, decision: str) -> None:
             first_received_at=alert.received_at,
             last_received_at=alert.received_at,
             decision=decision,
+            runbook_url=runbook_of(alert.annotations),
         )
         return
     row.firing, row.decision = alert.status == "firing", decision
     row.last_received_at = alert.received_at
     row.notifications += 1
+    row.runbook_url = runbook_of(alert.annotations) or row.runbook_url
 
 
 def _alert_details(alert: Alert) -> dict[str, object]:

@@ -74,6 +74,7 @@ class AlertRow:
     firing: bool = True
     notifications: int = 1  # times a source sent it (repeats included)
     decision: str = "opened"  # opened | grouped | deduplicated | inhibited | moved (left it)
+    runbook_url: str | None = None  # an http(s) link from its runbook annotation
 
 
 @dataclass

@@ -286,3 +286,14 @@ def test_an_alert_that_moves_to_another_incident_shows_there_and_as_moved_in_the
     ]
     assert reader.projection.incidents["INC-2"].alerts["f2"].firing
     assert list(reader.projection.incidents["INC-3"].alerts) == ["f1"]
+
+
+def test_an_alert_row_keeps_the_runbook_its_annotations_name() -> None:
+    reader = Reader()
+    with_runbook = alert("f1", "HighLatency", "checkout").model_copy(
+        update={"annotations": {"runbook_url": "https://runbooks.example/latency"}}
+    )
+    reader.read(INCIDENTS, OPENED.model_copy(update={"alert": with_runbook}))
+
+    row = reader.projection.incidents["INC-1"].alerts["f1"]
+    assert row.runbook_url == "https://runbooks.example/latency"
