@@ -14,11 +14,14 @@ from services.correlator.metrics import CorrelatorMetrics
 from services.correlator.rulesets import RulesetBook
 from shared.events import AnyEvent, Envelope, deterministic_id, encode_envelope, wrap
 from shared.events.incidents import RulesetActivated
+from shared.events.inputs import TICK_KEY
 from shared.log.port import Outgoing
 from shared.runtime.processor import PartitionProcessor
 from shared.topics import ALERTS, INCIDENTS
 
 RULESET_KEY = "ruleset"
+# Keys of inputs that are no alert of a correlation domain (see `_keys`).
+_NOT_A_DOMAIN = frozenset({TICK_KEY, RULESET_KEY})
 
 log = logging.getLogger(__name__)
 
@@ -55,14 +58,32 @@ class CorrelatorProcessor(PartitionProcessor):
             self._metrics.observe(decided, time.perf_counter() - started)
             self.last_input_at = envelope.occurred_at
         outgoing: list[Outgoing] = []
+        keys = self._keys(decided, envelope.key) if envelope.key in _NOT_A_DOMAIN else None
         for index, decision in enumerate(decided):
             event_id = deterministic_id(envelope.event_id, index)
             occurred_at = self.state.clock or envelope.occurred_at
-            out = wrap(decision, key=envelope.key, event_id=event_id, occurred_at=occurred_at)
-            outgoing.append(Outgoing(INCIDENTS, envelope.key, encode_envelope(out)))
+            key = envelope.key if keys is None else keys[index]
+            out = wrap(decision, key=key, event_id=event_id, occurred_at=occurred_at)
+            outgoing.append(Outgoing(INCIDENTS, key, encode_envelope(out)))
         if live and self._startup is not None:
             outgoing += self._pin_startup_ruleset(envelope)
         return outgoing
+
+    def _keys(self, decided: list[AnyEvent], input_key: str) -> list[str]:
+        """The record key of each decision of an input that names no correlation domain (a
+        tick, a rule set): its incident's domain, so it lands on the partition where the
+        router, the dispatcher's outcomes and the API's commands for that incident are. One
+        that names no incident (a missed heartbeat) goes with the batch's first domain."""
+        domains = [self._domain_of(decision) for decision in decided]
+        first = next((domain for domain in domains if domain), input_key)
+        return [domain or first for domain in domains]
+
+    def _domain_of(self, decision: AnyEvent) -> str | None:
+        domain = getattr(decision, "domain", None)
+        if domain:
+            return str(domain)
+        incident = self.state.incidents.get(str(getattr(decision, "incident_id", "")))
+        return incident.domain if incident is not None else None
 
     def _pin_startup_ruleset(self, envelope: Envelope) -> list[Outgoing]:
         """On the first live input: if the partition's log does not already run the rule set

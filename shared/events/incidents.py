@@ -87,6 +87,9 @@ class IncidentResolved(Decision):
     incident_id: str
     resolved_at: AwareDatetime
     by: str | None = None
+    # The incident's correlation domain, the key its events are written under (absent from
+    # events of older versions).
+    domain: str | None = None
 
 
 class AlertResolved(Decision):

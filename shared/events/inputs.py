@@ -130,6 +130,10 @@ class AlertAcknowledgedAtSource(Event):
     note: str | None = None
 
 
+# The record key of ticks: they belong to a partition, not to a correlation domain.
+TICK_KEY = "tick"
+
+
 class TickOccurred(Event):
     """Time passing, written into the log so timers fire the same way on replay."""
 

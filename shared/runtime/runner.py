@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from shared.events import TickOccurred, deterministic_id, encode_envelope, wrap
+from shared.events.inputs import TICK_KEY
 from shared.log.port import EventLog, LogUnavailable, Outgoing, Record
 from shared.runtime.log_retention import LogReader
 from shared.runtime.processor import PartitionProcessor
@@ -270,8 +271,8 @@ class PartitionedRunner:
 
     def _tick(self, partition: int, now: datetime) -> Outgoing:
         event_id = deterministic_id("tick", self._topic, partition, now.isoformat())
-        envelope = wrap(TickOccurred(at=now), key="tick", event_id=event_id, occurred_at=now)
-        return Outgoing(self._topic, "tick", encode_envelope(envelope), partition=partition)
+        envelope = wrap(TickOccurred(at=now), key=TICK_KEY, event_id=event_id, occurred_at=now)
+        return Outgoing(self._topic, TICK_KEY, encode_envelope(envelope), partition=partition)
 
     async def _on_assigned(self, partitions: frozenset[int]) -> None:
         # Recovery happens in the poll loop, not here: the consumer may already fetch records

@@ -40,7 +40,8 @@ def on_resolve(
             )
         ]
     reason = f"resolved by {command.actor}"
-    return [resolved(command.incident_id, now, policy, reason, "manual", command.actor)]
+    incident = state.incidents[command.incident_id]
+    return [resolved(incident, now, policy, reason, "manual", command.actor)]
 
 
 def on_source_acknowledgement(

@@ -176,7 +176,7 @@ def _withdrawn(
         if now < incident.notify_after:
             reason += f", before its first page (due {incident.notify_after.isoformat()})"
         rule = left[-1].rule if left else "inhibit_rules"
-        event = resolved(home, now, policy, reason, rule)
+        event = resolved(incident, now, policy, reason, rule)
         evolve(state, event, policy)
         withdrawn.append(event)
     return withdrawn

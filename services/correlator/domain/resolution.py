@@ -10,7 +10,7 @@ from services.correlator.domain.explain import span
 from services.correlator.domain.heartbeats import missed
 from services.correlator.domain.holds import hold_ended
 from services.correlator.domain.rules import CorrelationPolicy
-from services.correlator.domain.state import CorrelatorState, TrackedAlert, slot
+from services.correlator.domain.state import CorrelatorState, Incident, TrackedAlert, slot
 from services.correlator.domain.timers import END, GRACE, HELD, due_items, due_of
 from shared.alerts import Alert
 from shared.events.incidents import AlertResolved, IncidentResolved
@@ -145,11 +145,11 @@ def _grace_passed(
     if incident.flapping:
         grace += f", held longer while flapping: {span(policy.flapping.within)}"
     reason = f"all alerts resolved since {quiet.isoformat()}, {waited} ago (grace {grace})"
-    return resolved(incident_id, now, policy, reason, "resolve_policy.all_resolved")
+    return resolved(incident, now, policy, reason, "resolve_policy.all_resolved")
 
 
 def resolved(
-    incident_id: str,
+    incident: Incident,
     now: datetime,
     policy: CorrelationPolicy,
     reason: str,
@@ -157,10 +157,11 @@ def resolved(
     by: str | None = None,
 ) -> IncidentResolved:
     return IncidentResolved(
-        incident_id=incident_id,
+        incident_id=incident.incident_id,
         resolved_at=now,
         by=by,
         rule=rule,
         ruleset_version=policy.version,
         reason=reason,
+        domain=incident.domain,
     )

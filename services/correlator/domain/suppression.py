@@ -175,6 +175,7 @@ def _withdrawn(
                 rule=into.rule,
                 ruleset_version=policy.version,
                 reason=reason,
+                domain=home.domain,
             )
         )
     return withdrawn
