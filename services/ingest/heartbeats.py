@@ -22,6 +22,9 @@ from shared.alerts import Alert
 from shared.events.inputs import AlertDropped, HeartbeatReceived
 from shared.topics import ALERTS, PAYLOADS, domain_key
 
+# How much of an unknown heartbeat name a 404 repeats: the path is the caller's, any length.
+_SHOWN_NAME_CHARS = 100
+
 
 @dataclass(frozen=True, slots=True)
 class Heartbeat:
@@ -67,7 +70,7 @@ class HeartbeatBook:
         if owner is None:
             return AuthFailure(401, "unknown heartbeat credential")
         if target is None:
-            return AuthFailure(404, f"no heartbeat is named {name}")
+            return AuthFailure(404, f"no heartbeat is named {_shown(name)}")
         if owner is not target:
             return AuthFailure(403, f"the credential is not the token of heartbeat {name}")
         return target
@@ -90,3 +93,10 @@ class HeartbeatBook:
             )
             return [Entry(PAYLOADS, integration, dropped)]
         return [heartbeat.check_in(received_at, integration) for heartbeat in matched]
+
+
+def _shown(name: str) -> str:
+    """`name` as an answer repeats it: cut to `_SHOWN_NAME_CHARS`, saying so."""
+    if len(name) <= _SHOWN_NAME_CHARS:
+        return name
+    return f"{name[:_SHOWN_NAME_CHARS]}... ({len(name)} characters)"

@@ -19,7 +19,7 @@ from prometheus_client.registry import Collector
 from shared.metrics import LATENCY_BUCKETS
 
 # Why a request was refused: credential, size, JSON syntax, content, unknown target, log down,
-# the integration's rate limit.
+# the integration's rate limit, the client gone before its whole body arrived.
 REJECTION_REASONS = (
     "auth",
     "too_large",
@@ -28,6 +28,7 @@ REJECTION_REASONS = (
     "not_found",
     "unavailable",
     "rate_limited",
+    "disconnected",
 )
 UNKNOWN_INTEGRATION = "unknown"
 # A worker's metrics file starts with the 4-byte length in use, padded to 8.

@@ -94,6 +94,17 @@ def test_check_ins_without_the_heartbeats_own_token_are_refused(
     assert ingest.alerts() == []
 
 
+def test_a_404_repeats_at_most_a_hundred_characters_of_an_unknown_name(ingest: Ingest) -> None:
+    headers = {"Authorization": f"Bearer {HEARTBEAT_TOKEN}"}
+
+    answer = ingest.post(f"/api/v1/heartbeats/{'a' * 5000}", headers=headers)
+
+    assert (answer.status_code, answer.json()) == (
+        404,
+        {"status": "error", "message": f"no heartbeat is named {'a' * 100}... (5000 characters)"},
+    )
+
+
 def test_a_firing_watchdog_alert_is_a_check_in_and_not_an_alert(ingest: Ingest) -> None:
     body = webhook(am_alert("Watchdog", region="ap-south"), am_alert("NodeDown", region="eu-west"))
 
