@@ -14,7 +14,7 @@ from services.correlator.domain.arrival import Decided
 from services.correlator.domain.dropped import dropped
 from services.correlator.domain.explain import span
 from services.correlator.domain.holds import hold_ended
-from services.correlator.domain.rules import CorrelationPolicy, HeartbeatSpec
+from services.correlator.domain.rules import HEARTBEAT_ALERTNAME, CorrelationPolicy, HeartbeatSpec
 from services.correlator.domain.state import CorrelatorState, slot
 from shared.alerts import Alert, Layer, Severity
 from shared.events.incidents import AlertResolved, HeartbeatMissed
@@ -22,7 +22,7 @@ from shared.events.inputs import HeartbeatReceived
 from shared.fingerprint import label_fingerprint
 from shared.topics import domain_key
 
-ALERTNAME = "HeartbeatMissing"
+ALERTNAME = HEARTBEAT_ALERTNAME
 
 
 def missing_alert(spec: HeartbeatSpec, last_seen_at: datetime, now: datetime) -> Alert:

@@ -9,7 +9,7 @@ from datetime import datetime
 from services.correlator.domain.arrival import Arrival, Decided
 from services.correlator.domain.explain import left_because, span
 from services.correlator.domain.priority import priority_of
-from services.correlator.domain.rules import LifecycleRule
+from services.correlator.domain.rules import HEARTBEAT_ALERTNAME, LifecycleRule
 from services.correlator.domain.topology import describe
 from shared.alerts import Alert
 from shared.events.incidents import AlertGrouped, IncidentOpened
@@ -96,6 +96,8 @@ def _threshold_rule(lifecycle: LifecycleRule) -> str:
 
 
 def _subject(alert: Alert, resources: Sequence[str], arrival: Arrival) -> str:
+    if alert.alertname == HEARTBEAT_ALERTNAME:  # what went silent, not where it runs
+        return alert.labels.get("heartbeat") or arrival.domain
     primary = arrival.policy.topology.primary(alert.layer, resources)
     if primary is not None:
         return primary.partition(":")[2]

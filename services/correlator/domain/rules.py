@@ -56,6 +56,10 @@ class Flapping:
     within: timedelta = timedelta(minutes=30)
 
 
+# The alert a missed heartbeat raises; its `heartbeat` label names the heartbeat.
+HEARTBEAT_ALERTNAME = "HeartbeatMissing"
+
+
 @dataclass(frozen=True)
 class HeartbeatSpec:
     name: str

@@ -63,6 +63,7 @@ def test_heartbeat_silent_past_its_interval_raises_heartbeat_missing() -> None:
     assert (raised.severity, raised.layer) == (Severity.CRITICAL, Layer.INFRASTRUCTURE)
     assert raised.starts_at == at(minutes=5)
     assert opened.domain == "region=eu-west"
+    assert opened.title == "HeartbeatMissing on nightly-backup"  # what went silent
 
 
 def test_missing_heartbeat_fires_once_and_resolves_when_it_returns() -> None:
