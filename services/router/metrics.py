@@ -30,8 +30,9 @@ from shared.metrics import LATENCY_BUCKETS
 
 log = logging.getLogger(__name__)
 
-# From a page inside group wait to one after a long outage of the receiver.
-PAGE_BUCKETS = (0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600)
+# From a page with no group wait (milliseconds on one machine) to one after a long outage of
+# the receiver.
+PAGE_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600)
 # People: minutes to hours (MTTA), minutes to days (MTTR).
 ACK_BUCKETS = (30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 43200, 86400)
 RESOLVE_BUCKETS = (60, 300, 600, 1800, 3600, 7200, 14400, 28800, 86400, 259200, 604800)
