@@ -232,7 +232,7 @@ class Intake:
             await self.sink.accept(submission)
         except NotAccepted as unavailable:
             self.limits.give_back(integration.name, events)
-            return _unavailable(unavailable, integration.name)
+            return _unavailable(unavailable, integration.name, events)
         self._count(entries, integration.name)
         return None
 
@@ -301,11 +301,12 @@ class Intake:
             log.debug("request refused", extra=context)
 
 
-def _unavailable(failure: NotAccepted, integration: str) -> Rejection:
-    """503; what the log said stays in our log, the sender learns only to retry."""
+def _unavailable(failure: NotAccepted, integration: str, alerts: int = 0) -> Rejection:
+    """503; what the log said stays in our log, the sender learns only to retry. `alerts`:
+    those the request carried, counted as refused too."""
     log.warning("append failed", extra={"integration": integration, "error": str(failure)})
     message = "not stored: the event log is unavailable, retry later"
-    return Rejection(503, "unavailable", message, (), integration)
+    return Rejection(503, "unavailable", message, (), integration, alerts=alerts)
 
 
 def _too_deep(integration: IntegrationConfig, events: int) -> Rejection:
