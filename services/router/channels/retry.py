@@ -82,8 +82,10 @@ def _delay_after(
 
 
 async def _attempt(channel: Channel, page: Page, policy: RetryPolicy) -> DeliveryOutcome:
+    # `timeout` rather than `wait_for`: no task of its own per attempt (one per page).
     try:
-        return await asyncio.wait_for(channel.send(page), policy.timeout)
+        async with asyncio.timeout(policy.timeout):
+            return await channel.send(page)
     except TimeoutError:
         return RetryableFailure(f"attempt timed out after {policy.timeout:g}s")
     except Exception as exc:
