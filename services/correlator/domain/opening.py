@@ -117,4 +117,6 @@ def _reason(arrival: Arrival, incident_id: str) -> str:
         named = ", ".join(describe(r) for r in arrival.resources)
         window = span(arrival.policy.topology.window)
         alone += f" and none on a resource connected to {named} within {window}"
-    return f"{left_because(arrival)}{alone}: {arrival.alert.alertname} opens {incident_id}"
+    alert = arrival.alert
+    why = f"{alert.summary}; " if alert.alertname == HEARTBEAT_ALERTNAME else ""  # what it missed
+    return f"{left_because(arrival)}{why}{alone}: {alert.alertname} opens {incident_id}"

@@ -64,6 +64,10 @@ def test_heartbeat_silent_past_its_interval_raises_heartbeat_missing() -> None:
     assert raised.starts_at == at(minutes=5)
     assert opened.domain == "region=eu-west"
     assert opened.title == "HeartbeatMissing on nightly-backup"  # what went silent
+    assert opened.reason.startswith(
+        "no heartbeat nightly-backup since 2026-11-27T10:00:00+00:00 (expected every 5 min);"
+        " no open incident for group"
+    )
 
 
 def test_missing_heartbeat_fires_once_and_resolves_when_it_returns() -> None:
