@@ -54,6 +54,11 @@ def register(sub: Any) -> None:
     replay.add_argument("--compare", type=Path, metavar="OTHER_CONFIG")
     replay.add_argument("--progress", action="store_true", help="progress bar even off a tty")
     replay.add_argument(
+        "--until",
+        help="ISO-8601 time (naive: UTC), e.g. the export's --until: time runs on to it after the"
+        " last payload, so what timers decide until then (an incident a tick opens) counts",
+    )
+    replay.add_argument(
         "--jobs",
         type=int,
         help="worker processes that normalize payloads (default: one per spare core on long"
@@ -128,7 +133,8 @@ def replay_command(args: argparse.Namespace) -> int:
         jobs = auto_jobs(len(payloads)) if args.jobs is None else args.jobs
         started = time.monotonic()
         with replaced_on_success(args.output, _OUTPUT_BUFFER) as output:
-            run = _Run(payloads, args.progress, jobs, keep=other is not None)
+            until = parse_instant(args.until) if args.until is not None else None
+            run = _Run(payloads, args.progress, jobs, keep=other is not None, until=until)
             tally = run.replay(config, args.config, output)
         elapsed = time.monotonic() - started
         other_tally = run.replay(other, args.compare, None) if other else None
@@ -151,6 +157,7 @@ class _Run:
     progress: bool
     jobs: int
     keep: bool
+    until: datetime | None = None
 
     def replay(self, config: TocsinConfig, path: Path, output: BinaryIO | None) -> ReplayTally:
         total = len(self.payloads)
@@ -169,8 +176,8 @@ class _Run:
     ) -> ReplayTally:
         if self.jobs > 0:
             normalized = normalized_by_workers(self.payloads, path, self.jobs)
-            return replay.run_normalized(normalized, output, bar)
-        return replay.run(self.payloads, output, bar)
+            return replay.run_normalized(normalized, output, bar, self.until)
+        return replay.run(self.payloads, output, bar, self.until)
 
 
 @contextmanager

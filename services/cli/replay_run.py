@@ -109,19 +109,22 @@ class Replay:
         payloads: OrderedInput,
         output: BinaryIO | None,
         on_payload: Callable[[int], None] | None = None,
+        until: datetime | None = None,
     ) -> ReplayTally:
         """Normalize here, in order, and replay."""
         normalizer = PayloadNormalizer(self.config.ingest)
         normalized = normalize_lines(payloads.raw_lines(), normalizer, ResendIndex())
-        return self.run_normalized(normalized, output, on_payload)
+        return self.run_normalized(normalized, output, on_payload, until)
 
     def run_normalized(
         self,
         payloads: Iterable[SentPayload],
         output: BinaryIO | None,
         on_payload: Callable[[int], None] | None = None,
+        until: datetime | None = None,
     ) -> ReplayTally:
-        """Replay payloads normalized already (here or by workers), in received_at order."""
+        """Replay payloads normalized already (here or by workers), in received_at order;
+        then, with `until`, feed the ticks due up to it."""
         write = output.write if output is not None else None
         take, count = self.engine.take, self.tally.count
         for position, received_at, normalized, resent in originals(payloads):
@@ -145,5 +148,7 @@ class Replay:
                     write(_line(alert, received_at, outcome))
             if on_payload is not None:
                 on_payload(position)
+        if until is not None:
+            self.tally.count_opened(self.engine.advance(until))
         self.tally.ticks = self.engine.ticks_fed
         return self.tally

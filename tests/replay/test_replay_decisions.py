@@ -34,11 +34,14 @@ def _am(at: str, status: str, labels: dict[str, str], starts: str) -> dict[str, 
 
 
 def _replay(
-    tmp_path: Path, rows: list[dict[str, Any]], capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    rows: list[dict[str, Any]],
+    capsys: pytest.CaptureFixture[str],
+    *extra: str,
 ) -> tuple[list[dict[str, Any]], str]:
     (tmp_path / "tocsin.yaml").write_text(CONFIG)
     (tmp_path / "in.jsonl").write_bytes(b"\n".join(orjson.dumps(row) for row in rows))
-    args = ["replay", "--config", str(tmp_path / "tocsin.yaml"), "--jobs", "0"]
+    args = ["replay", "--config", str(tmp_path / "tocsin.yaml"), "--jobs", "0", *extra]
     args += ["--input", str(tmp_path / "in.jsonl"), "--output", str(tmp_path / "out.jsonl")]
     with pytest.raises(SystemExit) as exited:
         main(args)
@@ -126,6 +129,22 @@ def test_incident_a_symptom_opens_when_its_source_expires_at_a_tick_is_counted(
     assert out[2]["incident_id"] != out[0]["incident_id"]  # released at 06:02 by a tick
     assert "incidents                         2\n" in summary
     assert "incidents per rule\n           2  route 0 (route)\n" in summary
+
+
+def test_until_runs_time_on_after_the_last_payload_so_timers_decide_as_they_did_live(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a symptom muted by a source that expires at 06:02, after the last payload (06:01)
+    node = _am("06:00:00", "firing", NODE, "06:00:00")
+    node["payload"]["alerts"][0]["endsAt"] = "2026-11-27T06:02:00Z"
+    rows = [node, _am("06:01:00", "firing", DISK, "06:01:00")]
+
+    _, without = _replay(tmp_path, rows, capsys)
+    _, until = _replay(tmp_path, rows, capsys, "--until", "2026-11-27T06:10:00Z")
+
+    # Then only with --until is it released at 06:02, opening its own incident, as live
+    assert "incidents                         1\n" in without
+    assert "incidents                         2\n" in until
 
 
 def _run(tmp_path: Path, input_name: str, output_name: str) -> int:
