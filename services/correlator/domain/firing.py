@@ -121,25 +121,15 @@ def _fired_again(
         f"{alert.alertname} fired again while {incident.incident_id} is open",
         list(tracked.resources),
     )
-    flapping = policy.flapping
-    flaps = [at for at in (*tracked.refired_at, now) if at > now - flapping.within]
-    if incident.flapping or len(flaps) <= flapping.max_flaps:
+    flaps = _flaps_within(tracked.refired_at, now, policy)
+    if incident.flapping or flaps <= policy.flapping.max_flaps:
         return [grouped]
-    window = span(flapping.within)
-    flagged = IncidentFlapping(
-        incident_id=incident.incident_id,
-        fingerprint=alert.fingerprint,
-        flaps=len(flaps),
-        within=flapping.within,
-        at=now,
-        rule="correlation.flapping",
-        ruleset_version=policy.version,
-        reason=(
-            f"{alert.alertname} resolved and fired again {len(flaps)} times within {window}"
-            f" (more than {flapping.max_flaps}): {incident.incident_id} stays one incident,"
-            f" is not paged again, and resolves only after {window} without alerts"
-        ),
+    window = span(policy.flapping.within)
+    outcome = (
+        f"{incident.incident_id} stays one incident, is not paged again, and resolves only"
+        f" after {window} without alerts"
     )
+    flagged = _flagged(incident.incident_id, alert, flaps, now, policy, f": {outcome}")
     return [grouped, flagged]
 
 
@@ -154,31 +144,49 @@ def flapping_on(
     trail = state.resolved_alerts.get(alert.fingerprint)
     if not isinstance(opened, IncidentOpened) or opened.alert.fingerprint != alert.fingerprint:
         return decided
+    within = policy.flapping.within
+    if trail is None or now - trail.resolved_at > within:
+        return decided
+    flaps = _flaps_within(trail.refired_at, now, policy)
+    if flaps <= policy.flapping.max_flaps:
+        return decided
+    until = now + within
+    outcome = (
+        f", last in {trail.incident_id}, resolved {span(now - trail.resolved_at)} ago:"
+        f" {opened.incident_id} is flapping; it is not paged before {until.isoformat()}, nor"
+        f" then unless an alert of it fires, and resolves only after {span(within)} without"
+        " alerts"
+    )
+    flagged = _flagged(opened.incident_id, alert, flaps, now, policy, outcome)
+    return [opened.model_copy(update={"flapping_until": until}), flagged, *decided[1:]]
+
+
+def _flaps_within(
+    refired_at: tuple[datetime, ...], now: datetime, policy: CorrelationPolicy
+) -> int:
+    """Times the alert fired again within the flapping window, this firing included."""
+    since = now - policy.flapping.within
+    return sum(1 for at in (*refired_at, now) if at > since)
+
+
+def _flagged(
+    incident_id: str, alert: Alert, flaps: int, now: datetime, policy: CorrelationPolicy, then: str
+) -> IncidentFlapping:
+    """`then`: what follows for the incident, appended to the reason."""
     flapping = policy.flapping
-    if trail is None or now - trail.resolved_at > flapping.within:
-        return decided
-    flaps = [at for at in (*trail.refired_at, now) if at > now - flapping.within]
-    if len(flaps) <= flapping.max_flaps:
-        return decided
-    until = now + flapping.within
-    window = span(flapping.within)
-    flagged = IncidentFlapping(
-        incident_id=opened.incident_id,
+    return IncidentFlapping(
+        incident_id=incident_id,
         fingerprint=alert.fingerprint,
-        flaps=len(flaps),
+        flaps=flaps,
         within=flapping.within,
         at=now,
         rule="correlation.flapping",
         ruleset_version=policy.version,
         reason=(
-            f"{alert.alertname} resolved and fired again {len(flaps)} times within {window}"
-            f" (more than {flapping.max_flaps}), last in {trail.incident_id}, resolved"
-            f" {span(now - trail.resolved_at)} ago: {opened.incident_id} is flapping; it is not"
-            f" paged before {until.isoformat()}, nor then unless an alert of it fires, and"
-            f" resolves only after {window} without alerts"
+            f"{alert.alertname} resolved and fired again {flaps} times within"
+            f" {span(flapping.within)} (more than {flapping.max_flaps}){then}"
         ),
     )
-    return [opened.model_copy(update={"flapping_until": until}), flagged, *decided[1:]]
 
 
 def join_group(state: CorrelatorState, arrival: Arrival) -> Decided:
