@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.brokers import kafka_bootstrap
+from tests.support.receiver import PageReceiver
 
 
 @pytest.fixture(scope="session")
@@ -14,3 +15,11 @@ def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     log_dir: Path = tmp_path_factory.mktemp("broker")
     with kafka_bootstrap(log_dir / "broker.log") as bootstrap:
         yield bootstrap
+
+
+@pytest.fixture
+def receiver() -> Iterator[PageReceiver]:
+    """A local HTTP server recording the pages posted to it."""
+    server = PageReceiver().start()
+    yield server
+    server.stop()

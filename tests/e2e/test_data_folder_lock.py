@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,13 +22,6 @@ TOKEN = "lock-ingest-token"
 
 def _config(folder: Path, receiver_url: str) -> Path:
     return webhook_config(folder, TOKEN, receiver_url)
-
-
-@pytest.fixture
-def receiver() -> Iterator[PageReceiver]:
-    server = PageReceiver().start()
-    yield server
-    server.stop()
 
 
 def _tocsin(*args: str) -> subprocess.CompletedProcess[str]:

@@ -8,7 +8,6 @@ import contextlib
 import re
 import sqlite3
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -26,13 +25,6 @@ API = {"Authorization": "Bearer retention-api-token-0001"}
 def _config(folder: Path, receiver_url: str) -> Path:
     accounts = "api:\n  service_accounts: [{name: ops, token: retention-api-token-0001}]\n"
     return webhook_config(folder, TOKEN, receiver_url, accounts)
-
-
-@pytest.fixture
-def receiver() -> Iterator[PageReceiver]:
-    server = PageReceiver().start()
-    yield server
-    server.stop()
 
 
 def _post(base: str, alertname: str) -> None:

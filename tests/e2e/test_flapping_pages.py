@@ -5,7 +5,6 @@ opens is flapping, visible as such in the incidents API."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -42,13 +41,6 @@ api:
     - {{name: e2e, token: {ADMIN}}}
 """)
     return path
-
-
-@pytest.fixture
-def receiver() -> Iterator[PageReceiver]:
-    server = PageReceiver().start()
-    yield server
-    server.stop()
 
 
 def post(base: str, status: str) -> None:

@@ -5,7 +5,6 @@ partition is not the tick key's, where tick decisions once went astray."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -47,13 +46,6 @@ api:
     - {{name: e2e, token: {ADMIN}}}
 """)
     return path
-
-
-@pytest.fixture
-def receiver() -> Iterator[PageReceiver]:
-    server = PageReceiver().start()
-    yield server
-    server.stop()
 
 
 def post(base: str, status: str) -> None:

@@ -4,7 +4,6 @@ and a config `tocsin rules check` refuses changes nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -69,13 +68,6 @@ def post_alert(base: str, alertname: str) -> None:
         timeout=10,
     )
     assert answer.status_code == 202, answer.text
-
-
-@pytest.fixture
-def receiver() -> Iterator[PageReceiver]:
-    server = PageReceiver().start()
-    yield server
-    server.stop()
 
 
 @pytest.mark.e2e

@@ -4,7 +4,6 @@ services as separate processes on the Kafka-protocol test broker."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -63,13 +62,6 @@ escalation_policies:
       - {{delay: 0s, notify: ["channel:hook", "channel:console"]}}
 """)
     return path
-
-
-@pytest.fixture
-def receiver() -> Iterator[PageReceiver]:
-    server = PageReceiver().start()
-    yield server
-    server.stop()
 
 
 def post_alert(ingest_url: str) -> None:

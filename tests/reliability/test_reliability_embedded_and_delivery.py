@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from shared.events import AlertReceived, NotificationFailed, decode_envelope, unwrap
 from shared.log.embedded import EmbeddedLog
@@ -16,13 +13,6 @@ from shared.topics import ALERTS, NOTIFICATIONS
 from tests.reliability.storm import Storm, storm_alerts, storm_config
 from tests.support.processes import ManagedProcess
 from tests.support.receiver import PageReceiver
-
-
-@pytest.fixture
-def receiver() -> Iterator[PageReceiver]:
-    server = PageReceiver().start()
-    yield server
-    server.stop()
 
 
 async def _events(data: Path, topic: str) -> list[object]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import cast
 
@@ -20,13 +19,6 @@ from tests.support.receiver import PageReceiver
 
 PROBLEMS = 24
 PER_PROBLEM = 3
-
-
-@pytest.fixture
-def receiver() -> Iterator[PageReceiver]:
-    server = PageReceiver().start()
-    yield server
-    server.stop()
 
 
 def _service(
