@@ -17,9 +17,9 @@ from services.correlator.domain.commands import (
     on_ruleset,
     on_source_acknowledgement,
 )
-from services.correlator.domain.evolve import STATEFUL_INPUTS, evolve
+from services.correlator.domain.evolve import STATEFUL_INPUTS, evolve, evolve_input
 from services.correlator.domain.firing import on_firing, repeat_reason
-from services.correlator.domain.heartbeats import heartbeat_domain, on_heartbeat
+from services.correlator.domain.heartbeats import on_heartbeat
 from services.correlator.domain.membership import attach
 from services.correlator.domain.opening import incident_id_for
 from services.correlator.domain.release import rehome
@@ -93,7 +93,7 @@ def step(
     clock = _advance_clock(state, now)
     decisions = decide(state, event, clock, policy, domain)
     if isinstance(event, STATEFUL_INPUTS):
-        evolve(state, event, policy)
+        evolve_input(state, event, policy, domain)
     folded = _fold(state, decisions, clock, policy)
     return folded + rehome(state, folded, clock, policy)
 
@@ -175,8 +175,7 @@ def _fold(
 def _missing_alert_fires(
     state: CorrelatorState, missed: HeartbeatMissed, now: datetime, policy: CorrelationPolicy
 ) -> Decided:
-    domain = heartbeat_domain(policy.heartbeats[missed.name], policy)
-    fired = on_firing(state, missed.alert, now, policy, domain)
+    fired = on_firing(state, missed.alert, now, policy, state.heartbeats[missed.name].domain)
     for event in fired:
         evolve(state, event, policy)
     return fired

@@ -79,20 +79,24 @@ def evolve(state: CorrelatorState, event: Event, policy: CorrelationPolicy) -> C
             _held(state, event, policy)
         case AlertHoldEnded(domain=domain, group_key=group_key, fingerprint=fingerprint):
             _hold_ended(state, slot(domain, group_key), fingerprint, policy)
-        case HeartbeatMissed(name=name):
-            state.heartbeats[name].missing = True
+        case HeartbeatMissed(name=name, alert=alert):
+            track = state.heartbeats[name]
+            track.missing, track.alert = True, alert
             reschedule(state, HEARTBEAT, name, policy)
         case RulesetApplied(version=version):
             state.ruleset_version = version
-        case _:
-            _input(state, event, policy)
     return state
 
 
-def _input(state: CorrelatorState, event: Event, policy: CorrelationPolicy) -> None:
+def evolve_input(
+    state: CorrelatorState, event: Event, policy: CorrelationPolicy, domain: str
+) -> None:
+    """Fold one of the `STATEFUL_INPUTS`, read from the log under the record key `domain`."""
     match event:
         case HeartbeatReceived(name=name, received_at=at) if name in policy.heartbeats:
-            state.heartbeats[name] = HeartbeatTrack(last_seen_at=at)
+            # Its domain is the key ingest wrote it under, which is what this partition holds,
+            # whatever the heartbeat's labels are in the rule set now.
+            state.heartbeats[name] = HeartbeatTrack(last_seen_at=at, domain=domain)
             reschedule(state, HEARTBEAT, name, policy)
         case TickOccurred() if state.clock is not None:
             pop_due(state, state.clock)

@@ -2,8 +2,10 @@
 
 A heartbeat seen at least once on this partition that stays silent for its interval raises
 `HeartbeatMissed` on a tick; `step` then feeds its alert through the normal firing path, in the
-heartbeat's correlation domain (its labels' domain, as ingest keys it). The alert's fingerprint
-is the fingerprint of its labels, so every replay raises the same alert.
+correlation domain its check-ins arrive under (ingest keys them by the domain of the labels it
+started with, so after a reload that changed them that is still the old labels' domain: the
+partition holding the heartbeat). The alert's fingerprint is the fingerprint of its labels, so
+every replay raises the same alert.
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ from shared.alerts import Alert, Layer, Severity
 from shared.events.incidents import AlertResolved, HeartbeatMissed
 from shared.events.inputs import HeartbeatReceived
 from shared.fingerprint import label_fingerprint
-from shared.topics import domain_key
 
 ALERTNAME = HEARTBEAT_ALERTNAME
 
@@ -41,10 +42,6 @@ def missing_alert(spec: HeartbeatSpec, last_seen_at: datetime, now: datetime) ->
         integration="heartbeats",
         received_at=now,
     )
-
-
-def heartbeat_domain(spec: HeartbeatSpec, policy: CorrelationPolicy) -> str:
-    return domain_key(spec.labels, policy.domain_labels)
 
 
 def missed(
@@ -77,7 +74,8 @@ def on_heartbeat(
     track = state.heartbeats.get(event.name)
     if track is None or not track.missing:
         return []
-    alert = missing_alert(spec, track.last_seen_at, now)
+    # The alert as it fired: a reload since may have changed the heartbeat's labels.
+    alert = track.alert or missing_alert(spec, track.last_seen_at, now)
     tracked = state.alerts.get(alert.fingerprint)
     silence = span(event.received_at - track.last_seen_at)
     reason = f"heartbeat {event.name} received again after {silence} of silence"
@@ -92,8 +90,7 @@ def on_heartbeat(
         )
         return [resolved]
     group = policy.grouping.group_for(alert).group_key
-    held = state.held.get(slot(heartbeat_domain(spec, policy), group), {}).get(alert.fingerprint)
+    held = state.held.get(slot(track.domain, group), {}).get(alert.fingerprint)
     if held is None:
         return []  # its incident was resolved by hand meanwhile: nothing fires any more
-    domain = heartbeat_domain(spec, policy)
-    return [hold_ended(domain, group, alert.fingerprint, held, now, policy, resolved=True)]
+    return [hold_ended(track.domain, group, alert.fingerprint, held, now, policy, resolved=True)]

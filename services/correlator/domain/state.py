@@ -90,7 +90,11 @@ class HeldAlert:
 @dataclass(slots=True)
 class HeartbeatTrack:
     last_seen_at: datetime
+    # The correlation domain its check-ins arrive under: its incidents open there.
+    domain: str
     missing: bool = False
+    # The HeartbeatMissing alert fired while missing: a reload may have changed its labels.
+    alert: Alert | None = None
 
 
 @dataclass

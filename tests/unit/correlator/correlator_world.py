@@ -8,7 +8,7 @@ import yaml
 
 from services.correlator.config import CorrelatorConfig
 from services.correlator.domain.engine import step
-from services.correlator.domain.evolve import evolve
+from services.correlator.domain.evolve import STATEFUL_INPUTS, evolve, evolve_input
 from services.correlator.domain.rules import CorrelationPolicy
 from services.correlator.domain.state import CorrelatorState
 from services.correlator.grouping import build_policy
@@ -73,21 +73,23 @@ class Partition:
         self.policy = policy
         self.domain = domain
         self.state = CorrelatorState()
-        self.history: list[tuple[Event, datetime, CorrelationPolicy, list[Event]]] = []
+        self.history: list[tuple[Event, datetime, str, CorrelationPolicy, list[Event]]] = []
         self.decided: list[Event] = []
 
     def feed(self, event: Event, now: datetime, domain: str | None = None) -> list[Event]:
-        decided = step(self.state, event, now, self.policy, domain or self.domain)
-        self.history.append((event, now, self.policy, decided))
+        key = domain or self.domain
+        decided = step(self.state, event, now, self.policy, key)
+        self.history.append((event, now, key, self.policy, decided))
         self.decided += decided
         return decided
 
     def folded(self) -> CorrelatorState:
         """The state rebuilt by folding the inputs and their decisions, deciding nothing."""
         state = CorrelatorState()
-        for event, now, policy, decided in self.history:
+        for event, now, key, policy, decided in self.history:
             state.clock = now if state.clock is None or now > state.clock else state.clock
-            evolve(state, event, policy)
+            if isinstance(event, STATEFUL_INPUTS):
+                evolve_input(state, event, policy, key)
             for decision in decided:
                 evolve(state, decision, policy)
         return state
