@@ -98,6 +98,10 @@ def test_the_api_refuses_what_alertmanager_refuses(tocsin: Tocsin) -> None:
     assert refused({**base, "duration": "3000000d"}) == ["duration"]
     assert refused({**base, "duration": "999999999d"}) == ["duration"]
     assert refused({**base, "duration": "1d", "starts_at": "9999-12-31T23:00:00Z"}) == ["starts_at"]
+    far = {"starts_at": "9999-12-31T00:00:00Z", "ends_at": "9999-12-31T23:59:59Z"}
+    assert refused({**base, **far}) == ["starts_at"]  # was a 500, and a router that crashed
+    assert refused({**base, "starts_at": "2100-01-01T00:00:00Z", "duration": "1h"}) == ["starts_at"]
+    assert tocsin.get("/readyz").status_code == 200
     no_token = httpx.post(f"{tocsin.base}/api/v1/silences", json=base, timeout=10)
     assert no_token.status_code == 401
     assert tocsin.get("/api/v1/silences/no-such-silence").status_code == 404

@@ -200,10 +200,9 @@ def _checked(body: SilenceBody, actor: str, now: datetime) -> NewSilence | JSONR
     if body.duration is not None and body.duration <= timedelta(0):
         return invalid([{"field": "duration", "message": "must be longer than 0"}])
     starts_at = max(body.starts_at or now, now)
-    try:
-        ends_at = body.ends_at or starts_at + (body.duration or timedelta(0))
-    except OverflowError:  # a start in year 9999
-        return invalid([{"field": "starts_at", "message": "too far in the future"}])
+    if starts_at - now > MAX_SILENCE:  # and so no time near the end of the calendar
+        return invalid([{"field": "starts_at", "message": "must be at most 365 days ahead"}])
+    ends_at = body.ends_at or starts_at + (body.duration or timedelta(0))
     if ends_at <= now:
         return invalid([{"field": "ends_at", "message": "must not be in the past"}])
     if ends_at <= starts_at:

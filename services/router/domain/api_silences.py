@@ -40,7 +40,7 @@ def fold_silence(silences: dict[str, Silence], event: SilenceCreated | SilenceEx
                     del silences[silence_id]  # never started: it mutes nothing, ever
                 else:
                     silences[silence_id] = silence.model_copy(update={"ends_at": last_muting})
-    for silence_id in [i for i, s in silences.items() if s.ends_at + KEPT_EXPIRED < at]:
+    for silence_id in [i for i, s in silences.items() if s.ends_at < at - KEPT_EXPIRED]:
         del silences[silence_id]
 
 

@@ -61,8 +61,13 @@ class Silence(BaseModel):
 
     @property
     def released_at(self) -> datetime:
-        """The first instant at which the silence has expired (it is still active at ends_at)."""
-        return self.ends_at + _RESOLUTION
+        """The first instant at which the silence has expired (it is still active at ends_at).
+        An end at the last instant a datetime holds never passes: the silence is released then."""
+        return (
+            self.ends_at
+            if self.ends_at.replace(tzinfo=None) == datetime.max
+            else self.ends_at + _RESOLUTION
+        )
 
     def __str__(self) -> str:
         matchers = ", ".join(str(matcher) for matcher in self.matchers)

@@ -48,7 +48,7 @@ def fold_silence_view(
                 # Expired before it started (Alertmanager's rule): it spanned no time.
                 view.starts_at = min(view.starts_at, at)
     at = event.created_at if isinstance(event, SilenceCreated) else event.at
-    for silence_id in [i for i, v in silences.items() if v.ends_at + KEPT_EXPIRED < at]:
+    for silence_id in [i for i, v in silences.items() if v.ends_at < at - KEPT_EXPIRED]:
         del silences[silence_id]
 
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from services.router.domain.api_silences import KEPT_EXPIRED
 from services.router.domain.engine import next_due, step
 from services.router.domain.state import RouterState
+from services.router.projection.silences import SilenceView, fold_silence_view
 from shared.events import TickOccurred
 from shared.events.notifications import EscalationHeld
 from shared.events.silences import SilenceCreated, SilenceExpired
@@ -129,3 +130,21 @@ def test_a_state_holding_a_regex_silence_survives_a_snapshot() -> None:
     assert restored.silences == state.silences
     [_, held] = step(restored, opened(NIGHT, timedelta(0)), NIGHT, rules)
     assert isinstance(held, EscalationHeld)
+
+
+def test_a_silence_on_the_log_ending_at_the_end_of_the_calendar_folds() -> None:
+    """The API refuses such a silence now; one already on the log must not stop the router
+    nor the read model (both crashed on it, at every restart)."""
+    last = datetime.max.replace(tzinfo=UTC)
+    forever = created("s-forever", starts=last - timedelta(hours=1), ends=last).model_copy(
+        update={"created_at": NIGHT}
+    )
+    state, rules = RouterState(), directory()
+    views: dict[str, SilenceView] = {}
+    step(state, created(), NIGHT, rules)
+    step(state, forever, NIGHT, rules)
+    step(state, expired(NIGHT + timedelta(hours=1)), NIGHT + timedelta(hours=1), rules)
+    for event in (created(), forever, expired(NIGHT + timedelta(hours=1))):
+        fold_silence_view(views, event)
+    assert set(state.silences) == set(views) == {"s-1", "s-forever"}
+    assert state.silences["s-forever"].released_at == last
