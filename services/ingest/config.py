@@ -135,6 +135,19 @@ class CorrelationDomainConfig(BaseModel):
     domain_labels: list[str] = ["region"]
 
 
+class AlertLimitsConfig(BaseModel):
+    """`alert_limits`: what one alert may carry. An alert beyond them refuses its whole
+    request with a 4xx naming the field, and Alertmanager retries no 4xx: keep them above
+    what your senders send (Alertmanager itself has no such limits)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    labels: int = Field(default=Limits().max_labels_per_alert, ge=1)
+    label_name_length: int = Field(default=Limits().max_label_name_length, ge=1)
+    label_value_length: int = Field(default=Limits().max_label_value_length, ge=1)
+    annotations: int = Field(default=Limits().max_annotations_per_alert, ge=1)
+    annotation_value_length: int = Field(default=Limits().max_annotation_value_length, ge=1)
+
+
 class IngestConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
     integrations: list[IntegrationConfig] = []
@@ -144,10 +157,19 @@ class IngestConfig(BaseModel):
     # generous and can be raised (a 10,000-alert group is about 5 MB of JSON).
     max_body_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
     max_alerts_per_request: int = Field(default=Limits().max_alerts_per_request, ge=1)
+    alert_limits: AlertLimitsConfig = AlertLimitsConfig()
 
     def limits(self) -> Limits:
         """The limits normalizers hold every body to, live and in replay alike."""
-        return Limits(max_alerts_per_request=self.max_alerts_per_request)
+        per_alert = self.alert_limits
+        return Limits(
+            max_alerts_per_request=self.max_alerts_per_request,
+            max_labels_per_alert=per_alert.labels,
+            max_label_name_length=per_alert.label_name_length,
+            max_label_value_length=per_alert.label_value_length,
+            max_annotations_per_alert=per_alert.annotations,
+            max_annotation_value_length=per_alert.annotation_value_length,
+        )
 
     @field_validator("integrations")
     @classmethod

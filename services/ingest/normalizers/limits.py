@@ -17,11 +17,11 @@ class Limits:
     """What one request may carry; anything beyond is rejected with the field named."""
 
     max_alerts_per_request: int = 10_000
-    max_labels_per_alert: int = 64
-    max_label_name_length: int = 128
-    max_label_value_length: int = 2048
-    max_annotations_per_alert: int = 128
-    max_annotation_value_length: int = 16384
+    max_labels_per_alert: int = 128
+    max_label_name_length: int = 256
+    max_label_value_length: int = 8192
+    max_annotations_per_alert: int = 256
+    max_annotation_value_length: int = 65536
 
 
 def read_labels(value: Any, path: str, limits: Limits, problems: Problems) -> dict[str, str]:
