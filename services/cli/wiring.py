@@ -54,7 +54,7 @@ def add_correlator(
             settings.snapshot_every if settings is not None else SNAPSHOT_EVERY,
         )
     )
-    if settings is not None and settings.config is not None:
+    if settings is not None:
         accounts = ServiceAccounts(config.api)
 
         def take_accounts(checked: object) -> None:

@@ -63,8 +63,14 @@ def ruleset_records(
     )
 
 
+NO_CONFIG_FILE = (
+    "Tocsin runs its built-in demo config, which has no file to re-read: copy"
+    " services/cli/demo.yaml, edit it, and start `tocsin up --config FILE`"
+)
+
+
 def reload_routes(
-    config_path: Path,
+    config_path: Path | None,
     event_log: EventLog,
     clock: Callable[[], datetime],
     *,
@@ -74,7 +80,8 @@ def reload_routes(
 ) -> APIRouter:
     """`check`: the validation of `tocsin rules check`; `authorized` (e.g. a service account
     check) guards the endpoint, None leaves it open; `activated` is given what `check`
-    returned once a reload is on the log (e.g. to take its service accounts)."""
+    returned once a reload is on the log (e.g. to take its service accounts). Without a
+    `config_path` (the built-in demo config) there is no file to re-read: 409 says so."""
     router = APIRouter(tags=["rules"])
 
     @router.post(
@@ -85,6 +92,7 @@ def reload_routes(
         responses={
             202: {"description": "activated: `version`, and the alerts topic's `partitions`"},
             401: {"description": "a service account bearer token is required"},
+            409: {"description": "Tocsin runs its built-in demo config: no file to re-read"},
             422: {
                 "description": "the config file is unreadable or `tocsin rules check` refuses"
                 " it (`message`: its `file:line: field: problem` lines); nothing changed"
@@ -95,6 +103,8 @@ def reload_routes(
     async def reload_rules(authorization: Authorization = None) -> JSONResponse:
         if authorized is not None and not authorized(authorization):
             return error(401, "a service account bearer token is required")
+        if config_path is None:
+            return error(409, NO_CONFIG_FILE)
         try:
             text = await asyncio.to_thread(read_config_text, config_path)
             checked = await asyncio.to_thread(check, text, str(config_path))

@@ -101,3 +101,10 @@ def test_demo_pages_the_person_on_call_by_webhook_and_slack_and_the_link_acknowl
         ).json()
         assert view["status"] == "acknowledged"
         assert view["acknowledged_by"] == f"{person} (link)"
+
+        # The built-in config has no file to re-read: the reload endpoint says so, not 404.
+        chatops = {"Authorization": "Bearer demo-chatops-token-0001"}
+        reload = httpx.post(f"{base}/api/v1/rules/reload", headers=chatops, timeout=10)
+        assert reload.status_code == 409, reload.text
+        assert "--config" in reload.json()["message"]
+        assert httpx.post(f"{base}/api/v1/rules/reload", timeout=10).status_code == 401
