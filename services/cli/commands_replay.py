@@ -146,8 +146,10 @@ def replay_command(args: argparse.Namespace) -> int:
     print(f"{args.input}: {len(payloads):,} payloads, rule set {config.version} ({args.config})")
     print("\n".join(summary_lines(tally, payloads.where_at)))
     if other_tally is not None:
-        comparison = compare(tally, other_tally)
-        print("\n".join(comparison_lines(comparison, str(args.config), str(args.compare))))
+        # From the rules in force (`--compare`) to the ones tried (`--config`): what merges
+        # is what the tried rules merge.
+        comparison = compare(other_tally, tally)
+        print("\n".join(comparison_lines(comparison, str(args.compare), str(args.config))))
     return 0
 
 

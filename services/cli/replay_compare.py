@@ -1,4 +1,6 @@
-"""Two rule sets over the same input: which incidents of one the other merges or splits.
+"""Two rule sets over the same input: which incidents of the first the second merges or splits
+(`tocsin replay --compare`: the first is the `--compare` config, the rules in force, the second
+the `--config` tried).
 
 Firing notifications are matched by position (payload rank, alert index), so both replays
 must read the same input. An incident of the first rule set is *split* when its notifications
@@ -49,7 +51,7 @@ def comparison_lines(comparison: Comparison, first: str, second: str) -> list[st
     merged_from = sum(len(sources) for _, sources in comparison.merged)
     split_into = sum(len(parts) for _, parts in comparison.split)
     lines = [
-        f"compared with {second}",
+        f"from {first} to {second}",
         f"  incidents              {comparison.incidents[0]:>8,} -> {comparison.incidents[1]:,}",
         f"  merged                 {merged_from:>8,} incidents of {first} into "
         f"{len(comparison.merged):,} of {second}",

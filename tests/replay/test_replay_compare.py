@@ -1,0 +1,71 @@
+"""`tocsin replay --config NEW --compare CURRENT` says what the new rules change: the incidents
+of the current rules that the new ones merge, and those they split."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from services.cli.main import main
+
+RULES = """
+integrations:
+  - {{name: prom, type: alertmanager, token: t-prom-0001}}
+route: {{receiver: oncall, group_by: {group_by}, group_wait: 0s}}
+"""
+
+
+def _alert(name: str, instance: str) -> dict[str, object]:
+    return {
+        "status": "firing",
+        "labels": {"alertname": name, "instance": instance, "region": "eu-west"},
+        "annotations": {},
+        "startsAt": "2026-11-27T06:00:00Z",
+        "endsAt": "0001-01-01T00:00:00Z",
+    }
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    """Three alert names on one host: three incidents by [alertname], one by [region]."""
+    lines = []
+    for second, name in enumerate(("NodeDown", "DiskFull", "HighLoad")):
+        body = {"version": "4", "status": "firing", "alerts": [_alert(name, "node-1")]}
+        received_at = f"2026-11-27T06:00:{second:02d}Z"
+        line = {"received_at": received_at, "source": "alertmanager", "payload": body}
+        lines.append(json.dumps(line | {"integration": "prom"}))
+    (tmp_path / "alerts.jsonl").write_text("\n".join(lines) + "\n")
+    (tmp_path / "current.yaml").write_text(RULES.format(group_by="[alertname]"))
+    (tmp_path / "new.yaml").write_text(RULES.format(group_by="[region]"))
+    return tmp_path
+
+
+def _compared(folder: Path, tried: str, current: str, capsys: pytest.CaptureFixture[str]) -> str:
+    arguments = ["replay", "--config", str(folder / tried), "--compare", str(folder / current)]
+    arguments += ["--input", str(folder / "alerts.jsonl"), "--output", str(folder / "out.jsonl")]
+    with pytest.raises(SystemExit) as exited:
+        main(arguments)
+    assert exited.value.code == 0
+    out = capsys.readouterr().out
+    return out[out.index("from ") :]
+
+
+def test_rules_that_group_more_are_reported_as_merging_the_current_incidents(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = _compared(folder, "new.yaml", "current.yaml", capsys).splitlines()
+    assert lines[0] == f"from {folder / 'current.yaml'} to {folder / 'new.yaml'}"
+    assert lines[1].split() == ["incidents", "3", "->", "1"]
+    assert f"3 incidents of {folder / 'current.yaml'} into 1 of {folder / 'new.yaml'}" in lines[2]
+    assert lines[3].split()[:2] == ["split", "0"]
+
+
+def test_rules_that_group_less_are_reported_as_splitting_them(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = _compared(folder, "current.yaml", "new.yaml", capsys).splitlines()
+    assert lines[1].split() == ["incidents", "1", "->", "3"]
+    assert lines[2].split()[:2] == ["merged", "0"]
+    assert f"1 incidents of {folder / 'new.yaml'} into 3 of {folder / 'current.yaml'}" in lines[3]
