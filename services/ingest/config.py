@@ -175,12 +175,14 @@ class IngestConfig(BaseModel):
     @classmethod
     def _unique_names(cls, integrations: list[IntegrationConfig]) -> list[IntegrationConfig]:
         _require_unique("integration", [i.name for i in integrations])
+        _require_own_tokens([(i.name, i.token) for i in integrations])
         return integrations
 
     @field_validator("heartbeats")
     @classmethod
     def _unique_heartbeats(cls, heartbeats: list[HeartbeatConfig]) -> list[HeartbeatConfig]:
         _require_unique("heartbeat", [h.name for h in heartbeats])
+        _require_own_tokens([(h.name, h.token) for h in heartbeats if h.token])
         return heartbeats
 
 
@@ -198,3 +200,14 @@ def _require_unique(kind: str, names: list[str]) -> None:
     duplicated = sorted({n for n in names if names.count(n) > 1})
     if duplicated:
         raise ValueError(f"{kind} names must be unique: {', '.join(duplicated)}")
+
+
+def _require_own_tokens(owners: list[tuple[str, SecretStr]]) -> None:
+    """A credential names who sends: one shared would take the other's labels and domain (or
+    its 403 when disabled). The message names the owners, never the token."""
+    by_token: dict[str, list[str]] = {}
+    for name, token in owners:
+        by_token.setdefault(token.get_secret_value(), []).append(name)
+    shared = [" and ".join(names) for names in by_token.values() if len(names) > 1]
+    if shared:
+        raise ValueError(f"{'; '.join(shared)} share one token; give each its own")

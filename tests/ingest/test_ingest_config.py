@@ -58,6 +58,16 @@ def problems_of(folder: Path, text: str) -> list[str]:
             "heartbeats: heartbeat names must be unique: a",
         ),
         (
+            "integrations:\n  - {name: a, type: alertmanager, token: t}\n"
+            "  - {name: b, type: canonical, token: u}\n  - {name: c, type: grafana, token: t}\n",
+            "integrations: a and c share one token; give each its own",
+        ),
+        (
+            "heartbeats:\n  - {name: a, interval: 1m, token: t}\n"
+            "  - {name: b, interval: 2m, token: t}\n",
+            "heartbeats: a and b share one token; give each its own",
+        ),
+        (
             "heartbeats:\n  - {name: a, interval: 1m, token: t, grace: 5m}\n",
             "heartbeats.0.grace: unknown field; known: interval, labels, name, token, watchdog",
         ),
