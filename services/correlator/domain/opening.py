@@ -41,7 +41,7 @@ def open_incident(
     opened = IncidentOpened(
         incident_id=incident_id,
         domain=arrival.domain,
-        title=f"{opener.alertname} on {_subject(opener, resources[opener.fingerprint], arrival)}",
+        title=_title(opener, _subject(opener, resources[opener.fingerprint], arrival)),
         priority=priority_of(members, [r[8:] for r in named if r.startswith("service:")]),
         receivers=list(arrival.grouping.receivers),
         group_key=arrival.grouping.group_key,
@@ -95,6 +95,16 @@ def _threshold_rule(lifecycle: LifecycleRule) -> str:
     return f"correlation.rules[{lifecycle.name}].threshold"
 
 
+def _title(alert: Alert, subject: str) -> str:
+    """`NodeDown on node-7`; a name that already says where (a PagerDuty summary often
+    does), or a subject that is no more than an empty domain (`region=`), stands alone."""
+    name = alert.alertname
+    empty_domain = all(part.endswith("=") for part in subject.split(","))
+    if empty_domain or subject in name.split():
+        return name
+    return f"{name} on {subject}"
+
+
 def _subject(alert: Alert, resources: Sequence[str], arrival: Arrival) -> str:
     if alert.alertname == HEARTBEAT_ALERTNAME:  # what went silent, not where it runs
         return alert.labels.get("heartbeat") or arrival.domain
@@ -102,7 +112,9 @@ def _subject(alert: Alert, resources: Sequence[str], arrival: Arrival) -> str:
     if primary is not None:
         return primary.partition(":")[2]
     labels = alert.labels
-    return alert.service or labels.get("instance") or labels.get("host") or arrival.domain
+    # PagerDuty's `source` and Opsgenie's `entity` say where, as `instance` does.
+    where = labels.get("instance") or labels.get("host") or labels.get("entity")
+    return alert.service or where or labels.get("source") or arrival.domain
 
 
 def _reason(arrival: Arrival, incident_id: str) -> str:
