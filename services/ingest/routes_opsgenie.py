@@ -150,6 +150,7 @@ def opsgenie_routes(intake: Intake) -> APIRouter:
                 OPSGENIE_ACTION_EXAMPLE,
                 credential=GENIE_KEY,
                 body_required=False,
+                body_schema={"type": ["object", "null"]},  # null, like no body: no fields
                 path=TARGET_PATH,
                 query=TARGET_QUERY,
             ),
