@@ -116,8 +116,8 @@ class KafkaConsumer:
         return frozenset(tp.partition for tp in self._started.assignment())
 
     def end_seen(self, partition: int) -> int | None:
-        if self._started is None:
-            return None
+        if self._started is None or partition not in self.assignment():
+            return None  # aiokafka asserts on a partition it does not own
         highwater = self._started.highwater(TopicPartition(self._topic, partition))
         return int(highwater) if highwater is not None else None
 

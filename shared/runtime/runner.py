@@ -89,7 +89,10 @@ class PartitionedRunner:
         """Per partition this member owns: records on the log it has not folded yet (as far as
         the consumer has seen the partition's end)."""
         lag: dict[int, int] = {}
+        owned = self._consumer.assignment()
         for partition, folded in self._folded.items():
+            if partition not in owned:
+                continue  # being handed over: its new owner reports it (aiokafka asserts)
             end = self._consumer.end_seen(partition)
             if end is not None:
                 lag[partition] = max(0, end - folded)
@@ -159,7 +162,11 @@ class PartitionedRunner:
         assigned = self._consumer.assignment()
         self._forget(self._processors.keys() - assigned)
         for partition in sorted(assigned - self._processors.keys()):
-            await self._recover(partition)
+            # A recovery waits (for the committed offset) through a rebalance, after which
+            # this member may own fewer partitions than the assignment read above.
+            if partition in self._consumer.assignment():
+                await self._recover(partition)
+        self._forget(self._processors.keys() - self._consumer.assignment())
         records = await self._consumer.poll(max_records=500, timeout_s=0.2)
         if records:
             await self._process(records)
@@ -184,6 +191,9 @@ class PartitionedRunner:
                 if partition not in self._consumer.assignment():
                     continue  # revoked while the batch was in flight; its new owner replays it
                 processor = await self._recover(partition)
+                if partition not in self._consumer.assignment():
+                    self._forget([partition])  # revoked while it was being recovered
+                    continue
             await self._catch_up(processor, partition, batch[0].offset)
             outgoing.extend(await processor.handle_batch(batch))
             next_offsets[partition] = self._folded[partition] = batch[-1].offset + 1

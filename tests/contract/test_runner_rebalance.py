@@ -53,6 +53,8 @@ class Member(EmbeddedConsumer):
         self.view: frozenset[int] = frozenset({0, 1})
         self.on_assigned: PartitionsCallback | None = None
         self.on_revoked: PartitionsCallback | None = None
+        # While set, `committed` waits for it, as aiokafka's waits out a rebalance.
+        self.rebalancing: asyncio.Event | None = None
 
     async def start(self, on_assigned: PartitionsCallback, on_revoked: PartitionsCallback) -> None:
         self.on_assigned, self.on_revoked = on_assigned, on_revoked
@@ -64,6 +66,15 @@ class Member(EmbeddedConsumer):
 
     def assignment(self) -> frozenset[int]:
         return self.view
+
+    async def committed(self, partition: int) -> int:
+        if self.rebalancing is not None:
+            await self.rebalancing.wait()
+        return await super().committed(partition)
+
+    def end_seen(self, partition: int) -> int | None:
+        assert partition in self.view, "Partition is not assigned"  # as aiokafka's highwater
+        return super().end_seen(partition)
 
 
 class MemberLog(EmbeddedLog):
@@ -134,6 +145,47 @@ async def test_a_partition_lost_in_a_rebalance_and_won_back_is_rebuilt_from_the_
     assert isinstance(counter, Counter)
     assert counter.folded == 20  # 15 replayed from the log, 5 live; stale state would say 15
     await log.close()
+
+
+async def test_a_member_left_fewer_partitions_by_a_rebalance_keeps_running_on_those_it_owns(
+    tmp_path: Path,
+) -> None:
+    """Another member joins: this one's recovery, started on the old assignment, waits out the
+    rebalance; the partitions it no longer owns must not be recovered, nor their lag read
+    (aiokafka asserts on them: the process stopped at every scale-out)."""
+    log = MemberLog(tmp_path / "log.sqlite")
+    await log.start()
+    await log.ensure_topics({INPUTS: 2})
+    await _inputs(log, 0, 0, 10)
+    await _inputs(log, 1, 0, 10)
+    runner = PartitionedRunner(log, topic=INPUTS, group=GROUP, factory=Counter, clock=lambda: AT)
+    stop = asyncio.Event()
+    running = asyncio.create_task(runner.run(stop))
+    member = log.member
+    await _until(lambda: _committed(member, 1, 10))
+
+    assert member.on_revoked is not None and member.on_assigned is not None
+    member.rebalancing = asyncio.Event()
+    await member.on_revoked(frozenset({0, 1}))
+    await asyncio.sleep(0.3)  # the poll loop sees {0, 1} still, and waits in `committed`
+    await member.on_assigned(frozenset({0}))
+    member.view = frozenset({0})
+    member.rebalancing.set()
+    member.rebalancing = None
+    await member.move_to(frozenset({0}))
+    await _inputs(log, 0, 10, 5)
+    await _until(lambda: _committed(member, 0, 15))
+
+    assert not running.done(), running.exception()
+    assert set(runner.processors) == {0}
+    assert set(runner.lag()) == {0}
+    stop.set()
+    await running
+    await log.close()
+
+
+async def _committed(member: Member, partition: int, offset: int) -> bool:
+    return await member.committed(partition) == offset
 
 
 class Hanging(PartitionProcessor):
