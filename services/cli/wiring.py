@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from pathlib import Path
 
@@ -22,6 +23,8 @@ from services.router.service import incidents_api, router_runners
 from shared.config.settings import RuntimeSettings
 from shared.events.incidents import RulesetActivated
 from shared.runtime.snapshots import SNAPSHOT_EVERY
+
+log = logging.getLogger(__name__)
 
 
 def add_ingest(
@@ -137,6 +140,12 @@ def link_secret(settings: RuntimeSettings) -> bytes:
     if configured:
         return configured.encode()
     path: Path = settings.data_dir / "link-secret"
+    if settings.kafka:
+        log.warning(
+            "TOCSIN_LINK_SECRET is not set: this router signs links with a key of its own data"
+            " folder, which other routers refuse; give every router the same secret",
+            extra={"data_dir": str(settings.data_dir)},
+        )
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(secrets.token_hex(32), encoding="utf-8")
