@@ -63,7 +63,11 @@ def _serve(assembly: Assembly, title: str, settings: RuntimeSettings) -> int:
     app = make_app(assembly, title)
     port = settings.port or 0
     tune_collector()  # once the process holds what it keeps (see `shared/runtime/collector.py`)
-    uvicorn.run(app, host=settings.host, port=port, log_config=None, access_log=False)
+    config = uvicorn.Config(app, host=settings.host, port=port, log_config=None, access_log=False)
+    # Bound before the services start: a second process on a taken port exits before it
+    # joins a consumer group, where it would make every member rebalance twice for nothing.
+    sock = config.bind_socket()
+    uvicorn.Server(config).run([sock])
     return 0
 
 

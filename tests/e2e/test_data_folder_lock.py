@@ -6,6 +6,7 @@ cannot write is refused with its name and the reason, not a traceback."""
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -102,3 +103,18 @@ def test_a_data_folder_under_a_file_is_refused_naming_it_and_the_reason(tmp_path
         2,
         f"cannot write the data folder {blocker}: not a folder\n",
     )
+
+
+@pytest.mark.e2e
+def test_up_on_a_port_in_use_exits_before_it_opens_the_log(tmp_path: Path) -> None:
+    """The port is bound before the services start: on Kafka, a process that cannot serve
+    never joins the consumer groups (the members would rebalance twice for nothing)."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        data = tmp_path / "data"
+        done = _tocsin("up", "--data", str(data), "--port", str(port))
+    assert done.returncode != 0
+    assert "Address already in use" in done.stdout + done.stderr
+    assert not (data / "tocsin.sqlite").exists()
