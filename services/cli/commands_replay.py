@@ -131,9 +131,18 @@ def replay_command(args: argparse.Namespace) -> int:
         other = load_tocsin_config(args.compare) if args.compare else None
         payloads = OrderedInput(args.input)
         jobs = auto_jobs(len(payloads)) if args.jobs is None else args.jobs
+        until = parse_instant(args.until) if args.until is not None else None
+        last = payloads.last_received_at
+        if until is not None and last is not None and until < last:
+            print(
+                f"--until {args.until} is before the input's last payload"
+                f" ({last.isoformat()}): replay runs every payload of its input, then time"
+                " on to --until; cut the input with `tocsin export --until` instead",
+                file=sys.stderr,
+            )
+            return 1
         started = time.monotonic()
         with replaced_on_success(args.output, _OUTPUT_BUFFER) as output:
-            until = parse_instant(args.until) if args.until is not None else None
             run = _Run(payloads, args.progress, jobs, keep=other is not None, until=until)
             tally = run.replay(config, args.config, output)
         elapsed = time.monotonic() - started

@@ -91,6 +91,7 @@ class OrderedInput:
         self._lengths = array("q")
         self._lines = array("q")  # 1-based line numbers, for messages
         self._order: list[int] | None = None
+        self._last_micros: int | None = None
         self._index()
 
     def __len__(self) -> int:
@@ -110,6 +111,14 @@ class OrderedInput:
                 offset += len(raw)
         if any(times[i] > times[i + 1] for i in range(len(times) - 1)):
             self._order = sorted(range(len(times)), key=times.__getitem__)
+        self._last_micros = max(times) if times else None
+
+    @property
+    def last_received_at(self) -> datetime | None:
+        """When the input's last payload was received; None for an empty input."""
+        if self._last_micros is None:
+            return None
+        return _EPOCH + self._last_micros * _MICROSECOND
 
     def _line_micros(self, raw: bytes, number: int) -> int:
         """`_micros(_line_time(...))` without naming the line unless it is wrong: an aware

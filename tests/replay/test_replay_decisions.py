@@ -147,6 +147,25 @@ def test_until_runs_time_on_after_the_last_payload_so_timers_decide_as_they_did_
     assert "incidents                         2\n" in until
 
 
+def test_an_until_before_the_last_payload_is_refused_and_the_output_left_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = [
+        _am("06:00:00", "firing", NODE, "06:00:00"),
+        _am("06:05:00", "firing", DISK, "06:05:00"),
+    ]
+    (tmp_path / "tocsin.yaml").write_text(CONFIG)
+    (tmp_path / "in.jsonl").write_bytes(b"\n".join(orjson.dumps(row) for row in rows))
+    (tmp_path / "out.jsonl").write_text("kept\n")
+    args = ["replay", "--config", str(tmp_path / "tocsin.yaml"), "--until", "2026-11-27T06:01Z"]
+    args += ["--input", str(tmp_path / "in.jsonl"), "--output", str(tmp_path / "out.jsonl")]
+    with pytest.raises(SystemExit) as exited:
+        main(args)
+    assert exited.value.code == 1
+    assert "before the input's last payload (2026-11-27T06:05:00+00:00)" in capsys.readouterr().err
+    assert (tmp_path / "out.jsonl").read_text() == "kept\n"
+
+
 def _run(tmp_path: Path, input_name: str, output_name: str) -> int:
     (tmp_path / "tocsin.yaml").write_text(CONFIG)
     args = ["replay", "--config", str(tmp_path / "tocsin.yaml"), "--jobs", "0"]
