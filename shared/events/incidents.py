@@ -166,6 +166,7 @@ class InputDropped(Decision):
     at: AwareDatetime
     fingerprint: str | None = None
     incident_id: str | None = None
+    command_id: str | None = None  # of the command it refuses, when the input was one
 
 
 class RulesetActivated(Event):

@@ -20,7 +20,13 @@ def on_acknowledge(
     state: CorrelatorState, command: AcknowledgeIncident, now: datetime, policy: CorrelationPolicy
 ) -> Decided:
     return _acknowledged(
-        state, command.incident_id, command.actor, now, policy, "AcknowledgeIncident"
+        state,
+        command.incident_id,
+        command.actor,
+        now,
+        policy,
+        "AcknowledgeIncident",
+        command.command_id,
     )
 
 
@@ -37,6 +43,7 @@ def on_resolve(
                 rule="command",
                 reason=reason,
                 incident_id=command.incident_id,
+                command_id=command.command_id,
             )
         ]
     reason = f"resolved by {command.actor}"
@@ -75,18 +82,35 @@ def _acknowledged(
     now: datetime,
     policy: CorrelationPolicy,
     input_type: str,
+    command_id: str | None = None,
 ) -> Decided:
     incident = state.incidents.get(incident_id)
     if incident is None:
         reason = f"acknowledgement by {by}: {incident_id} is not open"
         return [
-            dropped(input_type, now, policy, rule="command", reason=reason, incident_id=incident_id)
+            dropped(
+                input_type,
+                now,
+                policy,
+                rule="command",
+                reason=reason,
+                incident_id=incident_id,
+                command_id=command_id,
+            )
         ]
     if incident.acknowledged_by is not None:
         already = incident.acknowledged_by
         reason = f"acknowledgement by {by}: {incident_id} is already acknowledged by {already}"
         return [
-            dropped(input_type, now, policy, rule="command", reason=reason, incident_id=incident_id)
+            dropped(
+                input_type,
+                now,
+                policy,
+                rule="command",
+                reason=reason,
+                incident_id=incident_id,
+                command_id=command_id,
+            )
         ]
     return [IncidentAcknowledged(incident_id=incident_id, by=by, at=now)]
 

@@ -17,12 +17,14 @@ def dropped(
     reason: str,
     fingerprint: str | None = None,
     incident_id: str | None = None,
+    command_id: str | None = None,
 ) -> InputDropped:
     return InputDropped(
         input_type=input_type,
         at=now,
         fingerprint=fingerprint,
         incident_id=incident_id,
+        command_id=command_id,
         rule=rule,
         ruleset_version=policy.version,
         reason=reason,

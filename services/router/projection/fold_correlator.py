@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from services.router.domain.facts import runbook_of
-from services.router.projection.model import AlertRow, IncidentView, RecordMeta, TimelineEntry
+from services.router.projection.model import (
+    AlertRow,
+    IncidentView,
+    RecordMeta,
+    TimelineEntry,
+    Verdict,
+)
 from shared.alerts import Alert
 from shared.events import (
     AlertGrouped,
@@ -14,7 +20,7 @@ from shared.events import (
     IncidentResolved,
 )
 from shared.events.base import Event
-from shared.events.incidents import Decision, IncidentFlapping
+from shared.events.incidents import Decision, IncidentFlapping, InputDropped
 
 
 def opened_view(event: IncidentOpened, meta: RecordMeta) -> IncidentView:
@@ -65,6 +71,11 @@ def apply_correlator(view: IncidentView, event: Event, meta: RecordMeta) -> bool
                 view.status, view.snoozed_until = "acknowledged", None
             view.acknowledged_by, view.acknowledged_at = by, at
             view.record(TimelineEntry(at, "IncidentAcknowledged", f"acknowledged by {by}", by))
+        case InputDropped(input_type="ResolveIncident", command_id=str(command_id), at=at):
+            # A resolve (the correlator's command) it could not apply: the API answers 409
+            # with why, rather than 202 as if it were still to be decided.
+            view.verdicts.setdefault(command_id, Verdict(False, event.reason, at))
+            view.record(_decision_entry(event, meta, event.reason))
         case Decision(reason=reason):  # a decision this view has no special place for
             view.record(_decision_entry(event, meta, reason))
         case _:

@@ -78,3 +78,5 @@ def test_commands_on_unknown_incidents_are_dropped() -> None:
     assert isinstance(not_acked, InputDropped) and isinstance(not_resolved, InputDropped)
     assert not_acked.reason == "acknowledgement by alice: INC-x is not open"
     assert not_resolved.reason == "resolve by alice: INC-x is not open"
+    # Each names the command it refuses, so the API answers it (409) instead of waiting.
+    assert (not_acked.command_id, not_resolved.command_id) == ("c1", "c2")

@@ -17,7 +17,7 @@ from shared.events import (
     ResolveIncident,
 )
 from shared.events.base import Event
-from shared.events.incidents import IncidentFlapping
+from shared.events.incidents import IncidentFlapping, InputDropped
 from shared.events.notifications import CommandApplied, CommandRejected, IncidentSnoozed
 from shared.topics import ALERTS, INCIDENTS, NOTIFICATIONS
 from tests.support.incident_events import delivery_outcome, page_requested, step_fired
@@ -196,6 +196,29 @@ def test_resolve_command_from_the_alerts_topic_and_the_resolution_are_recorded()
     view = reader.projection.incidents["INC-1"]
     assert (view.status, view.resolved_by, view.resolved_at) == ("resolved", "alice", at)
     assert reader.kinds()[-2:] == ["ResolveIncident", "IncidentResolved"]
+
+
+def test_a_resolve_the_correlator_drops_is_a_refused_verdict_with_its_reason() -> None:
+    reader = Reader()
+    reader.read(INCIDENTS, OPENED)
+    at = T0 + timedelta(minutes=30)
+    command = ResolveIncident(command_id="c4", incident_id="INC-1", actor="alice", issued_at=at)
+    reader.read(ALERTS, command, at)
+    reason = "resolve by alice: INC-1 is not open"
+    dropped = InputDropped(
+        input_type="ResolveIncident",
+        at=at,
+        incident_id="INC-1",
+        command_id="c4",
+        rule="command",
+        ruleset_version="v7",
+        reason=reason,
+    )
+    reader.read(INCIDENTS, dropped, at)
+    view = reader.projection.incidents["INC-1"]
+    assert view.verdicts == {"c4": Verdict(False, reason, at)}  # the API answers 409, reason
+    assert view.status == "triggered"
+    assert reader.kinds()[-1] == "InputDropped"
 
 
 def test_resolved_incident_stays_resolved_when_an_earlier_snooze_is_read_late() -> None:
