@@ -16,6 +16,8 @@ from shared.log.partitioning import partition_for
 from shared.log.port import LogUnavailable, Outgoing, Record
 
 _READ_BATCH = 2000
+# Empty fetches at the reported end before `end_offset` takes it as the true end.
+_EMPTY_END_FETCHES = 5
 
 
 class KafkaLog:
@@ -143,13 +145,18 @@ class KafkaLog:
         async with self._reader_lock:
             offsets = await reader.end_offsets([source])
         # Tansu reports the last batch's base offset + 1 as its end; read on to the true end.
-        end = int(offsets[source])
-        while end > 0 and (
-            batch := await self._fetch(topic, partition, end - 1, 1 << 62, wait_ms=2000)
-        ):
+        # A fetch of a record the end says exists may come back empty for a moment after the
+        # write was acknowledged: look again, or the end falls short of that batch.
+        end, empty = int(offsets[source]), 0
+        while end > 0 and empty < _EMPTY_END_FETCHES:
+            wait_ms = 2000 if empty == 0 else 200
+            batch = await self._fetch(topic, partition, end - 1, 1 << 62, wait_ms=wait_ms)
+            if not batch:
+                empty += 1
+                continue
             if batch[-1].offset + 1 <= end:
                 break
-            end = batch[-1].offset + 1
+            end, empty = batch[-1].offset + 1, 0
         return end
 
     def consumer(self, topic: str, group: str) -> KafkaConsumer:
