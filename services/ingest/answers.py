@@ -25,6 +25,7 @@ _PAGERDUTY_STATUS = {
     401: "unauthorized",
     403: "forbidden",
     413: "request too large",
+    415: "unsupported media type",
     429: "throttle event",
     503: "unavailable",
 }

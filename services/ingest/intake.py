@@ -25,6 +25,7 @@ from starlette.requests import ClientDisconnect
 from services.ingest.acceptance import AlertSink, Entry, NotAccepted, Submission
 from services.ingest.auth import AuthFailure, IntegrationAuth
 from services.ingest.config import IngestConfig, IntegrationConfig, IntegrationType
+from services.ingest.content_encoding import EncodingRefused, decoded
 from services.ingest.heartbeats import Heartbeat, HeartbeatBook
 from services.ingest.metrics import UNKNOWN_INTEGRATION, IngestMetrics
 from services.ingest.nesting import MAX_BODY_DEPTH, nested_too_deeply
@@ -169,7 +170,11 @@ class Intake:
         except ClientDisconnect:
             # Nobody is left to answer; nothing was stored.
             return Rejection(400, "disconnected", "the client went away mid-body", (), integration)
-        return bytes(raw)
+        body = decoded(bytes(raw), request.headers.get("content-encoding"), limit)
+        if isinstance(body, EncodingRefused):
+            reason = {413: "too_large", 415: "unsupported_encoding"}.get(body.status, "malformed")
+            return Rejection(body.status, reason, body.message, (), integration)
+        return body
 
     def context(self, integration: IntegrationConfig, received_at: datetime) -> NormalizeContext:
         found = self._contexts.get(integration.name)

@@ -19,7 +19,8 @@ from prometheus_client.registry import Collector
 from shared.metrics import LATENCY_BUCKETS
 
 # Why a request was refused: credential, size, JSON syntax, content, unknown target, log down,
-# the integration's rate limit, the client gone before its whole body arrived.
+# the integration's rate limit, the client gone before its whole body arrived, a body
+# compressed in a coding Tocsin does not read.
 REJECTION_REASONS = (
     "auth",
     "too_large",
@@ -29,6 +30,7 @@ REJECTION_REASONS = (
     "unavailable",
     "rate_limited",
     "disconnected",
+    "unsupported_encoding",
 )
 UNKNOWN_INTEGRATION = "unknown"
 # A worker's metrics file starts with the 4-byte length in use, padded to 8.

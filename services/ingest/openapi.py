@@ -17,7 +17,9 @@ _MEANING = {
     401: "missing or unknown credential",
     403: "the credential's integration is disabled, or belongs to another heartbeat",
     404: "no such heartbeat",
-    413: "the body is larger than `max_body_bytes`",
+    413: "the body is larger than `max_body_bytes` (once decompressed, when sent with "
+    "`Content-Encoding: gzip` or `deflate`)",
+    415: "the body's `Content-Encoding` is neither gzip, deflate nor identity",
     422: "invalid payload: every problem named by its JSON path",
     429: "the integration's `rate_limit` is exceeded: nothing was stored, retry after "
     "`Retry-After` seconds (when the request's alerts fit)",

@@ -40,7 +40,7 @@ def heartbeat_routes(intake: Intake) -> APIRouter:
         "/api/v1/heartbeats/{name}",
         status_code=202,
         summary="Heartbeat check-in (dead man's switch)",
-        responses=responses(HEARTBEAT_ACCEPTED_EXAMPLE, None, (401, 403, 404, 413, 503)),
+        responses=responses(HEARTBEAT_ACCEPTED_EXAMPLE, None, (401, 403, 404, 413, 415, 503)),
         openapi_extra=any_body(
             operation(
                 HEARTBEAT_EXAMPLE,

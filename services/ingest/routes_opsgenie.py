@@ -41,7 +41,7 @@ from shared.topics import ALERTS
 GENIE_KEY = "`GenieKey <key>`"
 TARGET_PATH = [("identifier", "the alert's alias, or its id (a Tocsin fingerprint)")]
 TARGET_QUERY = [("identifierType", "`id` (default) or `alias`; `tiny` is unsupported")]
-_STATUSES = (400, 401, 403, 413, 422, 429, 503)
+_STATUSES = (400, 401, 403, 413, 415, 422, 429, 503)
 _DOCUMENTED = responses(OPSGENIE_ACCEPTED_EXAMPLE, (422, OPSGENIE_INVALID_EXAMPLE), _STATUSES)
 
 

@@ -43,7 +43,7 @@ from services.ingest.raw_route import RawRequestRoute
 from shared.events.inputs import AlertAcknowledgedAtSource, ChangeLink, ChangeRecorded
 from shared.topics import ALERTS, PAYLOADS
 
-_STATUSES = (400, 401, 403, 413, 429, 503)
+_STATUSES = (400, 401, 403, 413, 415, 429, 503)
 
 
 async def _authenticated(

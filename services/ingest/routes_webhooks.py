@@ -108,10 +108,10 @@ def _documented(source: IntegrationType) -> Responses:
     invalid = (422, TOCSIN_INVALID_EXAMPLE)
     if THROTTLED_STATUS.get(source, 429) == 503:
         return responses(
-            TOCSIN_ACCEPTED_EXAMPLE, invalid, (400, 401, 403, 413, 422, 503), THROTTLED_BY_503
+            TOCSIN_ACCEPTED_EXAMPLE, invalid, (400, 401, 403, 413, 415, 422, 503), THROTTLED_BY_503
         )
     return responses(
-        TOCSIN_ACCEPTED_EXAMPLE, invalid, (400, 401, 403, 413, 422, 429, 503), BATCH_OVER_BURST
+        TOCSIN_ACCEPTED_EXAMPLE, invalid, (400, 401, 403, 413, 415, 422, 429, 503), BATCH_OVER_BURST
     )
 
 
