@@ -79,6 +79,17 @@ async def test_get_shows_a_form_and_changes_nothing(issuer: FakeIssuer) -> None:
     assert issuer.issued == []
 
 
+async def test_head_answers_like_get_and_changes_nothing(issuer: FakeIssuer) -> None:
+    """Link checkers (mail gateways, chat previews) probe with HEAD before a person clicks."""
+    async with client_for(issuer) as client:
+        probed = await client.head(link())
+        shown = await client.get(link())
+
+    assert probed.status_code == shown.status_code == 200
+    assert probed.headers["content-type"] == shown.headers["content-type"]
+    assert issuer.issued == []
+
+
 async def test_post_acts_and_names_the_recipient(issuer: FakeIssuer) -> None:
     async with client_for(issuer) as client:
         done = await client.post(link(recipient="alice"))

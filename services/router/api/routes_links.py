@@ -63,6 +63,8 @@ def link_routes(issuer: CommandIssuer, secret: bytes, clock: Callable[[], dateti
     router.add_api_route(
         path, links.confirm, methods=["GET"], summary="Confirmation page of a link", **common
     )
+    # Mail gateways and chat previews probe links with HEAD: answered as GET, acting on nothing.
+    router.add_api_route(path, links.confirm, methods=["HEAD"], include_in_schema=False)
     router.add_api_route(path, links.act, methods=["POST"], summary="Act on a link", **common)
     return router
 
