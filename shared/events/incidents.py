@@ -66,6 +66,9 @@ class AlertGrouped(Decision):
     # Set when the alert left another incident (an inhibited target moved before its page, a
     # symptom following its source or released).
     moved_from: str | None = None
+    # Receivers of the alert's own route the incident did not page yet (it joined another
+    # group's incident by topology): the router pages them too.
+    receivers: list[str] = []
 
 
 class IncidentPriorityChanged(Decision):

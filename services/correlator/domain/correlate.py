@@ -46,6 +46,9 @@ def join_connected(state: CorrelatorState, arrival: Arrival) -> Decided:
     )
     if claim.kind == "cause":
         fired += ", its probable cause so far"
+    added = [r for r in arrival.grouping.receivers if r not in incident.receivers]
+    if added:  # its own route's receivers would be notified in Alertmanager
+        fired += f"; its {arrival.grouping.rule} adds receivers {', '.join(added)}"
     grouped = trusted.grouped(
         incident.incident_id,
         alert,
@@ -55,6 +58,7 @@ def join_connected(state: CorrelatorState, arrival: Arrival) -> Decided:
         arrival.policy.version,
         f"{left_because(arrival)}grouped into {incident.incident_id}: {path}; {fired}",
         list(arrival.resources),
+        added,
     )
     impact = after_join(state, incident, alert, arrival.resources, arrival.now, arrival.policy)
     return [grouped, *impact]

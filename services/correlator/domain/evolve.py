@@ -50,9 +50,12 @@ STATEFUL_INPUTS = (HeartbeatReceived, TickOccurred, RulesetActivated)
 def evolve(state: CorrelatorState, event: Event, policy: CorrelationPolicy) -> CorrelatorState:
     match event:  # the most frequent first: repeats of firing alerts
         case AlertGrouped(incident_id=incident_id, alert=alert, at=at):
+            incident = state.incidents[incident_id]
+            if event.receivers:
+                incident.receivers += tuple(event.receivers)
             attach(
                 state,
-                state.incidents[incident_id],
+                incident,
                 alert,
                 at,
                 policy,
@@ -115,6 +118,7 @@ def _opened(state: CorrelatorState, event: IncidentOpened, policy: CorrelationPo
         priority=event.priority,
         resolve_policy=event.resolve_policy,
         resolve_grace=event.resolve_grace,
+        receivers=tuple(event.receivers),
     )
     state.incidents[event.incident_id] = incident
     group = slot(event.domain, event.group_key)

@@ -152,6 +152,7 @@ def _released(
             reason=first.reason,
             resources=first.resources,
             moved_from=home,
+            receivers=first.receivers,
         )
         return [moved, *joined[1:]]
     return hold_or_open(state, arrival, hold=False)

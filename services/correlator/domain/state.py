@@ -78,6 +78,8 @@ class Incident:
     services: set[str] = field(default_factory=set)
     # Topology resource → the alert of this incident on it that started last.
     resources: dict[str, str] = field(default_factory=dict)
+    # Whom its pages go to: its route's receivers, then those of alerts joining by topology.
+    receivers: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)

@@ -30,6 +30,7 @@ def grouped(
     ruleset_version: str,
     reason: str,
     resources: list[str],
+    receivers: list[str] | None = None,
 ) -> AlertGrouped:
     event = _new(AlertGrouped)
     values = {
@@ -44,6 +45,7 @@ def grouped(
         "resources": resources,
         "source_fingerprint": None,
         "moved_from": None,
+        "receivers": [] if receivers is None else receivers,
     }
     _set(event, "__dict__", values)
     _set(event, "__pydantic_fields_set__", _FIELDS)

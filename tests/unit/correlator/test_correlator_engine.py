@@ -209,6 +209,7 @@ def test_repeat_decision_built_unvalidated_equals_the_validated_event() -> None:
         "type",
         "source_fingerprint",
         "moved_from",
+        "receivers",
     }
 
 
