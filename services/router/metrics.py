@@ -24,6 +24,7 @@ from shared.events.notifications import (
     CommandApplied,
     CommandRejected,
     EscalationRestarted,
+    EscalationWidened,
     IncidentReassigned,
 )
 from shared.metrics import LATENCY_BUCKETS
@@ -40,6 +41,7 @@ _ESCALATION_CAUSES = {
     EscalationStarted: "opened",
     EscalationRestarted: "snooze_ended",
     IncidentReassigned: "reassigned",
+    EscalationWidened: "widened",
 }
 
 

@@ -117,6 +117,18 @@ class EscalationRestarted(Event):
     due_at: AwareDatetime | None = None
 
 
+class EscalationWidened(Event):
+    """An alert joined the incident by topology from a route with other receivers: their
+    escalation policies (snapshotted now) run alongside the incident's from here on."""
+
+    type: Literal["EscalationWidened"] = "EscalationWidened"
+    incident_id: str
+    at: AwareDatetime
+    receivers: list[str]
+    policies: list[dict[str, Any]]
+    reason: str
+
+
 class IncidentSnoozed(Event):
     type: Literal["IncidentSnoozed"] = "IncidentSnoozed"
     incident_id: str
@@ -185,6 +197,7 @@ EVENTS: tuple[type[Event], ...] = (
     EscalationStarted,
     EscalationHeld,
     EscalationRestarted,
+    EscalationWidened,
     IncidentSnoozed,
     IncidentReassigned,
     IncidentNoteAdded,

@@ -23,6 +23,7 @@ from services.router.domain.policy import EscalationPolicy, RoutingDirectory
 from services.router.domain.snapshot import policy_to_dict
 from services.router.domain.state import Escalation, RouterState, evolve
 from services.router.domain.timers import due_escalations, next_due_at
+from services.router.domain.widening import widen
 from shared.events import (
     AcknowledgeIncident,
     AlertGrouped,
@@ -112,7 +113,7 @@ def _start_and_fire_due(
 def _start(event: IncidentOpened, directory: RoutingDirectory) -> list[Event]:
     receivers = event.receivers or [directory.default_receiver]
     policies = [p for p in (directory.policy_for(r) for r in receivers) if p is not None]
-    reason = f"receivers {', '.join(receivers)} from route {event.rule}"
+    reason = f"receivers {', '.join(receivers)} from {event.rule}"
     if not policies:
         fallback = directory.policy_for(directory.default_receiver)
         if fallback is not None:
@@ -172,22 +173,29 @@ def _on_join(
     """Alertmanager notifies while any firing alert is not silenced: an alert joining a held
     incident that no silence covers releases the hold now (a silence ending before the hold
     does shortens it); one of high urgency pages the held people of a low-urgency step at
-    once. Decided from the log alone, so replay releases at the same point."""
+    once. Decided from the log alone, so replay releases at the same point. An alert joining
+    from a route with other receivers first widens the escalation to them (`widening`)."""
     escalation = state.escalations.get(event.incident_id)
+    if escalation is None:
+        return []
+    widened: list[Event] = []
+    if event.receivers:
+        widened, escalation = widen(escalation, event, now, directory)
     alerts = state.alerts.get(event.incident_id)
-    if escalation is None or alerts is None or not escalation.held:
-        return []
+    if alerts is None or not escalation.held:
+        return widened
     if escalation.status != "triggered" or not alerts.newly_paging(event):
-        return []
+        return widened
     joined = event.alert.labels
     silence = directory.silence_for(joined, now)
     due = escalation.due_at
     if silence is not None and due is not None and silence.released_at >= due:
-        return []  # muted for as long as the hold lasts already
+        return widened  # muted for as long as the hold lasts already
     paging = [joined, *alerts.paging_labels()]
     why = _release_reason(event, paging[1:] or [escalation.labels], now, directory)
     joining = replace(escalation, facts=updated_facts(escalation.facts, event))  # page says it
-    return _unless_held_as_before(escalation, fire(joining, now, directory, why, paging))
+    fired = fire(joining, now, directory, why, paging)
+    return [*widened, *_unless_held_as_before(escalation, fired)]
 
 
 def _release_reason(

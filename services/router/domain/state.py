@@ -34,6 +34,7 @@ from shared.events.incidents import IncidentFlapping, IncidentProbableCauseChang
 from shared.events.notifications import (
     EscalationHeld,
     EscalationRestarted,
+    EscalationWidened,
     IncidentCommanderAssigned,
     IncidentReassigned,
     IncidentSnoozed,
@@ -205,6 +206,11 @@ def _evolve_escalation(escalation: Escalation, event: Event) -> None:
             escalation.due_at = at + steps[escalation.step].delay if pending else None
         case IncidentCommanderAssigned(commander=commander):
             escalation.commander = commander
+        case EscalationWidened(policies=policies):
+            running = {p.name for p in escalation.policies}
+            added = [p for p in policies_from_dicts(policies) if p.name not in running]
+            escalation.policies += tuple(added)
+            escalation.__dict__.pop("steps", None)  # merged again, with the added policies
 
 
 def _settle(escalation: Escalation, notification_id: str, *, reached: bool) -> None:

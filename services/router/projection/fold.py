@@ -40,6 +40,7 @@ WANTED_TYPES: dict[str, frozenset[str]] = {
             "EscalationStepFired",
             "EscalationHeld",
             "EscalationRestarted",
+            "EscalationWidened",
             "NobodyPaged",
             "NotificationRequested",
             "NotificationSent",

@@ -36,7 +36,7 @@ def opened_view(event: IncidentOpened, meta: RecordMeta) -> IncidentView:
     )
     view.seen.add(meta.event_id)
     _attach(view, event.alert, "opened")
-    summary = f"opened by route {event.rule}: {event.reason}"
+    summary = f"opened by {event.rule}: {event.reason}"
     view.record(_decision_entry(event, meta, summary, alert=_alert_details(event.alert)))
     return view
 
@@ -46,6 +46,7 @@ def apply_correlator(view: IncidentView, event: Event, meta: RecordMeta) -> bool
     match event:
         case AlertGrouped(alert=alert, decision=decision):
             _attach(view, alert, decision)
+            view.receivers += [r for r in event.receivers if r not in view.receivers]
             summary = f"{alert.alertname} {decision}: {event.reason}"
             view.record(_decision_entry(event, meta, summary, alert=_alert_details(alert)))
         case AlertResolved(fingerprint=fingerprint):

@@ -25,6 +25,7 @@ from shared.events.notifications import (
     CommandRejected,
     EscalationHeld,
     EscalationRestarted,
+    EscalationWidened,
     IncidentCommanderAssigned,
     IncidentNoteAdded,
     IncidentReassigned,
@@ -152,6 +153,10 @@ def _recorded(view: IncidentView, event: Event, meta: RecordMeta) -> None:
                 "reason": event.reason,
             }
             view.record(TimelineEntry(at, "EscalationStepFired", summary, details=details))
+        case EscalationWidened(reason=reason, policies=policies):
+            names = [str(p["name"]) for p in policies]
+            summary = f"escalation widened to {', '.join(names)}: {reason}"
+            view.record(TimelineEntry(at, "EscalationWidened", summary, details={"reason": reason}))
         case NobodyPaged(reason=reason):
             view.record(TimelineEntry(at, "NobodyPaged", f"nobody paged: {reason}"))
         case EscalationHeld(until=until, reason=reason):

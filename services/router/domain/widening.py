@@ -1,0 +1,96 @@
+"""Receivers an incident gains when an alert of another route joins it by topology.
+
+The correlator names them on the `AlertGrouped` (those the incident did not page yet): in
+Alertmanager that alert's own route would notify them. Their escalation policies, snapshotted
+now, run alongside the incident's, merged step by step as `continue` routes' are. If the
+incident's step of this round has paged already, the added policies' first step pages at
+once (their people have heard nothing); before that, it pages with that step. Under the ids
+of this round's first step, so a person both policies name is not paged twice. Nothing pages
+at once while the incident is acknowledged, snoozed or held (a silence, low urgency: the
+added people are paged when the hold ends), nor when a silence covers the joining alert.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from services.router.domain.facts import updated_facts
+from services.router.domain.incident_urgency import incident_urgency
+from services.router.domain.paging import notification_id, requests
+from services.router.domain.policy import Delivery, EscalationPolicy, RoutingDirectory
+from services.router.domain.recipients import step_pages
+from services.router.domain.snapshot import merged_steps, policy_to_dict
+from services.router.domain.state import Escalation
+from shared.events import AlertGrouped, NobodyPaged
+from shared.events.base import Event
+from shared.events.notifications import EscalationWidened
+
+
+def widen(
+    escalation: Escalation, joined: AlertGrouped, now: datetime, directory: RoutingDirectory
+) -> tuple[list[Event], Escalation]:
+    """The events widening the escalation to the receivers `joined` adds (none if their
+    policies run already), and the escalation as they leave it."""
+    added = _added_policies(escalation, joined.receivers, directory)
+    if not added:
+        return [], escalation
+    names = ", ".join(p.name for p in added)
+    alert = joined.alert
+    widened = EscalationWidened(
+        incident_id=escalation.incident_id,
+        at=now,
+        receivers=list(joined.receivers),
+        policies=[policy_to_dict(p) for p in added],
+        reason=(
+            f"{alert.alertname} ({alert.fingerprint}) joined by {joined.rule}; its route's "
+            f"receivers {', '.join(joined.receivers)} add {names}"
+        ),
+    )
+    wider = replace(escalation, policies=escalation.policies + added)
+    return [widened, *_first_step_now(wider, added, joined, now, directory)], wider
+
+
+def _added_policies(
+    escalation: Escalation, receivers: list[str], directory: RoutingDirectory
+) -> tuple[EscalationPolicy, ...]:
+    running = {p.name for p in escalation.policies}
+    added: dict[str, EscalationPolicy] = {}
+    for receiver in receivers:
+        policy = directory.policy_for(receiver)
+        if policy is not None and policy.name not in running:
+            added.setdefault(policy.name, policy)
+    return tuple(added.values())
+
+
+def _first_step_now(
+    escalation: Escalation,
+    added: tuple[EscalationPolicy, ...],
+    joined: AlertGrouped,
+    now: datetime,
+    directory: RoutingDirectory,
+) -> list[Event]:
+    paged_this_round = escalation.step > 0 or escalation.due_at is None
+    if not paged_this_round or escalation.status != "triggered" or escalation.held:
+        return []
+    labels = joined.alert.labels
+    if directory.silence_for(labels, now) is not None:
+        return []
+    steps = merged_steps(added)
+    if not steps:
+        return []
+    targets = steps[0].targets
+    key = (0, escalation.repeat)
+
+    def requested(delivery: Delivery) -> bool:
+        return notification_id(escalation, key, delivery) in escalation.requested
+
+    urgency = incident_urgency([labels], now, directory).urgency
+    pages = step_pages(targets, urgency, now, directory, requested)
+    why = f"{joined.alert.alertname} joined: first step of {', '.join(p.name for p in added)}"
+    paging = replace(escalation, facts=updated_facts(escalation.facts, joined))  # page says it
+    asked = requests(paging, [(d, why) for _, d in pages.now], now, key)
+    if pages.reached or pages.waiting:
+        return asked
+    reason = f"{', '.join(targets)}, first step of {', '.join(p.name for p in added)}, reach nobody"
+    return [*asked, NobodyPaged(incident_id=escalation.incident_id, at=now, reason=reason)]

@@ -1,0 +1,174 @@
+"""An alert joining an incident by topology from a route with other receivers widens the
+escalation: their policy's first step pages (at once if the incident's step of this round
+paged already), and its later steps run alongside the incident's."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from services.router.config import RouterConfig
+from services.router.directory import ConfigDirectory
+from services.router.domain.engine import step
+from services.router.domain.state import RouterState, evolve
+from shared.events import (
+    AlertGrouped,
+    IncidentAcknowledged,
+    NobodyPaged,
+    NotificationRequested,
+    TickOccurred,
+)
+from shared.events.base import Event
+from shared.events.notifications import EscalationWidened
+from tests.support.incident_events import incident_opened, node_down
+
+T0 = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+WAIT = timedelta(seconds=30)
+
+DIRECTORY = ConfigDirectory(
+    RouterConfig.model_validate(
+        {
+            "users": [
+                {"name": "alice", "contacts": [{"type": "console"}]},
+                {"name": "dana", "contacts": [{"type": "console"}]},
+                {"name": "erin", "contacts": [{"type": "console"}]},
+                {"name": "ghost", "contacts": []},
+            ],
+            "escalation_policies": [
+                {
+                    "name": "web-oncall",
+                    "steps": [
+                        {"delay": "0s", "notify": ["user:alice"]},
+                        {"delay": "10m", "notify": ["user:alice"]},
+                    ],
+                },
+                {
+                    "name": "db-oncall",
+                    "steps": [
+                        {"delay": "0s", "notify": ["user:dana"]},
+                        {"delay": "10m", "notify": ["user:erin"]},
+                    ],
+                },
+                {"name": "nobody", "steps": [{"delay": "0s", "notify": ["user:ghost"]}]},
+            ],
+            "default_receiver": "web-oncall",
+        }
+    )
+)
+
+
+def _open(state: RouterState) -> None:
+    opened = incident_opened(
+        "INC-1",
+        T0,
+        node_down("f-web", T0, service="payments-api"),
+        title="HighErrorRate on payments-api",
+        receivers=["web-oncall"],
+        group_key="{}:{}",
+        notify_after=T0 + WAIT,
+        reason="test",
+    )
+    step(state, opened, T0, DIRECTORY)
+
+
+def _joined(at: datetime, receivers: list[str]) -> AlertGrouped:
+    return AlertGrouped(
+        incident_id="INC-1",
+        alert=node_down("f-db", at, service="postgres"),
+        decision="grouped",
+        at=at,
+        rule="topology.depends_on",
+        ruleset_version="v1",
+        reason="payments-api depends on postgres",
+        receivers=receivers,
+    )
+
+
+def _paged(events: list[Event]) -> list[str]:
+    return [e.target for e in events if isinstance(e, NotificationRequested)]
+
+
+def _tick(state: RouterState, at: datetime) -> list[Event]:
+    return step(state, TickOccurred(at=at), at, DIRECTORY)
+
+
+def test_receivers_joining_after_the_first_page_are_paged_at_once_then_escalate() -> None:
+    state = RouterState()
+    _open(state)
+    assert _paged(_tick(state, T0 + WAIT)) == ["alice"]
+
+    joined_at = T0 + timedelta(minutes=2)
+    decided = step(state, _joined(joined_at, ["db-oncall"]), joined_at, DIRECTORY)
+
+    [widened] = [e for e in decided if isinstance(e, EscalationWidened)]
+    assert [p["name"] for p in widened.policies] == ["db-oncall"]
+    assert "db-oncall" in widened.reason and "topology.depends_on" in widened.reason
+    assert _paged(decided) == ["dana"]
+    # Step 2 of both policies, 10 minutes after the first step.
+    assert _paged(_tick(state, T0 + WAIT + timedelta(minutes=10))) == ["alice", "erin"]
+
+
+def test_receivers_joining_before_the_first_page_page_with_it() -> None:
+    state = RouterState()
+    _open(state)
+
+    decided = step(state, _joined(T0 + WAIT / 2, ["db-oncall"]), T0 + WAIT / 2, DIRECTORY)
+
+    assert [type(e) for e in decided] == [EscalationWidened]
+    assert _paged(_tick(state, T0 + WAIT)) == ["alice", "dana"]
+
+
+def test_a_policy_running_already_is_not_added_nor_paged_again() -> None:
+    state = RouterState()
+    _open(state)
+    _tick(state, T0 + WAIT)
+
+    at = T0 + timedelta(minutes=1)
+    assert step(state, _joined(at, ["web-oncall"]), at, DIRECTORY) == []
+
+
+def test_an_acknowledged_incident_widens_without_paging() -> None:
+    state = RouterState()
+    _open(state)
+    _tick(state, T0 + WAIT)
+    at = T0 + timedelta(minutes=1)
+    step(state, IncidentAcknowledged(incident_id="INC-1", by="alice", at=at), at, DIRECTORY)
+
+    decided = step(state, _joined(at, ["db-oncall"]), at, DIRECTORY)
+
+    assert [type(e) for e in decided] == [EscalationWidened]
+
+
+def test_added_receivers_that_reach_nobody_are_reported() -> None:
+    state = RouterState()
+    _open(state)
+    _tick(state, T0 + WAIT)
+
+    at = T0 + timedelta(minutes=1)
+    decided = step(state, _joined(at, ["nobody"]), at, DIRECTORY)
+
+    [nobody] = [e for e in decided if isinstance(e, NobodyPaged)]
+    assert "user:ghost" in nobody.reason
+
+
+def test_the_widened_escalation_folds_back_the_same() -> None:
+    live = RouterState()
+    _open(live)
+    log: list[Event] = []
+    for at, event in [
+        (T0 + WAIT, TickOccurred(at=T0 + WAIT)),
+        (T0 + timedelta(minutes=2), _joined(T0 + timedelta(minutes=2), ["db-oncall"])),
+    ]:
+        log += [event, *step(live, event, at, DIRECTORY)]
+
+    rebuilt = RouterState()
+    _open(rebuilt)
+    for event in log:
+        evolve(rebuilt, event)
+
+    [escalation] = rebuilt.escalations.values()
+    assert [p.name for p in escalation.policies] == ["web-oncall", "db-oncall"]
+    assert [s.targets for s in escalation.steps] == [
+        ("user:alice", "user:dana"),
+        ("user:alice", "user:erin"),
+    ]
+    assert escalation.requested == live.escalations["INC-1"].requested
