@@ -20,6 +20,8 @@ incident's probable cause is there, never through a dependency (that would show 
 instance); as evidence, its host explains no other service there. The nearest explanation
 wins: fewest hops (another alert on the same resource counts as one), then the evidence
 closest in time, then the older incident.
+
+Without a connection, `join_group`: the open incident of the alert's route group (one each).
 """
 
 from __future__ import annotations
@@ -67,3 +69,26 @@ def join_connected(state: CorrelatorState, arrival: Arrival) -> Decided:
 def connected(state: CorrelatorState, arrival: Arrival) -> Claim | None:
     """The incident whose fault explains the alert best, if any does."""
     return min(claims_of(state, arrival), key=Claim.preference, default=None)
+
+
+def join_group(state: CorrelatorState, arrival: Arrival) -> Decided:
+    """The alert joins the open incident of its route group, unless that is the one it leaves."""
+    open_id = state.open_by_group.get(arrival.group)
+    if open_id is None or open_id == arrival.leaving:
+        return []
+    incident = state.incidents[open_id]
+    key, rule = arrival.grouping.group_key, arrival.grouping.rule
+    grouped = trusted.grouped(
+        open_id,
+        arrival.alert,
+        "grouped",
+        arrival.now,
+        rule,
+        arrival.policy.version,
+        f"{left_because(arrival)}grouped into {open_id}: same group {key} of {rule}",
+        list(arrival.resources),
+    )
+    impact = after_join(
+        state, incident, arrival.alert, arrival.resources, arrival.now, arrival.policy
+    )
+    return [grouped, *impact]

@@ -33,7 +33,8 @@ def attach(
     unmuted: bool = False,
 ) -> None:
     """The alert fires in `incident`: new, repeated, fired again, or moved from another one;
-    `unmuted`: a suppressed symptom that nothing mutes any more stays there as an alert."""
+    `suppressed`: as a suppressed symptom; `unmuted`: not (a suppressed symptom that nothing
+    mutes any more stays there as an alert); neither: a repeat, muted as it was."""
     tracked = state.alerts.get(alert.fingerprint)
     if tracked is not None and tracked.firing and tracked.incident_id == incident.incident_id:
         _repeat(state, incident, tracked, alert, at, policy)  # the hot path: keep it lean
@@ -49,8 +50,9 @@ def attach(
     elif tracked.incident_id != incident.incident_id:
         _leave(state, state.incidents[tracked.incident_id], tracked, at, policy)
         tracked.incident_id, tracked.suppressed = incident.incident_id, suppressed
-    else:
+    else:  # fired again there: muted or not as decided now, not as it was
         tracked.refired_at = (*tracked.refired_at, at)[-(policy.flapping.max_flaps + 1) :]
+        tracked.suppressed = suppressed or (tracked.suppressed and not unmuted)
     if not tracked.alert.same_as(alert):
         tracked.alert = AlertRecord.of(alert)
     _note_start(tracked, alert)

@@ -23,9 +23,8 @@ from datetime import datetime
 
 from services.correlator.domain import trusted
 from services.correlator.domain.arrival import Decided, arrival_of
-from services.correlator.domain.correlate import join_connected
+from services.correlator.domain.correlate import join_connected, join_group
 from services.correlator.domain.evolve import evolve
-from services.correlator.domain.firing import join_group
 from services.correlator.domain.holds import hold_or_open
 from services.correlator.domain.impact import after_join
 from services.correlator.domain.inhibit_index import equal_values
@@ -34,6 +33,7 @@ from services.correlator.domain.rules import CorrelationPolicy
 from services.correlator.domain.state import CorrelatorState, TrackedAlert
 from services.correlator.domain.suppression import inhibitor, moved_muted
 from shared.alertmanager.matchers import matches_all
+from shared.alerts import Alert
 from shared.events.incidents import AlertGrouped, AlertResolved
 
 # (the alert that stopped muting its symptoms there, the incident they are in)
@@ -113,20 +113,25 @@ def _rehomed(
         return [
             moved_muted(symptom, source.incident_id, index, source.fingerprint, now, policy, reason)
         ]
-    return _released(state, symptom, home, now, policy)
+    unmuted = "no firing alert inhibits it any more"
+    return released(state, symptom, symptom.alert.to_alert(), home, now, policy, unmuted)
 
 
-def _released(
+def released(
     state: CorrelatorState,
     symptom: TrackedAlert,
+    alert: Alert,
     home: str,
     now: datetime,
     policy: CorrelationPolicy,
+    unmuted: str,
 ) -> Decided:
-    name, unmuted = symptom.alert.alertname, "no firing alert inhibits it any more"
+    """The suppressed symptom in `home`, firing as `alert`, that nothing mutes any more
+    (`unmuted` says why): correlated afresh anywhere but `home`, unless `home` is its route
+    group's incident, where it stays, no longer suppressed. Not folded."""
+    name = symptom.alert.alertname
     why = f"{name} released from {home}: {unmuted}, so it is paged on its own; "
     incident = state.incidents[home]
-    alert = symptom.alert.to_alert()
     arrival = arrival_of(alert, now, policy, incident.domain, home, why)
     if state.open_by_group.get(arrival.group) == home:  # a group has one incident
         key = arrival.grouping.group_key

@@ -41,7 +41,7 @@ def inhibit(state: CorrelatorState, arrival: Arrival) -> Decided:
             at=arrival.now,
             rule=f"inhibit_rules[{index}]",
             ruleset_version=arrival.policy.version,
-            reason=_reason(arrival.alert, source, rule),
+            reason=inhibited_reason(arrival.alert, source, rule),
             resources=list(arrival.resources),
             source_fingerprint=source.fingerprint,
         )
@@ -65,7 +65,8 @@ def inhibitor(
     return None
 
 
-def _reason(target: Alert, source: TrackedAlert, rule: InhibitRule) -> str:
+def inhibited_reason(target: Alert, source: TrackedAlert, rule: InhibitRule) -> str:
+    """Why `target` is a suppressed symptom of `source` under `rule`."""
     equal = f", equal on {', '.join(rule.equal)}" if rule.equal else ""
     return (
         f"{target.alertname} is a suppressed symptom of {source.alert.alertname}"
