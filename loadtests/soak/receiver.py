@@ -33,6 +33,7 @@ class PageReceiver:
     def __init__(self) -> None:
         self.pages: list[PageSeen] = []
         self.unreadable = 0
+        self.updates = 0  # acknowledged / resolved notices: not pages
         self.port = 0
         self._server: asyncio.Server | None = None
 
@@ -74,8 +75,12 @@ class PageReceiver:
             escalation = page["escalation"]
             incident_id = str(page["incident"]["id"])
             summaries = [str(alert.get("summary", "")) for alert in page.get("alerts", [])]
+            status = page["incident"]["status"]
         except (orjson.JSONDecodeError, KeyError, TypeError):
             self.unreadable += 1
+            return
+        if status != "triggered":
+            self.updates += 1
             return
         tags = (_GROUP_TAG.search(summary) for summary in summaries)
         group = next((tag.group(1) for tag in tags if tag), None)

@@ -36,6 +36,9 @@ class ChannelConfig(BaseModel):
     secret: SecretStr | None = None
     address: str | None = None
     timeout: timedelta = timedelta(seconds=10)
+    # Changes of an incident this channel paged about that it is told of too (people are
+    # paged, never updated: nobody is woken to hear it is resolved).
+    updates: list[Literal["acknowledged", "resolved"]] = ["acknowledged", "resolved"]
 
     _duration = field_validator("timeout", mode="before")(parse_duration)
 

@@ -128,6 +128,12 @@ class ConfigDirectory:
             return None
         return user
 
+    def updates_for(self, delivery: Delivery) -> frozenset[str]:
+        if self.user_of(delivery) is not None:
+            return frozenset()
+        channel = self._config.channels.get(delivery.channel)
+        return frozenset(channel.updates) if channel is not None else frozenset()
+
     def contact_of(self, delivery: Delivery) -> ContactConfig | ChannelConfig | None:
         """The configured contact method or channel a delivery goes through."""
         user = self.user_of(delivery)

@@ -31,7 +31,8 @@ correlation:
   resolve_grace: 1s
   flapping: {{max_flaps: 1, within: 10m}}
 channels:
-  hook: {{type: webhook, url: "{webhook_url}/pages", secret: s3cret}}
+  # Pages only: the channel is not told of each incident resolving (`updates`).
+  hook: {{type: webhook, url: "{webhook_url}/pages", secret: s3cret, updates: []}}
 escalation_policies:
   - name: team
     steps:

@@ -74,8 +74,10 @@ def test_an_incident_resolved_on_its_own_pages_no_further_step(
         # When the grace passes (the incident resolves) and the second step's time comes
         time.sleep(NEXT_STEP_S + 3)
 
-        # Then the second step paged nobody, and the incident is resolved
-        assert [r.path for r in receiver.received] == ["/first"]
+        # Then the second step paged nobody, the first step's channel was told it resolved,
+        # and the incident is resolved
+        told = [(r.path, r.json()["incident"]["status"]) for r in receiver.received]
+        assert told == [("/first", "triggered"), ("/first", "resolved")]
         listed = httpx.get(
             f"{base}/api/v1/incidents", headers={"Authorization": f"Bearer {ADMIN}"}
         ).json()["incidents"]

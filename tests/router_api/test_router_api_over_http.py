@@ -136,7 +136,13 @@ def test_acknowledging_from_the_page_link_stops_escalation_and_shows_in_the_time
         assert kind in kinds
     assert kinds.index("AcknowledgeIncident") < kinds.index("IncidentAcknowledged")
     assert kinds.count("EscalationStepFired") == 1 and "NotificationSent" in kinds
-    assert [n["status"] for n in incident["notifications"]] == ["sent"]
+    # The channel that showed the page is told who acknowledged it.
+    told = [
+        (p["incident"]["status"], p["incident"]["status_by"])
+        for p in tocsin.pages_for("DiskFull on node-7")
+    ]
+    assert told == [("triggered", ""), ("acknowledged", "one-click link")]
+    assert [n["status"] for n in incident["notifications"]] == ["sent", "sent"]
     again = tocsin.post(f"/api/v1/incidents/{incident_id}/acknowledge")
     assert again.status_code == 409
     assert again.json()["message"] == "the incident is already acknowledged by one-click link"

@@ -52,6 +52,9 @@ class Page(BaseModel):
     incident_id: str = Field(min_length=1)
     incident_title: str
     status: PageStatus
+    status_by: str = Field(
+        default="", description="who acknowledged or resolved it (an update); empty otherwise"
+    )
     priority: Priority
     impact: str = Field(default="", description="business impact line; empty when unknown")
     affected_services: tuple[str, ...] = ()

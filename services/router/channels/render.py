@@ -44,6 +44,8 @@ def headline(page: Page) -> str:
     line = f"{_tag(page)} {what}"
     if page.affected_services:
         line += f" — {_services(page)} affected"
+    if page.status_by:
+        line += f" — {page.status} by {_one_line(page.status_by)}"
     return line
 
 
@@ -137,6 +139,7 @@ def render_webhook(page: Page) -> dict[str, Any]:
             "id": page.incident_id,
             "title": page.incident_title,
             "status": page.status,
+            "status_by": page.status_by,
             "priority": page.priority,
             "impact": page.impact,
             "probable_cause": page.probable_cause,

@@ -98,6 +98,7 @@ WEBHOOK_SCHEMA_V1: dict[str, Any] = {
                 "id",
                 "title",
                 "status",
+                "status_by",
                 "priority",
                 "impact",
                 "probable_cause",
@@ -112,6 +113,9 @@ WEBHOOK_SCHEMA_V1: dict[str, Any] = {
                 "id": _str(),
                 "title": _str(),
                 "status": _str(enum=["triggered", "acknowledged", "resolved", "escalated"]),
+                "status_by": _str(
+                    description="who acknowledged or resolved it, on those updates; else empty"
+                ),
                 "priority": _str(enum=["P1", "P2", "P3", "P4", "P5"]),
                 "impact": _str(description="business impact; empty when unknown"),
                 "probable_cause": {"type": ["string", "null"]},

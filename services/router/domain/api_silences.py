@@ -76,6 +76,9 @@ class SilencingDirectory:
     def user_of(self, delivery: Delivery) -> Person | None:
         return self._directory.user_of(delivery)
 
+    def updates_for(self, delivery: Delivery) -> frozenset[str]:
+        return self._directory.updates_for(delivery)
+
     @property
     def default_receiver(self) -> str:
         return self._directory.default_receiver

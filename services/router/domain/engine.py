@@ -23,13 +23,16 @@ from services.router.domain.policy import EscalationPolicy, RoutingDirectory
 from services.router.domain.snapshot import policy_to_dict
 from services.router.domain.state import Escalation, RouterState, evolve
 from services.router.domain.timers import due_escalations, next_due_at
+from services.router.domain.updates import status_updates
 from services.router.domain.widening import widen
 from shared.events import (
     AcknowledgeIncident,
     AlertGrouped,
     AnyEvent,
     EscalationStarted,
+    IncidentAcknowledged,
     IncidentOpened,
+    IncidentResolved,
     NobodyPaged,
     NotificationFailed,
     TickOccurred,
@@ -77,9 +80,25 @@ def decide(
             | AssignIncidentCommander()
         ):
             escalation = state.escalations.get(event.incident_id)
-            return decide_command(escalation, event, now, _reassign_pager(directory))
+            decided = decide_command(escalation, event, now, _reassign_pager(directory))
+            return [*decided, *_acknowledgement_told(escalation, decided, now, directory)]
+        case IncidentResolved(incident_id=incident_id) if incident_id in state.escalations:
+            who = f"by {event.by}" if event.by is not None else f"by {event.rule}"
+            why = f"resolved {who}: {event.reason}"
+            resolved = state.escalations[incident_id]
+            return status_updates(resolved, "resolved", event.by or "", why, now, directory)
         case _:
             return []
+
+
+def _acknowledgement_told(
+    escalation: Escalation | None, decided: list[Event], now: datetime, directory: RoutingDirectory
+) -> list[Event]:
+    acknowledged = next((e for e in decided if isinstance(e, IncidentAcknowledged)), None)
+    if escalation is None or acknowledged is None:
+        return []
+    why = f"acknowledged by {acknowledged.by}"
+    return status_updates(escalation, "acknowledged", acknowledged.by, why, now, directory)
 
 
 def escalates_on_failure(escalation: Escalation, failed: str) -> bool:

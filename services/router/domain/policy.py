@@ -66,5 +66,10 @@ class RoutingDirectory(Protocol):
         """The person `delivery` pages, or None for a channel."""
         ...
 
+    def updates_for(self, delivery: Delivery) -> frozenset[str]:
+        """The incident changes ("acknowledged", "resolved") `delivery` is told of once it
+        paged: a channel's `updates`; none for a person."""
+        ...
+
     @property
     def default_receiver(self) -> str: ...

@@ -88,6 +88,8 @@ class Escalation:
     order: int = 0
     # Opened flapping: no page before this, nor then until an alert of the incident fires.
     flapping_until: datetime | None = None
+    # (target, channel) of every page requested, all generations: who is told of changes.
+    paged: dict[tuple[str, str], None] = field(default_factory=dict)
 
     @cached_property
     def steps(self) -> tuple[EscalationStep, ...]:
@@ -180,8 +182,10 @@ def _evolve_escalation(escalation: Escalation, event: Event) -> None:
         ):
             escalation.facts = updated_facts(escalation.facts, event)
         case NotificationRequested(notification_id=notification_id, target=target):
-            escalation.requested.add(notification_id)
-            escalation.recipient_of[notification_id] = target
+            escalation.paged[(target, event.channel)] = None
+            if event.page.get("status", "triggered") == "triggered":  # not an update
+                escalation.requested.add(notification_id)
+                escalation.recipient_of[notification_id] = target
         case NotificationSent(notification_id=notification_id, sent_at=at):
             if escalation.first_page_sent_at is None:
                 escalation.first_page_sent_at = at

@@ -112,6 +112,17 @@ def test_status_and_test_flag_are_tagged_and_newlines_cannot_break_the_headline(
     assert headline(page) == "[TEST P2 ESCALATED] checkout down — payments-api, node-7 affected"
 
 
+def test_an_update_says_who_changed_the_status_in_its_headline_and_body() -> None:
+    page = make_page(status="acknowledged", status_by="alice")
+
+    assert headline(page) == (
+        "[P1 ACKNOWLEDGED] checkout conversion down — payments-api, node-7 affected"
+        " — acknowledged by alice"
+    )
+    assert render_webhook(page)["incident"]["status_by"] == "alice"
+    assert "Acknowledge:" not in render_text(page)
+
+
 def test_times_in_other_zones_are_shown_in_utc() -> None:
     cest = timezone(timedelta(hours=2))
     page = make_page(first_alert_at=datetime(2024, 5, 1, 16, 3, tzinfo=cest))
