@@ -21,7 +21,7 @@ from datetime import datetime
 from services.correlator.domain import trusted
 from services.correlator.domain.arrival import Decided, arrival_of
 from services.correlator.domain.correlate import join_connected, join_group
-from services.correlator.domain.flapping import flapping_on
+from services.correlator.domain.flapping import flapped, flapping_on
 from services.correlator.domain.holds import hold_or_open, unhold
 from services.correlator.domain.refiring import fired_again
 from services.correlator.domain.rules import CorrelationPolicy
@@ -35,9 +35,9 @@ def on_firing(
     state: CorrelatorState, alert: Alert, now: datetime, policy: CorrelationPolicy, domain: str
 ) -> Decided:
     tracked = state.alerts.get(alert.fingerprint)
-    leaving = ""
+    leaving, quiet = "", None
     if tracked is not None and _quiet_past_window(tracked, alert, policy):
-        tracked = None  # a new occurrence, not a flap: correlate it afresh
+        quiet, tracked = tracked, None  # a new occurrence: correlate it afresh
     elif tracked is not None and _outlived_by_cause(state, tracked, policy):
         leaving, tracked = tracked.incident_id, None  # afresh, anywhere but where it was
     if tracked is not None and tracked.firing:
@@ -49,6 +49,9 @@ def on_firing(
     decided = inhibit(state, arrival) or join_connected(state, arrival)
     decided = decided or join_group(state, arrival)
     if decided and isinstance(decided[0], AlertGrouped):
+        if quiet is not None and decided[0].incident_id == quiet.incident_id:
+            # back in the incident it resolved in: a flap there all the same
+            decided += flapped(quiet, state.incidents[quiet.incident_id], alert, now, policy)
         decided = [*unhold(state, arrival, decided[0].incident_id), *decided]
     else:
         decided = flapping_on(state, hold_or_open(state, arrival), alert, now, policy)
@@ -66,7 +69,8 @@ def _attached(decided: Decided) -> list[tuple[str, Alert]]:
 
 def _quiet_past_window(tracked: TrackedAlert, alert: Alert, policy: CorrelationPolicy) -> bool:
     """A resolved alert that starts again longer than the correlation window after it was last
-    seen belongs to whatever fails now, not to the incident it was once part of."""
+    seen firing (its resolve, see `membership.stop_firing`) belongs to whatever fails now, not
+    to the incident it was once part of (though it may well join it again)."""
     if tracked.firing or not policy.topology.enabled:
         return False
     return alert.starts_at - tracked.last_seen_at > policy.topology.window

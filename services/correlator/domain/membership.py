@@ -163,7 +163,7 @@ def stop_firing(
     policy: CorrelationPolicy,
 ) -> None:
     tracked = state.alerts[fingerprint]
-    tracked.firing = False
+    tracked.firing, tracked.last_seen_at = False, at  # it fired until then
     unindex(state, tracked, incident.domain, policy)
     incident.firing.discard(fingerprint)
     if not incident.firing:

@@ -30,6 +30,7 @@ class TrackedAlert:
     firing: bool
     count: int
     first_seen: str  # when it first joined, ISO 8601: told in every repeat's reason
+    # When it was last seen firing: its latest firing notification, or when it resolved.
     last_seen_at: datetime
     suppressed: bool = False
     resources: tuple[str, ...] = ()
