@@ -142,7 +142,8 @@ def test_acknowledging_from_the_page_link_stops_escalation_and_shows_in_the_time
         for p in tocsin.pages_for("DiskFull on node-7")
     ]
     assert told == [("triggered", ""), ("acknowledged", "one-click link")]
-    assert [n["status"] for n in incident["notifications"]] == ["sent", "sent"]
+    notified = [(n["status"], n["tells"]) for n in incident["notifications"]]
+    assert notified == [("sent", "page"), ("sent", "acknowledged")]
     again = tocsin.post(f"/api/v1/incidents/{incident_id}/acknowledge")
     assert again.status_code == 409
     assert again.json()["message"] == "the incident is already acknowledged by one-click link"

@@ -64,11 +64,14 @@ def _page(
     short = event.notification_id[:8]
     match event:
         case NotificationRequested(target=target, channel=channel):
+            status = str(event.page.get("status", "triggered"))
+            tells = "page" if status == "triggered" else status
             if row is None:
                 view.pages[event.notification_id] = PageRow(
-                    event.notification_id, target, channel, event.requested_at
+                    event.notification_id, target, channel, event.requested_at, tells=tells
                 )
-            summary = f"page {short} to {target} via {channel} requested: {event.reason}"
+            what = "page" if tells == "page" else f"update ({tells})"
+            summary = f"{what} {short} to {target} via {channel} requested: {event.reason}"
         case NotificationSent(attempts=attempts, sent_at=at):
             if row is not None:
                 row.status, row.attempts, row.finished_at = "sent", attempts, at

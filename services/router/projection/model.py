@@ -87,6 +87,8 @@ class PageRow:
     attempts: int = 0
     reason: str = ""
     finished_at: datetime | None = None
+    # "page", or the change a channel is told of: "acknowledged", "resolved".
+    tells: str = "page"
 
 
 @dataclass(frozen=True)
