@@ -12,6 +12,9 @@ its symptoms there is looked at again, on the state the decisions left:
   other; thresholds do not hold it, it fired long enough), `moved_from` naming that incident;
   unless that incident is its own route group's: it stays there, no longer suppressed.
 
+A new rule set (`RulesetApplied`) looks again at every suppressed symptom, the same way: one
+that no rule of it mutes any more is released, the reason naming the rule set.
+
 An incident left with no alerts at all is withdrawn. `step` runs this after folding an
 input's decisions, as it runs a missed heartbeat's alert: a decision of the same input.
 """
@@ -34,7 +37,7 @@ from services.correlator.domain.state import CorrelatorState, TrackedAlert
 from services.correlator.domain.suppression import inhibitor, moved_muted
 from shared.alertmanager.matchers import matches_all
 from shared.alerts import Alert
-from shared.events.incidents import AlertGrouped, AlertResolved
+from shared.events.incidents import AlertGrouped, AlertResolved, RulesetApplied
 
 # (the alert that stopped muting its symptoms there, the incident they are in)
 _Left = tuple[str, str]
@@ -44,23 +47,38 @@ def rehome(
     state: CorrelatorState, decided: Decided, now: datetime, policy: CorrelationPolicy
 ) -> Decided:
     """Decide and fold what becomes of the symptoms that `decided` (folded already) left
-    without their source; returns those decisions, folded."""
-    if not policy.inhibit_rules:
+    without their source, or, when it applied a rule set, of every suppressed symptom;
+    returns those decisions, folded."""
+    applied = next((e for e in decided if isinstance(e, RulesetApplied)), None)
+    if applied is None and not policy.inhibit_rules:
         return []
     pending = list(_sources_gone(decided))
-    homes = dict.fromkeys(home for _, home in pending)
+    looked = _all_symptoms(state) if applied is not None else []
+    homes = dict.fromkeys([home for _, home in pending] + [s.incident_id for s in looked])
     done: Decided = []
-    while pending:
-        fingerprint, home = pending.pop(0)
-        for symptom in _symptoms(state, fingerprint, home, policy):
-            event = _rehomed(state, symptom, home, now, policy)
-            if not event:
-                continue
-            for decision in event:
-                evolve(state, decision, policy)
-            done += event
-            pending.append((symptom.fingerprint, home))
+    while pending or looked:
+        if not looked:
+            fingerprint, home = pending.pop(0)
+            looked = _symptoms(state, fingerprint, home, policy)
+            continue
+        symptom = looked.pop(0)
+        home = symptom.incident_id
+        if not (symptom.suppressed and symptom.firing):
+            continue  # rehomed already, in a chain
+        event = _rehomed(state, symptom, home, now, policy, applied)
+        if not event:
+            continue
+        for decision in event:
+            evolve(state, decision, policy)
+        done += event
+        pending.append((symptom.fingerprint, home))
     return done + _withdrawn(state, list(homes), done, now, policy)
+
+
+def _all_symptoms(state: CorrelatorState) -> list[TrackedAlert]:
+    """Every firing suppressed symptom: a new rule set may mute it no longer."""
+    muted = (t for t in state.alerts.values() if t.suppressed and t.firing)
+    return sorted(muted, key=lambda tracked: tracked.fingerprint)
 
 
 def _sources_gone(decided: Decided) -> Iterator[_Left]:
@@ -98,22 +116,28 @@ def _rehomed(
     home: str,
     now: datetime,
     policy: CorrelationPolicy,
+    applied: RulesetApplied | None,
 ) -> Decided:
+    """`applied`: the rule set just applied, when that is why the symptom is looked at."""
     domain = state.incidents[home].domain
     muted = inhibitor(state, symptom.alert.labels, domain, policy)
+    under = "" if applied is None else f" under rule set {applied.version}"
     if muted is not None:
         index, source = muted
         if source.incident_id == home:
             return []  # another alert of its incident still mutes it
         reason = (
             f"{symptom.alert.alertname} follows {source.alert.alertname} ({source.fingerprint})"
-            f" from {home} to {source.incident_id}: still a suppressed symptom of it"
+            f" from {home} to {source.incident_id}: still a suppressed symptom of it{under}"
         )
         # `home` is where the symptom is tracked: the incident it leaves.
         return [
             moved_muted(symptom, source.incident_id, index, source.fingerprint, now, policy, reason)
         ]
     unmuted = "no firing alert inhibits it any more"
+    if applied is not None:
+        replaced = applied.previous_version
+        unmuted = f"no firing alert inhibits it{under}, which replaces {replaced}"
     return released(state, symptom, symptom.alert.to_alert(), home, now, policy, unmuted)
 
 

@@ -7,7 +7,13 @@ from datetime import timedelta
 
 from services.correlator.domain.engine import next_due
 from shared.events.base import Event
-from shared.events.incidents import AlertGrouped, AlertResolved, IncidentOpened, IncidentResolved
+from shared.events.incidents import (
+    AlertGrouped,
+    AlertResolved,
+    IncidentOpened,
+    IncidentResolved,
+    RulesetActivated,
+)
 from tests.unit.correlator.correlator_world import (
     Partition,
     alert,
@@ -191,3 +197,78 @@ inhibit_rules:
     assert not tracked.suppressed
     assert partition.state.incidents[opened.incident_id].services == {"a"}
     assert set(partition.state.incidents) == {opened.incident_id}
+
+
+MUTES_LATENCY = """
+route: {receiver: oncall, group_by: [alertname], group_wait: 30s}
+inhibit_rules:
+  - {source_matchers: ['alertname="NodeDown"'], target_matchers: ['severity="warning"'],
+     equal: [instance]}
+"""
+MUTES_NOTHING = "route: {receiver: oncall, group_by: [alertname], group_wait: 30s}\n"
+SERVICE_MUTES_LATENCY = """
+route: {receiver: oncall, group_by: [alertname], group_wait: 30s}
+inhibit_rules:
+  - {source_matchers: ['alertname="ServiceDown"'], target_matchers: ['alertname="Latency"'],
+     equal: [instance]}
+"""
+
+
+def reload(partition: Partition, config: str, version: str, seconds: int) -> list[Event]:
+    partition.policy = policy_from(config, version)
+    activated = RulesetActivated(version=version, config=config, activated_at=at(seconds))
+    return partition.feed(activated, at(seconds))
+
+
+def test_symptom_is_released_when_a_reload_removes_the_rule_muting_it() -> None:
+    partition = Partition(policy_from(MUTES_LATENCY, "v1"))
+    node_down = alert("NodeDown", instance="a", severity="critical")
+    [source] = partition.feed(node_down, at(0))
+    symptom = alert("HighLatency", instance="a", starts_at=at(60))
+    [muted] = partition.feed(symptom, at(60))
+    assert isinstance(muted, AlertGrouped) and muted.decision == "inhibited"
+    decided = reload(partition, MUTES_NOTHING, "v2", 120)
+    assert kinds(decided) == ["RulesetApplied", "IncidentOpened"]
+    released = decided[1]
+    assert isinstance(released, IncidentOpened)
+    assert (released.alert.fingerprint, released.moved_from, released.ruleset_version) == (
+        symptom.alert.fingerprint,
+        source.incident_id,
+        "v2",
+    )
+    assert released.reason == (
+        f"HighLatency released from {source.incident_id}: no firing alert inhibits it under"
+        " rule set v2, which replaces the rule set loaded at start, so it is paged on its own;"
+        ' no open incident for group {}:{alertname="HighLatency"}:'
+        f" HighLatency opens {released.incident_id}"
+    )
+    partition.feed(resolved(node_down), at(180))
+    [repeat] = partition.feed(alert("HighLatency", instance="a", starts_at=at(60)), at(240))
+    assert isinstance(repeat, AlertGrouped) and repeat.decision == "deduplicated"
+    assert not partition.state.alerts[symptom.alert.fingerprint].suppressed
+    assert partition.state == partition.folded()
+
+
+def test_symptom_stays_muted_when_the_reload_keeps_a_rule_muting_it() -> None:
+    partition = Partition(policy_from(MUTES_LATENCY, "v1"))
+    partition.feed(alert("NodeDown", instance="a", severity="critical"), at(0))
+    [muted] = partition.feed(alert("HighLatency", instance="a"), at(60))
+    assert kinds(reload(partition, MUTES_LATENCY, "v2", 120)) == ["RulesetApplied"]
+    assert isinstance(muted, AlertGrouped)
+    assert partition.state.alerts[muted.alert.fingerprint].suppressed
+
+
+def test_a_reload_releases_a_chain_from_its_top() -> None:
+    partition = Partition(CHAIN)
+    [source] = partition.feed(alert("NodeDown", instance="a"), at(0))
+    partition.feed(alert("ServiceDown", instance="a"), at(10))
+    partition.feed(alert("Latency", instance="a"), at(20))
+    # v2 keeps ServiceDown → Latency only: ServiceDown is released, Latency follows it.
+    decided = reload(partition, SERVICE_MUTES_LATENCY, "v2", 300)
+    assert kinds(decided) == ["RulesetApplied", "IncidentOpened", "AlertGrouped:inhibited"]
+    released, follows = decided[1], decided[2]
+    assert isinstance(released, IncidentOpened) and isinstance(follows, AlertGrouped)
+    assert released.alert.alertname == "ServiceDown"
+    assert (follows.incident_id, follows.moved_from) == (released.incident_id, source.incident_id)
+    assert follows.reason.endswith("still a suppressed symptom of it under rule set v2")
+    assert partition.state == partition.folded()
