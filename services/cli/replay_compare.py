@@ -48,8 +48,9 @@ def _many(mapping: dict[str, set[str]]) -> list[tuple[str, list[str]]]:
 
 
 def comparison_lines(comparison: Comparison, first: str, second: str) -> list[str]:
-    merged_from = sum(len(sources) for _, sources in comparison.merged)
-    split_into = sum(len(parts) for _, parts in comparison.split)
+    # An incident may take part in several merges (splits): it is counted once.
+    merged_from = len({source for _, sources in comparison.merged for source in sources})
+    split_into = len({part for _, parts in comparison.split for part in parts})
     lines = [
         f"from {first} to {second}",
         f"  incidents              {comparison.incidents[0]:>8,} -> {comparison.incidents[1]:,}",

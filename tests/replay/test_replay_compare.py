@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from services.cli.main import main
+from services.cli.replay_compare import compare, comparison_lines
+from services.cli.replay_tally import ReplayTally
 
 RULES = """
 integrations:
@@ -69,3 +71,18 @@ def test_rules_that_group_less_are_reported_as_splitting_them(
     assert lines[1].split() == ["incidents", "1", "->", "3"]
     assert lines[2].split()[:2] == ["merged", "0"]
     assert f"1 incidents of {folder / 'new.yaml'} into 3 of {folder / 'current.yaml'}" in lines[3]
+
+
+def test_an_incident_in_several_merges_or_splits_is_counted_once() -> None:
+    # Two long incidents X, Y of the first rule set; the second opens P, Q, R in turn, each
+    # holding notifications of both: X and Y are each split into P, Q, R, and P, Q, R each
+    # merge X and Y.
+    first = ReplayTally(keep_assignments=True, incidents=2)
+    second = ReplayTally(keep_assignments=True, incidents=3)
+    for position, target in enumerate(["P", "Q", "R"]):
+        first.assignments[(position, 0)], second.assignments[(position, 0)] = "X", target
+        first.assignments[(position, 1)], second.assignments[(position, 1)] = "Y", target
+    lines = comparison_lines(compare(first, second), "a.yaml", "b.yaml")
+    merged, split = (" ".join(line.split()) for line in lines[2:4])
+    assert merged == "merged 2 incidents of a.yaml into 3 of b.yaml"
+    assert split == "split 2 incidents of a.yaml into 3 of b.yaml"
