@@ -23,6 +23,23 @@ def on_resolved(
     tracked = state.alerts.get(fingerprint)
     if tracked is not None and not name:  # a close by alias or id carries no labels
         name = tracked.alert.alertname
+    if tracked is not None and tracked.firing and _of_an_earlier_occurrence(tracked, alert):
+        current = (tracked.restarted_at or tracked.alert.starts_at).isoformat()
+        reason = (
+            f"resolve of an earlier occurrence of {name} ({fingerprint}, started"
+            f" {alert.starts_at.isoformat()}): it fires again since {current}"
+        )
+        return [
+            dropped(
+                "AlertReceived",
+                now,
+                policy,
+                rule="source",
+                reason=reason,
+                fingerprint=fingerprint,
+                incident_id=tracked.incident_id,
+            )
+        ]
     if tracked is not None and tracked.firing:
         return [
             _alert_resolved(
@@ -61,6 +78,14 @@ def on_resolved(
 # on a firing alert is a new occurrence. Others (PagerDuty, Opsgenie, Tocsin's JSON, which
 # defaults it to the receive time) re-send a trigger with whatever time: a repeat.
 OCCURRENCE_STARTS = frozenset({"alertmanager", "grafana"})
+
+
+def _of_an_earlier_occurrence(tracked: TrackedAlert, alert: Alert) -> bool:
+    """A resolve a source sent for an occurrence before the one firing now: late, e.g. from
+    the other Alertmanager of an HA pair; the alert it names fires again since."""
+    return alert.source in OCCURRENCE_STARTS and alert.starts_at < (
+        tracked.restarted_at or tracked.alert.starts_at
+    )
 
 
 def started_again(tracked: TrackedAlert, alert: Alert) -> bool:

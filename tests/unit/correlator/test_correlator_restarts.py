@@ -7,7 +7,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from services.correlator.domain.engine import step_repeat
-from shared.events.incidents import AlertGrouped, AlertResolved, IncidentFlapping, IncidentOpened
+from shared.events.incidents import (
+    AlertGrouped,
+    AlertResolved,
+    IncidentFlapping,
+    IncidentOpened,
+    InputDropped,
+)
 from shared.events.inputs import AlertReceived
 from tests.unit.correlator.correlator_world import Partition, alert, at, policy_from
 
@@ -129,3 +135,33 @@ def test_an_alert_firing_again_is_no_fresh_evidence_for_new_symptoms() -> None:
     # Then it is its own incident: the probe has been flapping since 10:00, no new failure
     assert isinstance(opened, IncidentOpened)
     assert isinstance(decided, IncidentOpened)
+
+
+def _resolve(starts_at: datetime, source: str = "alertmanager") -> AlertReceived:
+    sent = probe(starts_at, source)
+    return AlertReceived(alert=sent.alert.model_copy(update={"status": "resolved"}))
+
+
+def test_a_late_resolve_of_an_earlier_occurrence_leaves_the_current_one_firing() -> None:
+    # Given a probe failing since 10:00, then again since 10:03 (a new occurrence)
+    partition = Partition(POLICY)
+    partition.feed(probe(at(0)), at(30))
+    partition.feed(probe(at(minutes=3)), at(minutes=5))
+    # When a resolve of the 10:00 occurrence arrives late (another Alertmanager of an HA pair)
+    [dropped] = partition.feed(_resolve(at(0)), at(minutes=6))
+    # Then it is dropped aloud and the probe still fires
+    assert isinstance(dropped, InputDropped) and dropped.rule == "source"
+    assert "earlier occurrence" in dropped.reason and "10:03" in dropped.reason
+    tracked = partition.state.alerts[dropped.fingerprint or ""]
+    assert tracked.firing
+
+
+def test_a_resolve_of_the_current_occurrence_or_without_occurrences_resolves() -> None:
+    for source, occurrence in [("alertmanager", 3), ("pagerduty", 0)]:
+        partition = Partition(POLICY)
+        partition.feed(probe(at(0), source), at(30))
+        partition.feed(probe(at(minutes=3), source), at(minutes=5))
+
+        [resolved] = partition.feed(_resolve(at(minutes=occurrence), source), at(minutes=6))
+
+        assert isinstance(resolved, AlertResolved), source
