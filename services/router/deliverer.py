@@ -61,6 +61,7 @@ class ChannelDeliverer:
         self._random = random.Random()
         self._channels: dict[str, Channel] = {}
         self._types: dict[str, str] = {}
+        self._retries: dict[str, RetryPolicy] = {}
         email = EmailSettings(
             host=config.smtp.host,
             port=config.smtp.port,
@@ -70,12 +71,17 @@ class ChannelDeliverer:
             password=config.smtp.password,
         )
         for name, channel in config.channels.items():
-            self._channels[name] = _build(channel, name, poster, email, self._base_url)
+            timeout = channel.timeout.total_seconds()
+            self._channels[name] = _build(channel, name, poster, email, self._base_url, timeout)
             self._types[name] = channel.type
+            # A try may take the channel's time: a longer `timeout:` is not cut by the policy's.
+            self._retries[name] = retry.model_copy(update={"timeout": max(retry.timeout, timeout)})
         for user in config.users:
             for index, contact in enumerate(user.contacts):
                 key = user_channel(user.name, index)
-                self._channels[key] = _build(contact, user.name, poster, email, self._base_url)
+                self._channels[key] = _build(
+                    contact, user.name, poster, email, self._base_url, retry.timeout
+                )
                 self._types[key] = contact.type
 
     async def deliver(self, request: NotificationRequested) -> Report:
@@ -88,7 +94,8 @@ class ChannelDeliverer:
         except ValidationError as invalid:
             reason = f"page could not be built: {invalid.errors()[0]['msg']}"
             return Report(False, 0, reason, kind)
-        result = await deliver_with_retry(channel, page, self._retry, asyncio.sleep, self._random)
+        retry = self._retries.get(request.channel, self._retry)
+        result = await deliver_with_retry(channel, page, retry, asyncio.sleep, self._random)
         reason = "; ".join(result.failures) if not result.delivered else "delivered"
         if isinstance(result.outcome, PermanentFailure):
             reason = result.outcome.reason
@@ -129,15 +136,20 @@ def _build(
     poster: JsonPoster,
     email: EmailSettings,
     base_url: str,
+    timeout: float,
 ) -> Channel:
+    """`timeout`: seconds a request (an SMTP command) may take; a named channel's `timeout:`,
+    the retry policy's per-try timeout for a person's contact (which has none of its own)."""
     url = own_address(channel.url, base_url)
     match channel.type:
         case "webhook":
-            return WebhookChannel(WebhookSettings(url=url, secret=channel.secret), poster)
+            settings = WebhookSettings(url=url, secret=channel.secret, timeout=timeout)
+            return WebhookChannel(settings, poster)
         case "slack":
-            return SlackChannel(SlackSettings(url=url or ""), poster)
+            return SlackChannel(SlackSettings(url=url or "", timeout=timeout), poster)
         case "email":
-            return EmailChannel(email, {name: channel.address or ""})
+            own_email = email.model_copy(update={"timeout": timeout})
+            return EmailChannel(own_email, {name: channel.address or ""})
         case _:
             return ConsoleChannel(sys.stdout)
 
