@@ -15,6 +15,10 @@ from shared.events.incidents import IncidentFlapping, IncidentProbableCauseChang
 RUNBOOK_ANNOTATIONS: Final = ("runbook_url", "runbook")
 # A link a page may carry: absolute http(s), nothing a reader would not see in it.
 _LINK: Final = re.compile(r"https?://[^\s\x00-\x1f\x7f<>\"|]+", re.IGNORECASE)
+# Alerts a page lists: the business ones first, then the probable cause, then the earliest.
+LISTED_ALERTS: Final = 5
+# Facts that only choose the listed alerts: never on a page.
+_CHOOSING: Final = ("cause_fingerprint", "newest_unlisted")
 
 
 def runbook_of(annotations: dict[str, str]) -> str | None:
@@ -34,7 +38,30 @@ def _alert_line(alert: Any) -> dict[str, Any]:
         "summary": alert.summary,
         "service": alert.service,
         "runbook_url": runbook_of(alert.annotations),
+        "fingerprint": alert.fingerprint,  # which alert it is: not on the page
     }
+
+
+def page_facts(facts: dict[str, Any]) -> dict[str, Any]:
+    """What a page says of the incident: the facts but those choosing its alerts."""
+    shown = {key: value for key, value in facts.items() if key not in _CHOOSING}
+    if "top_alerts" in facts:
+        shown["top_alerts"] = [
+            {key: value for key, value in line.items() if key != "fingerprint"}
+            for line in facts["top_alerts"]
+        ]
+    return shown
+
+
+def _listed(lines: list[dict[str, Any]], cause: str | None) -> list[dict[str, Any]]:
+    """The lines a page lists, at most LISTED_ALERTS, kept in the order their alerts joined:
+    business alerts first, then the probable cause, then the earliest others."""
+
+    def rank(index: int) -> tuple[bool, bool, int]:
+        line = lines[index]
+        return (line["layer"] != "business", line.get("fingerprint") != cause, index)
+
+    return [lines[index] for index in sorted(sorted(range(len(lines)), key=rank)[:LISTED_ALERTS])]
 
 
 def facts_from_opened(event: IncidentOpened) -> dict[str, Any]:
@@ -49,6 +76,10 @@ def facts_from_opened(event: IncidentOpened) -> dict[str, Any]:
         "affected_services": [alert.service] if alert.service else [],
         "probable_cause": f"{alert.alertname} ({alert.layer})",
         "top_alerts": [_alert_line(alert)],
+        "cause_fingerprint": alert.fingerprint,
+        # The alert that joined last when it was not listed: it may be named the probable cause
+        # next (the correlator decides that right after it joins).
+        "newest_unlisted": None,
         "layers": [str(alert.layer)],
         "impact": _impact(alert),
     }
@@ -68,6 +99,11 @@ def updated_facts(facts: dict[str, Any], event: Event) -> dict[str, Any]:
     elif isinstance(event, IncidentProbableCauseChanged):
         where = f" on {event.resource}" if event.resource else ""
         updated["probable_cause"] = f"{event.alertname}{where}: {event.reason}"
+        updated["cause_fingerprint"] = event.fingerprint
+        newest = facts.get("newest_unlisted")
+        if newest is not None and newest["fingerprint"] == event.fingerprint:
+            updated["top_alerts"] = _listed([*facts["top_alerts"], newest], event.fingerprint)
+            updated["newest_unlisted"] = None
     elif isinstance(event, IncidentFlapping):
         updated["flapping"] = (
             f"an alert of it resolved and fired again {event.flaps} times"
@@ -78,8 +114,10 @@ def updated_facts(facts: dict[str, Any], event: Event) -> dict[str, Any]:
         updated["alert_count"] = facts["alert_count"] + 1
         if alert.service and alert.service not in facts["affected_services"]:
             updated["affected_services"] = [*facts["affected_services"], alert.service]
-        if len(facts["top_alerts"]) < 5:
-            updated["top_alerts"] = [*facts["top_alerts"], _alert_line(alert)]
+        line = _alert_line(alert)
+        listed = _listed([*facts["top_alerts"], line], facts.get("cause_fingerprint"))
+        updated["top_alerts"] = listed
+        updated["newest_unlisted"] = None if line in listed else line
         if str(alert.layer) not in facts["layers"]:
             updated["layers"] = [*facts["layers"], str(alert.layer)]
         if not facts["impact"]:

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from services.router.domain.facts import page_facts
 from services.router.domain.holds import silence_hold, urgency_hold
 from services.router.domain.incident_urgency import incident_urgency
 from services.router.domain.policy import Delivery, RoutingDirectory
@@ -120,7 +121,7 @@ def requests(
 
 def _page(escalation: Escalation, recipient: str) -> dict[str, object]:
     return {
-        **escalation.facts,
+        **page_facts(escalation.facts),
         "status": "triggered",
         "escalation_step": escalation.step + 1,
         "escalation_repeat": escalation.repeat,

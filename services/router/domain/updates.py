@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
+from services.router.domain.facts import page_facts
 from services.router.domain.policy import Delivery, RoutingDirectory
 from services.router.domain.state import Escalation
 from shared.events import NotificationRequested, deterministic_id
@@ -44,7 +45,7 @@ def status_updates(
                 channel=channel,
                 requested_at=now,
                 page={
-                    **escalation.facts,
+                    **page_facts(escalation.facts),
                     "status": change,
                     "status_by": by,
                     "escalation_step": max(1, min(escalation.step, len(escalation.steps))),
