@@ -18,8 +18,8 @@ from services.router.domain.commands import Pager, decide_command
 from services.router.domain.facts import facts_from_opened, updated_facts
 from services.router.domain.firing import silencing
 from services.router.domain.incident_urgency import incident_urgency
-from services.router.domain.paging import fire, requests
-from services.router.domain.policy import EscalationPolicy, RoutingDirectory
+from services.router.domain.paging import PageKey, fire, notification_id, requests
+from services.router.domain.policy import Delivery, EscalationPolicy, RoutingDirectory
 from services.router.domain.snapshot import policy_to_dict
 from services.router.domain.state import Escalation, RouterState, evolve
 from services.router.domain.timers import due_escalations, next_due_at
@@ -65,7 +65,7 @@ def decide(
             failing = state.escalations.get(incident_id)
             if failing is None or failing.status != "triggered" or failed not in failing.requested:
                 return []
-            if not escalates_on_failure(failing, failed):
+            if not escalates_on_failure(failing, failed) or not _of_a_pending_step(failing, event):
                 return []
             recipient = failing.recipient_of.get(failed, "its recipient")
             why = f"delivery of {failed} failed, and no other page reached {recipient}"
@@ -114,6 +114,25 @@ def escalates_on_failure(escalation: Escalation, failed: str) -> bool:
         other != failed and whom == recipient and other not in escalation.settled
         for other, whom in escalation.recipient_of.items()
     )
+
+
+def _of_a_pending_step(escalation: Escalation, failed: NotificationFailed) -> bool:
+    """Whether the failed page is of the due step, of the step before it (the due step's delay
+    runs) or of a reassignment: only then does its failure bring the due step forward. A page
+    of an earlier step whose next step has fired already brings nothing forward, or the next
+    step's people would have less than their delay to acknowledge. Told by the page's
+    deterministic id."""
+    recipient = escalation.recipient_of.get(failed.notification_id)
+    if recipient is None:
+        return True  # requested before its recipient was recorded (an older state)
+    step, repeat = escalation.step, escalation.repeat
+    keys: list[PageKey] = [("reassign",), (step, repeat)]
+    if step > 0:
+        keys.append((step - 1, repeat))
+    elif repeat > 0:
+        keys.append((len(escalation.steps) - 1, repeat - 1))
+    delivery = Delivery(recipient, failed.channel)
+    return any(notification_id(escalation, key, delivery) == failed.notification_id for key in keys)
 
 
 def _start_and_fire_due(

@@ -123,11 +123,12 @@ def test_resolved_incident_is_forgotten() -> None:
     assert state.escalations == {}
 
 
-def failure_of(notification_id: str) -> NotificationFailed:
+def failure_of(notification_id: str, channel: str = "ops-webhook") -> NotificationFailed:
+    """The dispatcher gave up on the page: `channel` is the one it was requested on."""
     return NotificationFailed(
         notification_id=notification_id,
         incident_id="INC-1",
-        channel="ops-webhook",
+        channel=channel,
         attempts=4,
         reason="HTTP 500",
         failed_at=T0,
@@ -172,7 +173,8 @@ def test_a_failed_contact_method_escalates_nothing_when_another_reached_the_pers
     alice = alice_pages(state)
     step(state, delivered(alice["user/alice/0"]), T0 + timedelta(seconds=31), DIRECTORY)
 
-    after = step(state, failure_of(alice["user/alice/1"]), T0 + timedelta(minutes=1), DIRECTORY)
+    email = failure_of(alice["user/alice/1"], "user/alice/1")
+    after = step(state, email, T0 + timedelta(minutes=1), DIRECTORY)
 
     assert pages(after) == []
     assert next_due(state) == T0 + timedelta(seconds=30, minutes=10)  # bob on time
@@ -183,9 +185,11 @@ def test_the_last_of_a_persons_pages_to_fail_brings_the_next_step_forward() -> N
     alice = alice_pages(state)
 
     # the email fails while the console page is still on its way: wait for it
-    early = step(state, failure_of(alice["user/alice/1"]), T0 + timedelta(minutes=1), DIRECTORY)
+    email = failure_of(alice["user/alice/1"], "user/alice/1")
+    early = step(state, email, T0 + timedelta(minutes=1), DIRECTORY)
     # then that fails too: alice was reached on no way at all
-    late = step(state, failure_of(alice["user/alice/0"]), T0 + timedelta(minutes=2), DIRECTORY)
+    console = failure_of(alice["user/alice/0"], "user/alice/0")
+    late = step(state, console, T0 + timedelta(minutes=2), DIRECTORY)
 
     assert pages(early) == []
     assert pages(late) == [("bob", "user/bob/0")]
