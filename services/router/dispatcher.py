@@ -1,10 +1,14 @@
 """The dispatcher: deliver each requested page once and record the outcome on the log.
 
-A delivery is recorded (NotificationSent/Failed) on the notifications topic before the input
-offset is committed, and recovery reads the whole partition first, so a page recorded as
-sent is never sent again. Each outcome is appended as soon as its delivery ends. The one window
-left — killed after a receiver accepted a page, before its record was written — resends with the
-same `X-Tocsin-Notification-Id`, for receivers that deduplicate.
+Each page is delivered on its own, started as soon as its request is read: a batch is folded
+at once, never waiting for its deliveries, so a receiver that hangs (4 tries of 10 s) holds up
+no other page — at most `per_channel` deliveries to one channel run at once, `concurrency` in
+all. Each outcome (NotificationSent/Failed) is appended to the notifications topic as soon as
+its delivery ends. Requests without an outcome yet are part of the state (and its snapshots),
+and recovery reads the whole partition first (past the committed offset too), so after a
+restart every page with no outcome on the log is delivered, and a page recorded as sent is never
+sent again. The one window left — killed after a receiver accepted a page, before its record was
+written — resends with the same `X-Tocsin-Notification-Id`, for receivers that deduplicate.
 
 Channels and contacts (URLs, addresses, secrets) come from the config: the one the process
 started with, then each `RulesetActivated` on the partition (a rule reload writes one to every
@@ -17,6 +21,7 @@ started, or before the one taken) changes nothing. The active config is in the s
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -40,7 +45,7 @@ from shared.events import (
 )
 from shared.events.base import Event
 from shared.events.incidents import RulesetActivated
-from shared.log.port import Outgoing, Record
+from shared.log.port import LogUnavailable, Outgoing, Record
 from shared.runtime.processor import PartitionProcessor
 from shared.topics import INCIDENTS, NOTIFICATIONS
 
@@ -76,6 +81,8 @@ _WANTED = frozenset(
 # Delivered notification ids remembered per partition. A request can only come again when the
 # router re-emits outputs after a crash, a few batches after the original.
 DELIVERED_IDS = 100_000
+# A request on the log, with the config it goes through (None: the one the process started with).
+Pending = tuple[NotificationRequested, RulesetActivated | None]
 
 
 class RecentIds:
@@ -101,8 +108,10 @@ def _wanted(record: Record) -> bool:
 
 class DispatcherProcessor(PartitionProcessor):
     wants_look_ahead = True
-    # Pages of one batch are delivered concurrently, at most this many at a time.
+    # Deliveries of a partition running at once, and to one channel: a channel that hangs holds
+    # at most half the slots, so pages to the others go on.
     concurrency = 32
+    per_channel = 16
 
     def __init__(
         self,
@@ -117,7 +126,7 @@ class DispatcherProcessor(PartitionProcessor):
         """`deliverer`: of the config the process started with (`startup`, None: unknown);
         `deliverers` builds one for each config activated on the log (None: ignore them)."""
         super().__init__(partition)
-        self._deliverer = deliverer
+        self._deliverer = self._startup_deliverer = deliverer
         self._deliverers = deliverers
         self._active: RulesetActivated | None = None  # taken from the log; None: the startup's
         # When the running config was activated: older activations change nothing.
@@ -128,16 +137,23 @@ class DispatcherProcessor(PartitionProcessor):
         # so a crash can resend at most the pages in flight at that instant.
         self._record_now = record
         self.done = RecentIds(DELIVERED_IDS)
+        # Requests read whose outcome is not recorded yet, in log order: pages on their way.
+        self.pending: dict[str, Pending] = {}
+        self._running: dict[str, asyncio.Task[None]] = {}
+        self._gate = asyncio.Semaphore(self.concurrency)
+        self._channel_gates: dict[str, asyncio.Semaphore] = {}
 
     def state_types(self) -> tuple[type, ...]:
-        return (RecentIds, RulesetActivated)
+        return (RecentIds, RulesetActivated, NotificationRequested)
 
     def state_to_snapshot(self) -> object:
-        return (self.done, self._active, self._activated_at)
+        return (self.done, self._active, self._activated_at, self.pending)
 
     def restore_state(self, state: object) -> None:
-        kept = cast(tuple[RecentIds, RulesetActivated | None, datetime | None], state)
-        self.done, active, activated_at = kept
+        kept = cast(
+            tuple[RecentIds, RulesetActivated | None, datetime | None, dict[str, Pending]], state
+        )
+        self.done, active, activated_at, self.pending = kept
         if active is not None:
             self._switch(active)
         if activated_at is not None and not self._superseded(activated_at):
@@ -156,7 +172,14 @@ class DispatcherProcessor(PartitionProcessor):
         self._note_outcome(event)
         if isinstance(event, RulesetActivated):
             self._switch(event)
+        elif isinstance(event, NotificationRequested) and event.notification_id not in self.done:
+            self.pending.setdefault(event.notification_id, (event, self._active))
         return []
+
+    def recovered(self) -> None:
+        """Deliver the pages that were on their way when the partition's last owner stopped."""
+        for notification_id in list(self.pending):
+            self._start(notification_id)
 
     def _superseded(self, activated_at: datetime) -> bool:
         return self._activated_at is not None and activated_at < self._activated_at
@@ -176,11 +199,11 @@ class DispatcherProcessor(PartitionProcessor):
     def _note_outcome(self, event: AnyEvent) -> None:
         if isinstance(event, NotificationSent | NotificationFailed):
             self.done.add(event.notification_id)
+            self.pending.pop(event.notification_id, None)
 
     async def handle_batch(self, records: list[Record]) -> list[Outgoing]:
-        """Deliver the batch's new page requests concurrently; record every outcome."""
-        # Each request goes through the config active at its point of the log.
-        wanted: dict[str, tuple[NotificationRequested, Deliverer]] = {}
+        """Fold the batch and start delivering its new page requests; nothing waits for them
+        (see `settled`): each outcome is recorded as soon as its delivery ends."""
         for record in records:
             if not _wanted(record):
                 continue
@@ -189,22 +212,66 @@ class DispatcherProcessor(PartitionProcessor):
                 continue
             event = unwrap(envelope)
             self.apply(envelope, event, live=True)
-            if isinstance(event, NotificationRequested) and event.notification_id not in self.done:
-                wanted.setdefault(event.notification_id, (event, self._deliverer))
-        gate = asyncio.Semaphore(self.concurrency)
-
-        async def deliver(request: NotificationRequested, deliverer: Deliverer) -> None:
-            async with gate:
-                await self._record_now(await self._deliver(request, deliverer))
-
-        await asyncio.gather(*(deliver(*wanted_one) for wanted_one in wanted.values()))
+            if isinstance(event, NotificationRequested):
+                self._start(event.notification_id)
         return []
+
+    async def settled(self) -> None:
+        """Return once every delivery started has ended and its outcome is recorded."""
+        while self._running:
+            await asyncio.wait(list(self._running.values()))
+
+    def _start(self, notification_id: str) -> None:
+        """Deliver a pending page, unless its delivery runs already."""
+        if notification_id in self._running or notification_id not in self.pending:
+            return
+        request, activation = self.pending[notification_id]
+        task = asyncio.create_task(self._deliver_once(request, self._deliverer_of(activation)))
+        task.add_done_callback(functools.partial(_log_unexpected, notification_id))
+        self._running[notification_id] = task
+
+    def _deliverer_of(self, activation: RulesetActivated | None) -> Deliverer:
+        if activation is None or self._deliverers is None:
+            return self._startup_deliverer
+        built = self._deliverers.built_for(activation)  # taken once, so not a problem text
+        return self._startup_deliverer if isinstance(built, str) else built
+
+    def _channel_gate(self, channel: str) -> asyncio.Semaphore:
+        gate = self._channel_gates.get(channel)
+        if gate is None:
+            gate = self._channel_gates[channel] = asyncio.Semaphore(self.per_channel)
+        return gate
+
+    async def _deliver_once(self, request: NotificationRequested, deliverer: Deliverer) -> None:
+        """Deliver, then record the outcome; only then is the page done. A request read again
+        meanwhile (the router re-emitting it) finds the delivery running and starts none."""
+        try:
+            async with self._channel_gate(request.channel), self._gate:
+                outcome = await self._deliver(request, deliverer)
+            await self._record_durably(request.notification_id, outcome)
+            self.done.add(request.notification_id)
+            self.pending.pop(request.notification_id, None)
+        finally:
+            self._running.pop(request.notification_id, None)
+
+    async def _record_durably(self, notification_id: str, outcome: list[Outgoing]) -> None:
+        """Append, trying again while the log refuses it: the page went out (or was given up
+        on), and sending it again after a restart is worse than waiting for the log."""
+        delay_s = 0.1
+        while True:
+            try:
+                await self._record_now(outcome)
+                return
+            except LogUnavailable:
+                extra = {"partition": self.partition, "notification_id": notification_id}
+                log.warning("delivery outcome not recorded, retrying", extra=extra)
+            await asyncio.sleep(delay_s)
+            delay_s = min(delay_s * 2, 5.0)
 
     async def _deliver(self, event: NotificationRequested, deliverer: Deliverer) -> list[Outgoing]:
         started = self._clock()
         report = await deliverer.deliver(event)
         finished = self._clock()
-        self.done.add(event.notification_id)
         self._metrics.observe_delivery(
             event.channel,
             report.channel_type,
@@ -241,3 +308,11 @@ class DispatcherProcessor(PartitionProcessor):
             Outgoing(NOTIFICATIONS, request.incident_id, encode_envelope(own)),
             Outgoing(INCIDENTS, request.domain, encode_envelope(for_router)),
         ]
+
+
+def _log_unexpected(notification_id: str, task: asyncio.Task[None]) -> None:
+    """A delivery that raised (a bug: deliverers report failures) leaves its page pending: it
+    is delivered again after a restart."""
+    if not task.cancelled() and task.exception() is not None:
+        extra = {"notification_id": notification_id}
+        log.error("delivery ended without an outcome", exc_info=task.exception(), extra=extra)

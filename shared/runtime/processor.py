@@ -126,6 +126,11 @@ class PartitionProcessor(ABC):
         """See a record past the committed offset at recovery, before it is handled again."""
         return None
 
+    def recovered(self) -> None:
+        """The state is rebuilt (`replay`, then `look_ahead`) and records are handled next:
+        resume what it says was left unfinished (the dispatcher's pages on their way)."""
+        return None
+
     @abstractmethod
     def apply(self, envelope: Envelope, event: AnyEvent, *, live: bool) -> list[Outgoing]:
         """Fold the event into state and return the records to append (ignored on replay)."""

@@ -128,7 +128,7 @@ class PartitionedRunner:
         """The poll loop; once a stop is asked, the step in progress gets `STOP_GRACE_S` more
         and is then cancelled.
 
-        A step can take long (a dispatcher batch retrying a dead endpoint with backoff). Cutting
+        A step can take long (an append the log refuses, retried until it is stored). Cutting
         it short loses nothing: its inputs are not committed, so they are handled again after
         the restart, and outputs carry deterministic ids (the dispatcher records each delivery
         as soon as it ends)."""
@@ -319,6 +319,7 @@ class PartitionedRunner:
                 "replayed": committed - start,
             },
         )
+        processor.recovered()
         return processor
 
     async def _catch_up(self, processor: PartitionProcessor, partition: int, offset: int) -> None:

@@ -1,5 +1,6 @@
 """The partitioned runner over the embedded log: outputs are durable before inputs commit,
-and a partition's state covers every input before the first one it handles."""
+and a partition's state covers every input before the first one it handles; the processor is
+told when it does, input or not (to resume work left unfinished)."""
 
 from __future__ import annotations
 
@@ -58,6 +59,26 @@ class Folding(Echo):
     def apply(self, envelope: Envelope, event: AnyEvent, *, live: bool) -> list[Outgoing]:
         self.folded.append(event)
         return super().apply(envelope, event, live=live)
+
+
+class Resuming(Echo):
+    """Notes how many inputs each partition's state had folded when told it was recovered."""
+
+    recovered_after: dict[int, int] = {}
+    all_recovered = asyncio.Event()
+
+    def __init__(self, partition: int) -> None:
+        super().__init__(partition)
+        self._folded = 0
+
+    def apply(self, envelope: Envelope, event: AnyEvent, *, live: bool) -> list[Outgoing]:
+        self._folded += 1
+        return super().apply(envelope, event, live=live)
+
+    def recovered(self) -> None:
+        Resuming.recovered_after[self.partition] = self._folded
+        if len(Resuming.recovered_after) == 2:
+            Resuming.all_recovered.set()
 
 
 class StaleCommitReader(EmbeddedConsumer):
@@ -160,4 +181,35 @@ async def test_inputs_between_a_stale_committed_offset_and_the_consumer_are_fold
     assert len(Folding.folded) == 30
     outputs = [decode_event(r.value).event_id for r in await log.read(OUTPUTS, 0, 0, 1 << 30)]
     assert outputs == [deterministic_id(e.event_id, "echo") for e in inputs[20:]]
+    await log.close()
+
+
+async def test_a_recovered_partition_is_told_so_once_its_state_covers_its_committed_inputs(
+    tmp_path: Path,
+) -> None:
+    # Given 30 inputs on two partitions, all committed, and no input coming,
+    log = EmbeddedLog(tmp_path / "log.sqlite")
+    await log.start()
+    await log.ensure_topics({INPUTS: 2, OUTPUTS: 2})
+    inputs = [
+        wrap(TickOccurred(at=AT), key=f"k{i % 5}", event_id=deterministic_id(i), occurred_at=AT)
+        for i in range(30)
+    ]
+    await log.append([Outgoing(INPUTS, e.key, encode_envelope(e)) for e in inputs])
+    await log.store_committed(GROUP, INPUTS, dict(enumerate(await _ends(log, INPUTS))))
+    Resuming.recovered_after, Resuming.all_recovered = {}, asyncio.Event()
+    runner = PartitionedRunner(log, topic=INPUTS, group=GROUP, factory=Resuming, clock=lambda: AT)
+
+    # when the runner starts,
+    stop = asyncio.Event()
+    running = asyncio.create_task(runner.run(stop))
+    async with asyncio.timeout(20):
+        await Resuming.all_recovered.wait()
+    stop.set()
+    await running
+
+    # then each partition was told it was recovered, its state covering its 30 inputs.
+    assert sorted(Resuming.recovered_after) == [0, 1]
+    assert Resuming.recovered_after == dict(enumerate(await _ends(log, INPUTS)))
+    assert sum(await _ends(log, OUTPUTS)) == 0  # none handled again
     await log.close()

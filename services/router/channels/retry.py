@@ -74,7 +74,7 @@ def _delay_after(
 ) -> float:
     """The backoff, but no sooner than the receiver's `Retry-After` (e.g. Slack's 429):
     retrying earlier only earns another refusal. Capped at `max_delay`, as a delivery holds
-    its dispatcher batch: a receiver cannot make us wait longer than our own policy."""
+    a slot of its channel: a receiver cannot make us wait longer than our own policy."""
     delay = backoff_delay(attempt, policy, rand)
     if outcome.retry_after is None:
         return delay

@@ -83,6 +83,7 @@ class Harness:
             ]
         ]
         await self.dispatcher.handle_batch(records)
+        await self.dispatcher.settled()
 
     def deliveries(self, kind: str, channel_type: str, outcome: str) -> float:
         labels = {"channel_kind": kind, "channel_type": channel_type, "outcome": outcome}

@@ -85,7 +85,9 @@ async def test_pages_requested_among_other_facts_are_each_delivered_once() -> No
         reason="step due",
     )
     batch = records(fired, requested("n1"), requested("n2"), requested("n1"))
-    await dispatcher(deliverer).handle_batch(batch)
+    processor = dispatcher(deliverer)
+    await processor.handle_batch(batch)
+    await processor.settled()
     assert deliverer.sent == ["n1", "n2"]
 
 
@@ -98,4 +100,5 @@ async def test_a_page_recorded_as_sent_past_the_committed_offset_is_not_sent_aga
     for record in records(sent):
         processor.look_ahead(record)
     await processor.handle_batch(records(requested("n1"), requested("n2")))
+    await processor.settled()
     assert deliverer.sent == ["n2"]

@@ -112,6 +112,7 @@ class Dispatcher:
 
     async def handle(self, *events: Event) -> None:
         await self.processor.handle_batch(self.records(*events))
+        await self.processor.settled()
 
     def failures(self) -> list[str]:
         return [o.reason for o in self.outcomes if isinstance(o, NotificationFailed)]
