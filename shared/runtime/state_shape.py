@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import threading
 import typing
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -22,6 +23,11 @@ from typing import Any
 from shared.runtime.code_version import code_fingerprint
 
 PROJECT_PACKAGES = ("services.", "shared.")
+
+# `inspect.getsource` runs `ast.parse`, which Python 3.11 (before 3.11.8) cannot run in two
+# threads at once: one raises `SystemError: AST constructor recursion depth mismatch`. The
+# read model works its format out in a thread while the runners work out theirs on the loop.
+_PARSING = threading.Lock()
 
 
 def shape_fingerprint(
@@ -33,8 +39,9 @@ def shape_fingerprint(
     written and read by `accessors`."""
     try:
         closure = _closure(roots, packages)
-        sources = {f"{c.__module__}.{c.__qualname__}": _source(c) for c in closure}
-        sources.update({f"{f.__module__}.{f.__qualname__}": _source(f) for f in accessors})
+        with _PARSING:
+            sources = {f"{c.__module__}.{c.__qualname__}": _source(c) for c in closure}
+            sources.update({f"{f.__module__}.{f.__qualname__}": _source(f) for f in accessors})
     except (NameError, TypeError, OSError):
         return code_fingerprint()
     digest = hashlib.sha256()

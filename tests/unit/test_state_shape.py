@@ -7,11 +7,13 @@ from __future__ import annotations
 import importlib.util
 import sys
 import textwrap
+import threading
 from pathlib import Path
 
 from services.correlator.processor import CorrelatorProcessor
 from services.router.dispatcher import DispatcherProcessor
 from services.router.processor import RouterProcessor
+from services.router.projection.snapshots import read_model_format
 from shared.runtime.code_version import code_fingerprint
 from shared.runtime.state_shape import shape_fingerprint
 
@@ -76,3 +78,30 @@ def test_each_stateful_processor_has_its_own_format_from_its_state_classes() -> 
 
     assert len(formats) == 3
     assert code_fingerprint() not in formats  # their shapes resolve: no fallback to the code
+
+
+def test_formats_worked_out_in_several_threads_at_once_all_succeed_and_agree() -> None:
+    """The read model works its format out in a thread while the runners work out theirs on
+    the loop; Python 3.11's parser, which reading the sources uses, is not safe for that."""
+    switch_interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads interleave as often as they can
+    results: list[str] = []
+    errors: list[BaseException] = []
+
+    def work_out_formats() -> None:
+        for _ in range(5):
+            try:
+                results.append(read_model_format.__wrapped__())  # past its cache: work it out
+            except BaseException as error:  # every failure is the finding
+                errors.append(error)
+
+    try:
+        threads = [threading.Thread(target=work_out_formats) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(switch_interval)
+    assert errors == []
+    assert len(results) == 20 and len(set(results)) == 1
