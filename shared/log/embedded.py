@@ -28,6 +28,7 @@ from shared.log.embedded_tail import RecentRecords
 from shared.log.embedded_writer import WriterThread
 from shared.log.partitioning import partition_for
 from shared.log.port import LogUnavailable, Outgoing, Record
+from shared.log.sqlite_rows import insert_rows
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS topics (topic TEXT PRIMARY KEY, partitions INTEGER NOT NULL);
@@ -208,16 +209,18 @@ class EmbeddedLog:
         with self._write_lock:
             writer.execute("BEGIN IMMEDIATE")
             try:
-                writer.executemany("INSERT INTO records VALUES (?, ?, ?, ?, ?)", rows)
-                writer.executemany(
-                    "INSERT OR IGNORE INTO record_times VALUES (?, ?, ?, ?)",
+                insert_rows(writer, "INSERT INTO records", rows)
+                insert_rows(
+                    writer,
+                    "INSERT OR IGNORE INTO record_times",
                     self._time_index.rows(first_offsets, self._wall_clock()),
                 )
-                writer.executemany(
-                    "INSERT INTO group_offsets VALUES (?, ?, ?, ?)"
-                    " ON CONFLICT (grp, topic, partition)"
-                    " DO UPDATE SET next_offset = excluded.next_offset",
+                insert_rows(
+                    writer,
+                    "INSERT INTO group_offsets",
                     committed,
+                    "ON CONFLICT (grp, topic, partition)"
+                    " DO UPDATE SET next_offset = excluded.next_offset",
                 )
                 writer.execute("COMMIT")
             except BaseException:
