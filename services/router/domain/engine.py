@@ -69,6 +69,8 @@ def decide(
                 return []
             recipient = failing.recipient_of.get(failed, "its recipient")
             why = f"delivery of {failed} failed, and no other page reached {recipient}"
+            if failing.step >= len(failing.steps):
+                return _exhausted_unheard(failing, failed, now)
             return _unless_held_as_before(
                 failing, fire(failing, now, directory, why, _muted(state, failing))
             )
@@ -99,6 +101,21 @@ def _acknowledgement_told(
         return []
     why = f"acknowledged by {acknowledged.by}"
     return status_updates(escalation, "acknowledged", acknowledged.by, why, now, directory)
+
+
+def _exhausted_unheard(escalation: Escalation, failed: str, now: datetime) -> list[Event]:
+    """The last step's page failed and no step is left: if no page of this generation reached
+    anybody and none is still on its way, nobody was paged, which is said loudly, not left to
+    look like an incident that paged and went unanswered."""
+    others = escalation.requested - {failed}
+    if escalation.reached or not others <= escalation.settled:
+        return []
+    policies = ", ".join(p.name for p in escalation.policies)
+    reason = (
+        f"every page failed (the last: {failed} to "
+        f"{escalation.recipient_of.get(failed, 'its recipient')}) and {policies} has no step left"
+    )
+    return [NobodyPaged(incident_id=escalation.incident_id, at=now, reason=reason)]
 
 
 def escalates_on_failure(escalation: Escalation, failed: str) -> bool:
