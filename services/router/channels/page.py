@@ -30,6 +30,7 @@ class PageAlert(BaseModel):
     runbook_url: str | None = Field(
         default=None, description="what to do: the alert's runbook_url annotation"
     )
+    resolved: bool = Field(default=False, description="stopped firing since it joined")
 
     @field_validator("runbook_url")
     @classmethod
@@ -63,6 +64,9 @@ class Page(BaseModel):
     )
     flapping: str = Field(default="", description="why it is flapping; empty when it is not")
     alert_count: int = Field(ge=0)
+    resolved_count: int = Field(
+        default=0, ge=0, description="how many of the alert_count alerts stopped firing"
+    )
     first_alert_at: AwareDatetime
     opened_at: AwareDatetime
     layers: tuple[Layer, ...] = ()

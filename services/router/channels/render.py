@@ -146,6 +146,7 @@ def render_webhook(page: Page) -> dict[str, Any]:
             "flapping": page.flapping,
             "affected_services": list(page.affected_services),
             "alert_count": page.alert_count,
+            "resolved_count": page.resolved_count,
             "layers": [str(layer) for layer in sorted(page.layers, key=LAYER_ORDER.__getitem__)],
             "first_alert_at": _iso(page.first_alert_at),
             "opened_at": _iso(page.opened_at),
@@ -186,12 +187,26 @@ def _volume_line(page: Page) -> str:
     noun = "alert" if page.alert_count == 1 else "alerts"
     layers = sorted(page.layers, key=LAYER_ORDER.__getitem__)
     across = f" across {', '.join(layers)}" if layers else ""
-    return f"{page.alert_count} {noun}{across} since {_clock(page.first_alert_at)}"
+    resolved = _resolved(page)
+    count = f"{page.alert_count} {noun}" + (f" ({resolved})" if resolved else "")
+    return f"{count}{across} since {_clock(page.first_alert_at)}"
+
+
+def _resolved(page: Page) -> str:
+    """How many of the alerts stopped firing ("2 resolved"), or nothing while all fire."""
+    if not page.resolved_count:
+        return ""
+    return (
+        "all resolved"
+        if page.resolved_count >= page.alert_count
+        else f"{page.resolved_count} resolved"
+    )
 
 
 def _alert_line(alert: PageAlert) -> str:
     service = _one_line(alert.service or "")
-    where = ", ".join(filter(None, [alert.severity, alert.layer, service]))
+    state = "resolved" if alert.resolved else ""
+    where = ", ".join(filter(None, [alert.severity, alert.layer, service, state]))
     summary = _one_line(alert.summary)
     return f"{_one_line(alert.alertname)} ({where})" + (f": {summary}" if summary else "")
 
@@ -245,7 +260,7 @@ def _slack_fields(page: Page) -> list[dict[str, Any]]:
         ("Probable cause", _one_line(page.probable_cause or "")),
         ("Flapping", _one_line(page.flapping)),
         ("Affected services", _services(page)),
-        (f"Alerts ({page.alert_count})", by_layer),
+        (f"Alerts ({', '.join(filter(None, [str(page.alert_count), _resolved(page)]))})", by_layer),
     ]
     fields = [
         _mrkdwn(f"*{name}*\n{_slack_escape(value)}", _SLACK_FIELD_MAX)

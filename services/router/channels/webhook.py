@@ -57,7 +57,15 @@ _DATETIME = _str(format="date-time")
 _LAYERS = ["business", "application", "infrastructure"]
 _ALERT_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "required": ["alertname", "severity", "layer", "summary", "service", "runbook_url"],
+    "required": [
+        "alertname",
+        "severity",
+        "layer",
+        "summary",
+        "service",
+        "runbook_url",
+        "resolved",
+    ],
     "properties": {
         "alertname": _str(),
         "severity": _str(enum=["critical", "error", "warning", "info"]),
@@ -69,6 +77,7 @@ _ALERT_SCHEMA: dict[str, Any] = {
             "format": "uri",
             "description": "the alert's runbook link (its runbook_url annotation), if any",
         },
+        "resolved": {"type": "boolean", "description": "stopped firing since it joined"},
     },
 }
 WEBHOOK_SCHEMA_V1: dict[str, Any] = {
@@ -105,6 +114,7 @@ WEBHOOK_SCHEMA_V1: dict[str, Any] = {
                 "flapping",
                 "affected_services",
                 "alert_count",
+                "resolved_count",
                 "layers",
                 "first_alert_at",
                 "opened_at",
@@ -122,6 +132,11 @@ WEBHOOK_SCHEMA_V1: dict[str, Any] = {
                 "flapping": _str(description="why it is flapping; empty when it is not"),
                 "affected_services": {"type": "array", "items": _str()},
                 "alert_count": {"type": "integer", "minimum": 0},
+                "resolved_count": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": "how many of the alert_count alerts stopped firing",
+                },
                 "layers": {"type": "array", "items": _str(enum=_LAYERS)},
                 "first_alert_at": _DATETIME,
                 "opened_at": _DATETIME,

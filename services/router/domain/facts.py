@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Set as AbstractSet
 from datetime import timedelta
 from typing import Any, Final
 
@@ -123,6 +124,17 @@ def updated_facts(facts: dict[str, Any], event: Event) -> dict[str, Any]:
         if not facts["impact"]:
             updated["impact"] = _impact(alert)
     return updated
+
+
+def with_resolved(facts: dict[str, Any], resolved: AbstractSet[str]) -> dict[str, Any]:
+    """The facts with the alerts of `resolved` (fingerprints) marked as no longer firing on
+    the lines listed, and counted: a page sent minutes after the incident opened must not show
+    an alert that stopped as if it still fired."""
+    lines = [
+        {**line, "resolved": line.get("fingerprint") in resolved}
+        for line in facts.get("top_alerts", [])
+    ]
+    return {**facts, "top_alerts": lines, "resolved_count": len(resolved)}
 
 
 def _span(duration: timedelta) -> str:

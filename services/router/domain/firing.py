@@ -26,26 +26,39 @@ class IncidentAlerts:
     firing: set[str] = field(default_factory=set)
     # Inhibited alerts (suppressed symptoms) never page, so silences need not cover them.
     suppressed: set[str] = field(default_factory=set)
+    # The alerts a page counts (opened or grouped, not only inhibited), and those of them that
+    # stopped firing: an alert firing again is the same alert, not one more.
+    counted: set[str] = field(default_factory=set)
+    resolved: set[str] = field(default_factory=set)
+
+    def counts(self, event: AlertGrouped) -> bool:
+        """Whether `event` is a grouped alert the incident does not count yet."""
+        return event.decision == "grouped" and event.alert.fingerprint not in self.counted
 
     def join(self, event: AlertGrouped) -> None:
         fingerprint = event.alert.fingerprint
         known = fingerprint in self.labels
         self.labels[fingerprint] = dict(event.alert.labels)
         self.firing.add(fingerprint)
+        self.resolved.discard(fingerprint)
         if event.decision == "inhibited":
             self.suppressed.add(fingerprint)
         elif event.decision == "grouped" or not known:
             self.suppressed.discard(fingerprint)
+        if event.decision == "grouped":
+            self.counted.add(fingerprint)
         # `deduplicated` of a known alert: a repeat, its suppression unchanged.
 
     def leave(self, fingerprint: str) -> None:
         """The alert moved to another incident."""
         self.labels.pop(fingerprint, None)
-        self.firing.discard(fingerprint)
-        self.suppressed.discard(fingerprint)
+        for held in (self.firing, self.suppressed, self.counted, self.resolved):
+            held.discard(fingerprint)
 
     def resolve(self, fingerprint: str) -> None:
         self.firing.discard(fingerprint)
+        if fingerprint in self.counted:
+            self.resolved.add(fingerprint)
 
     def pages_for(self, fingerprint: str) -> bool:
         """Whether the alert is firing and not suppressed."""
@@ -71,7 +84,9 @@ class IncidentAlerts:
 
 
 def opened_with(fingerprint: str, labels: Mapping[str, str]) -> IncidentAlerts:
-    return IncidentAlerts(labels={fingerprint: dict(labels)}, firing={fingerprint})
+    return IncidentAlerts(
+        labels={fingerprint: dict(labels)}, firing={fingerprint}, counted={fingerprint}
+    )
 
 
 def silencing(

@@ -10,7 +10,7 @@ from functools import cached_property
 from typing import Any, Literal
 
 from services.router.domain.api_silences import fold_silence
-from services.router.domain.facts import updated_facts
+from services.router.domain.facts import updated_facts, with_resolved
 from services.router.domain.firing import IncidentAlerts, opened_with
 from services.router.domain.policy import EscalationPolicy, EscalationStep
 from services.router.domain.silences import Silence
@@ -114,6 +114,10 @@ def evolve(state: RouterState, event: Event) -> RouterState:
     incident_id = str(getattr(event, "incident_id", ""))
     escalation = state.escalations.get(incident_id)
     due = escalation.due_at if escalation is not None else None
+    tracked = state.alerts.get(incident_id)
+    counted_already = (
+        isinstance(event, AlertGrouped) and tracked is not None and not tracked.counts(event)
+    )
     _track_alerts(state, event, incident_id)
     match event:
         case EscalationStarted():
@@ -122,11 +126,20 @@ def evolve(state: RouterState, event: Event) -> RouterState:
             state.escalations.pop(incident_id, None)
         case SilenceCreated() | SilenceExpired():
             fold_silence(state.silences, event)
+        case AlertGrouped(decision="grouped") if counted_already:
+            pass  # fired again, or released from inhibition: the page counts it once
         case _ if escalation is not None:
             _evolve_escalation(escalation, event)
+    if escalation is not None and incident_id in state.alerts and _marks_resolved(event):
+        escalation.facts = with_resolved(escalation.facts, state.alerts[incident_id].resolved)
     if incident_id:
         rearm(state, incident_id, escalation, due)
     return state
+
+
+def _marks_resolved(event: Event) -> bool:
+    """Whether the event may change which alerts a page lists, or which of them resolved."""
+    return isinstance(event, AlertGrouped | AlertResolved | IncidentProbableCauseChanged)
 
 
 def _track_alerts(state: RouterState, event: Event, incident_id: str) -> None:
