@@ -28,6 +28,9 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _SLACK_HEADER_MAX = 150
 _SLACK_FIELD_MAX = 2000
 _SLACK_SECTION_MAX = 3000
+# Mail clients show a subject's first 40-80 characters; past a few hundred, some servers and
+# gateways refuse or cut the message. The headline in full is the body's first line.
+EMAIL_SUBJECT_MAX = 200
 
 
 class _Line(NamedTuple):
@@ -96,7 +99,7 @@ def render_email(page: Page) -> tuple[str, str, str]:
     page_html = (
         f'<!DOCTYPE html>\n<html><body style="font-family: sans-serif">\n{body}\n</body></html>\n'
     )
-    return headline(page), render_text(page) + "\n", page_html
+    return _truncate(headline(page), EMAIL_SUBJECT_MAX), render_text(page) + "\n", page_html
 
 
 def render_slack(page: Page) -> dict[str, Any]:

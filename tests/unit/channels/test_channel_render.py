@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from services.router.channels.page import Page
 from services.router.channels.render import (
+    EMAIL_SUBJECT_MAX,
     headline,
     render_email,
     render_slack,
@@ -170,6 +171,18 @@ def test_email_subject_is_the_headline_and_text_part_is_the_text_rendering() -> 
 
     assert subject == "[P1] checkout conversion down — payments-api, node-7 affected"
     assert text == render_text(page) + "\n"
+
+
+def test_a_long_headline_is_cut_in_the_email_subject_and_whole_in_its_body() -> None:
+    services = [f"service-{index:03d}" for index in range(60)]
+    page = make_page(affected_services=services, impact="checkout down " * 20)
+
+    subject, text, page_html = render_email(page)
+
+    assert len(subject) == EMAIL_SUBJECT_MAX and subject.endswith("…")
+    assert subject[:-1] == headline(page)[: EMAIL_SUBJECT_MAX - 1]
+    assert text.splitlines()[0] == headline(page)
+    assert "service-059" in page_html
 
 
 def test_email_html_escapes_markup_in_summaries_and_links() -> None:
