@@ -216,6 +216,9 @@ class DispatcherProcessor(PartitionProcessor):
                 self._start(event.notification_id)
         return []
 
+    async def drain(self) -> None:
+        await self.settled()
+
     async def settled(self) -> None:
         """Return once every delivery started has ended and its outcome is recorded."""
         while self._running:

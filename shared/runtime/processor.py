@@ -126,6 +126,12 @@ class PartitionProcessor(ABC):
         """See a record past the committed offset at recovery, before it is handled again."""
         return None
 
+    async def drain(self) -> None:
+        """Return once the work this processor runs in the background (the dispatcher's
+        deliveries) has ended and its outcome is recorded: a clean stop waits for it, a while,
+        so that it is neither cut off midway nor done again after the restart."""
+        return None
+
     def recovered(self) -> None:
         """The state is rebuilt (`replay`, then `look_ahead`) and records are handled next:
         resume what it says was left unfinished (the dispatcher's pages on their way)."""

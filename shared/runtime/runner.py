@@ -117,12 +117,26 @@ class PartitionedRunner:
             await self._poll_until_stopped(stop)
         finally:
             await self._appended()
+            if not self._cut_short:
+                await self._drain()
             if self._commit_task is not None:
                 await asyncio.gather(self._commit_task, return_exceptions=True)
             await self._snapshots.saved()
             if not self._cut_short:
                 await self._snapshots.save_at_stop(self._processors, self._committed, self._folded)
             await self._consumer.stop()
+
+    async def _drain(self) -> None:
+        """Give the processors' background work `STOP_GRACE_S` to end (see `drain`); what is
+        still running then is left to the restart, which does it again under the same ids."""
+        draining = [processor.drain() for processor in self._processors.values()]
+        if not draining:
+            return
+        try:
+            async with asyncio.timeout(STOP_GRACE_S):
+                await asyncio.gather(*draining)
+        except TimeoutError:
+            log.warning("stopping with background work unfinished", extra={"topic": self._topic})
 
     async def _poll_until_stopped(self, stop: asyncio.Event) -> None:
         """The poll loop; once a stop is asked, the step in progress gets `STOP_GRACE_S` more

@@ -9,6 +9,7 @@ is opened on first use because an aiohttp session belongs to the loop that runs 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from datetime import UTC
 from email.utils import parsedate_to_datetime
@@ -21,6 +22,7 @@ from services.router.channels.delivery import (
     PermanentFailure,
     RetryableFailure,
 )
+from shared.runtime.runner import STOP_GRACE_S
 
 USER_AGENT = "tocsin-router/1"
 _RETRYABLE_4XX = frozenset({408, 429})
@@ -31,9 +33,15 @@ _CONNECTIONS_PER_HOST = 64
 class JsonPoster:
     """Shared by the channels of one router; `close` it at shutdown."""
 
-    def __init__(self, connections_per_host: int = _CONNECTIONS_PER_HOST) -> None:
+    def __init__(
+        self, connections_per_host: int = _CONNECTIONS_PER_HOST, stop_grace_s: float = STOP_GRACE_S
+    ) -> None:
         self._connections_per_host = connections_per_host
+        self._stop_grace_s = stop_grace_s
         self._session: aiohttp.ClientSession | None = None
+        self._in_flight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     def _open(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -50,6 +58,18 @@ class JsonPoster:
     ) -> DeliveryOutcome:
         """POST once; never raises for delivery failures. `time_limit` (seconds) bounds the
         whole request, connecting included."""
+        self._in_flight += 1
+        self._idle.clear()
+        try:
+            return await self._post(url, body, headers, time_limit)
+        finally:
+            self._in_flight -= 1
+            if not self._in_flight:
+                self._idle.set()
+
+    async def _post(
+        self, url: str, body: bytes, headers: dict[str, str], time_limit: float
+    ) -> DeliveryOutcome:
         session = self._open()
         try:
             async with session.post(
@@ -82,8 +102,14 @@ class JsonPoster:
             return RetryableFailure(f"connection failed: {type(exc).__name__}")
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Run beside the process's other loops, so the session is closed at shutdown."""
+        """Run beside the process's other loops, so the session is closed at shutdown: once
+        the requests on their way have ended (the dispatcher waits as long for their outcomes),
+        or the stop's grace is over. Closed under them, a delivered page would be recorded as
+        failed, and escalate."""
         await stop.wait()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self._stop_grace_s):
+                await self._idle.wait()
         await self.close()
 
     async def close(self) -> None:
