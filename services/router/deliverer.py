@@ -62,6 +62,8 @@ class ChannelDeliverer:
         self._channels: dict[str, Channel] = {}
         self._types: dict[str, str] = {}
         self._retries: dict[str, RetryPolicy] = {}
+        # A person's pages show times in their own zone; a channel's (a team's) in UTC.
+        self._zones: dict[str, str] = {}
         email = EmailSettings(
             host=config.smtp.host,
             port=config.smtp.port,
@@ -83,6 +85,7 @@ class ChannelDeliverer:
                     contact, user.name, poster, email, self._base_url, retry.timeout
                 )
                 self._types[key] = contact.type
+                self._zones[key] = user.time_zone
 
     async def deliver(self, request: NotificationRequested) -> Report:
         channel = self._channels.get(request.channel)
@@ -126,6 +129,7 @@ class ChannelDeliverer:
                 "incident_url": link(VIEW),
                 "ack_url": link("acknowledge"),
                 "resolve_url": link("resolve"),
+                "time_zone": self._zones.get(request.channel, "UTC"),
             }
         )
 

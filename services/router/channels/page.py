@@ -8,6 +8,7 @@ cause, the few alerts that matter — never the raw label sets.
 from __future__ import annotations
 
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
@@ -78,6 +79,18 @@ class Page(BaseModel):
     ack_url: str
     resolve_url: str
     test: bool = False
+    time_zone: str = Field(
+        default="UTC", description="the reader's IANA time zone: text and email show times in it"
+    )
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, zone: str) -> str:
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError) as unknown:
+            raise ValueError(f"unknown time zone {zone!r}") from unknown
+        return zone
 
     @field_validator("incident_url", "ack_url", "resolve_url")
     @classmethod

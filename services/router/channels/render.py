@@ -11,6 +11,7 @@ import html
 import re
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
 
 from services.router.channels.page import Page, PageAlert
 from shared.alerts import SEVERITY_RANK, Layer
@@ -192,7 +193,7 @@ def _volume_line(page: Page) -> str:
     across = f" across {', '.join(layers)}" if layers else ""
     resolved = _resolved(page)
     count = f"{page.alert_count} {noun}" + (f" ({resolved})" if resolved else "")
-    return f"{count}{across} since {_clock(page.first_alert_at)}"
+    return f"{count}{across} since {_clock(page.first_alert_at, page.time_zone)}"
 
 
 def _resolved(page: Page) -> str:
@@ -316,8 +317,14 @@ def _join(lines: list[_Line]) -> str:
     return "\n".join(f"- {line.text}" if line.is_alert else line.text for line in lines)
 
 
-def _clock(at: datetime) -> str:
-    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+def _clock(at: datetime, zone: str = "UTC") -> str:
+    """ "2024-05-01 14:03 UTC"; in another zone the reader's time first, and UTC beside it
+    (what the incident's timeline and other people's pages say)."""
+    utc = at.astimezone(UTC)
+    if zone == "UTC":
+        return utc.strftime("%Y-%m-%d %H:%M UTC")
+    local = at.astimezone(ZoneInfo(zone))
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname()} ({utc:%H:%M} UTC)"
 
 
 def _iso(at: datetime) -> str:

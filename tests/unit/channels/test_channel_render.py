@@ -131,6 +131,23 @@ def test_times_in_other_zones_are_shown_in_utc() -> None:
     assert "since 2024-05-01 14:03 UTC" in render_text(page)
 
 
+def test_a_persons_page_shows_times_in_their_zone_with_utc_beside() -> None:
+    summer = make_page(time_zone="Europe/Berlin")
+    winter = make_page(
+        time_zone="Europe/Berlin", first_alert_at=datetime(2024, 1, 15, 2, 30, tzinfo=UTC)
+    )
+
+    assert "since 2024-05-01 16:03 CEST (14:03 UTC)" in render_text(summer)
+    assert "since 2024-01-15 03:30 CET (02:30 UTC)" in render_text(winter)
+    assert "16:03 CEST (14:03 UTC)" in render_email(summer)[2]
+    assert render_webhook(summer)["incident"]["first_alert_at"] == "2024-05-01T14:03:00+00:00"
+
+
+def test_a_page_refuses_an_unknown_time_zone() -> None:
+    with pytest.raises(ValidationError, match="unknown time zone"):
+        make_page(time_zone="Mars/Olympus_Mons")
+
+
 def test_sms_limit_keeps_headline_and_acknowledge_link_longest() -> None:
     text = render_text(make_page(), limit=160)
 

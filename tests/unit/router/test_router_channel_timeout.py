@@ -6,10 +6,13 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
+import pytest
+
 from services.router.channels.delivery import Delivered, DeliveryOutcome
 from services.router.channels.settings import RetryPolicy
 from services.router.config import RouterConfig
 from services.router.deliverer import ChannelDeliverer
+from services.router.directory import user_channel
 from shared.events import NotificationRequested
 from tests.support.noting_poster import NotingPoster
 from tests.support.sample_page import PAGE_FIELDS
@@ -84,3 +87,32 @@ async def test_a_channel_timeout_longer_than_the_per_try_timeout_lets_a_slow_rec
     report = await sender.deliver(requested("hook"))
 
     assert (report.delivered, report.attempts, poster.time_limits) == (True, 1, [1.0])
+
+
+async def test_a_persons_page_shows_times_in_their_zone_and_a_channels_in_utc(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    config = RouterConfig.model_validate(
+        {
+            "users": [
+                {"name": "alice", "time_zone": "Europe/Berlin", "contacts": [{"type": "console"}]}
+            ],
+            "channels": {"ops": {"type": "console"}},
+        }
+    )
+    sender = ChannelDeliverer(
+        config,
+        base_url="http://tocsin",
+        link_secret=b"k",
+        poster=SlowPoster(),
+        retry=RetryPolicy(),
+        clock=lambda: T0,
+    )
+
+    await sender.deliver(requested(user_channel("alice", 0)))
+    alices = capsys.readouterr().out
+    await sender.deliver(requested("ops"))
+    channels = capsys.readouterr().out
+
+    assert "since 2024-05-01 16:03 CEST (14:03 UTC)" in alices
+    assert "since 2024-05-01 14:03 UTC" in channels
