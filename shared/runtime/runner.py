@@ -118,7 +118,7 @@ class PartitionedRunner:
         finally:
             await self._appended()
             if not self._cut_short:
-                await self._drain()
+                await self._drain(self._processors.values())
             if self._commit_task is not None:
                 await asyncio.gather(self._commit_task, return_exceptions=True)
             await self._snapshots.saved()
@@ -126,10 +126,11 @@ class PartitionedRunner:
                 await self._snapshots.save_at_stop(self._processors, self._committed, self._folded)
             await self._consumer.stop()
 
-    async def _drain(self) -> None:
+    async def _drain(self, processors: Iterable[PartitionProcessor]) -> None:
         """Give the processors' background work `STOP_GRACE_S` to end (see `drain`); what is
-        still running then is left to the restart, which does it again under the same ids."""
-        draining = [processor.drain() for processor in self._processors.values()]
+        still running then is left to the restart (or the partition's next owner), which does
+        it again under the same ids."""
+        draining = [processor.drain() for processor in processors]
         if not draining:
             return
         try:
@@ -377,7 +378,12 @@ class PartitionedRunner:
         return size
 
     async def _on_revoked(self, partitions: frozenset[int]) -> None:
+        """Hand the partitions over once their background work is recorded (the rebalance
+        waits for this callback): the next owner then finds the outcomes of the pages this
+        member had on their way, rather than sending them too."""
+        leaving = [self._processors[p] for p in partitions if p in self._processors]
         self._forget(partitions)
+        await self._drain(leaving)
 
     def _forget(self, partitions: Iterable[int]) -> None:
         for partition in list(partitions):
