@@ -115,9 +115,10 @@ def evolve(state: RouterState, event: Event) -> RouterState:
     escalation = state.escalations.get(incident_id)
     due = escalation.due_at if escalation is not None else None
     tracked = state.alerts.get(incident_id)
-    counted_already = (
-        isinstance(event, AlertGrouped) and tracked is not None and not tracked.counts(event)
-    )
+    counted_already = firing_again = False
+    if isinstance(event, AlertGrouped) and tracked is not None:
+        counted_already = not tracked.counts(event)
+        firing_again = event.alert.fingerprint in tracked.resolved
     _track_alerts(state, event, incident_id)
     match event:
         case EscalationStarted():
@@ -130,7 +131,8 @@ def evolve(state: RouterState, event: Event) -> RouterState:
             pass  # fired again, or released from inhibition: the page counts it once
         case _ if escalation is not None:
             _evolve_escalation(escalation, event)
-    if escalation is not None and incident_id in state.alerts and _marks_resolved(event):
+    marks_change = firing_again or _marks_resolved(event)
+    if escalation is not None and incident_id in state.alerts and marks_change:
         escalation.facts = with_resolved(escalation.facts, state.alerts[incident_id].resolved)
     if incident_id:
         rearm(state, incident_id, escalation, due)
@@ -138,8 +140,12 @@ def evolve(state: RouterState, event: Event) -> RouterState:
 
 
 def _marks_resolved(event: Event) -> bool:
-    """Whether the event may change which alerts a page lists, or which of them resolved."""
-    return isinstance(event, AlertGrouped | AlertResolved | IncidentProbableCauseChanged)
+    """Whether the event may change which alerts a page lists, or which of them resolved (a
+    repeat, `deduplicated`, changes neither unless of a resolved alert: repeats are most of
+    what the router reads)."""
+    if isinstance(event, AlertGrouped):
+        return event.decision != "deduplicated"
+    return isinstance(event, AlertResolved | IncidentProbableCauseChanged)
 
 
 def _track_alerts(state: RouterState, event: Event, incident_id: str) -> None:

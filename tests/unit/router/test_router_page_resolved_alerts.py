@@ -147,3 +147,11 @@ def test_while_every_alert_fires_the_page_says_nothing_of_resolution() -> None:
 
     assert (page.alert_count, page.resolved_count) == (2, 0)
     assert "resolved" not in render_text(page).replace("Resolve:", "")
+
+
+def test_a_repeat_of_a_resolved_alert_marks_it_firing_again() -> None:
+    repeat = grouped(ERRORS, 120).model_copy(update={"decision": "deduplicated"})
+    page = bobs_page(grouped(LATENCY, 10), resolved(ERRORS.fingerprint, 60), repeat)
+
+    assert (page.alert_count, page.resolved_count) == (2, 0)
+    assert marks(page) == {"HighErrorRate": False, "HighLatency": False}
