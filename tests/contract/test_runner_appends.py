@@ -20,9 +20,10 @@ from shared.events import (
 )
 from shared.log.embedded import EmbeddedLog
 from shared.log.embedded_consumer import EmbeddedConsumer
-from shared.log.port import LogUnavailable, Outgoing, PartitionsCallback, Record
+from shared.log.port import LogUnavailable, Outgoing, PartitionsCallback
 from shared.runtime.processor import PartitionProcessor
 from shared.runtime.runner import PartitionedRunner
+from tests.support.background_work import RecordsLater
 
 INPUTS, OUTPUTS, GROUP = "in", "out", "echoes"
 AT = datetime(2026, 11, 27, 6, 50, tzinfo=UTC)
@@ -215,37 +216,6 @@ async def test_a_recovered_partition_is_told_so_once_its_state_covers_its_commit
     await log.close()
 
 
-class Background(Echo):
-    """Handles an input at once and records its output later, in the background (as the
-    dispatcher records a delivery's outcome once the receiver answered)."""
-
-    log: EmbeddedLog
-    handled: asyncio.Event
-    delay_s = 0.5
-
-    def __init__(self, partition: int) -> None:
-        super().__init__(partition)
-        self._running: set[asyncio.Task[None]] = set()
-
-    async def handle_batch(self, records: list[Record]) -> list[Outgoing]:
-        for record in records:
-            envelope = decode_event(record.value)
-            task = asyncio.create_task(self._later(envelope))
-            self._running.add(task)
-            task.add_done_callback(self._running.discard)
-        Background.handled.set()
-        return []
-
-    async def _later(self, envelope: Envelope) -> None:
-        await asyncio.sleep(self.delay_s)
-        event = TickOccurred(at=AT)
-        await self.log.append(self.apply(envelope, event, live=True))
-
-    async def drain(self) -> None:
-        while self._running:
-            await asyncio.wait(list(self._running))
-
-
 async def test_a_clean_stop_waits_for_the_processors_background_work_to_be_recorded(
     tmp_path: Path,
 ) -> None:
@@ -253,14 +223,16 @@ async def test_a_clean_stop_waits_for_the_processors_background_work_to_be_recor
     log = EmbeddedLog(tmp_path / "log.sqlite")
     await log.start()
     await log.ensure_topics({INPUTS: 1, OUTPUTS: 1})
-    Background.log, Background.handled = log, asyncio.Event()
-    runner = PartitionedRunner(log, topic=INPUTS, group=GROUP, factory=Background, clock=lambda: AT)
+    RecordsLater.log, RecordsLater.topic, RecordsLater.handled = log, OUTPUTS, asyncio.Event()
+    runner = PartitionedRunner(
+        log, topic=INPUTS, group=GROUP, factory=RecordsLater, clock=lambda: AT
+    )
     stop = asyncio.Event()
     running = asyncio.create_task(runner.run(stop))
     await runner.ready.wait()
     tick = wrap(TickOccurred(at=AT), key="k", event_id=deterministic_id(1), occurred_at=AT)
     await log.append([Outgoing(INPUTS, "k", encode_envelope(tick))])
-    await asyncio.wait_for(Background.handled.wait(), 20)
+    await asyncio.wait_for(RecordsLater.handled.wait(), 20)
 
     # when the runner is stopped while that work runs,
     stop.set()

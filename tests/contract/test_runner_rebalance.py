@@ -28,6 +28,7 @@ from shared.log.port import Outgoing, PartitionsCallback, Record
 from shared.runtime import runner as runner_module
 from shared.runtime.processor import PartitionProcessor
 from shared.runtime.runner import PartitionedRunner
+from tests.support.background_work import RecordsLater
 
 INPUTS, GROUP, OUTCOMES = "in", "counters", "outcomes"
 AT = datetime(2026, 11, 27, 6, 50, tzinfo=UTC)
@@ -225,34 +226,6 @@ async def _has_processor(runner: PartitionedRunner, partition: int) -> bool:
     return partition in runner.processors
 
 
-class Delivering(Counter):
-    """Records each input's outcome half a second after handling it, in the background (as the
-    dispatcher records a delivery once its receiver answered)."""
-
-    log: EmbeddedLog
-    handled: asyncio.Event
-
-    def __init__(self, partition: int) -> None:
-        super().__init__(partition)
-        self._running: set[asyncio.Task[None]] = set()
-
-    async def handle_batch(self, records: list[Record]) -> list[Outgoing]:
-        for record in records:
-            task = asyncio.create_task(self._outcome_later(record))
-            self._running.add(task)
-            task.add_done_callback(self._running.discard)
-        Delivering.handled.set()
-        return []
-
-    async def _outcome_later(self, record: Record) -> None:
-        await asyncio.sleep(0.5)
-        await self.log.append([Outgoing(OUTCOMES, record.key, record.value, record.partition)])
-
-    async def drain(self) -> None:
-        while self._running:
-            await asyncio.wait(list(self._running))
-
-
 async def test_a_revoked_partition_is_handed_over_once_its_background_work_is_recorded(
     tmp_path: Path,
 ) -> None:
@@ -260,13 +233,15 @@ async def test_a_revoked_partition_is_handed_over_once_its_background_work_is_re
     log = MemberLog(tmp_path / "log.sqlite")
     await log.start()
     await log.ensure_topics({INPUTS: 2, OUTCOMES: 2})
-    Delivering.log, Delivering.handled = log, asyncio.Event()
-    runner = PartitionedRunner(log, topic=INPUTS, group=GROUP, factory=Delivering, clock=lambda: AT)
+    RecordsLater.log, RecordsLater.topic, RecordsLater.handled = log, OUTCOMES, asyncio.Event()
+    runner = PartitionedRunner(
+        log, topic=INPUTS, group=GROUP, factory=RecordsLater, clock=lambda: AT
+    )
     stop = asyncio.Event()
     running = asyncio.create_task(runner.run(stop))
     await runner.ready.wait()
     await _inputs(log, 1, 0, 1)
-    await asyncio.wait_for(Delivering.handled.wait(), 10)
+    await asyncio.wait_for(RecordsLater.handled.wait(), 10)
 
     # when a rebalance takes its partitions while that work runs,
     member = log.member

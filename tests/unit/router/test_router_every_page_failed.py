@@ -10,7 +10,6 @@ from services.router.directory import ConfigDirectory
 from services.router.domain.engine import step
 from services.router.domain.state import RouterState
 from shared.events import NobodyPaged, NotificationRequested, NotificationSent, TickOccurred
-from tests.support.incident_events import incident_opened, node_down
 from tests.unit.router.test_router_late_delivery_failure import (
     ALICE_BOB_CAROL,
     T0,
@@ -18,6 +17,7 @@ from tests.unit.router.test_router_late_delivery_failure import (
     bob_paged,
     directory,
     failure_of,
+    node_down_opened,
 )
 
 
@@ -92,17 +92,8 @@ def test_a_repeat_left_brings_the_next_pass_forward_instead() -> None:
 
 
 def _both_paged(state: RouterState, paging: ConfigDirectory) -> list[NotificationRequested]:
-    opened = incident_opened(
-        "INC-1",
-        T0,
-        node_down("f1", T0),
-        title="NodeDown",
-        receivers=["oncall"],
-        group_key="{}:{}",
-        notify_after=T0,
-        reason="test",
-    )
-    pages = [e for e in step(state, opened, T0, paging) if isinstance(e, NotificationRequested)]
+    decided = step(state, node_down_opened(), T0, paging)
+    pages = [e for e in decided if isinstance(e, NotificationRequested)]
     assert sorted(p.target for p in pages) == ["alice", "bob"]
     return sorted(pages, key=lambda p: p.target)
 

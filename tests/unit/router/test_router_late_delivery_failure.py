@@ -10,7 +10,7 @@ from services.router.config import RouterConfig
 from services.router.directory import ConfigDirectory
 from services.router.domain.engine import next_due, step
 from services.router.domain.state import RouterState
-from shared.events import NotificationFailed, NotificationRequested, TickOccurred
+from shared.events import IncidentOpened, NotificationFailed, NotificationRequested, TickOccurred
 from shared.events.base import Event
 from tests.support.incident_events import incident_opened, node_down
 
@@ -51,8 +51,9 @@ def failure_of(page: NotificationRequested, at: datetime) -> NotificationFailed:
     )
 
 
-def alice_paged(state: RouterState, paging: ConfigDirectory) -> NotificationRequested:
-    opened = incident_opened(
+def node_down_opened() -> IncidentOpened:
+    """INC-1, opened at T0 by NodeDown for the `oncall` policy, due at once."""
+    return incident_opened(
         "INC-1",
         T0,
         node_down("f1", T0),
@@ -62,6 +63,10 @@ def alice_paged(state: RouterState, paging: ConfigDirectory) -> NotificationRequ
         notify_after=T0,
         reason="test",
     )
+
+
+def alice_paged(state: RouterState, paging: ConfigDirectory) -> NotificationRequested:
+    opened = node_down_opened()
     [page] = [e for e in step(state, opened, T0, paging) if isinstance(e, NotificationRequested)]
     assert page.target == "alice"
     return page
