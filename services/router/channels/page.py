@@ -75,6 +75,9 @@ class Page(BaseModel):
     escalation_step: int = Field(ge=1, description="1-based position in the escalation chain")
     escalation_repeat: int = Field(default=0, ge=0, description="completed loops of the chain")
     target: str = Field(min_length=1, description="the person paged")
+    reassigned: bool = Field(
+        default=False, description="paged because the incident was reassigned to them"
+    )
     incident_url: str
     ack_url: str
     resolve_url: str

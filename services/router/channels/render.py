@@ -160,6 +160,7 @@ def render_webhook(page: Page) -> dict[str, Any]:
             "step": page.escalation_step,
             "repeat": page.escalation_repeat,
             "target": page.target,
+            "reassigned": page.reassigned,
         },
         "links": {
             "incident": page.incident_url,
@@ -239,6 +240,8 @@ def _services(page: Page) -> str:
 
 
 def _escalation_line(page: Page) -> str:
+    if page.reassigned:
+        return f"Paging {page.target} (reassigned to them)"
     repeat = f", repeat {page.escalation_repeat}" if page.escalation_repeat else ""
     return f"Paging {page.target} (step {page.escalation_step}{repeat})"
 

@@ -145,11 +145,15 @@ WEBHOOK_SCHEMA_V1: dict[str, Any] = {
         "alerts": {"type": "array", "items": _ALERT_SCHEMA},
         "escalation": {
             "type": "object",
-            "required": ["step", "repeat", "target"],
+            "required": ["step", "repeat", "target", "reassigned"],
             "properties": {
                 "step": {"type": "integer", "minimum": 1},
                 "repeat": {"type": "integer", "minimum": 0},
                 "target": _str(),
+                "reassigned": {
+                    "type": "boolean",
+                    "description": "paged because the incident was reassigned to them",
+                },
             },
         },
         "links": {

@@ -18,7 +18,7 @@ from services.router.domain.commands import Pager, decide_command
 from services.router.domain.facts import facts_from_opened, updated_facts
 from services.router.domain.firing import silencing
 from services.router.domain.incident_urgency import incident_urgency
-from services.router.domain.paging import PageKey, fire, notification_id, requests
+from services.router.domain.paging import REASSIGN, PageKey, fire, notification_id, requests
 from services.router.domain.policy import Delivery, EscalationPolicy, RoutingDirectory
 from services.router.domain.snapshot import policy_to_dict
 from services.router.domain.state import Escalation, RouterState, evolve
@@ -143,7 +143,7 @@ def _of_a_pending_step(escalation: Escalation, failed: NotificationFailed) -> bo
     if recipient is None:
         return True  # requested before its recipient was recorded (an older state)
     step, repeat = escalation.step, escalation.repeat
-    keys: list[PageKey] = [("reassign",), (step, repeat)]
+    keys: list[PageKey] = [REASSIGN, (step, repeat)]
     if step > 0:
         keys.append((step - 1, repeat))
     elif repeat > 0:
@@ -348,7 +348,7 @@ def _page_assignee(
     escalation: Escalation, user: str, now: datetime, directory: RoutingDirectory, why: str
 ) -> list[Event]:
     deliveries = directory.deliveries_for(f"user:{user}", now)
-    decided = requests(escalation, [(d, why) for d in deliveries], now, ("reassign",))
+    decided = requests(escalation, [(d, why) for d in deliveries], now, REASSIGN)
     if decided:
         return decided
     reason = f"{user}, the assignee, has no contact method"

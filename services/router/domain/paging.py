@@ -30,6 +30,7 @@ from shared.events.base import Event
 
 # What makes a page id unique within a generation: (step, repeat), or ("reassign",).
 PageKey = tuple[object, ...]
+REASSIGN: PageKey = ("reassign",)
 
 
 def fire(
@@ -112,18 +113,19 @@ def requests(
             target=delivery.recipient,
             channel=delivery.channel,
             requested_at=now,
-            page=_page(escalation, delivery.recipient),
+            page=_page(escalation, delivery.recipient, reassigned=key == REASSIGN),
             reason=reason,
         )
         for delivery, reason in pages
     ]
 
 
-def _page(escalation: Escalation, recipient: str) -> dict[str, object]:
+def _page(escalation: Escalation, recipient: str, *, reassigned: bool) -> dict[str, object]:
     return {
         **page_facts(escalation.facts),
         "status": "triggered",
         "escalation_step": escalation.step + 1,
         "escalation_repeat": escalation.repeat,
         "target": recipient,
+        "reassigned": reassigned,
     }

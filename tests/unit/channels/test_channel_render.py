@@ -148,6 +148,14 @@ def test_a_page_refuses_an_unknown_time_zone() -> None:
         make_page(time_zone="Mars/Olympus_Mons")
 
 
+def test_a_reassignment_page_says_it_was_reassigned_to_them_rather_than_a_step() -> None:
+    page = make_page(reassigned=True, target="carol")
+
+    assert "Paging carol (reassigned to them)" in render_text(page).splitlines()
+    assert "Paging carol (step" not in render_email(page)[2]
+    assert render_webhook(page)["escalation"]["reassigned"] is True
+
+
 def test_sms_limit_keeps_headline_and_acknowledge_link_longest() -> None:
     text = render_text(make_page(), limit=160)
 
@@ -289,7 +297,7 @@ def test_webhook_body_is_versioned_and_orders_alerts_business_first() -> None:
     assert body["incident"]["layers"] == ["business", "application", "infrastructure"]
     assert body["incident"]["first_alert_at"] == "2024-05-01T14:03:00+00:00"
     assert body["links"] == {"incident": OPEN, "acknowledge": ACK, "resolve": RESOLVE}
-    assert body["escalation"] == {"step": 2, "repeat": 1, "target": "alice"}
+    assert body["escalation"] == {"step": 2, "repeat": 1, "target": "alice", "reassigned": False}
 
 
 def test_webhook_body_has_exactly_the_fields_its_schema_requires() -> None:

@@ -232,6 +232,22 @@ def test_reassign_pages_the_new_user_at_once_and_escalation_goes_on() -> None:
     assert next_due(state) == at + timedelta(minutes=10)
 
 
+def test_a_reassignment_page_says_so_and_the_next_steps_page_says_its_step() -> None:
+    state = RouterState()
+    first = [e for e in paged(state) if isinstance(e, NotificationRequested)]
+    at = T0 + timedelta(minutes=3)
+    to_carol = [
+        e for e in run(state, reassign("carol"), at) if isinstance(e, NotificationRequested)
+    ]
+    due = next_due(state)
+    assert due is not None
+    to_bob = [e for e in tick(state, due) if isinstance(e, NotificationRequested)]
+
+    assert {e.page["reassigned"] for e in first} == {False}
+    assert {e.page["reassigned"] for e in to_carol} == {True}
+    assert [(e.target, e.page["reassigned"]) for e in to_bob] == [("bob", False)]
+
+
 def test_snooze_end_of_a_reassigned_incident_pages_the_assignee_not_the_first_step() -> None:
     # Given an incident reassigned to carol at T0+3m (bob's step pending), then snoozed
     state = RouterState()
