@@ -22,12 +22,13 @@ def add_log_source(parser: argparse.ArgumentParser, data_help: str) -> None:
 @contextlib.asynccontextmanager
 async def opened_log(args: argparse.Namespace, topics: tuple[str, ...]) -> AsyncIterator[EventLog]:
     """The log `--kafka` names, else `tocsin up`'s under `--data` (default: TOCSIN_DATA_DIR or
-    .tocsin-data); on Kafka, `topics` are made sure of, so their partitions are known."""
+    .tocsin-data); on Kafka, the partitions of those of `topics` the cluster has are learnt
+    (none is created: reading leaves the cluster as it was)."""
     event_log: EventLog
     if args.kafka:
         event_log = KafkaLog(args.kafka)
         await event_log.start()
-        await event_log.ensure_topics({topic: RuntimeSettings().partitions for topic in topics})
+        await event_log.learn_topics(topics)
     else:
         path = (args.data or RuntimeSettings().data_dir) / "tocsin.sqlite"
         if not path.is_file():

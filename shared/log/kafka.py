@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -67,9 +67,7 @@ class KafkaLog:
             await self._reader.stop()
 
     async def ensure_topics(self, partitions_by_topic: dict[str, int]) -> None:
-        admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap)
-        await admin.start()
-        try:
+        async with self._admin() as admin:
             existing = set(await admin.list_topics())
             missing = [
                 NewTopic(topic, count, 1)
@@ -80,10 +78,27 @@ class KafkaLog:
             if missing:
                 with contextlib.suppress(TopicAlreadyExistsError):
                     await admin.create_topics(missing)
-        finally:
-            await admin.close()
         for topic in partitions_by_topic:
             self._partitions[topic] = await self._discover_partitions(topic)
+
+    async def learn_topics(self, topics: Iterable[str]) -> None:
+        """Learn the partitions of those of `topics` the cluster has, creating none: a command
+        that only reads leaves no topic behind. `partition_count` of a missing one raises
+        `KeyError`, as on an embedded log that never had it."""
+        async with self._admin() as admin:
+            existing = set(await admin.list_topics())
+        for topic in topics:
+            if topic in existing:
+                self._partitions[topic] = await self._discover_partitions(topic)
+
+    @contextlib.asynccontextmanager
+    async def _admin(self) -> AsyncIterator[AIOKafkaAdminClient]:
+        admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap)
+        await admin.start()
+        try:
+            yield admin
+        finally:
+            await admin.close()
 
     async def _discover_partitions(self, topic: str) -> int:
         producer = self._require_producer()

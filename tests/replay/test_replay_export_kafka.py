@@ -3,13 +3,17 @@ received_at order across partitions, within --since/--until, nothing but receive
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import orjson
 import pytest
+from aiokafka.admin import AIOKafkaAdminClient
 
+from services.cli.log_source import opened_log
 from services.cli.main import main
 from shared.events import AlertDropped, PayloadReceived, deterministic_id, encode_envelope, wrap
 from shared.events.base import Event
@@ -86,3 +90,36 @@ def test_replay_export_from_kafka_lists_payloads_in_received_at_order(
         "integration": "prom-b",
         "payload": {"alerts": [{"labels": {"alertname": "A1"}}]},
     }
+
+
+async def _topics(bootstrap: str) -> set[str]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        return set(await admin.list_topics())
+    finally:
+        await admin.close()
+
+
+async def _opened(bootstrap: str, topics: tuple[str, ...]) -> dict[str, int | None]:
+    """Each topic's partition count as a reading command sees it (None: not on the cluster)."""
+    args = argparse.Namespace(kafka=bootstrap, data=None)
+    counts: dict[str, int | None] = {}
+    async with opened_log(args, topics) as event_log:
+        for topic in topics:
+            try:
+                counts[topic] = event_log.partition_count(topic)
+            except KeyError:
+                counts[topic] = None
+    return counts
+
+
+def test_a_reading_command_creates_no_topic_and_knows_the_existing_ones(kafka: str) -> None:
+    asyncio.run(_fill(kafka))
+    never_written = f"tocsin.never-written-{uuid.uuid4().hex[:8]}"
+
+    counts = asyncio.run(_opened(kafka, (PAYLOADS, never_written)))
+
+    assert counts[never_written] is None
+    assert counts[PAYLOADS] is not None and counts[PAYLOADS] >= 1  # as the cluster has it
+    assert never_written not in asyncio.run(_topics(kafka))
