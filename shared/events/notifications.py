@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, Field
 
 from shared.events.base import Event
 from shared.events.commands import CommandName
@@ -119,7 +119,12 @@ class EscalationRestarted(Event):
 
 class EscalationWidened(Event):
     """An alert joined the incident by topology from a route with other receivers: their
-    escalation policies (snapshotted now) run alongside the incident's from here on."""
+    escalation policies (snapshotted now) run alongside the incident's from here on.
+
+    In the round it joined, an added policy's step n runs with the incident's step
+    n + `step_offset` (0-based): its first step paged at the join, its next ones come with the
+    incident's next ones; a new round (a repeat, a restart from the first step) aligns all
+    policies again. Events written before the field existed ran aligned (0)."""
 
     type: Literal["EscalationWidened"] = "EscalationWidened"
     incident_id: str
@@ -127,6 +132,7 @@ class EscalationWidened(Event):
     receivers: list[str]
     policies: list[dict[str, Any]]
     reason: str
+    step_offset: int = Field(default=0, ge=0)
 
 
 class IncidentSnoozed(Event):

@@ -334,6 +334,7 @@ def _restart(
         reason=f"snoozed until {until}: escalating again from the first step",
     )
     fresh = replace(escalation, generation=generation, step=0, repeat=0, status="triggered")
+    fresh.realign()  # as the fold does: a restart from the first step runs policies aligned
     return [restarted, *fire(fresh, now, directory, "snooze ended", muted)]
 
 

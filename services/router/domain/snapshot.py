@@ -63,13 +63,26 @@ def _policies(keys: tuple[_PolicyKey, ...]) -> tuple[EscalationPolicy, ...]:
 
 
 @functools.lru_cache(maxsize=1024)
-def merged_steps(policies: tuple[EscalationPolicy, ...]) -> tuple[EscalationStep, ...]:
+def merged_steps(
+    policies: tuple[EscalationPolicy, ...], offsets: tuple[int, ...] = ()
+) -> tuple[EscalationStep, ...]:
     """Policies reached through `continue` routes run side by side: step i notifies the
-    targets of every policy's step i, after the first policy's delay for that step."""
-    length = max((len(p.steps) for p in policies), default=0)
+    targets of every policy's step i, after the first policy's delay for that step.
+
+    A policy added mid-round (`offsets`, one per policy, missing ones 0) runs its step n with
+    step n + offset. An offset is at most the number of steps before it (see `widening`),
+    so every step has one policy's step at least."""
+    shifts = offsets + (0,) * (len(policies) - len(offsets))
+    length = max(
+        (len(p.steps) + shift for p, shift in zip(policies, shifts, strict=True)), default=0
+    )
     merged: list[EscalationStep] = []
     for index in range(length):
-        present = [p.steps[index] for p in policies if index < len(p.steps)]
+        present = [
+            p.steps[index - shift]
+            for p, shift in zip(policies, shifts, strict=True)
+            if 0 <= index - shift < len(p.steps)
+        ]
         targets = tuple(dict.fromkeys(t for s in present for t in s.targets))
         merged.append(EscalationStep(delay=present[0].delay, targets=targets))
     return tuple(merged)

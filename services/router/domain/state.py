@@ -90,11 +90,20 @@ class Escalation:
     flapping_until: datetime | None = None
     # (target, channel) of every page requested, all generations: who is told of changes.
     paged: dict[tuple[str, str], None] = field(default_factory=dict)
+    # Per policy, how many steps behind the incident's it runs in this round: policies added
+    # mid-round (`EscalationWidened.step_offset`); empty when all run aligned.
+    offsets: tuple[int, ...] = ()
 
     @cached_property
     def steps(self) -> tuple[EscalationStep, ...]:
-        """The policies' steps merged (policies never change once snapshotted)."""
-        return merged_steps(self.policies)
+        """The policies' steps merged (recomputed when policies or offsets change)."""
+        return merged_steps(self.policies, self.offsets)
+
+    def realign(self) -> None:
+        """A new round starts from the first step: every policy runs aligned again."""
+        if self.offsets:
+            self.offsets = ()
+            self.__dict__.pop("steps", None)
 
 
 @dataclass
@@ -220,6 +229,8 @@ def _evolve_escalation(escalation: Escalation, event: Event) -> None:
             escalation.held = False
         case EscalationRestarted(generation=generation, step=step, repeat=repeat, due_at=due):
             _new_generation(escalation, generation)
+            if step == 0:
+                escalation.realign()
             escalation.step, escalation.repeat, escalation.due_at = step, repeat, due
         case IncidentReassigned(generation=generation, assignee=assignee, at=at):
             _new_generation(escalation, generation)
@@ -229,11 +240,29 @@ def _evolve_escalation(escalation: Escalation, event: Event) -> None:
             escalation.due_at = at + steps[escalation.step].delay if pending else None
         case IncidentCommanderAssigned(commander=commander):
             escalation.commander = commander
-        case EscalationWidened(policies=policies):
-            running = {p.name for p in escalation.policies}
-            added = [p for p in policies_from_dicts(policies) if p.name not in running]
-            escalation.policies += tuple(added)
-            escalation.__dict__.pop("steps", None)  # merged again, with the added policies
+        case EscalationWidened(policies=policies, step_offset=offset, at=at):
+            widen_escalation(escalation, policies_from_dicts(policies), offset, at)
+
+
+def widen_escalation(
+    escalation: Escalation, policies: tuple[EscalationPolicy, ...], offset: int, at: datetime
+) -> None:
+    """Run `policies` too (those not running already), `offset` steps behind (see
+    `EscalationWidened`)."""
+    running = {p.name for p in escalation.policies}
+    added = tuple(p for p in policies if p.name not in running)
+    if not added:
+        return
+    aligned = escalation.offsets + (0,) * (len(escalation.policies) - len(escalation.offsets))
+    escalation.policies += added
+    if offset or escalation.offsets:
+        escalation.offsets = aligned + (offset,) * len(added)
+    escalation.__dict__.pop("steps", None)  # merged again, with the added policies
+    # An escalation that had run out of steps goes on with the added policies' next ones.
+    steps = escalation.steps
+    ran_out = escalation.status == "triggered" and escalation.due_at is None
+    if ran_out and not escalation.held and escalation.step < len(steps):
+        escalation.due_at = at + steps[escalation.step].delay
 
 
 def _settle(escalation: Escalation, notification_id: str, *, reached: bool) -> None:
@@ -261,6 +290,8 @@ def _advance(escalation: Escalation, at: datetime) -> None:
         escalation.step += 1
         escalation.due_at = at + steps[escalation.step].delay
     elif escalation.repeat < repeats:
+        escalation.realign()
+        steps = escalation.steps
         escalation.step, escalation.repeat = 0, escalation.repeat + 1
         escalation.due_at = at + max(steps[0].delay, timedelta(minutes=1))
     else:

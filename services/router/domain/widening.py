@@ -4,10 +4,15 @@ The correlator names them on the `AlertGrouped` (those the incident did not page
 Alertmanager that alert's own route would notify them. Their escalation policies, snapshotted
 now, run alongside the incident's, merged step by step as `continue` routes' are. If the
 incident's step of this round has paged already, the added policies' first step pages at
-once (their people have heard nothing); before that, it pages with that step. Under the ids
-of this round's first step, so a person both policies name is not paged twice. Nothing pages
-at once while the incident is acknowledged, snoozed or held (a silence, low urgency: the
-added people are paged when the hold ends), nor when a silence covers the joining alert.
+once (their people have heard nothing) and their next steps come with the incident's next
+ones (joining at its step 3, their step 2 comes with its step 3); before that, their first
+step pages with the incident's. Under the ids of this round's first step, so a person both
+policies name is not paged twice. Nothing pages at once while the incident is acknowledged,
+snoozed or held (a silence, low urgency), nor when a silence covers the joining alert, nor
+when all the added people are outside their working hours for a low-urgency incident: their
+first step then comes with the incident's pending step. An escalation that had run out of
+steps goes on with the added ones. A new round (a repeat, a restart from the first step)
+runs every policy from its first step, aligned.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from services.router.domain.paging import notification_id, requests
 from services.router.domain.policy import Delivery, EscalationPolicy, RoutingDirectory
 from services.router.domain.recipients import step_pages
 from services.router.domain.snapshot import merged_steps, policy_to_dict
-from services.router.domain.state import Escalation
+from services.router.domain.state import Escalation, widen_escalation
 from shared.events import AlertGrouped, NobodyPaged
 from shared.events.base import Event
 from shared.events.notifications import EscalationWidened
@@ -37,6 +42,10 @@ def widen(
         return [], escalation
     names = ", ".join(p.name for p in added)
     alert = joined.alert
+    first = _first_step_now(escalation, added, joined, now, directory)
+    # Their next steps come with the incident's next ones; their first one, unless paged now,
+    # with the incident's pending step.
+    offset = max(escalation.step - 1, 0) if first else escalation.step
     widened = EscalationWidened(
         incident_id=escalation.incident_id,
         at=now,
@@ -45,10 +54,22 @@ def widen(
         reason=(
             f"{alert.alertname} ({alert.fingerprint}) joined by {joined.rule}; its route's "
             f"receivers {', '.join(joined.receivers)} add {names}"
+            + _from_step(offset, first, escalation.step)
         ),
+        step_offset=offset,
     )
-    wider = replace(escalation, policies=escalation.policies + added)
-    return [widened, *_first_step_now(wider, added, joined, now, directory)], wider
+    wider = replace(escalation)  # as the fold leaves it
+    widen_escalation(wider, added, offset, now)
+    return [widened, *first], wider
+
+
+def _from_step(offset: int, first: list[Event], step: int) -> str:
+    """How the added policies' steps line up with the incident's, said in the reason."""
+    if not offset:
+        return ""
+    if first:
+        return f"; their step 2 comes with the incident's step {step + 1}"
+    return f"; their step 1 comes with the incident's step {step + 1}"
 
 
 def _added_policies(
@@ -70,6 +91,8 @@ def _first_step_now(
     now: datetime,
     directory: RoutingDirectory,
 ) -> list[Event]:
+    """The pages of the added policies' first step, if the incident's step of this round
+    paged already (their people have heard nothing); none before that, nor on hold."""
     paged_this_round = escalation.step > 0 or escalation.due_at is None
     if not paged_this_round or escalation.status != "triggered" or escalation.held:
         return []

@@ -1,6 +1,7 @@
 """An alert joining an incident by topology from a route with other receivers widens the
 escalation: their policy's first step pages (at once if the incident's step of this round
-paged already), and its later steps run alongside the incident's."""
+paged already), and its later steps run alongside the incident's: the next one with the
+incident's next one, whatever step the incident is at, and in later rounds aligned."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from shared.events import (
     TickOccurred,
 )
 from shared.events.base import Event
-from shared.events.notifications import EscalationWidened
+from shared.events.notifications import EscalationWidened, IncidentSnoozed
 from tests.support.incident_events import incident_opened, node_down
 
 T0 = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
@@ -32,6 +33,7 @@ DIRECTORY = ConfigDirectory(
                 {"name": "dana", "contacts": [{"type": "console"}]},
                 {"name": "erin", "contacts": [{"type": "console"}]},
                 {"name": "ghost", "contacts": []},
+                {"name": "bob", "contacts": [{"type": "console"}]},
             ],
             "escalation_policies": [
                 {
@@ -49,6 +51,16 @@ DIRECTORY = ConfigDirectory(
                     ],
                 },
                 {"name": "nobody", "steps": [{"delay": "0s", "notify": ["user:ghost"]}]},
+                {
+                    "name": "web-three-steps",
+                    "repeat": 1,
+                    "steps": [
+                        {"delay": "0s", "notify": ["user:alice"]},
+                        {"delay": "10m", "notify": ["user:alice"]},
+                        {"delay": "10m", "notify": ["user:bob"]},
+                    ],
+                },
+                {"name": "web-once", "steps": [{"delay": "0s", "notify": ["user:alice"]}]},
             ],
             "default_receiver": "web-oncall",
         }
@@ -56,13 +68,13 @@ DIRECTORY = ConfigDirectory(
 )
 
 
-def _open(state: RouterState) -> None:
+def _open(state: RouterState, policy: str = "web-oncall") -> None:
     opened = incident_opened(
         "INC-1",
         T0,
         node_down("f-web", T0, service="payments-api"),
         title="HighErrorRate on payments-api",
-        receivers=["web-oncall"],
+        receivers=[policy],
         group_key="{}:{}",
         notify_after=T0 + WAIT,
         reason="test",
@@ -172,3 +184,92 @@ def test_the_widened_escalation_folds_back_the_same() -> None:
         ("user:alice", "user:erin"),
     ]
     assert escalation.requested == live.escalations["INC-1"].requested
+
+
+def _joined_at_step_three(state: RouterState) -> list[Event]:
+    """The incident's steps 1 and 2 paged (10 minutes apart); db-oncall joins before step 3."""
+    _open(state, "web-three-steps")
+    assert _paged(_tick(state, T0 + WAIT)) == ["alice"]
+    assert _paged(_tick(state, T0 + WAIT + timedelta(minutes=10))) == ["alice"]
+    at = T0 + timedelta(minutes=12)
+    return step(state, _joined(at, ["db-oncall"]), at, DIRECTORY)
+
+
+def test_a_policy_joining_at_a_later_step_runs_its_second_step_with_the_next_one() -> None:
+    state = RouterState()
+    decided = _joined_at_step_three(state)
+
+    assert _paged(decided) == ["dana"]
+    [widened] = [e for e in decided if isinstance(e, EscalationWidened)]
+    assert widened.step_offset == 1
+    assert "their step 2 comes with the incident's step 3" in widened.reason
+    # The incident's step 3 brings db-oncall's step 2: erin is not skipped.
+    assert _paged(_tick(state, T0 + WAIT + timedelta(minutes=20))) == ["bob", "erin"]
+
+
+def test_the_next_round_runs_every_policy_from_its_first_step() -> None:
+    state = RouterState()
+    _joined_at_step_three(state)
+    _tick(state, T0 + WAIT + timedelta(minutes=20))
+
+    # Repeat: after the first step's delay (at least a minute), both first steps, aligned.
+    repeat_at = T0 + WAIT + timedelta(minutes=21)
+    assert _paged(_tick(state, repeat_at)) == ["alice", "dana"]
+    assert _paged(_tick(state, repeat_at + timedelta(minutes=10))) == ["alice", "erin"]
+
+
+def test_a_restart_after_a_snooze_runs_every_policy_from_its_first_step() -> None:
+    state = RouterState()
+    _joined_at_step_three(state)
+    at = T0 + timedelta(minutes=13)
+    until = at + timedelta(minutes=30)
+    snoozed = IncidentSnoozed(incident_id="INC-1", by="alice", until=until, at=at)
+    step(state, snoozed, at, DIRECTORY)
+
+    assert _paged(_tick(state, until)) == ["alice", "dana"]
+
+
+def test_an_escalation_that_ran_out_goes_on_with_the_added_steps() -> None:
+    state = RouterState()
+    _open(state, "web-once")
+    assert _paged(_tick(state, T0 + WAIT)) == ["alice"]
+    assert state.escalations["INC-1"].due_at is None  # nothing left to fire
+
+    at = T0 + timedelta(minutes=5)
+    assert _paged(step(state, _joined(at, ["db-oncall"]), at, DIRECTORY)) == ["dana"]
+    assert _paged(_tick(state, at + timedelta(minutes=10))) == ["erin"]
+
+
+def test_added_people_not_paged_at_once_come_with_the_pending_step() -> None:
+    state = RouterState()
+    _open(state, "web-three-steps")
+    _tick(state, T0 + WAIT)
+    at = T0 + timedelta(minutes=2)
+    step(state, IncidentAcknowledged(incident_id="INC-1", by="alice", at=at), at, DIRECTORY)
+
+    decided = step(state, _joined(at, ["db-oncall"]), at, DIRECTORY)
+
+    [widened] = decided
+    assert isinstance(widened, EscalationWidened) and widened.step_offset == 1
+    assert "their step 1 comes with the incident's step 2" in widened.reason
+    escalation = state.escalations["INC-1"]
+    assert escalation.steps[1].targets == ("user:alice", "user:dana")
+
+
+def test_a_late_widening_folds_back_the_same() -> None:
+    live = RouterState()
+    log: list[Event] = []
+    _open(live, "web-three-steps")
+    for at in (T0 + WAIT, T0 + WAIT + timedelta(minutes=10)):
+        log += [TickOccurred(at=at), *_tick(live, at)]
+    joined = _joined(T0 + timedelta(minutes=12), ["db-oncall"])
+    log += [joined, *step(live, joined, joined.at, DIRECTORY)]
+
+    rebuilt = RouterState()
+    _open(rebuilt, "web-three-steps")
+    for event in log:
+        evolve(rebuilt, event)
+
+    built, lived = rebuilt.escalations["INC-1"], live.escalations["INC-1"]
+    assert (built.offsets, built.steps, built.due_at) == (lived.offsets, lived.steps, lived.due_at)
+    assert built.steps[2].targets == ("user:bob", "user:erin")
