@@ -10,7 +10,7 @@ import os
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,7 +30,7 @@ from services.cli.replay_tally import ReplayTally, summary_lines
 from shared.config.yaml_source import ConfigError
 from shared.durations import parse_duration
 from shared.log.port import LogUnavailable
-from shared.topics import PAYLOADS
+from shared.topics import ALERTS, PAYLOADS
 
 # Bytes: each flush lets the thread that takes in the workers' results hold the interpreter
 # for a while, so the engine's thread flushes its lines seldom.
@@ -112,16 +112,16 @@ def export_command(args: argparse.Namespace) -> int:
     except OSError as failure:
         print(failure, file=sys.stderr)
         return 1
-    print(f"exported {len(lines):,} payloads", file=sys.stderr)
+    print(f"exported {len(lines):,} lines", file=sys.stderr)
     return 0
 
 
 async def _read_log(args: argparse.Namespace, window: TimeRange) -> list[bytes]:
-    async with opened_log(args, (PAYLOADS,)) as event_log:
-        try:
-            partitions = event_log.partition_count(PAYLOADS)
-        except KeyError:
-            return []
+    async with opened_log(args, (PAYLOADS, ALERTS)) as event_log:
+        partitions: dict[str, int] = {}
+        for topic in (PAYLOADS, ALERTS):
+            with suppress(KeyError):  # a log without the topic has nothing there
+                partitions[topic] = event_log.partition_count(topic)
         return await exported_lines(event_log, partitions, window)
 
 

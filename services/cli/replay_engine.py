@@ -21,6 +21,7 @@ from services.correlator.domain.state import CorrelatorState
 from shared.alerts import Alert
 from shared.events import TickOccurred
 from shared.events.base import Event
+from shared.events.inputs import HeartbeatReceived
 from shared.topics import domain_key
 
 
@@ -85,6 +86,22 @@ class ReplayEngine:
             decided = step_alert(state, fresh, now, self._policy, name)
         if self._ticks:
             due = next_due(state, self._policy)
+            if due != domain.due:
+                self._set_due(domain, due)
+        return decided
+
+    def check_in(self, heartbeat: str, key: str, now: datetime) -> list[Event]:
+        """A check-in of `heartbeat` received at `now`, in domain `key` (ingest keys it by
+        the heartbeat's labels); ticks due by then go first, as for alerts."""
+        if self._ticks and self._due and self._due[0][0] <= now:
+            self.ticked += self.advance(now)
+        domain = self._domains.get(key)
+        if domain is None:
+            domain = self._domains[key] = _Domain(key)
+        event = HeartbeatReceived(name=heartbeat, received_at=now)
+        decided = step(domain.state, event, now, self._policy, key)
+        if self._ticks:
+            due = next_due(domain.state, self._policy)
             if due != domain.due:
                 self._set_due(domain, due)
         return decided

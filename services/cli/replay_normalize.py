@@ -4,8 +4,11 @@ A payload is normalized as the integration that received it would have: the line
 `integration` if the config has it, else the config's first integration of that source type
 (enabled ones first), else a bare integration named after the type. What ingest would not
 have turned into alert notifications (acknowledgements, change events, bodies that do not
-validate) is skipped and counted by reason; so are alerts matching a heartbeat's `watchdog`,
-which ingest turns into check-ins. An Opsgenie close names its alert only in the URL: it is
+validate) is skipped and counted by reason. Heartbeat check-ins are kept as ingest makes
+them, (heartbeat, correlation domain): an exported line of source `heartbeat` (posted to the
+heartbeat's endpoint), or an alert matching a heartbeat's `watchdog` (ingest's `HeartbeatBook`
+decides, so a resolved watchdog is no check-in); such alerts are counted, never replayed as
+alerts. An Opsgenie close names its alert only in the URL: it is
 normalized from the line's `request` (action, identifier, identifier_type), and skipped as
 `opsgenie close or acknowledge` on lines of logs written before ingest kept it.
 
@@ -20,11 +23,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from services.cli.export_payloads import HEARTBEAT_SOURCE
 from services.cli.replay_input import ReceivedPayload
 from services.ingest.config import IngestConfig, IntegrationConfig
+from services.ingest.heartbeats import HeartbeatBook
 from services.ingest.normalizers import (
     InvalidPayload,
-    LabelCondition,
     LayerRule,
     NormalizeContext,
     PagerDutyAcknowledged,
@@ -35,10 +39,9 @@ from services.ingest.normalizers import (
     normalize_opsgenie_close,
     normalize_opsgenie_create,
     normalize_pagerduty_event,
-    parse_conditions,
 )
 from shared.alerts import Alert
-from shared.events.inputs import RequestParameters
+from shared.events.inputs import HeartbeatReceived, RequestParameters
 from shared.topics import domain_key
 
 # (body, context, the request's parameters the export kept) -> alerts
@@ -55,11 +58,13 @@ class Skipped(NamedTuple):
 
 
 class Normalized(NamedTuple):
-    """The alerts of a payload, and the record key (correlation domain) of each."""
+    """The alerts of a payload, and the record key (correlation domain) of each; the
+    watchdog alerts it had, and the check-ins, (heartbeat name, domain), in order."""
 
     alerts: tuple[Alert, ...]
     keys: tuple[str, ...]
     watchdogs: int = 0
+    check_ins: tuple[tuple[str, str], ...] = ()
 
 
 def _pagerduty(body: Any, ctx: NormalizeContext, _: RequestParameters | None) -> tuple[Alert, ...]:
@@ -120,11 +125,6 @@ def _prepared(config: IntegrationConfig, domain_labels: list[str]) -> _Integrati
     return _Integration(config.name, config.type, labels, rules, config.resolve_timeout, key)
 
 
-def _watchdogs(config: IngestConfig) -> tuple[tuple[LabelCondition, ...], ...]:
-    heartbeats: Any = getattr(config, "heartbeats", ())
-    return tuple(parse_conditions(h.watchdog) for h in heartbeats if h.watchdog)
-
-
 class PayloadNormalizer:
     """Turns each received payload into the alerts ingest appended for it."""
 
@@ -132,7 +132,7 @@ class PayloadNormalizer:
         ordered = sorted(config.integrations, key=lambda i: not i.enabled)
         self._domain_labels = list(config.correlation.domain_labels)
         self._limits = config.limits()
-        self._watchdogs = _watchdogs(config)
+        self._heartbeats = HeartbeatBook(config.heartbeats, self._domain_labels)
         self._by_name = {i.name: _prepared(i, self._domain_labels) for i in config.integrations}
         self._by_type: dict[str, _Integration] = {}
         for integration in ordered:
@@ -150,6 +150,8 @@ class PayloadNormalizer:
         return found
 
     def normalize(self, payload: ReceivedPayload) -> Normalized | Skipped:
+        if payload.source == HEARTBEAT_SOURCE:
+            return self._posted_check_in(payload.body)
         normalizer = NORMALIZERS.get(payload.source)
         if normalizer is None:
             return Skipped(f"unknown source {payload.source}")
@@ -170,19 +172,37 @@ class PayloadNormalizer:
         except _NotAnAlert as other:
             return Skipped(other.reason)
         kept = alerts
-        if self._watchdogs:
-            kept = tuple(alert for alert in alerts if not self._is_watchdog(alert))
+        check_ins: tuple[tuple[str, str], ...] = ()
+        if self._heartbeats.has_watchdogs:
+            kept, check_ins = self._watchdog_check_ins(alerts, integration.name, payload)
         if payload.source in KEY_IDENTIFIED:
             keys = (integration.key,) * len(kept)
         else:
             keys = tuple(domain_key(alert.labels, self._domain_labels) for alert in kept)
-        return Normalized(kept, keys, len(alerts) - len(kept))
+        return Normalized(kept, keys, len(alerts) - len(kept), check_ins)
 
-    def _is_watchdog(self, alert: Alert) -> bool:
-        return any(
-            all(condition.holds(alert.labels) for condition in conditions)
-            for conditions in self._watchdogs
-        )
+    def _watchdog_check_ins(
+        self, alerts: tuple[Alert, ...], integration: str, payload: ReceivedPayload
+    ) -> tuple[tuple[Alert, ...], tuple[tuple[str, str], ...]]:
+        """The alerts that are no watchdog's, and the check-ins of those that are."""
+        kept: list[Alert] = []
+        check_ins: list[tuple[str, str]] = []
+        for alert in alerts:
+            entries = self._heartbeats.watchdog_entries(alert, integration, payload.received_at)
+            if entries is None:
+                kept.append(alert)
+                continue
+            for entry in entries:
+                if isinstance(entry.event, HeartbeatReceived):
+                    check_ins.append((entry.event.name, entry.key))
+        return tuple(kept), tuple(check_ins)
+
+    def _posted_check_in(self, body: Any) -> Normalized | Skipped:
+        name = body.get("name") if isinstance(body, dict) else None
+        heartbeat = self._heartbeats.named(name) if isinstance(name, str) else None
+        if heartbeat is None:
+            return Skipped("check-in of a heartbeat the config does not have")
+        return Normalized((), (), 0, ((heartbeat.name, heartbeat.key),))
 
 
 # (position in received_at order, received_at, what the payload gave)

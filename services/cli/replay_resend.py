@@ -139,7 +139,7 @@ def originals(payloads: Iterable[SentPayload]) -> Iterator[OriginalPayload]:
 
 def restamped(normalized: Normalized, received_at: datetime) -> Normalized:
     alerts = tuple(restamped_alert(alert, received_at) for alert in normalized.alerts)
-    return Normalized(alerts, normalized.keys, normalized.watchdogs)
+    return normalized._replace(alerts=alerts)
 
 
 def restamped_alert(alert: Alert, received_at: datetime) -> Alert:

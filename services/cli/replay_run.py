@@ -1,8 +1,9 @@
 """One replay: payloads in received_at order -> normalizers -> engine -> one line per alert.
 
 Nothing here sends, appends or reads a clock: the same input and config give the same lines,
-byte for byte. Heartbeats are left out of the replayed rules: their check-ins are not in the
-export, so every heartbeat would seem to go missing. Each line is
+byte for byte. Heartbeat check-ins (the export's `heartbeat` lines, watchdog alerts) are fed
+to the engine as live ingest feeds them, so a heartbeat goes missing where it did live (its
+alert opens an incident, counted, with no line of its own). Each line is
 `{"received_at", "fingerprint", "starts_at", "incident_id", "decision", "reason"}`; decision
 is `opened`, `grouped`, `deduplicated`, `inhibited`, `held`, `hold ended`, `resolved`, or
 `ignored` when the engine decided nothing about the alert (e.g. a resolve of an alert it does
@@ -11,7 +12,6 @@ not track).
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, BinaryIO
@@ -98,8 +98,6 @@ class Replay:
         self, config: TocsinConfig, *, keep_assignments: bool = False, ticks: bool = True
     ) -> None:
         policy = build_policy(config.correlator, config.version)
-        if policy.heartbeats:
-            policy = dataclasses.replace(policy, heartbeats={})
         self.config = config
         self.engine = ReplayEngine(policy, config.ingest.correlation.domain_labels, ticks=ticks)
         self.tally = ReplayTally(keep_assignments=keep_assignments)
@@ -133,6 +131,11 @@ class Replay:
                 continue
             if normalized.watchdogs:
                 self.tally.skip("watchdog check-in (alerts)", position, normalized.watchdogs)
+            for heartbeat, key in normalized.check_ins:
+                self.tally.check_ins += 1
+                self.tally.count_opened(self.engine.check_in(heartbeat, key, received_at))
+                if self.engine.ticked:
+                    self.tally.count_opened(self.engine.take_ticked())
             notifications = zip(normalized.alerts, normalized.keys, strict=True)
             for index, (alert, key) in enumerate(notifications):
                 decided = take(alert, received_at, key, resent=resent)

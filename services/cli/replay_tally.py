@@ -11,6 +11,7 @@ from typing import NamedTuple
 from shared.alerts import Alert
 from shared.events import IncidentOpened
 from shared.events.base import Event
+from shared.events.incidents import HeartbeatMissed
 
 # (payload position in received_at order, alert index in the payload)
 NotificationKey = tuple[int, int]
@@ -30,6 +31,8 @@ class ReplayTally:
     notifications: int = 0
     incidents: int = 0
     ticks: int = 0
+    check_ins: int = 0  # heartbeat check-ins fed
+    heartbeats_missed: int = 0
     fingerprints: set[str] = field(default_factory=set)
     occurrences: set[tuple[str, datetime]] = field(default_factory=set)
     decisions: Counter[str] = field(default_factory=Counter)
@@ -57,12 +60,15 @@ class ReplayTally:
         self.count_opened(decided)
 
     def count_opened(self, decided: Sequence[Event]) -> None:
-        """The incidents among these decisions: a notification's, or a tick's (a symptom
-        released when its source expired opens one with no notification of its own)."""
+        """The incidents among these decisions, and the heartbeats they miss: a
+        notification's, or a tick's (a symptom released when its source expired opens one
+        with no notification of its own, as a heartbeat missed does)."""
         for event in decided:
             if isinstance(event, IncidentOpened):
                 self.incidents += 1
                 self.incidents_per_rule[event.rule] += 1
+            elif isinstance(event, HeartbeatMissed):
+                self.heartbeats_missed += 1
 
     @property
     def noise_reduction(self) -> float:
@@ -90,8 +96,11 @@ def summary_lines(tally: ReplayTally, where: Callable[[int], str] | None = None)
         "decisions                "
         + ", ".join(f"{name} {count:,}" for name, count in sorted_counts(tally.decisions)),
         f"ticks fed                {tally.ticks:>10,}",
-        "incidents per rule",
     ]
+    if tally.check_ins:
+        lines.append(f"heartbeat check-ins      {tally.check_ins:>10,}")
+        lines.append(f"heartbeats missed        {tally.heartbeats_missed:>10,}")
+    lines.append("incidents per rule")
     lines += [f"  {count:>10,}  {rule}" for rule, count in sorted_counts(tally.incidents_per_rule)]
     if tally.skipped:
         lines.append("payloads skipped")

@@ -52,7 +52,16 @@ def _entry(payload: SentPayload) -> list[Any]:
     if isinstance(normalized, Skipped):
         return [position, received_at, _SKIPPED, normalized.reason]
     alerts = [_values(alert) for alert in normalized.alerts]
-    return [position, received_at, _NORMALIZED, alerts, normalized.keys, normalized.watchdogs]
+    counts = normalized.watchdogs
+    return [
+        position,
+        received_at,
+        _NORMALIZED,
+        alerts,
+        normalized.keys,
+        counts,
+        normalized.check_ins,
+    ]
 
 
 def _values(alert: Alert) -> list[Any]:
@@ -76,7 +85,8 @@ def _payload(entry: list[Any]) -> SentPayload:
     if kind == _SKIPPED:
         return entry[0], received_at, Skipped(entry[3])
     alerts = tuple(_alert(values) for values in entry[3])
-    return entry[0], received_at, Normalized(alerts, tuple(entry[4]), entry[5])
+    check_ins = tuple((name, key) for name, key in entry[6])
+    return entry[0], received_at, Normalized(alerts, tuple(entry[4]), entry[5], check_ins)
 
 
 def _alert(values: list[Any]) -> Alert:

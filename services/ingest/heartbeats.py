@@ -56,6 +56,13 @@ class HeartbeatBook:
         }
         self._watchdogs = tuple(h for h in self._heartbeats.values() if h.watchdog)
 
+    @property
+    def has_watchdogs(self) -> bool:
+        return bool(self._watchdogs)
+
+    def named(self, name: str) -> Heartbeat | None:
+        return self._heartbeats.get(name)
+
     def authenticate(self, name: str, credential: str | None) -> Heartbeat | AuthFailure:
         """The heartbeat `name` if `credential` is its token; compared in constant time."""
         if not credential:

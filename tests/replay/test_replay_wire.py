@@ -14,7 +14,13 @@ from services.ingest.config import IngestConfig
 from shared.alerts import Alert, Layer, Severity
 
 CONFIG = IngestConfig.model_validate(
-    {"integrations": [{"name": "am", "type": "alertmanager", "token": "t"}]}
+    {
+        "integrations": [{"name": "am", "type": "alertmanager", "token": "t"}],
+        "heartbeats": [
+            {"name": "backup", "interval": "1h", "token": "hb", "labels": {"region": "eu"}},
+            {"name": "prometheus", "interval": "5m", "watchdog": "alertname=Watchdog"},
+        ],
+    }
 )
 
 
@@ -37,6 +43,14 @@ def _sent() -> list[SentPayload]:
         _line("2026-11-02T00:04:10Z", firing),
         _line("2026-11-02T00:09:10Z", resolved),
         orjson.dumps({"received_at": "2026-11-02T00:10:00Z", "source": "nagios", "payload": {}}),
+        orjson.dumps(
+            {
+                "received_at": "2026-11-02T00:11:00Z",
+                "source": "heartbeat",
+                "payload": {"name": "backup"},
+            }
+        ),
+        _line("2026-11-02T00:12:00Z", {**firing, "labels": {"alertname": "Watchdog"}}),
     ]
     numbered = [(position, raw, f"in:{position + 1}") for position, raw in enumerate(lines)]
     return list(normalize_lines(numbered, PayloadNormalizer(CONFIG), ResendIndex()))
@@ -59,9 +73,17 @@ def _assert_same(back: list[SentPayload], sent: list[SentPayload]) -> None:
 
 def test_normalized_resent_and_skipped_payloads_come_back_as_they_were_sent() -> None:
     sent = _sent()
-    assert [type(payload) for _, _, payload in sent] == [Normalized, Resent, Normalized, Skipped]
+    kinds = [Normalized, Resent, Normalized, Skipped, Normalized, Normalized]
+    assert [type(payload) for _, _, payload in sent] == kinds
 
     _assert_same(decode_chunk(encode_chunk(sent)), sent)
+
+
+def test_heartbeat_check_ins_come_back_with_their_domains() -> None:
+    *_, (_, _, posted), (_, _, watchdog) = decode_chunk(encode_chunk(_sent()))
+
+    assert posted == Normalized((), (), 0, (("backup", "region=eu"),))
+    assert watchdog == Normalized((), (), 1, (("prometheus", "region="),))
 
 
 def test_an_alert_built_with_fields_left_unset_keeps_them_unset() -> None:
