@@ -65,12 +65,12 @@ def decide(
             failing = state.escalations.get(incident_id)
             if failing is None or failing.status != "triggered" or failed not in failing.requested:
                 return []
+            if failing.step >= len(failing.steps):  # whichever step's page fails last
+                return _exhausted_unheard(failing, failed, now)
             if not escalates_on_failure(failing, failed) or not _of_a_pending_step(failing, event):
                 return []
             recipient = failing.recipient_of.get(failed, "its recipient")
             why = f"delivery of {failed} failed, and no other page reached {recipient}"
-            if failing.step >= len(failing.steps):
-                return _exhausted_unheard(failing, failed, now)
             return _unless_held_as_before(
                 failing, fire(failing, now, directory, why, _muted(state, failing))
             )

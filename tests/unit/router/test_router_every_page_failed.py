@@ -45,6 +45,19 @@ def test_the_only_steps_page_failing_says_nobody_was_paged() -> None:
     assert "oncall has no step left" in nobody.reason
 
 
+def test_an_earlier_steps_page_failing_after_the_last_steps_says_nobody_was_paged() -> None:
+    paging, state = directory(ALICE_BOB_CAROL[:2]), RouterState()
+    alice_page = alice_paged(state, paging)  # her receiver hangs
+    bob_page = bob_paged(state, paging, T0 + timedelta(seconds=20))  # the last step
+    refused_at = T0 + timedelta(seconds=21)
+    assert step(state, failure_of(bob_page, refused_at), refused_at, paging) == []  # alice's?
+
+    given_up_at = T0 + timedelta(seconds=43)
+    [nobody] = step(state, failure_of(alice_page, given_up_at), given_up_at, paging)
+
+    assert isinstance(nobody, NobodyPaged) and "to alice" in nobody.reason
+
+
 def test_the_last_steps_page_failing_after_every_earlier_one_failed_says_nobody_was_paged() -> None:
     paging, state = directory(ALICE_BOB_CAROL[:2]), RouterState()
     alice_page = alice_paged(state, paging)
