@@ -17,7 +17,6 @@ from shared.events import (
     IncidentResolved,
     NobodyPaged,
     NotificationRequested,
-    NotificationSent,
 )
 from shared.events.base import Event
 from shared.events.notifications import (
@@ -169,10 +168,14 @@ class RouterMetrics:
         self.deliveries.labels(**labels, outcome=outcome).inc()
 
     def observe_timings(
-        self, before: Milestones | None, event: Event, decided: Sequence[Event]
+        self,
+        before: Milestones | None,
+        event: Event,
+        decided: Sequence[Event],
+        after: Milestones | None = None,
     ) -> None:
         """Time to page, MTTA and MTTR, from the incident's escalation as it was before
-        `event` and what the engine decided on it."""
+        `event` and after it (None once it ended), and what the engine decided on it."""
         if before is None:
             return
         acknowledged = [e for e in (event, *decided) if isinstance(e, IncidentAcknowledged)]
@@ -182,8 +185,9 @@ class RouterMetrics:
                 _observe_since(
                     self.time_to_acknowledge_seconds, before.opened_at, acknowledged[0].at
                 )
-        if isinstance(event, NotificationSent) and before.first_page_sent_at is None:
-            _observe_since(self.alert_to_page_seconds, before.alert_received_at, event.sent_at)
+        paged = after.first_page_sent_at if after is not None else None
+        if before.first_page_sent_at is None and paged is not None:  # a page, not an update
+            _observe_since(self.alert_to_page_seconds, before.alert_received_at, paged)
         if isinstance(event, IncidentResolved):
             _observe_since(self.time_to_resolve_seconds, before.opened_at, event.resolved_at)
 

@@ -67,7 +67,7 @@ class RouterProcessor(PartitionProcessor):
         decided = step(self.state, event, envelope.occurred_at, self._directory)
         if live:
             self._metrics.observe(decided)
-            self._metrics.observe_timings(before, event, decided)
+            self._metrics.observe_timings(before, event, decided, self._milestones(event))
         outgoing: list[Outgoing] = []
         for index, decision in enumerate(decided):
             incident_id = str(getattr(decision, "incident_id", envelope.key))

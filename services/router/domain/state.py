@@ -90,6 +90,8 @@ class Escalation:
     flapping_until: datetime | None = None
     # (target, channel) of every page requested, all generations: who is told of changes.
     paged: dict[tuple[str, str], None] = field(default_factory=dict)
+    # Ids of the acknowledged/resolved updates sent to them: no page, for the metrics.
+    updates: set[str] = field(default_factory=set)
     # Per policy, how many steps behind the incident's it runs in this round: policies added
     # mid-round (`EscalationWidened.step_offset`); empty when all run aligned.
     offsets: tuple[int, ...] = ()
@@ -214,8 +216,10 @@ def _evolve_escalation(escalation: Escalation, event: Event) -> None:
             if event.page.get("status", "triggered") == "triggered":  # not an update
                 escalation.requested.add(notification_id)
                 escalation.recipient_of[notification_id] = target
+            else:
+                escalation.updates.add(notification_id)
         case NotificationSent(notification_id=notification_id, sent_at=at):
-            if escalation.first_page_sent_at is None:
+            if escalation.first_page_sent_at is None and notification_id not in escalation.updates:
                 escalation.first_page_sent_at = at
             _settle(escalation, notification_id, reached=True)
         case NotificationFailed(notification_id=notification_id):

@@ -36,10 +36,26 @@ DIRECTORY = ConfigDirectory(
 )
 
 
+WITH_CHANNEL = ConfigDirectory(
+    RouterConfig.model_validate(
+        {
+            "users": [{"name": "alice", "contacts": [{"type": "console"}]}],
+            "channels": {"ops": {"type": "webhook", "url": "http://127.0.0.1:9/ops"}},
+            "escalation_policies": [
+                {
+                    "name": "team",
+                    "steps": [{"delay": "0s", "notify": ["user:alice", "channel:ops"]}],
+                }
+            ],
+        }
+    )
+)
+
+
 class Harness:
-    def __init__(self) -> None:
+    def __init__(self, directory: ConfigDirectory = DIRECTORY) -> None:
         self.registry = CollectorRegistry()
-        self.processor = RouterProcessor(0, DIRECTORY, RouterMetrics(self.registry))
+        self.processor = RouterProcessor(0, directory, RouterMetrics(self.registry))
         self._count = 0
 
     def feed(self, event: Event, at: datetime) -> None:
@@ -75,6 +91,23 @@ def test_time_from_alert_received_to_first_page_delivered_is_observed_once() -> 
     h.feed(sent(T0 + timedelta(seconds=9), "n2"), T0 + timedelta(seconds=9))
     assert h.value("tocsin_router_alert_to_page_seconds_count") == 1
     assert h.value("tocsin_router_alert_to_page_seconds_sum") == 5.0
+
+
+def test_an_update_delivered_after_every_page_failed_is_no_time_to_page() -> None:
+    h = Harness(WITH_CHANNEL)
+    h.feed(opened(), T0)
+    h.feed(TickOccurred(at=T0), T0)
+    escalation = h.processor.state.escalations["INC-1"]
+    failed_at = T0 + timedelta(seconds=43)
+    for page in sorted(escalation.recipient_of):
+        h.feed(delivery_outcome("INC-1", page, failed_at, sent=False), failed_at)
+    h.feed(ack("c1", failed_at), failed_at)  # the ops channel is told
+    [update] = escalation.updates
+
+    h.feed(sent(failed_at + timedelta(seconds=1), update), failed_at + timedelta(seconds=1))
+
+    assert escalation.first_page_sent_at is None
+    assert h.value("tocsin_router_alert_to_page_seconds_count") == 0
 
 
 def test_time_to_acknowledge_counts_the_first_acknowledgement_only() -> None:
