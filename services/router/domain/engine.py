@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from services.router.domain.api_silences import with_silences
 from services.router.domain.commands import Pager, decide_command
@@ -21,7 +22,7 @@ from services.router.domain.incident_urgency import incident_urgency
 from services.router.domain.paging import REASSIGN, PageKey, fire, notification_id, requests
 from services.router.domain.policy import Delivery, EscalationPolicy, RoutingDirectory
 from services.router.domain.snapshot import policy_to_dict
-from services.router.domain.state import Escalation, RouterState, evolve
+from services.router.domain.state import Escalation, RouterState, evolve, pending_due
 from services.router.domain.timers import due_escalations, next_due_at
 from services.router.domain.updates import status_updates
 from services.router.domain.widening import widen
@@ -300,6 +301,10 @@ def _unless_held_as_before(escalation: Escalation, decided: list[Event]) -> list
     return decided
 
 
+# A new generation starts with no step held, and no schedule done with (as the fold has it).
+_NO_HOLD: dict[str, Any] = {"held": False, "paged_schedules": frozenset()}
+
+
 def _restart(
     escalation: Escalation,
     now: datetime,
@@ -313,18 +318,17 @@ def _restart(
     until = escalation.snoozed_until.isoformat() if escalation.snoozed_until else "?"
     assignee = escalation.assignee
     if assignee is not None:
-        steps, step = escalation.steps, escalation.step
-        due = now + steps[step].delay if step < len(steps) else None
+        due = pending_due(escalation, now)
         restarted = EscalationRestarted(
             incident_id=escalation.incident_id,
             generation=generation,
             at=now,
             reason=f"snoozed until {until}: paging {assignee}, the assignee, again",
-            step=step,
+            step=escalation.step,
             repeat=escalation.repeat,
             due_at=due,
         )
-        fresh = replace(escalation, generation=generation, status="triggered")
+        fresh = replace(escalation, generation=generation, status="triggered", **_NO_HOLD)
         why = f"snooze ended: {assignee} is the assignee"
         return [restarted, *_page_assignee(fresh, assignee, now, directory, why)]
     restarted = EscalationRestarted(
@@ -333,7 +337,9 @@ def _restart(
         at=now,
         reason=f"snoozed until {until}: escalating again from the first step",
     )
-    fresh = replace(escalation, generation=generation, step=0, repeat=0, status="triggered")
+    fresh = replace(
+        escalation, generation=generation, step=0, repeat=0, status="triggered", **_NO_HOLD
+    )
     fresh.realign()  # as the fold does: a restart from the first step runs policies aligned
     return [restarted, *fire(fresh, now, directory, "snooze ended", muted)]
 

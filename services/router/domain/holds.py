@@ -32,6 +32,8 @@ def silence_hold(
         at=now,
         until=min(silence.released_at for silence in silences),
         reason=f"every firing alert silenced, by {'; '.join(map(str, silences))}",
+        # A step held for some of its people first keeps the schedules it is done with.
+        paged_schedules=sorted(escalation.paged_schedules),
     )
 
 

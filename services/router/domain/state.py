@@ -108,6 +108,10 @@ class Escalation:
             self.__dict__.pop("steps", None)
 
 
+# Between two passes of a repeating policy: even with a 0s first step, no instant re-page.
+PASS_FLOOR = timedelta(minutes=1)
+
+
 @dataclass
 class RouterState:
     clock: datetime | None = None
@@ -239,9 +243,7 @@ def _evolve_escalation(escalation: Escalation, event: Event) -> None:
         case IncidentReassigned(generation=generation, assignee=assignee, at=at):
             _new_generation(escalation, generation)
             escalation.assignee = assignee
-            steps = escalation.steps
-            pending = escalation.step < len(steps)
-            escalation.due_at = at + steps[escalation.step].delay if pending else None
+            escalation.due_at = pending_due(escalation, at)
         case IncidentCommanderAssigned(commander=commander):
             escalation.commander = commander
         case EscalationWidened(policies=policies, step_offset=offset, at=at):
@@ -287,6 +289,18 @@ def _new_generation(escalation: Escalation, generation: int) -> None:
     escalation.recipient_of, escalation.settled, escalation.reached = {}, set(), set()
 
 
+def pending_due(escalation: Escalation, at: datetime) -> datetime | None:
+    """When the pending step fires if it starts its delay at `at` (the first step of a later
+    pass no sooner than a minute, as `_advance` has it); None when no step is left."""
+    steps = escalation.steps
+    if escalation.step >= len(steps):
+        return None
+    delay = steps[escalation.step].delay
+    if escalation.step == 0 and escalation.repeat > 0:
+        delay = max(delay, PASS_FLOOR)
+    return at + delay
+
+
 def _advance(escalation: Escalation, at: datetime) -> None:
     steps = escalation.steps
     repeats = max((p.repeat for p in escalation.policies), default=0)
@@ -297,7 +311,7 @@ def _advance(escalation: Escalation, at: datetime) -> None:
         escalation.realign()
         steps = escalation.steps
         escalation.step, escalation.repeat = 0, escalation.repeat + 1
-        escalation.due_at = at + max(steps[0].delay, timedelta(minutes=1))
+        escalation.due_at = at + max(steps[0].delay, PASS_FLOOR)
     else:
         escalation.step = len(steps)
         escalation.due_at = None
