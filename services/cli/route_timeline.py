@@ -70,8 +70,9 @@ class StepPlan:
     fires_at: datetime  # its first pages: later than due_at when the step was held
     holds: tuple[Hold, ...]  # in order
     targets: tuple[TargetPlan, ...]
-    # Its last page: later than fires_at when a person waited for their working hours. The
-    # next step's delay counts from here.
+    # When it ends: its last page, later than fires_at when a person waited for their
+    # working hours, or the handoff that left nobody to wait for. The next step's delay
+    # counts from here.
     done_at: datetime | None = None
 
 
@@ -136,9 +137,11 @@ def _plan_step(
     else:  # still waiting: say when each of them would get their page
         sends.update((w.delivery, (w.target, w.release)) for w in waiting)
     fired = fires_at or at
+    # The step ends at its last look (`at`): its last page, or a handoff that left nobody
+    # new to page (the schedule back to someone paged already), as the engine ends it.
     done = max((when for _, when in sends.values()), default=fired)
     targets = _targets(step, sends)
-    return StepPlan(index, repeat, due, fired, tuple(holds), targets, max(done, fired))
+    return StepPlan(index, repeat, due, fired, tuple(holds), targets, max(done, fired, at))
 
 
 def _targets(

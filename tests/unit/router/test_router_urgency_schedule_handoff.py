@@ -92,3 +92,68 @@ def test_route_test_plans_the_same_timeline() -> None:
     sends = [(page.recipient, page.sends_at) for target in first.targets for page in target.pages]
     assert sends == [("carol", START), ("dave", utc("2026-01-14T08:00"))]
     assert second.due_at == utc("2026-01-14T08:10")
+
+
+def test_a_step_waiting_for_a_handoff_that_brings_back_someone_paged_ends_at_the_handoff() -> None:
+    # Thu 2026-03-26 13:05 UTC: alice (Berlin, at work) is paged; `eu` names carol (Tokyo,
+    # asleep) until 17:00 CET = 16:00 UTC, when it goes back to alice: nobody new to page.
+    config = RouterConfig.model_validate(
+        {
+            "users": [
+                {"name": "alice", "time_zone": "Europe/Berlin", "contacts": CONSOLE},
+                {"name": "carol", "time_zone": "Asia/Tokyo", "contacts": CONSOLE},
+                {"name": "bob", "time_zone": "UTC", "contacts": CONSOLE},
+            ],
+            "schedules": [
+                {
+                    "name": "eu",
+                    "time_zone": "Europe/Berlin",
+                    "layers": [
+                        {
+                            "name": "base",
+                            "rotation": "weekly",
+                            "start": "2026-03-02T09:00",
+                            "users": ["alice"],
+                        },
+                        {
+                            "name": "day",
+                            "rotation": "weekly",
+                            "start": "2026-03-02T09:00",
+                            "users": ["carol"],
+                            "restrictions": [
+                                {
+                                    "weekdays": ["mon", "tue", "wed", "thu", "fri"],
+                                    "start": "09:00",
+                                    "end": "17:00",
+                                }
+                            ],
+                        },
+                    ],
+                }
+            ],
+            "escalation_policies": [
+                {
+                    "name": "team",
+                    "steps": [
+                        {"notify": ["user:alice", "schedule:eu"]},
+                        {"delay": "10m", "notify": ["user:bob"]},
+                    ],
+                }
+            ],
+            "urgency": {"default": "low"},
+        }
+    )
+    rules = ConfigDirectory(config, on_call_lookup(config))
+    start = utc("2026-03-26T13:05")
+    log = [(opened(start), start)]
+    log += [tick(start + timedelta(minutes=5 * n)) for n in range(1, 49)]
+    handoff = utc("2026-03-26T16:00")
+
+    steps = [step for events in run(log, rules) for step in fired(events)]
+    policy = rules.policy_for("team")
+    assert policy is not None
+    plans = plan_escalation(rules, [policy], {"alertname": "DiskFilling"}, start)
+
+    assert steps == [(0, handoff), (1, handoff + timedelta(minutes=10))]
+    assert plans[0].done_at == handoff
+    assert plans[1].due_at == handoff + timedelta(minutes=10)
