@@ -94,18 +94,19 @@ def add_router(assembly: Assembly, config: TocsinConfig, settings: RuntimeSettin
         )
 
     startup = _startup_config(config, assembly)
-    assembly.runners.extend(
-        router_runners(
-            config.router,
-            assembly.event_log,
-            assembly.registry,
-            assembly.clock,
-            deliverer_of(config.router),
-            settings.snapshot_every,
-            startup=startup,
-            deliverers=ConfigBook(deliverer_of),
-        )
+    runners = router_runners(
+        config.router,
+        assembly.event_log,
+        assembly.registry,
+        assembly.clock,
+        deliverer_of(config.router),
+        settings.snapshot_every,
+        startup=startup,
+        deliverers=ConfigBook(deliverer_of),
     )
+    for runner in runners:  # the dispatcher among them posts pages
+        poster.close_after(runner.stopped)
+    assembly.runners.extend(runners)
     api = incidents_api(
         config.router,
         config.api,

@@ -140,6 +140,9 @@ class DispatcherProcessor(PartitionProcessor):
         # Requests read whose outcome is not recorded yet, in log order: pages on their way.
         self.pending: dict[str, Pending] = {}
         self._running: dict[str, asyncio.Task[None]] = {}
+        # The partition is being handed over (or the process stops) and the grace ran out:
+        # deliveries not begun are left to the next owner, failures too (see `abandon`).
+        self._abandoned = False
         self._gate = asyncio.Semaphore(self.concurrency)
         self._channel_gates: dict[str, asyncio.Semaphore] = {}
 
@@ -219,6 +222,13 @@ class DispatcherProcessor(PartitionProcessor):
     async def drain(self) -> None:
         await self.settled()
 
+    def abandon(self) -> None:
+        """The grace for the deliveries on their way ran out: those still waiting for a slot
+        do not begin (the partition's next owner, or the restart, sends them), and a delivery
+        ending in failure from here on is not recorded (the stop or hand-over may be why; the
+        next owner tries again). A page delivered is still recorded."""
+        self._abandoned = True
+
     async def settled(self) -> None:
         """Return once every delivery started has ended and its outcome is recorded."""
         while self._running:
@@ -227,6 +237,8 @@ class DispatcherProcessor(PartitionProcessor):
     def _start(self, notification_id: str) -> None:
         """Deliver a pending page, unless its delivery runs already."""
         if notification_id in self._running or notification_id not in self.pending:
+            return
+        if self._abandoned:
             return
         request, activation = self.pending[notification_id]
         task = asyncio.create_task(self._deliver_once(request, self._deliverer_of(activation)))
@@ -250,7 +262,12 @@ class DispatcherProcessor(PartitionProcessor):
         meanwhile (the router re-emitting it) finds the delivery running and starts none."""
         try:
             async with self._channel_gate(request.channel), self._gate:
-                outcome = await self._deliver(request, deliverer)
+                if self._abandoned:
+                    return  # not begun: the next owner sends it
+                report = await self._deliver(request, deliverer)
+            if self._abandoned and not report.delivered:
+                return  # perhaps cut off by the stop: the next owner tries again
+            outcome = self._record(request, report, self._clock())
             await self._record_durably(request.notification_id, outcome)
             self.done.add(request.notification_id)
             self.pending.pop(request.notification_id, None)
@@ -271,17 +288,14 @@ class DispatcherProcessor(PartitionProcessor):
             await asyncio.sleep(delay_s)
             delay_s = min(delay_s * 2, 5.0)
 
-    async def _deliver(self, event: NotificationRequested, deliverer: Deliverer) -> list[Outgoing]:
+    async def _deliver(self, event: NotificationRequested, deliverer: Deliverer) -> DeliveryReport:
         started = self._clock()
         report = await deliverer.deliver(event)
-        finished = self._clock()
+        seconds = (self._clock() - started).total_seconds()
         self._metrics.observe_delivery(
-            event.channel,
-            report.channel_type,
-            report.delivered,
-            (finished - started).total_seconds(),
+            event.channel, report.channel_type, report.delivered, seconds
         )
-        return self._record(event, report, finished)
+        return report
 
     def _record(
         self, request: NotificationRequested, report: DeliveryReport, at: datetime

@@ -132,6 +132,11 @@ class PartitionProcessor(ABC):
         so that it is neither cut off midway nor done again after the restart."""
         return None
 
+    def abandon(self) -> None:
+        """The grace `drain` had ran out (at a stop, or a hand-over to another member): leave
+        the background work not begun to the partition's next owner or the restart."""
+        return None
+
     def recovered(self) -> None:
         """The state is rebuilt (`replay`, then `look_ahead`) and records are handled next:
         resume what it says was left unfinished (the dispatcher's pages on their way)."""

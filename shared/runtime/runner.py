@@ -71,6 +71,7 @@ class PartitionedRunner:
         self._appending: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
         self.ready = asyncio.Event()
+        self.stopped = asyncio.Event()  # once `run` has ended, its background work drained
         self._snapshots = SnapshotKeeper(event_log, topic, group, snapshot_every)
 
     @property
@@ -116,28 +117,37 @@ class PartitionedRunner:
         try:
             await self._poll_until_stopped(stop)
         finally:
-            await self._appended()
-            if not self._cut_short:
-                await self._drain(self._processors.values())
-            if self._commit_task is not None:
-                await asyncio.gather(self._commit_task, return_exceptions=True)
-            await self._snapshots.saved()
-            if not self._cut_short:
-                await self._snapshots.save_at_stop(self._processors, self._committed, self._folded)
-            await self._consumer.stop()
+            try:
+                await self._wind_down()
+            finally:
+                self.stopped.set()
+
+    async def _wind_down(self) -> None:
+        """After the poll loop: outputs, background work, commits and the last snapshots."""
+        await self._appended()
+        if not self._cut_short:
+            await self._drain(self._processors.values())
+        if self._commit_task is not None:
+            await asyncio.gather(self._commit_task, return_exceptions=True)
+        await self._snapshots.saved()
+        if not self._cut_short:
+            await self._snapshots.save_at_stop(self._processors, self._committed, self._folded)
+        await self._consumer.stop()
 
     async def _drain(self, processors: Iterable[PartitionProcessor]) -> None:
         """Give the processors' background work `STOP_GRACE_S` to end (see `drain`); what is
-        still running then is left to the restart (or the partition's next owner), which does
-        it again under the same ids."""
-        draining = [processor.drain() for processor in processors]
-        if not draining:
+        not done then is left to the restart (or the partition's next owner), which does it
+        again under the same ids (`abandon`: what had not begun does not begin here)."""
+        leaving = list(processors)
+        if not leaving:
             return
         try:
             async with asyncio.timeout(STOP_GRACE_S):
-                await asyncio.gather(*draining)
+                await asyncio.gather(*(processor.drain() for processor in leaving))
         except TimeoutError:
             log.warning("stopping with background work unfinished", extra={"topic": self._topic})
+            for processor in leaving:
+                processor.abandon()
 
     async def _poll_until_stopped(self, stop: asyncio.Event) -> None:
         """The poll loop; once a stop is asked, the step in progress gets `STOP_GRACE_S` more
@@ -334,7 +344,10 @@ class PartitionedRunner:
                 "replayed": committed - start,
             },
         )
-        processor.recovered()
+        if partition in self._consumer.assignment():
+            # Not when a rebalance took it meanwhile: its caller forgets it, and its new owner
+            # resumes what was on its way.
+            processor.recovered()
         return processor
 
     async def _catch_up(self, processor: PartitionProcessor, partition: int, offset: int) -> None:

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp import web
 
-from services.router.channels.delivery import Delivered
+from services.router.channels.delivery import Delivered, RetryableFailure
 from services.router.channels.http_post import JsonPoster
 from tests.support.brokers import free_port
 
@@ -68,3 +68,37 @@ async def test_the_client_waits_for_a_hanging_receiver_no_longer_than_the_grace(
 
     await asyncio.wait_for(running, 2.0)
     assert await asyncio.wait_for(posting, WAIT_S) != Delivered()
+
+
+@pytest.mark.parametrize("slow_receiver", [0.6], indirect=True)
+async def test_the_client_closes_only_once_its_dispatchers_have_stopped(
+    slow_receiver: str,
+) -> None:
+    # The dispatcher's own grace for its deliveries starts once its poll loop ends, later
+    # than the stop: the client waits for it, not for its own grace from the stop.
+    poster, stop, dispatcher_stopped = (
+        JsonPoster(stop_grace_s=0.3),
+        asyncio.Event(),
+        asyncio.Event(),
+    )
+    poster.close_after(dispatcher_stopped)
+    running = asyncio.create_task(poster.run(stop))
+    posting = asyncio.create_task(poster.post(slow_receiver, b"{}", {}, 5.0))
+    await asyncio.sleep(0.1)
+
+    stop.set()
+    await asyncio.sleep(0.4)  # past the client's grace from the stop
+
+    assert not running.done()
+    assert await asyncio.wait_for(posting, WAIT_S) == Delivered()
+    dispatcher_stopped.set()
+    await asyncio.wait_for(running, WAIT_S)
+
+
+async def test_a_closed_client_opens_no_session_for_a_retry() -> None:
+    poster = JsonPoster()
+    await poster.close()
+
+    outcome = await poster.post("http://127.0.0.1:9/pages", b"{}", {}, 1.0)
+
+    assert outcome == RetryableFailure("the router is stopping")

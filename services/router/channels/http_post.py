@@ -28,6 +28,12 @@ USER_AGENT = "tocsin-router/1"
 _RETRYABLE_4XX = frozenset({408, 429})
 _DETAIL_MAX = 200
 _CONNECTIONS_PER_HOST = 64
+# How many stop graces a dispatcher may take to stop: its poll step's, its drain's, a margin.
+_USERS_GRACES = 3
+
+
+class _Stopping(Exception):
+    """The client is closed: the process stops."""
 
 
 class JsonPoster:
@@ -42,8 +48,17 @@ class JsonPoster:
         self._in_flight = 0
         self._idle = asyncio.Event()
         self._idle.set()
+        self._users: list[asyncio.Event] = []
+        self._closed = False
+
+    def close_after(self, stopped: asyncio.Event) -> None:
+        """At a stop, close only once `stopped` is set too (a dispatcher's runner, whose
+        deliveries get their grace once its poll loop has ended: later than this client's)."""
+        self._users.append(stopped)
 
     def _open(self) -> aiohttp.ClientSession:
+        if self._closed:
+            raise _Stopping
         if self._session is None or self._session.closed:
             connector = aiohttp.TCPConnector(limit=0, limit_per_host=self._connections_per_host)
             # No cookies and no proxy from the environment: a page goes exactly where the
@@ -70,7 +85,10 @@ class JsonPoster:
     async def _post(
         self, url: str, body: bytes, headers: dict[str, str], time_limit: float
     ) -> DeliveryOutcome:
-        session = self._open()
+        try:
+            session = self._open()
+        except _Stopping:
+            return RetryableFailure("the router is stopping")
         try:
             async with session.post(
                 url,
@@ -103,16 +121,21 @@ class JsonPoster:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Run beside the process's other loops, so the session is closed at shutdown: once
-        the requests on their way have ended (the dispatcher waits as long for their outcomes),
-        or the stop's grace is over. Closed under them, a delivered page would be recorded as
-        failed, and escalate."""
+        the dispatchers using it have stopped (`close_after`: their deliveries ended, or their
+        grace did), else once the requests on their way have ended or the stop's grace is
+        over. Closed under them, a delivered page would be recorded as failed, and escalate."""
         await stop.wait()
         with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(self._stop_grace_s):
-                await self._idle.wait()
+            if self._users:  # a dispatcher stops within its poll step's grace and its drain's
+                async with asyncio.timeout(self._stop_grace_s * _USERS_GRACES):
+                    await asyncio.gather(*(stopped.wait() for stopped in self._users))
+            else:
+                async with asyncio.timeout(self._stop_grace_s):
+                    await self._idle.wait()
         await self.close()
 
     async def close(self) -> None:
+        self._closed = True  # a retry after this does not open a session left unclosed
         if self._session is not None:
             await self._session.close()
             self._session = None

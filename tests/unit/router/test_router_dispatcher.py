@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from prometheus_client import CollectorRegistry
@@ -19,16 +18,9 @@ from shared.events import (
 )
 from shared.events.base import Event
 from shared.log.port import Outgoing, Record
+from tests.support.delivery_report import Report
 
 T0 = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
-
-
-@dataclass(frozen=True)
-class Report:
-    delivered: bool = True
-    attempts: int = 1
-    reason: str = ""
-    channel_type: str | None = "webhook"
 
 
 class Recorder:

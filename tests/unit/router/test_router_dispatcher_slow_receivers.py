@@ -6,7 +6,6 @@ restarts, from a snapshot or the log; none is delivered twice."""
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from prometheus_client import CollectorRegistry
@@ -25,17 +24,10 @@ from shared.events import (
 from shared.events.base import Event
 from shared.log.port import Outgoing, Record
 from shared.topics import NOTIFICATIONS
+from tests.support.delivery_report import Report
 
 T0 = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 WAIT_S = 5.0  # only so a broken dispatcher fails the test instead of hanging it
-
-
-@dataclass(frozen=True)
-class Report:
-    delivered: bool = True
-    attempts: int = 1
-    reason: str = ""
-    channel_type: str | None = "webhook"
 
 
 class Receivers:
