@@ -9,6 +9,7 @@ unknown recipients and unsupported server features (e.g. no STARTTLS) are perman
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -55,16 +56,22 @@ class EmailChannel:
         message = build_message(page, self._settings.sender, recipient, self._clock())
         settings = self._settings
         password = settings.password.get_secret_value() if settings.password else None
+        client = aiosmtplib.SMTP(
+            hostname=settings.host,
+            port=settings.port,
+            username=settings.username,
+            password=password,
+            start_tls=settings.starttls,
+            timeout=settings.timeout,
+        )
         try:
-            await aiosmtplib.send(
-                message,
-                hostname=settings.host,
-                port=settings.port,
-                username=settings.username,
-                password=password,
-                start_tls=settings.starttls,
-                timeout=settings.timeout,
-            )
+            await client.connect()
+            try:
+                await client.send_message(message)
+            except BaseException:
+                client.close()
+                raise
+            _quit_later(client)  # accepted (250 after DATA): delivered, whenever QUIT ends
         except aiosmtplib.SMTPRecipientsRefused as exc:
             refused = exc.recipients[0]
             return classify_reply(refused.code, refused.message)
@@ -76,6 +83,25 @@ class EmailChannel:
             # What is left is the server lacking something we asked for: configuration.
             return PermanentFailure(f"SMTP not possible: {exc}")
         return Delivered()
+
+
+# Sessions saying QUIT after their message was accepted (kept until done: tasks are weak).
+_QUITTING: set[asyncio.Task[None]] = set()
+
+
+def _quit_later(client: aiosmtplib.SMTP) -> None:
+    """QUIT outside the delivery: the message is accepted already, and a server slow to
+    answer QUIT must not make the attempt time out, and the page be sent again."""
+    task = asyncio.get_running_loop().create_task(_quit(client))
+    _QUITTING.add(task)
+    task.add_done_callback(_QUITTING.discard)
+
+
+async def _quit(client: aiosmtplib.SMTP) -> None:
+    try:
+        await client.quit()
+    except (aiosmtplib.SMTPException, OSError):
+        client.close()
 
 
 def build_message(page: Page, sender: str, recipient: str, now: datetime) -> EmailMessage:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import random
 import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -16,7 +18,8 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from services.router.channels.delivery import Delivered, PermanentFailure, RetryableFailure
 from services.router.channels.email import EmailChannel
 from services.router.channels.page import Page
-from services.router.channels.settings import EmailSettings
+from services.router.channels.retry import deliver_with_retry
+from services.router.channels.settings import EmailSettings, RetryPolicy
 
 ADDRESSES = {"alice": "alice@example.com"}
 PAGE = Page(
@@ -188,3 +191,30 @@ async def test_credentials_are_used_and_wrong_ones_are_permanent() -> None:
     assert isinstance(bad, PermanentFailure)
     assert bad.reason.startswith("SMTP 535")
     assert len(handler.envelopes) == 1
+
+
+class SlowToQuit(RecordingHandler):
+    """Accepts mail at once and answers QUIT only after `quit_after_s`."""
+
+    def __init__(self, quit_after_s: float) -> None:
+        super().__init__()
+        self.quit_after_s = quit_after_s
+
+    async def handle_QUIT(self, server: Any, session: Any, envelope: Any) -> str:
+        await asyncio.sleep(self.quit_after_s)
+        return "221 Bye"
+
+
+async def test_a_page_accepted_by_a_server_slow_to_answer_quit_is_delivered_once() -> None:
+    # The attempt's time limit (0.5 s here) covers the sending, not the goodbye: cut at QUIT,
+    # an accepted page was retried (sent again) and finally recorded as failed.
+    slow = SlowToQuit(quit_after_s=1.5)
+    for port in start_smtp(slow):
+        retry = RetryPolicy(max_attempts=4, base_delay=0.01, max_delay=0.05, timeout=0.5)
+        email = channel(port, timeout=0.5)
+
+        result = await deliver_with_retry(email, PAGE, retry, asyncio.sleep, random.Random(1))
+
+        assert (result.outcome, result.attempts) == (Delivered(), 1)
+        await asyncio.sleep(1.6)  # the QUIT answered meanwhile
+        assert len(slow.envelopes) == 1
