@@ -148,7 +148,7 @@ def _of_a_pending_step(escalation: Escalation, failed: NotificationFailed) -> bo
     if step > 0:
         keys.append((step - 1, repeat))
     elif repeat > 0:
-        keys.append((len(escalation.steps) - 1, repeat - 1))
+        keys.append(((escalation.last_round_steps or len(escalation.steps)) - 1, repeat - 1))
     delivery = Delivery(recipient, failed.channel)
     return any(notification_id(escalation, key, delivery) == failed.notification_id for key in keys)
 

@@ -95,6 +95,9 @@ class Escalation:
     # Per policy, how many steps behind the incident's it runs in this round: policies added
     # mid-round (`EscalationWidened.step_offset`); empty when all run aligned.
     offsets: tuple[int, ...] = ()
+    # Steps of the round before this one (0: as many as now): its last step's page may fail
+    # once the next round started, and still bring the due step forward.
+    last_round_steps: int = 0
 
     @cached_property
     def steps(self) -> tuple[EscalationStep, ...]:
@@ -308,6 +311,7 @@ def _advance(escalation: Escalation, at: datetime) -> None:
         escalation.step += 1
         escalation.due_at = at + steps[escalation.step].delay
     elif escalation.repeat < repeats:
+        escalation.last_round_steps = len(steps)  # a widened round may be longer than the next
         escalation.realign()
         steps = escalation.steps
         escalation.step, escalation.repeat = 0, escalation.repeat + 1

@@ -15,6 +15,7 @@ from shared.events import (
     AlertGrouped,
     IncidentAcknowledged,
     NobodyPaged,
+    NotificationFailed,
     NotificationRequested,
     TickOccurred,
 )
@@ -34,6 +35,7 @@ DIRECTORY = ConfigDirectory(
                 {"name": "erin", "contacts": [{"type": "console"}]},
                 {"name": "ghost", "contacts": []},
                 {"name": "bob", "contacts": [{"type": "console"}]},
+                {"name": "frank", "contacts": [{"type": "console"}]},
             ],
             "escalation_policies": [
                 {
@@ -61,6 +63,14 @@ DIRECTORY = ConfigDirectory(
                     ],
                 },
                 {"name": "web-once", "steps": [{"delay": "0s", "notify": ["user:alice"]}]},
+                {
+                    "name": "db-three-steps",
+                    "steps": [
+                        {"delay": "0s", "notify": ["user:dana"]},
+                        {"delay": "10m", "notify": ["user:erin"]},
+                        {"delay": "10m", "notify": ["user:frank"]},
+                    ],
+                },
             ],
             "default_receiver": "web-oncall",
         }
@@ -273,3 +283,29 @@ def test_a_late_widening_folds_back_the_same() -> None:
     built, lived = rebuilt.escalations["INC-1"], live.escalations["INC-1"]
     assert (built.offsets, built.steps, built.due_at) == (lived.offsets, lived.steps, lived.due_at)
     assert built.steps[2].targets == ("user:bob", "user:erin")
+
+
+def test_a_failure_of_a_widened_rounds_last_step_brings_the_next_round_forward() -> None:
+    # db-three-steps joins at step 3: its third step runs as a fourth step of this round.
+    state = RouterState()
+    _open(state, "web-three-steps")
+    _tick(state, T0 + WAIT)
+    _tick(state, T0 + WAIT + timedelta(minutes=10))
+    joined_at = T0 + timedelta(minutes=12)
+    step(state, _joined(joined_at, ["db-three-steps"]), joined_at, DIRECTORY)
+    _tick(state, T0 + WAIT + timedelta(minutes=20))
+    fourth = T0 + WAIT + timedelta(minutes=30)
+    [last_page] = [e for e in _tick(state, fourth) if isinstance(e, NotificationRequested)]
+    assert last_page.target == "frank" and state.escalations["INC-1"].repeat == 1
+
+    failed_at = fourth + timedelta(seconds=20)  # the next round is due a minute after
+    failed = NotificationFailed(
+        notification_id=last_page.notification_id,
+        incident_id="INC-1",
+        channel=last_page.channel,
+        attempts=4,
+        reason="HTTP 503",
+        failed_at=failed_at,
+    )
+
+    assert _paged(step(state, failed, failed_at, DIRECTORY)) == ["alice", "dana"]
