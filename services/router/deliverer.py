@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import sys
 from collections.abc import Callable
@@ -29,6 +30,8 @@ from services.router.config import ChannelConfig, ContactConfig, RouterConfig
 from services.router.directory import user_channel
 from services.router.links import LINK_LIFETIME, VIEW, action_link
 from shared.events import NotificationRequested
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,10 @@ class ChannelDeliverer:
         except ValidationError as invalid:
             reason = f"page could not be built: {invalid.errors()[0]['msg']}"
             return Report(False, 0, reason, kind)
+        except Exception as error:  # a bug: the page fails (and escalates), it is not left
+            extra = {"notification_id": request.notification_id}
+            log.exception("page could not be built", extra=extra)
+            return Report(False, 0, f"page could not be built: {type(error).__name__}", kind)
         retry = self._retries.get(request.channel, self._retry)
         result = await deliver_with_retry(channel, page, retry, asyncio.sleep, self._random)
         reason = "; ".join(result.failures) if not result.delivered else "delivered"
