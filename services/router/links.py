@@ -10,9 +10,12 @@ hand, and the page they were sent must open.
 from __future__ import annotations
 
 import hmac
+import re
 from datetime import datetime, timedelta
 from enum import StrEnum
 from urllib.parse import quote, quote_plus
+
+_EXPIRY = re.compile(r"[1-9][0-9]{0,11}")  # Unix seconds, as `action_link` writes them
 
 LINK_LIFETIME = timedelta(hours=24)
 LINK_ACTIONS = ("acknowledge", "resolve")
@@ -67,7 +70,9 @@ def check_link(
     recipient: str = "",
 ) -> LinkCheck:
     """The signature first: an altered link is forged whatever its expiry says."""
-    if not expires.isdigit() or len(expires) > 12:
+    # ASCII digits as written, no more: "²" is a digit to `isdigit` (and `int` refuses it),
+    # and a leading zero or another script's digits would be other spellings of one link.
+    if not _EXPIRY.fullmatch(expires):
         return LinkCheck.FORGED
     expected = _mac(secret, incident_id, action, int(expires), recipient)
     if not hmac.compare_digest(expected.encode(), signature.encode()):

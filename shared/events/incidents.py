@@ -93,6 +93,9 @@ class IncidentResolved(Decision):
     # The incident's correlation domain, the key its events are written under (absent from
     # events of older versions).
     domain: str | None = None
+    # The `ResolveIncident` command that resolved it, if one did: a retry of that command
+    # (the same idempotency key) is answered as applied.
+    command_id: str | None = None
 
 
 class AlertResolved(Decision):

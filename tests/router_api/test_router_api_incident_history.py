@@ -80,3 +80,21 @@ async def test_with_a_history_of_0_every_resolved_incident_is_kept(
 ) -> None:
     kept = await forever.get("/api/v1/incidents/INC-OLD", headers=ALICE)
     assert (kept.status_code, kept.json()["status"]) == (200, "resolved")
+
+
+async def test_a_command_whose_own_time_puts_the_incident_past_the_history_is_refused(
+    tmp_path: Path,
+) -> None:
+    # A quiet log: by the records' times INC-QUIET is kept, but by the wall clock (the API's,
+    # which stamps the note) it resolved more than 90 days ago, so the note's own record would
+    # drop it before it is folded; accepted, its outcome could never be told.
+    reads = [opened("INC-QUIET", T0), resolved("INC-QUIET", T0 + DAY)]
+    async with router_api(tmp_path, reads, "90d") as client:
+        assert (await client.get("/api/v1/incidents/INC-QUIET", headers=ALICE)).status_code == 200
+
+        noted = await client.post(
+            "/api/v1/incidents/INC-QUIET/notes", json={"text": "post-mortem"}, headers=ALICE
+        )
+
+        assert noted.status_code == 404
+        assert noted.json()["message"].startswith("no incident INC-QUIET: unknown, or resolved")

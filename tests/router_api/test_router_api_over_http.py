@@ -270,6 +270,23 @@ def test_an_idempotency_key_reused_with_another_body_issues_another_command(
 
 
 @pytest.mark.e2e
+def test_a_resolve_retried_with_its_idempotency_key_is_answered_as_applied(
+    tocsin: Tocsin,
+) -> None:
+    page = tocsin.page("ResolveRetry")
+    path = f"/api/v1/incidents/{page['incident']['id']}"
+    keyed = {**ALICE, "Idempotency-Key": "resolve-1"}
+
+    first = tocsin.post(f"{path}/resolve", {}, keyed)
+    retried = tocsin.post(f"{path}/resolve", {}, keyed)
+    another = tocsin.post(f"{path}/resolve", {}, ALICE)
+
+    assert [a.status_code for a in (first, retried, another)] == [200, 200, 409]
+    assert retried.json()["command_id"] == first.json()["command_id"]
+    assert "already resolved" in another.json()["message"]
+
+
+@pytest.mark.e2e
 def test_a_page_links_the_runbook_its_alert_names(tocsin: Tocsin) -> None:
     runbook = "https://runbooks.example.com/DiskSlow"
     tocsin.post_alert("DiskSlow", runbook_url=runbook)

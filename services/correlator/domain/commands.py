@@ -48,7 +48,7 @@ def on_resolve(
         ]
     reason = f"resolved by {command.actor}"
     incident = state.incidents[command.incident_id]
-    return [resolved(incident, now, policy, reason, "manual", command.actor)]
+    return [resolved(incident, now, policy, reason, "manual", command.actor, command.command_id)]
 
 
 def on_source_acknowledgement(

@@ -180,6 +180,7 @@ def resolved(
     reason: str,
     rule: str,
     by: str | None = None,
+    command_id: str | None = None,
 ) -> IncidentResolved:
     return IncidentResolved(
         incident_id=incident.incident_id,
@@ -189,4 +190,5 @@ def resolved(
         ruleset_version=policy.version,
         reason=reason,
         domain=incident.domain,
+        command_id=command_id,
     )

@@ -81,6 +81,11 @@ class CommandIssuer:
         view = (await self.tailer.current()).incidents.get(incident_id)
         return view if view is not None else Issued(404, self._unknown(incident_id))
 
+    def _past_history(self, view: IncidentView) -> bool:
+        history = self.tailer.history
+        resolved_at = view.resolved_at
+        return bool(history) and resolved_at is not None and resolved_at < self._clock() - history
+
     def _unknown(self, incident_id: str) -> str:
         history = self.tailer.history
         if not history:
@@ -129,6 +134,10 @@ class CommandIssuer:
             refused = refusal(name, view.status, view.acknowledged_by)
             if refused is not None:
                 return Issued(409, refused, None, view)
+            if self._past_history(view):
+                # Its own record would drop the incident from the read model before it is
+                # folded: accepted, its outcome could never be told.
+                return Issued(404, self._unknown(incident_id))
             try:
                 await self._append(view, name, command_id, actor, fields)
             except (LogUnavailable, TimeoutError):

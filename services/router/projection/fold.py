@@ -67,7 +67,8 @@ def project(projection: IncidentProjection, event: Event, meta: RecordMeta) -> N
     if isinstance(event, SilenceCreated | SilenceExpired):
         fold_silence_view(projection.silences, event)
         return
-    incident_id = str(getattr(event, "incident_id", ""))
+    # None: about no incident (an input the correlator dropped): nothing to wait for.
+    incident_id = getattr(event, "incident_id", None) or ""
     if not incident_id or is_dropped(projection, incident_id):
         return
     view = projection.incidents.get(incident_id)

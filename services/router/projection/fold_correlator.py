@@ -60,6 +60,8 @@ def apply_correlator(view: IncidentView, event: Event, meta: RecordMeta) -> bool
             view.record(_decision_entry(event, meta, f"priority {priority}: {event.reason}"))
         case IncidentResolved(resolved_at=at, by=by):
             view.status, view.resolved_at, view.resolved_by = "resolved", at, by
+            if event.command_id is not None:  # a retry of the command is answered as applied
+                view.verdicts.setdefault(event.command_id, Verdict(True, "", at))
             view.snoozed_until = None
             who = f"resolved by {by}" if by else "resolved"
             summary = event.reason if event.reason == who else f"{who}: {event.reason}"

@@ -40,6 +40,16 @@ def test_extending_the_expiry_breaks_the_signature() -> None:
     assert check_link(SECRET, "INC-1", "resolve", query["e"], "é", T0) is LinkCheck.FORGED
 
 
+def test_an_expiry_in_other_digits_is_forged_not_an_error() -> None:
+    _, query = parts(action_link("http://h", SECRET, "INC-1", "resolve", T0))
+    e, s = query["e"], query["s"]
+    arabic_indic = e.translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+
+    for spelled in ("²", arabic_indic, "0" + e, "", "1" * 13):
+        assert check_link(SECRET, "INC-1", "resolve", spelled, s, T0) is LinkCheck.FORGED
+    assert check_link(SECRET, "INC-1", "resolve", e, s, T0) is LinkCheck.VALID
+
+
 def test_link_expires_after_its_lifetime() -> None:
     link = action_link("http://h", SECRET, "INC-1", "resolve", T0, lifetime=timedelta(hours=1))
     _, query = parts(link)

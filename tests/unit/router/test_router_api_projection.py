@@ -191,11 +191,29 @@ def test_resolve_command_from_the_alerts_topic_and_the_resolution_are_recorded()
         rule="manual",
         ruleset_version="v7",
         reason="resolved by alice",
+        command_id="c3",
     )
     reader.read(INCIDENTS, resolved, at)
     view = reader.projection.incidents["INC-1"]
     assert (view.status, view.resolved_by, view.resolved_at) == ("resolved", "alice", at)
     assert reader.kinds()[-2:] == ["ResolveIncident", "IncidentResolved"]
+    assert view.verdicts["c3"] == Verdict(True, "", at)  # its retry is answered as applied
+
+
+def test_an_input_dropped_about_no_incident_waits_for_none() -> None:
+    reader = Reader()
+    dropped = InputDropped(
+        input_type="AlertReceived",
+        at=T0,
+        fingerprint="f9",
+        rule="resolve",
+        ruleset_version="v7",
+        reason="resolve of NodeDown: no open incident knows this alert",
+    )
+
+    reader.read(INCIDENTS, dropped, T0)
+
+    assert (reader.projection.waiting, reader.projection.waiting_count) == ({}, 0)
 
 
 def test_a_resolve_the_correlator_drops_is_a_refused_verdict_with_its_reason() -> None:
