@@ -90,8 +90,9 @@ def pop_due(state: CorrelatorState, now: datetime) -> None:
     """Fold of a tick: every item due by `now` is being acted on by the tick's decisions,
     whose folds re-arm whatever they leave pending."""
     while state.timers and state.timers[0][0] <= now:
-        _, kind, key = heapq.heappop(state.timers)
-        state.scheduled.pop((kind, key), None)
+        due, kind, key = heapq.heappop(state.timers)
+        if state.scheduled.get((kind, key)) == due:  # a stale entry leaves the live one armed
+            del state.scheduled[(kind, key)]
     _trim(state)
 
 
