@@ -19,7 +19,7 @@ from services.correlator.domain.commands import (
 )
 from services.correlator.domain.evolve import STATEFUL_INPUTS, evolve, evolve_input
 from services.correlator.domain.firing import on_firing, repeat_reason
-from services.correlator.domain.heartbeats import on_heartbeat
+from services.correlator.domain.heartbeats import on_heartbeat, unconfigured
 from services.correlator.domain.membership import attach
 from services.correlator.domain.opening import incident_id_for
 from services.correlator.domain.release import rehome
@@ -70,7 +70,7 @@ def decide(
         case ResolveIncident():
             return on_resolve(state, event, now, policy)
         case RulesetActivated():
-            return on_ruleset(state, event, now, policy)
+            return on_ruleset(state, event, now, policy) + unconfigured(state, now, policy)
         case AlertAcknowledgedAtSource():
             return on_source_acknowledgement(state, event, now, policy)
         case _:

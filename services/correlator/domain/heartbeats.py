@@ -94,3 +94,29 @@ def on_heartbeat(
     if held is None:
         return []  # its incident was resolved by hand meanwhile: nothing fires any more
     return [hold_ended(track.domain, group, alert.fingerprint, held, now, policy, resolved=True)]
+
+
+def unconfigured(
+    state: CorrelatorState, now: datetime, policy: CorrelationPolicy
+) -> list[AlertResolved]:
+    """A rule set without a heartbeat that is missing resolves its alert: no check-in of it is
+    taken any more, so nothing else would."""
+    decided: list[AlertResolved] = []
+    for name, track in sorted(state.heartbeats.items()):
+        if name in policy.heartbeats or not track.missing or track.alert is None:
+            continue
+        tracked = state.alerts.get(track.alert.fingerprint)
+        if tracked is None or not tracked.firing:
+            continue
+        reason = f"heartbeat {name} is not configured in `heartbeats` any more: {ALERTNAME} ends"
+        decided.append(
+            AlertResolved(
+                incident_id=tracked.incident_id,
+                fingerprint=track.alert.fingerprint,
+                at=now,
+                rule=f"heartbeats[{name}]",
+                ruleset_version=policy.version,
+                reason=reason,
+            )
+        )
+    return decided

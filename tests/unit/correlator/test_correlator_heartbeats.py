@@ -10,6 +10,7 @@ from shared.events.incidents import (
     IncidentOpened,
     IncidentResolved,
     InputDropped,
+    RulesetActivated,
 )
 from shared.events.inputs import HeartbeatReceived
 from shared.fingerprint import label_fingerprint
@@ -118,3 +119,20 @@ def test_heartbeats_replayed_raise_the_same_events() -> None:
         partition.feed(beat(minutes=7), at(minutes=7))
         runs.append([e.model_dump_json() for e in partition.decided])
     assert runs[0] == runs[1]
+
+
+def test_a_missing_heartbeat_removed_by_a_reload_resolves_its_alert() -> None:
+    partition = Partition(POLICY, domain="region=eu-west")
+    partition.feed(beat(0), at(0))
+    partition.feed(tick(at(minutes=5)), at(minutes=5), domain="tick")  # missing: it fires
+    without = "route: {receiver: oncall, group_by: [alertname, heartbeat], group_wait: 0s}\n"
+    partition.policy = policy_from(without + "correlation: {resolve_grace: 5m}\n", "v2")
+    reload = RulesetActivated(version="v2", config=without, activated_at=at(minutes=6))
+
+    decided = partition.feed(reload, at(minutes=6))
+
+    [ended] = [e for e in decided if isinstance(e, AlertResolved)]
+    assert ended.rule == "heartbeats[nightly-backup]"
+    assert "not configured in `heartbeats` any more" in ended.reason
+    [closed] = partition.feed(tick(at(minutes=11)), at(minutes=11), domain="tick")
+    assert isinstance(closed, IncidentResolved)
