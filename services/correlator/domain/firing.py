@@ -88,7 +88,10 @@ def _outlived_by_cause(
     if tracked.firing or not tracked.refired_at or not policy.topology.enabled:
         return False
     cause = state.alerts.get(state.incidents[tracked.incident_id].cause)
-    return cause is not None and cause.fingerprint != tracked.fingerprint and cause.firing
+    if cause is None or cause.fingerprint == tracked.fingerprint or not cause.firing:
+        return False
+    # Kept firing: not fired again (so resolved) since the effect first fired again.
+    return not cause.refired_at or cause.refired_at[-1] < tracked.refired_at[0]
 
 
 def _deduplicated(

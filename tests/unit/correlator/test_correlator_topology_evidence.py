@@ -160,3 +160,19 @@ def test_an_effect_recovering_after_its_cause_resolved_rejoins_its_incident() ->
     partition.feed(resolved(errors("search", 160)), at(250))
     again = partition.feed(errors("search", 310), at(340))[0]
     assert incident_of(again) == incident_of(down)
+
+
+def test_an_effect_recovering_again_after_its_cause_recovered_too_rejoins_its_incident() -> None:
+    # node-3 went down again in between: it did not keep firing, so it may well explain search.
+    partition = Partition(POLICY)
+    down, _ = feed_all(partition, [host("NodeDown", "node-3", 0), errors("search", 20)])
+    partition.feed(resolved(errors("search", 20)), at(100))
+    partition.feed(errors("search", 160), at(190))
+    partition.feed(resolved(host("NodeDown", "node-3", 0)), at(200))
+    partition.feed(host("NodeDown", "node-3", 230), at(230))
+    partition.feed(resolved(errors("search", 160)), at(250))
+
+    again = partition.feed(errors("search", 310), at(340))[0]
+
+    assert not isinstance(again, IncidentOpened)
+    assert incident_of(again) == incident_of(down)
