@@ -45,7 +45,7 @@ def fired_again(
     incident = state.incidents[tracked.incident_id]
     home = incident.incident_id
     again = f"{alert.alertname} fired again while {home} is open"
-    found = inhibitor(state, alert.labels, domain, policy)
+    found = inhibitor(state, alert.labels, domain, policy, home)
     if found is None and tracked.suppressed:
         unmuted = "it fired again and no firing alert inhibits it any more"
         decided = released(state, tracked, alert, home, now, policy, unmuted)

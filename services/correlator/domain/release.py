@@ -120,7 +120,7 @@ def _rehomed(
 ) -> Decided:
     """`applied`: the rule set just applied, when that is why the symptom is looked at."""
     domain = state.incidents[home].domain
-    muted = inhibitor(state, symptom.alert.labels, domain, policy)
+    muted = inhibitor(state, symptom.alert.labels, domain, policy, home)
     under = "" if applied is None else f" under rule set {applied.version}"
     if muted is not None:
         index, source = muted

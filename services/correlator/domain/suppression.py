@@ -49,16 +49,40 @@ def inhibit(state: CorrelatorState, arrival: Arrival) -> Decided:
 
 
 def inhibitor(
-    state: CorrelatorState, labels: dict[str, str], domain: str, policy: CorrelationPolicy
+    state: CorrelatorState,
+    labels: dict[str, str],
+    domain: str,
+    policy: CorrelationPolicy,
+    home: str | None = None,
 ) -> tuple[int, TrackedAlert] | None:
-    """The first rule (by index) and firing source muting alerts with these labels."""
+    """The first rule (by index) and firing source muting alerts with these labels; with
+    `home`, one firing in that incident first, under any rule (a symptom muted by another
+    alert of its own incident stays there)."""
+    if home is not None:
+        found = _inhibitor(state, labels, domain, policy, home)
+        if found is not None:
+            return found
+    return _inhibitor(state, labels, domain, policy, None)
+
+
+def _inhibitor(
+    state: CorrelatorState,
+    labels: dict[str, str],
+    domain: str,
+    policy: CorrelationPolicy,
+    within: str | None,
+) -> tuple[int, TrackedAlert] | None:
     for index, rule in enumerate(policy.inhibit_rules):
         if not matches_all(rule.target_matchers, labels):
             continue
         candidates = state.inhibit_sources.get((index, domain, equal_values(rule.equal, labels)))
         if not candidates:
             continue
-        sources = ((fp, state.alerts[fp].alert.labels) for fp in candidates)
+        sources = (
+            (fp, state.alerts[fp].alert.labels)
+            for fp in candidates
+            if within is None or state.alerts[fp].incident_id == within
+        )
         found = inhibited_by((rule,), labels, sources)
         if found is not None:
             return index, state.alerts[found[1]]

@@ -108,6 +108,32 @@ inhibit_rules:
     assert partition.state.alerts[muted.alert.fingerprint].suppressed
 
 
+def test_symptom_stays_while_a_source_of_its_incident_mutes_it_under_a_later_rule() -> None:
+    # Two rules mute Latency: NodeDown's (the first) fires in another incident, the
+    # ServiceDown still firing in Latency's own incident goes by the second.
+    policy = policy_from(
+        """
+route: {receiver: oncall, group_by: [alertname, instance], group_wait: 30s}
+inhibit_rules:
+  - {source_matchers: ['alertname="NodeDown"'], target_matchers: ['alertname="Latency"'],
+     equal: [instance]}
+  - {source_matchers: ['alertname="ServiceDown"'], target_matchers: ['alertname="Latency"'],
+     equal: [instance]}
+"""
+    )
+    partition = Partition(policy)
+    [down] = partition.feed(alert("ServiceDown", instance="a", service="api"), at(0))
+    partition.feed(alert("ServiceDown", instance="a", service="web"), at(5))
+    [muted] = partition.feed(alert("Latency", instance="a"), at(10))
+    partition.feed(alert("NodeDown", instance="a"), at(20))
+
+    partition.feed(resolved(alert("ServiceDown", instance="a", service="api")), at(60))
+
+    assert isinstance(down, IncidentOpened) and isinstance(muted, AlertGrouped)
+    tracked = partition.state.alerts[muted.alert.fingerprint]
+    assert (tracked.incident_id, tracked.suppressed) == (down.incident_id, True)
+
+
 def test_source_sent_again_with_a_later_start_keeps_its_symptoms_muted() -> None:
     partition = Partition(CHAIN)
     partition.feed(alert("NodeDown", instance="a"), at(0))
