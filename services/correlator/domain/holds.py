@@ -2,19 +2,23 @@
 
 Until then its alerts are held (`AlertHeld`): visible, not paged. A held alert leaves the
 hold when it resolves or when its window passes without the threshold (`AlertHoldEnded`).
-Held alerts neither inhibit nor take part in topology correlation.
+Held alerts neither inhibit nor take part in topology correlation; one that a source firing
+now inhibits leaves the hold for that source's incident, a suppressed symptom, when its group
+next takes an alert (and counts toward no threshold).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from services.correlator.domain.arrival import Arrival, Decided
+from services.correlator.domain.arrival import Arrival, Decided, arrival_of
 from services.correlator.domain.explain import span
 from services.correlator.domain.opening import open_incident
 from services.correlator.domain.rules import CorrelationPolicy, LifecycleRule, Threshold
 from services.correlator.domain.state import CorrelatorState, HeldAlert
-from shared.events.incidents import AlertHeld, AlertHoldEnded
+from services.correlator.domain.suppression import inhibit
+from shared.alerts import Alert
+from shared.events.incidents import AlertGrouped, AlertHeld, AlertHoldEnded
 
 
 def hold_or_open(state: CorrelatorState, arrival: Arrival, *, hold: bool = True) -> Decided:
@@ -33,7 +37,8 @@ def hold_or_open(state: CorrelatorState, arrival: Arrival, *, hold: bool = True)
         for fp, h in members.items()
         if fp not in live and fp != fingerprint
     ]
-    held = [h.alert for fp, h in live.items() if fp != fingerprint]
+    muted, held = _muted_since(state, arrival, live)
+    decided += muted
     count = len(held) + 1
     if threshold is None:
         return [*decided, *open_incident(arrival, lifecycle, held)]
@@ -44,6 +49,32 @@ def hold_or_open(state: CorrelatorState, arrival: Arrival, *, hold: bool = True)
         f" reached the threshold of {threshold.alerts} (rule {lifecycle.name})"
     )
     return [*decided, *open_incident(arrival, lifecycle, held, why)]
+
+
+def _muted_since(
+    state: CorrelatorState, arrival: Arrival, live: dict[str, HeldAlert]
+) -> tuple[Decided, list[Alert]]:
+    """The held alerts (but the arrival) a source firing now inhibits: they leave the hold
+    for their source's incident as suppressed symptoms, and count toward no threshold; and
+    the alerts still held."""
+    muted: Decided = []
+    held: list[Alert] = []
+    for fingerprint, member in live.items():
+        if fingerprint == arrival.alert.fingerprint:
+            continue
+        symptom = inhibit(
+            state, arrival_of(member.alert, arrival.now, arrival.policy, arrival.domain)
+        )
+        if not symptom:
+            held.append(member.alert)
+            continue
+        grouped = symptom[0]
+        assert isinstance(grouped, AlertGrouped)  # what `inhibit` decides
+        into, key = grouped.incident_id, arrival.grouping.group_key
+        now, policy = arrival.now, arrival.policy
+        ended = hold_ended(arrival.domain, key, fingerprint, member, now, policy, joined=into)
+        muted += [ended, *symptom]
+    return muted, held
 
 
 def _held(

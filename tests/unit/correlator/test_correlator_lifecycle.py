@@ -78,6 +78,31 @@ def test_threshold_holds_alerts_until_enough_fire_within_the_window() -> None:
     assert partition.state.held == {}
 
 
+def test_a_held_alert_a_source_mutes_since_joins_its_incident_as_a_symptom() -> None:
+    policy = policy_from(
+        """
+route: {receiver: oncall, group_by: [alertname], group_wait: 30s}
+correlation:
+  rules:
+    - {name: disk, matchers: ['alertname="DiskPressure"'], threshold: {alerts: 2, within: 10m}}
+inhibit_rules:
+  - {source_matchers: ['alertname="NodeDown"'], target_matchers: ['alertname="DiskPressure"'],
+     equal: [instance]}
+"""
+    )
+    partition = Partition(policy)
+    [held] = partition.feed(alert("DiskPressure", instance="a"), at(0))
+    [down] = partition.feed(alert("NodeDown", instance="a"), at(30))  # mutes it from now
+
+    decided = partition.feed(alert("DiskPressure", instance="b"), at(60))
+
+    assert isinstance(held, AlertHeld) and isinstance(down, IncidentOpened)
+    # The muted one counts toward no threshold: b is held, one of two.
+    assert [type(e) for e in decided] == [AlertHoldEnded, AlertGrouped, AlertHeld]
+    muted = partition.state.alerts[held.alert.fingerprint]
+    assert (muted.incident_id, muted.suppressed) == (down.incident_id, True)
+
+
 def test_held_alert_expires_when_its_window_passes_without_the_threshold() -> None:
     partition = Partition(POLICY)
     partition.feed(alert("DiskPressure", instance="a"), at(0))
