@@ -24,6 +24,7 @@ from services.correlator.domain.membership import attach
 from services.correlator.domain.opening import incident_id_for
 from services.correlator.domain.release import rehome
 from services.correlator.domain.resolution import (
+    GRACE_RULE,
     on_resolved,
     on_started_again,
     on_tick,
@@ -35,7 +36,7 @@ from services.correlator.domain.timers import next_due_at
 from shared.alerts import Alert
 from shared.events.base import Event
 from shared.events.commands import AcknowledgeIncident, ResolveIncident
-from shared.events.incidents import HeartbeatMissed, RulesetActivated
+from shared.events.incidents import HeartbeatMissed, IncidentResolved, RulesetActivated
 from shared.events.inputs import (
     AlertAcknowledgedAtSource,
     AlertReceived,
@@ -165,11 +166,23 @@ def _fold(
 ) -> Decided:
     decided: Decided = []
     for decision in decisions:
+        if _grace_overtaken(state, decision):
+            continue
         evolve(state, decision, policy)
         decided.append(decision)
         if type(decision) is HeartbeatMissed:
             decided += _missing_alert_fires(state, decision, clock, policy)
     return decided
+
+
+def _grace_overtaken(state: CorrelatorState, decision: Event) -> bool:
+    """A tick's decisions are made together: a heartbeat missed again, earlier in the same
+    tick, may have fired its alert into the quiet incident whose grace the tick also ends.
+    That incident is firing again, and stays open."""
+    if type(decision) is not IncidentResolved or decision.rule != GRACE_RULE:
+        return False
+    incident = state.incidents.get(decision.incident_id)
+    return incident is not None and bool(incident.firing)
 
 
 def _missing_alert_fires(

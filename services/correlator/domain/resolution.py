@@ -159,6 +159,9 @@ def on_tick(state: CorrelatorState, now: datetime, policy: CorrelationPolicy) ->
     return decided
 
 
+GRACE_RULE = "resolve_policy.all_resolved"
+
+
 def _grace_passed(
     state: CorrelatorState, incident_id: str, now: datetime, policy: CorrelationPolicy
 ) -> IncidentResolved:
@@ -170,7 +173,7 @@ def _grace_passed(
     if incident.flapping:
         grace += f", held longer while flapping: {span(policy.flapping.within)}"
     reason = f"all alerts resolved since {quiet.isoformat()}, {waited} ago (grace {grace})"
-    return resolved(incident, now, policy, reason, "resolve_policy.all_resolved")
+    return resolved(incident, now, policy, reason, GRACE_RULE)
 
 
 def resolved(

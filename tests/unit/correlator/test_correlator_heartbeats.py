@@ -136,3 +136,27 @@ def test_a_missing_heartbeat_removed_by_a_reload_resolves_its_alert() -> None:
     assert "not configured in `heartbeats` any more" in ended.reason
     [closed] = partition.feed(tick(at(minutes=11)), at(minutes=11), domain="tick")
     assert isinstance(closed, IncidentResolved)
+
+
+def test_a_heartbeat_missed_again_in_its_quiet_incidents_grace_keeps_it_open() -> None:
+    # Every 2 min, grace 5 min: missed at 2 min; back at 3 (its incident quiet, grace until
+    # 8); silent again, missed at 5. One late tick at 8:20 decides both.
+    often = policy_from(
+        """
+route: {receiver: oncall, group_by: [alertname, heartbeat], group_wait: 0s}
+correlation: {domain_labels: [region], resolve_grace: 5m}
+heartbeats:
+  - {name: nightly-backup, interval: 2m, labels: {region: eu-west}, token: t}
+"""
+    )
+    partition = Partition(often, domain="region=eu-west")
+    partition.feed(beat(0), at(0))
+    partition.feed(tick(at(minutes=2)), at(minutes=2), domain="tick")
+    [incident_id] = partition.state.incidents
+    partition.feed(beat(minutes=3), at(minutes=3))
+
+    late = at(minutes=8, seconds=20)
+    decided = partition.feed(tick(late), late, domain="tick")
+
+    assert not [e for e in decided if isinstance(e, IncidentResolved)]
+    assert partition.state.incidents[incident_id].firing  # HeartbeatMissing fires there again
