@@ -23,6 +23,7 @@ from services.correlator.domain.arrival import Decided, arrival_of
 from services.correlator.domain.correlate import join_connected, join_group
 from services.correlator.domain.flapping import flapped, flapping_on
 from services.correlator.domain.holds import hold_or_open, unhold
+from services.correlator.domain.impact import priority_change
 from services.correlator.domain.refiring import fired_again
 from services.correlator.domain.rules import CorrelationPolicy
 from services.correlator.domain.state import CorrelatorState, Incident, TrackedAlert
@@ -41,7 +42,12 @@ def on_firing(
     elif tracked is not None and _outlived_by_cause(state, tracked, policy):
         leaving, tracked = tracked.incident_id, None  # afresh, anywhere but where it was
     if tracked is not None and tracked.firing:
-        return [_deduplicated(tracked, state.incidents[tracked.incident_id], alert, now, policy)]
+        incident = state.incidents[tracked.incident_id]
+        repeat = _deduplicated(tracked, incident, alert, now, policy)
+        if tracked.suppressed or tracked.alert.same_as(alert):
+            return [repeat]
+        # Sent again changed (a PagerDuty trigger of the same dedup_key, now critical).
+        return [repeat, *priority_change(incident, alert, tracked.resources, now, policy)]
     if tracked is not None:
         again = fired_again(state, tracked, alert, now, policy, domain)
         return again + moves(state, _attached(again), domain, now, policy)

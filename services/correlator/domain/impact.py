@@ -24,12 +24,12 @@ def after_join(
     policy: CorrelationPolicy,
 ) -> Decided:
     return [
-        *_priority_change(incident, alert, resources, now, policy),
+        *priority_change(incident, alert, resources, now, policy),
         *_cause_change(state, incident, alert, resources, now, policy),
     ]
 
 
-def _priority_change(
+def priority_change(
     incident: Incident,
     alert: Alert,
     resources: Sequence[str],

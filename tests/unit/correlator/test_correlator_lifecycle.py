@@ -18,6 +18,7 @@ from shared.events.incidents import (
     AlertResolved,
     IncidentFlapping,
     IncidentOpened,
+    IncidentPriorityChanged,
     IncidentResolved,
 )
 from shared.events.inputs import AlertReceived
@@ -101,6 +102,24 @@ inhibit_rules:
     assert [type(e) for e in decided] == [AlertHoldEnded, AlertGrouped, AlertHeld]
     muted = partition.state.alerts[held.alert.fingerprint]
     assert (muted.incident_id, muted.suppressed) == (down.incident_id, True)
+
+
+def test_an_alert_sent_again_more_severe_raises_its_incidents_priority() -> None:
+    # A PagerDuty trigger of the same dedup_key, warning then critical: one alert, one
+    # fingerprint, whose severity changed.
+    partition = Partition(POLICY)
+    first = alert("DiskFilling", instance="a")
+    [opened] = partition.feed(first, at(0))
+    worse = first.alert.model_copy(update={"severity": Severity.CRITICAL})
+
+    decided = partition.feed(AlertReceived(alert=worse), at(60))
+
+    assert isinstance(opened, IncidentOpened) and opened.priority != "P1"
+    assert [type(e) for e in decided] == [AlertGrouped, IncidentPriorityChanged]
+    changed = decided[1]
+    assert isinstance(changed, IncidentPriorityChanged) and changed.priority < opened.priority
+    assert "severity critical" in changed.reason
+    assert partition.feed(AlertReceived(alert=worse), at(120))[1:] == []  # said once
 
 
 def test_held_alert_expires_when_its_window_passes_without_the_threshold() -> None:
