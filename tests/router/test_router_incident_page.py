@@ -75,7 +75,12 @@ async def test_the_view_page_links_act_with_the_same_expiry_and_recipient() -> N
 
 
 async def test_an_acknowledged_incident_offers_only_resolve_and_a_resolved_one_nothing() -> None:
-    for status, actions in (("acknowledged", ["resolve"]), ("resolved", [])):
+    offered = (
+        ("snoozed", ["acknowledge", "resolve"]),  # a snoozed incident can be acknowledged
+        ("acknowledged", ["resolve"]),
+        ("resolved", []),
+    )
+    for status, actions in offered:
         async with client_for(_issuer_with_alerts(status)) as client:
             page = await client.get(link("view"))
         hrefs = re.findall(r'href="([^"]+)"', page.text)

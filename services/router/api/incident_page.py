@@ -49,7 +49,9 @@ def _status(view: IncidentView) -> str:
 
 
 def _actions(view: IncidentView, signed: SignedPath) -> str:
-    actions = [("acknowledge", "Acknowledge")] if view.status == "triggered" else []
+    # What the commands accept: a snoozed incident may be acknowledged too.
+    acknowledgeable = view.status in ("triggered", "snoozed")
+    actions = [("acknowledge", "Acknowledge")] if acknowledgeable else []
     if view.status != "resolved":
         actions.append(("resolve", "Resolve"))
     links = " · ".join(
