@@ -15,7 +15,7 @@ from services.correlator.domain.explain import span
 from services.correlator.domain.rules import CorrelationPolicy
 from services.correlator.domain.state import CorrelatorState, Incident, TrackedAlert
 from shared.alerts import Alert
-from shared.events.incidents import IncidentFlapping, IncidentOpened
+from shared.events.incidents import AlertGrouped, IncidentFlapping, IncidentOpened
 
 
 def flapped(
@@ -45,10 +45,12 @@ def flapping_on(
     `max_flaps` flaps within the window (counted across its incidents), the new incident is
     flapping from the start. Its first page waits for the window (`flapping_until`) and it
     resolves only after a window without alerts, so it takes the flaps to come as one incident."""
-    opened = decided[0] if decided else None
-    trail = state.resolved_alerts.get(alert.fingerprint)
-    if not isinstance(opened, IncidentOpened) or opened.alert.fingerprint != alert.fingerprint:
+    at = _opening_with(decided, alert.fingerprint)
+    if at is None:
         return decided
+    opened = decided[at]
+    assert isinstance(opened, IncidentOpened)
+    trail = state.resolved_alerts.get(alert.fingerprint)
     within = policy.flapping.within
     if trail is None or now - trail.resolved_at > within:
         return decided
@@ -63,7 +65,27 @@ def flapping_on(
         " alerts"
     )
     flagged_now = flagged(opened.incident_id, alert, flaps, now, policy, outcome)
-    return [opened.model_copy(update={"flapping_until": until}), flagged_now, *decided[1:]]
+    flapping = opened.model_copy(update={"flapping_until": until})
+    return [*decided[:at], flapping, flagged_now, *decided[at + 1 :]]
+
+
+def _opening_with(decided: Decided, fingerprint: str) -> int | None:
+    """Where among the decisions the incident the alert opens, or joins as it opens (a
+    threshold's, opened by a held alert of better rank), opens; an expired hold's end may
+    come first."""
+    for index, event in enumerate(decided):
+        if not isinstance(event, IncidentOpened):
+            continue
+        joins = any(
+            isinstance(other, AlertGrouped)
+            and other.incident_id == event.incident_id
+            and other.alert.fingerprint == fingerprint
+            for other in decided[index + 1 :]
+        )
+        if event.alert.fingerprint == fingerprint or joins:
+            return index
+        return None
+    return None
 
 
 def flaps_within(refired_at: tuple[datetime, ...], now: datetime, policy: CorrelationPolicy) -> int:

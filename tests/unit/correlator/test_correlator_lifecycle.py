@@ -385,3 +385,32 @@ def test_a_resolve_without_labels_is_explained_with_the_alerts_name() -> None:
     # Then the reason names the alert it resolved, not an empty name
     assert isinstance(quiet, AlertResolved)
     assert quiet.reason == "DiskFull was sent as resolved"
+
+
+def test_an_alert_flapping_across_incidents_is_flagged_when_an_expired_hold_ends_first() -> None:
+    # Warnings of a cluster are held below a threshold; the critical flapping alert's group
+    # is the same, so the expired hold's end is decided before the incident it opens.
+    policy = policy_from(
+        """
+route: {receiver: oncall, group_by: [cluster], group_wait: 0s}
+correlation:
+  resolve_grace: 1m
+  flapping: {max_flaps: 1, within: 60m}
+  rules:
+    - {name: warnings, matchers: ['severity="warning"'], threshold: {alerts: 5, within: 10m}}
+"""
+    )
+    partition = Partition(policy)
+    probe = alert("ProbeFailed", severity="critical", cluster="c1")
+    for fired in (0, 180):  # fires, resolves, its incident resolves after the grace: twice
+        partition.feed(probe, at(fired))
+        partition.feed(resolved(probe), at(fired + 60))
+        partition.feed(tick(at(fired + 121)), at(fired + 121), domain="tick")
+    partition.feed(alert("Latency", cluster="c1"), at(330))  # held until 10:15:30
+    assert not partition.state.incidents
+
+    decided = partition.feed(probe, at(minutes=20))  # no tick ended the hold meanwhile
+
+    assert [type(e) for e in decided] == [AlertHoldEnded, IncidentOpened, IncidentFlapping]
+    opened = decided[1]
+    assert isinstance(opened, IncidentOpened) and opened.flapping_until is not None
