@@ -129,7 +129,11 @@ def normalize_pagerduty_event(body: Any, ctx: NormalizeContext) -> PagerDutyEven
     action = problems.choice(obj, "event_action", ROOT, _ACTIONS, required=True)
     needs_key = action in ("acknowledge", "resolve")
     given_key = problems.text(obj, "dedup_key", ROOT, required=needs_key, max_length=_MAX_DEDUP_KEY)
-    dedup_key = given_key or generated_key(ctx.integration, obj)
+    # A blank key on a trigger is none (one is made, and answered): a resolve or acknowledge
+    # refuses a blank key, so the alert could never be ended by it.
+    dedup_key = (
+        given_key if given_key and given_key.strip() else generated_key(ctx.integration, obj)
+    )
     fingerprint = pagerduty_fingerprint(ctx.integration, dedup_key)
     draft = _trigger_draft(obj, dedup_key, ctx, problems) if action == "trigger" else None
     problems.raise_if_any()

@@ -136,6 +136,15 @@ def test_trigger_without_dedup_key_gets_one_from_integration_and_stored_body() -
     assert other.dedup_key != expected
 
 
+def test_a_trigger_with_a_blank_dedup_key_gets_one_made_as_without_one() -> None:
+    body = documented("trigger")
+    blank = {**body, "dedup_key": "   "}
+
+    made = normalize_pagerduty_event(blank, CTX).dedup_key
+
+    assert made.strip() and re.fullmatch("[0-9a-f]{32}", made)  # a resolve can name it
+
+
 def test_generated_dedup_key_of_the_stored_body_is_the_one_the_posted_body_got() -> None:
     body = documented("trigger")
     del body["dedup_key"]
