@@ -32,13 +32,33 @@ def decoded(raw: bytes, header: str | None, limit: int) -> bytes | EncodingRefus
             return EncodingRefused(
                 415, f"Content-Encoding {shown!r} is not supported (use {', '.join(SUPPORTED)})"
             )
+        undone = _inflated(body, coding, bits, limit)
+        if isinstance(undone, EncodingRefused):
+            return undone
+        body = undone
+    return body
+
+
+def _inflated(data: bytes, coding: str, bits: int, limit: int) -> bytes | EncodingRefused:
+    """One coding undone. A gzip body may be several members, one after another (RFC 1952
+    §2.2: `cat a.gz b.gz`), each decompressed in turn; anything else after the end is refused,
+    never ignored."""
+    parts: list[bytes] = []
+    size, rest = 0, data
+    while True:
         inflater = zlib.decompressobj(bits)
         try:
-            body = inflater.decompress(body, limit + 1)
+            part = inflater.decompress(rest, limit + 1 - size)
         except zlib.error as broken:
             return EncodingRefused(400, f"the {coding} body does not decompress: {broken}")
-        if len(body) > limit or inflater.unconsumed_tail:
+        size += len(part)
+        parts.append(part)
+        if size > limit or inflater.unconsumed_tail:
             return EncodingRefused(413, f"the body exceeds {limit} bytes once decompressed")
         if not inflater.eof:
             return EncodingRefused(400, f"the {coding} body is truncated")
-    return body
+        rest = inflater.unused_data
+        if not rest:
+            return b"".join(parts)
+        if bits != _GZIP_BITS:
+            return EncodingRefused(400, f"the {coding} body has data after its end")

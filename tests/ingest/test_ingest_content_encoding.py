@@ -109,10 +109,28 @@ def test_an_unknown_coding_is_415_naming_it(ingest: Ingest) -> None:
     assert ingest.alerts() == []
 
 
+def test_a_gzip_body_of_several_members_is_read_whole(ingest: Ingest) -> None:
+    ingest.alerts()
+    data = orjson.dumps(_webhook("Members"))
+    middle = len(data) // 2  # as `cat a.gz b.gz` makes it (RFC 1952: members in a row)
+
+    answer = _post_encoded(
+        ingest, gzip.compress(data[:middle]) + gzip.compress(data[middle:]), "gzip"
+    )
+
+    assert answer.status_code == 202, answer.text
+    [logged] = ingest.alerts()
+    assert logged.event.alert.labels["alertname"] == "Members"
+
+
 @pytest.mark.parametrize(
     "body",
-    [b"not gzip at all", gzip.compress(b'{"version": "4"}')[:-12]],
-    ids=["garbage", "truncated"],
+    [
+        b"not gzip at all",
+        gzip.compress(b'{"version": "4"}')[:-12],
+        gzip.compress(orjson.dumps(_webhook("Trailing"))) + b"trailing garbage",
+    ],
+    ids=["garbage", "truncated", "data after its end"],
 )
 def test_a_body_that_does_not_decompress_is_400(ingest: Ingest, body: bytes) -> None:
     answer = _post_encoded(ingest, body, "gzip")
