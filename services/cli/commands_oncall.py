@@ -70,15 +70,25 @@ def show_on_call(args: argparse.Namespace) -> int:
     return 0
 
 
+MAX_GAP_DAYS = 3660  # ten years: schedules are planned in weeks, not centuries
+
+
 def show_gaps(args: argparse.Namespace) -> int:
-    if not args.config or args.days <= 0:
-        print("tocsin oncall gaps: --config FILE and --days N (N >= 1) needed", file=sys.stderr)
+    if not args.config or not 1 <= args.days <= MAX_GAP_DAYS:
+        print(
+            f"tocsin oncall gaps: --config FILE and --days N (1 <= N <= {MAX_GAP_DAYS}) needed",
+            file=sys.stderr,
+        )
         return 2
     config = _load(args.config)
     if config is None:
         return 1
     start = args.start or datetime.now(UTC)
-    end = start + timedelta(days=args.days)
+    try:
+        end = start + timedelta(days=args.days)
+    except OverflowError:
+        print("tocsin oncall gaps: --from plus --days is past the calendar's end", file=sys.stderr)
+        return 2
     print("\n".join(gaps_lines(policy_gaps(config.router, start, end), start, end)))
     return 0
 

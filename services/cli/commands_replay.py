@@ -83,7 +83,10 @@ def window_bound(text: str | None, now: datetime) -> datetime | None:
                 " nor a duration ago such as 2h"
             ) from None
     assert isinstance(ago, timedelta)
-    return now - ago
+    try:
+        return now - ago
+    except OverflowError:
+        raise ReplayInputError(f"{text!r} ago is before the calendar's first year") from None
 
 
 def export_command(args: argparse.Namespace) -> int:
@@ -131,7 +134,7 @@ def replay_command(args: argparse.Namespace) -> int:
         other = load_tocsin_config(args.compare) if args.compare else None
         payloads = OrderedInput(args.input)
         jobs = auto_jobs(len(payloads)) if args.jobs is None else args.jobs
-        until = parse_instant(args.until) if args.until is not None else None
+        until = window_bound(args.until, datetime.now(UTC))
         last = payloads.last_received_at
         if until is not None and last is not None and until < last:
             print(

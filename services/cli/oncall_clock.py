@@ -18,7 +18,10 @@ def parse_instant(text: str) -> datetime:
         ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # year 1 east of UTC, year 9999 west of it
+        raise ValueError(f"{text!r} is out of the calendar's range in UTC") from None
 
 
 def instant_arg(text: str) -> datetime:

@@ -26,6 +26,9 @@ from shared.events.inputs import RequestParameters
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
+# The instants a UTC datetime can hold (a time at year 1 east of UTC is before them).
+_FIRST_MICROS = (datetime.min.replace(tzinfo=UTC) - _EPOCH) // _MICROSECOND
+_LAST_MICROS = (datetime.max.replace(tzinfo=UTC) - _EPOCH) // _MICROSECOND
 _FAST_PREFIX = b'{"received_at":"'
 
 
@@ -56,7 +59,10 @@ def parse_time(text: object, where: str) -> datetime:
         raise ReplayInputError(f"{where}: received_at {text!r} is not ISO-8601") from None
     if parsed.tzinfo is None:
         raise ReplayInputError(f"{where}: received_at {text!r} has no time zone")
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        raise ReplayInputError(f"{where}: received_at {text!r} is out of range in UTC") from None
 
 
 def _micros(at: datetime) -> int:
@@ -68,7 +74,11 @@ def _line_time(raw: bytes, where: str) -> datetime:
     if raw.startswith(_FAST_PREFIX):
         end = raw.find(b'"', len(_FAST_PREFIX))
         if end > 0:
-            return parse_time(raw[len(_FAST_PREFIX) : end].decode(), where)
+            try:
+                text = raw[len(_FAST_PREFIX) : end].decode()
+            except UnicodeDecodeError:
+                raise ReplayInputError(f"{where}: received_at is not UTF-8") from None
+            return parse_time(text, where)
     return parse_time(_object(raw, where).get("received_at"), where)
 
 
@@ -131,7 +141,9 @@ class OrderedInput:
                 pass
             else:
                 if at.tzinfo is not None:
-                    return (at - _EPOCH) // _MICROSECOND
+                    micros = (at - _EPOCH) // _MICROSECOND
+                    if _FIRST_MICROS <= micros <= _LAST_MICROS:  # else the slow path says so
+                        return micros
         return _micros(_line_time(raw, f"{self.path}:{number}"))
 
     def __iter__(self) -> Iterator[ReceivedPayload]:
