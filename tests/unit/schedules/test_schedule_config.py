@@ -106,6 +106,9 @@ MISTAKES: list[tuple[str, tuple[str | int, ...], Any, tuple[str | int, ...], str
     ("override-empty", (*OVERRIDE, "end"), "2026-03-29T00:00", (*OVERRIDE, "end"), "after"),
     ("override-reversed", (*OVERRIDE, "end"), "2026-03-28T00:00", (*OVERRIDE, "end"), "after"),
     ("override-no-user", (*OVERRIDE, "user"), "", (*OVERRIDE, "user"), "at least 1"),
+    # Shifts are counted from a start: at the calendar's edges that overflowed at lookup.
+    ("start-year-1", (*LAYER, "start"), "0001-01-01T00:30", (*LAYER, "start"), "the years"),
+    ("override-to-9999", (*OVERRIDE, "end"), "9999-12-31T00:00", (*OVERRIDE, "end"), "the years"),
 ]  # fmt: skip
 
 
@@ -123,6 +126,20 @@ def test_mistake_is_reported_at_its_field(
     errors = caught.value.errors()
     assert [error["loc"] for error in errors] == [loc]
     assert fragment in errors[0]["msg"]
+
+
+def test_a_custom_shift_longer_than_a_year_is_refused_at_its_field() -> None:
+    custom = with_value((*LAYER, "rotation"), "custom")
+    custom["layers"][0]["shift_length"] = "99999999d"
+
+    with pytest.raises(ValidationError) as caught:
+        Schedule.model_validate(custom)
+
+    [error] = caught.value.errors()
+    assert (error["loc"], error["msg"]) == (
+        (*LAYER, "shift_length"),
+        "Value error, must be at most 366 days",
+    )
 
 
 def test_duplicate_layer_names_are_rejected() -> None:

@@ -7,7 +7,7 @@ rotation code turns them into instants (see `wallclock.to_instant` for DST gaps 
 from __future__ import annotations
 
 import re
-from datetime import time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Annotated, Final, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -34,6 +34,8 @@ RotationKind = Literal["daily", "weekly", "custom"]
 OVERRIDE_SOURCE: Final = "override"
 
 _T = TypeVar("_T")
+_LONGEST_SHIFT = timedelta(days=366)
+_FIRST_YEAR, _LAST_YEAR = 1900, 9000
 _CLOCK = re.compile(r"(\d{1,2}):(\d{2})")
 _DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?")
 
@@ -78,6 +80,16 @@ def _non_empty(value: tuple[_T, ...]) -> tuple[_T, ...]:
 def _positive(value: timedelta) -> timedelta:
     if value <= timedelta(0):
         raise ValueError("must be longer than zero")
+    if value > _LONGEST_SHIFT:
+        raise ValueError("must be at most 366 days")
+    return value
+
+
+def _within_calendar(value: datetime) -> datetime:
+    """Shifts are counted on from here, in the schedule's zone: years 1900 to 9000 leave room
+    both ways (a year-1 start east of UTC is before the first instant a clock can hold)."""
+    if not _FIRST_YEAR <= value.year <= _LAST_YEAR:
+        raise ValueError(f"must be between the years {_FIRST_YEAR} and {_LAST_YEAR}")
     return value
 
 
@@ -93,7 +105,7 @@ ClockTime = Annotated[time, BeforeValidator(_time_of_day)]
 WindowEnd = Annotated[time, BeforeValidator(_window_end)]
 ShiftLength = Annotated[timedelta, BeforeValidator(_duration), AfterValidator(_positive)]
 # Naive on purpose: a local wall-clock reading, e.g. "2026-01-05T09:00".
-LocalDateTime = NaiveDatetime
+LocalDateTime = Annotated[NaiveDatetime, AfterValidator(_within_calendar)]
 Name = Annotated[str, Field(min_length=1)]
 
 
