@@ -158,9 +158,14 @@ def _yaml_problem(broken: yaml.YAMLError, text: str, path: str) -> str:
     if isinstance(broken, yaml.MarkedYAMLError):
         mark = broken.problem_mark or broken.context_mark
         problem = broken.problem or broken.context or "unreadable"
+        last = max(1, len(text.rstrip().splitlines()))  # a mark at the very end is on no line
         if isinstance(broken, yaml.composer.ComposerError) and broken.context:
             problem = f"{broken.context}, {problem}"  # one config is one YAML document
-        line: int | None = mark.line + 1 if mark is not None else None
+        elif _at_end(broken, text) and broken.context and broken.context_mark is not None:
+            # Ran off the end (an unclosed quote or bracket): where it was opened says more.
+            mark = broken.context_mark
+            problem = f"{problem} {broken.context} begun on line {min(mark.line + 1, last)}"
+        line: int | None = min(mark.line + 1, last) if mark is not None else None
     elif isinstance(broken, yaml.reader.ReaderError):
         problem = f"unacceptable character #x{broken.character:04x}: {broken.reason}"
         line = text.count("\n", 0, broken.position) + 1
@@ -168,6 +173,12 @@ def _yaml_problem(broken: yaml.YAMLError, text: str, path: str) -> str:
         problem, line = str(broken).splitlines()[0], None
     where = f"{path}:{line}" if line is not None else path
     return f"{where}: not valid YAML: {' '.join(problem.split())}"
+
+
+def _at_end(broken: yaml.MarkedYAMLError, text: str) -> bool:
+    """Whether the problem was found at the end of the text (a YAML line past the last one)."""
+    mark = broken.problem_mark
+    return mark is not None and mark.index >= len(text.rstrip())
 
 
 # libyaml reads a large config several times faster than PyYAML's own parser. Both compose

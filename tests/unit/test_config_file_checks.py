@@ -275,6 +275,17 @@ def test_a_tab_is_named_as_the_character_found(tmp_path: Path) -> None:
     ]
 
 
+def test_an_unclosed_quote_or_bracket_is_placed_where_it_begins(tmp_path: Path) -> None:
+    quote = 'route:\n  receiver: oncall\n  matchers: ["a=b]\nchannels: {}\n'
+
+    assert problems_of(tmp_path, quote) == [
+        "3: not valid YAML: found unexpected end of stream while scanning a quoted scalar"
+        " begun on line 3"
+    ]
+    [bracket] = problems_of(tmp_path, "route: [\n")
+    assert bracket.startswith("1: not valid YAML: ")  # the file's only line, not past it
+
+
 def test_two_documents_in_one_file_are_refused_saying_so(tmp_path: Path) -> None:
     [problem] = problems_of(tmp_path, "route: {receiver: a}\n---\nroute: {receiver: b}\n")
     assert problem.startswith("2: not valid YAML: ")
