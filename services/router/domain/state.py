@@ -268,10 +268,8 @@ def widen_escalation(
         escalation.offsets = aligned + (offset,) * len(added)
     escalation.__dict__.pop("steps", None)  # merged again, with the added policies
     # An escalation that had run out of steps goes on with the added policies' next ones.
-    steps = escalation.steps
-    ran_out = escalation.status == "triggered" and escalation.due_at is None
-    if ran_out and not escalation.held and escalation.step < len(steps):
-        escalation.due_at = at + steps[escalation.step].delay
+    if escalation.status == "triggered" and escalation.due_at is None and not escalation.held:
+        escalation.due_at = pending_due(escalation, at)
 
 
 def _settle(escalation: Escalation, notification_id: str, *, reached: bool) -> None:
@@ -309,13 +307,10 @@ def _advance(escalation: Escalation, at: datetime) -> None:
     repeats = max((p.repeat for p in escalation.policies), default=0)
     if escalation.step + 1 < len(steps):
         escalation.step += 1
-        escalation.due_at = at + steps[escalation.step].delay
     elif escalation.repeat < repeats:
         escalation.last_round_steps = len(steps)  # a widened round may be longer than the next
         escalation.realign()
-        steps = escalation.steps
         escalation.step, escalation.repeat = 0, escalation.repeat + 1
-        escalation.due_at = at + max(steps[0].delay, PASS_FLOOR)
     else:
         escalation.step = len(steps)
-        escalation.due_at = None
+    escalation.due_at = pending_due(escalation, at)

@@ -64,12 +64,11 @@ def widen(
 
 
 def _from_step(offset: int, first: list[Event], step: int) -> str:
-    """How the added policies' steps line up with the incident's, said in the reason."""
+    """How the added policies' steps line up with the incident's, said in the reason: their
+    next step (2 if their first paged now) with the incident's pending one."""
     if not offset:
         return ""
-    if first:
-        return f"; their step 2 comes with the incident's step {step + 1}"
-    return f"; their step 1 comes with the incident's step {step + 1}"
+    return f"; their step {2 if first else 1} comes with the incident's step {step + 1}"
 
 
 def _added_policies(
