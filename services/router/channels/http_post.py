@@ -45,9 +45,6 @@ class JsonPoster:
         self._connections_per_host = connections_per_host
         self._stop_grace_s = stop_grace_s
         self._session: aiohttp.ClientSession | None = None
-        self._in_flight = 0
-        self._idle = asyncio.Event()
-        self._idle.set()
         self._users: list[asyncio.Event] = []
         self._closed = False
 
@@ -73,18 +70,6 @@ class JsonPoster:
     ) -> DeliveryOutcome:
         """POST once; never raises for delivery failures. `time_limit` (seconds) bounds the
         whole request, connecting included."""
-        self._in_flight += 1
-        self._idle.clear()
-        try:
-            return await self._post(url, body, headers, time_limit)
-        finally:
-            self._in_flight -= 1
-            if not self._in_flight:
-                self._idle.set()
-
-    async def _post(
-        self, url: str, body: bytes, headers: dict[str, str], time_limit: float
-    ) -> DeliveryOutcome:
         try:
             session = self._open()
         except _Stopping:
@@ -122,16 +107,12 @@ class JsonPoster:
     async def run(self, stop: asyncio.Event) -> None:
         """Run beside the process's other loops, so the session is closed at shutdown: once
         the dispatchers using it have stopped (`close_after`: their deliveries ended, or their
-        grace did), else once the requests on their way have ended or the stop's grace is
-        over. Closed under them, a delivered page would be recorded as failed, and escalate."""
+        grace did), which take at most a few stop graces. Closed under them, a delivered page
+        would be recorded as failed, and escalate."""
         await stop.wait()
         with contextlib.suppress(TimeoutError):
-            if self._users:  # a dispatcher stops within its poll step's grace and its drain's
-                async with asyncio.timeout(self._stop_grace_s * _USERS_GRACES):
-                    await asyncio.gather(*(stopped.wait() for stopped in self._users))
-            else:
-                async with asyncio.timeout(self._stop_grace_s):
-                    await self._idle.wait()
+            async with asyncio.timeout(self._stop_grace_s * _USERS_GRACES):
+                await asyncio.gather(*(stopped.wait() for stopped in self._users))
         await self.close()
 
     async def close(self) -> None:
