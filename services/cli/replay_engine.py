@@ -74,9 +74,7 @@ class ReplayEngine:
         if self._ticks and self._due and self._due[0][0] <= now:  # seldom: no call otherwise
             self.ticked += self.advance(now)
         name = domain_key(alert.labels, self._labels) if key is None else key
-        domain = self._domains.get(name)
-        if domain is None:
-            domain = self._domains[name] = _Domain(name)
+        domain = self._domain(name)
         state = domain.state
         decided: list[Event] | Repeated | None = None
         if repeats:
@@ -84,26 +82,31 @@ class ReplayEngine:
         if decided is None:
             fresh = restamped_alert(alert, now) if resent else alert
             decided = step_alert(state, fresh, now, self._policy, name)
+        self._rearm(domain)
+        return decided
+
+    def _domain(self, name: str) -> _Domain:
+        domain = self._domains.get(name)
+        if domain is None:
+            domain = self._domains[name] = _Domain(name)
+        return domain
+
+    def _rearm(self, domain: _Domain) -> None:
+        """After a step: the domain's next due time, as the engine now has it."""
         if self._ticks:
-            due = next_due(state, self._policy)
+            due = next_due(domain.state, self._policy)
             if due != domain.due:
                 self._set_due(domain, due)
-        return decided
 
     def check_in(self, heartbeat: str, key: str, now: datetime) -> list[Event]:
         """A check-in of `heartbeat` received at `now`, in domain `key` (ingest keys it by
         the heartbeat's labels); ticks due by then go first, as for alerts."""
         if self._ticks and self._due and self._due[0][0] <= now:
             self.ticked += self.advance(now)
-        domain = self._domains.get(key)
-        if domain is None:
-            domain = self._domains[key] = _Domain(key)
+        domain = self._domain(key)
         event = HeartbeatReceived(name=heartbeat, received_at=now)
         decided = step(domain.state, event, now, self._policy, key)
-        if self._ticks:
-            due = next_due(domain.state, self._policy)
-            if due != domain.due:
-                self._set_due(domain, due)
+        self._rearm(domain)
         return decided
 
     def take_ticked(self) -> list[Event]:
