@@ -36,8 +36,10 @@ from services.ingest.normalizers.unvalidated import unvalidated_received
 from services.ingest.rate_limits import OverBurst, RateLimits, Refusal, Throttled
 from shared.alerts import Alert
 from shared.events.inputs import (
+    AlertAcknowledgedAtSource,
     AlertDropped,
     AlertReceived,
+    ChangeRecorded,
     HeartbeatReceived,
     RequestParameters,
 )
@@ -255,8 +257,8 @@ class Intake:
         alerts = 0
         for entry in entries:
             match entry.event:
-                case AlertReceived():
-                    alerts += 1
+                case AlertReceived() | AlertAcknowledgedAtSource() | ChangeRecorded():
+                    alerts += 1  # as the rejected counter counts them
                 case HeartbeatReceived(name=name):
                     via = "endpoint" if integration is None else "watchdog"
                     self.metrics.heartbeats.labels(heartbeat=name, via=via).inc()

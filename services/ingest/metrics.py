@@ -41,7 +41,7 @@ class IngestMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
         self.accepted = Counter(
             "tocsin_ingest_alerts_accepted_total",
-            "Alerts durably accepted, by integration",
+            "Alerts (and acknowledge or change events) durably accepted, by integration",
             ["integration"],
             registry=registry,
         )

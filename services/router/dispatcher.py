@@ -292,9 +292,7 @@ class DispatcherProcessor(PartitionProcessor):
         started = self._clock()
         report = await deliverer.deliver(event)
         seconds = (self._clock() - started).total_seconds()
-        self._metrics.observe_delivery(
-            event.channel, report.channel_type, report.delivered, seconds
-        )
+        self._metrics.observe_delivery(event, report.channel_type, report.delivered, seconds)
         return report
 
     def _record(

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
-from services.router.domain.state import Escalation
+from services.router.domain.state import Escalation, EscalationStatus
 from shared.events import (
     EscalationStarted,
     EscalationStepFired,
@@ -26,12 +26,13 @@ from shared.events.notifications import (
     EscalationWidened,
     IncidentReassigned,
 )
-from shared.metrics import LATENCY_BUCKETS
 
 log = logging.getLogger(__name__)
 
 # From a page with no group wait (milliseconds on one machine) to one after a long outage of
 # the receiver.
+# A delivery takes its retries too: up to a few attempts' time limits and backoffs.
+DELIVERY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 45, 60, 120)
 PAGE_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600)
 # People: minutes to hours (MTTA), minutes to days (MTTR).
 ACK_BUCKETS = (30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 43200, 86400)
@@ -53,6 +54,7 @@ class Milestones:
     alert_received_at: datetime | None
     first_acknowledged_at: datetime | None
     first_page_sent_at: datetime | None
+    status: EscalationStatus = "triggered"
 
     @classmethod
     def of(cls, escalation: Escalation) -> Milestones:
@@ -61,6 +63,7 @@ class Milestones:
             escalation.alert_received_at,
             escalation.first_acknowledged_at,
             escalation.first_page_sent_at,
+            escalation.status,
         )
 
 
@@ -69,6 +72,12 @@ class RouterMetrics:
         self.requested = Counter(
             "tocsin_router_notifications_requested_total",
             "Pages requested by escalation steps",
+            ["channel_kind"],
+            registry=registry,
+        )
+        self.updates_requested = Counter(
+            "tocsin_router_updates_requested_total",
+            "Acknowledged or resolved updates requested for channels paged before",
             ["channel_kind"],
             registry=registry,
         )
@@ -88,21 +97,24 @@ class RouterMetrics:
         )
         self.deliveries = Counter(
             "tocsin_router_notifications_total",
-            "Notification deliveries by channel kind, channel type and outcome",
-            ["channel_kind", "channel_type", "outcome"],
+            "Notification deliveries by channel kind, channel type, page or update, and outcome",
+            ["channel_kind", "channel_type", "notification", "outcome"],
             registry=registry,
         )
         self.delivery_seconds = Histogram(
             "tocsin_router_delivery_seconds",
             "Time to deliver one notification, retries included",
-            ["channel_kind", "channel_type"],
-            buckets=LATENCY_BUCKETS,
+            ["channel_kind", "channel_type", "notification"],
+            buckets=DELIVERY_BUCKETS,
             registry=registry,
         )
         self._people_metrics(registry)
         # Children of the labelled counters, resolved once: `labels()` costs a lock and a
         # lookup per page otherwise.
         self._requested_by_kind = {kind: self.requested.labels(kind) for kind in CHANNEL_KINDS}
+        self._updates_by_kind = {
+            kind: self.updates_requested.labels(kind) for kind in CHANNEL_KINDS
+        }
         self._started_by_cause = {
             kind: self.escalations_started.labels(cause)
             for kind, cause in _ESCALATION_CAUSES.items()
@@ -142,7 +154,8 @@ class RouterMetrics:
         recovered, so nothing is counted (or logged) twice."""
         for index, event in enumerate(decided):
             if isinstance(event, NotificationRequested):
-                self._requested_by_kind[channel_kind(event.channel)].inc()
+                by_kind = self._requested_by_kind if event.is_page() else self._updates_by_kind
+                by_kind[channel_kind(event.channel)].inc()
             elif isinstance(event, EscalationStepFired):
                 self.escalations.inc()
             elif isinstance(event, NobodyPaged):
@@ -156,12 +169,17 @@ class RouterMetrics:
                 started.inc()
 
     def observe_delivery(
-        self, channel: str, reported_type: str | None, delivered: bool, seconds: float
+        self,
+        request: NotificationRequested,
+        reported_type: str | None,
+        delivered: bool,
+        seconds: float,
     ) -> None:
-        """One page's delivery, retries included, by its channel's kind and type."""
+        """One notification's delivery, retries included, by its channel's kind and type."""
         labels = {
-            "channel_kind": channel_kind(channel),
+            "channel_kind": channel_kind(request.channel),
             "channel_type": channel_type(reported_type),
+            "notification": "page" if request.is_page() else "update",
         }
         self.delivery_seconds.labels(**labels).observe(seconds)
         outcome = "delivered" if delivered else "failed"
@@ -179,7 +197,9 @@ class RouterMetrics:
         if before is None:
             return
         acknowledged = [e for e in (event, *decided) if isinstance(e, IncidentAcknowledged)]
-        if acknowledged:
+        # Acknowledged already (or snoozed): an acknowledgement at the source after one through
+        # the API, or a second command, acknowledges nothing new.
+        if acknowledged and before.status == "triggered":
             self.acknowledgements.inc()
             if before.first_acknowledged_at is None:
                 _observe_since(

@@ -23,6 +23,10 @@ class NotificationRequested(Event):
     page: dict[str, Any]
     reason: str
 
+    def is_page(self) -> bool:
+        """A page, not an acknowledged/resolved update to a channel paged before."""
+        return bool(self.page.get("status", "triggered") == "triggered")
+
 
 class NotificationSent(Event):
     type: Literal["NotificationSent"] = "NotificationSent"

@@ -4,10 +4,12 @@ the labels of the router's delivery metrics."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 from prometheus_client import CollectorRegistry
 
 from services.router.metrics import RouterMetrics
+from shared.events import NotificationRequested
 from tests.deploy.deploy_support import DASHBOARD, RunningTocsin
 
 README = DASHBOARD.parent.parent / "README.md"
@@ -25,7 +27,17 @@ def test_the_delivery_metrics_labels_are_the_documented_ones() -> None:
     """Delivery series appear only once a page is delivered, so they are made here."""
     registry = CollectorRegistry()
     metrics = RouterMetrics(registry)
-    metrics.observe_delivery("user/alice/0", "slack", delivered=True, seconds=0.2)
+    request = NotificationRequested(
+        notification_id="n1",
+        incident_id="INC-1",
+        domain="d",
+        target="alice",
+        channel="user/alice/0",
+        requested_at=datetime(2026, 11, 29, tzinfo=UTC),
+        page={},
+        reason="step 1",
+    )
+    metrics.observe_delivery(request, "slack", delivered=True, seconds=0.2)
     exposed: dict[str, set[str]] = {}
     for family in registry.collect():
         for sample in family.samples:
@@ -38,6 +50,7 @@ def test_the_delivery_metrics_labels_are_the_documented_ones() -> None:
         "tocsin_router_notifications_total",
         "tocsin_router_delivery_seconds",
         "tocsin_router_notifications_requested_total",
+        "tocsin_router_updates_requested_total",
     ):
         assert documented[name] == exposed[name] - {"le"}, name
 

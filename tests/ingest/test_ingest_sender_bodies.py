@@ -235,3 +235,19 @@ def test_alerts_of_an_invalid_body_are_counted_as_rejected_by_integration_and_re
         'source="alertmanager"} 1.0',
     ):
         assert line in metrics
+
+
+def test_acknowledge_and_change_events_accepted_are_counted_as_their_refusals_are(
+    ingest: Ingest,
+) -> None:
+    pd = {"routing_key": PD_KEY, "dedup_key": "disk-1"}
+    genie = {"Authorization": f"GenieKey {GENIE_KEY}"}
+    assert ingest.post("/v2/enqueue", {**pd, "event_action": "acknowledge"}).status_code == 202
+    change = {"routing_key": PD_KEY, "payload": {"summary": "deploy 42", "source": "ci"}}
+    assert ingest.post("/v2/change/enqueue", change).status_code == 202
+    ack = "/v2/alerts/db-down/acknowledge?identifierType=alias"
+    assert ingest.post(ack, {"user": "ops"}, headers=genie).status_code == 202
+
+    metrics = ingest.get("/metrics").text
+    assert 'tocsin_ingest_alerts_accepted_total{integration="pd"} 2.0' in metrics
+    assert 'tocsin_ingest_alerts_accepted_total{integration="genie"} 1.0' in metrics

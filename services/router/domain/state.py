@@ -220,7 +220,7 @@ def _evolve_escalation(escalation: Escalation, event: Event) -> None:
             escalation.facts = updated_facts(escalation.facts, event)
         case NotificationRequested(notification_id=notification_id, target=target):
             escalation.paged[(target, event.channel)] = None
-            if event.page.get("status", "triggered") == "triggered":  # not an update
+            if event.is_page():
                 escalation.requested.add(notification_id)
                 escalation.recipient_of[notification_id] = target
             else:

@@ -12,6 +12,7 @@ from services.router.metrics import RouterMetrics
 from services.router.processor import RouterProcessor
 from shared.events import (
     AcknowledgeIncident,
+    IncidentAcknowledged,
     IncidentOpened,
     IncidentResolved,
     TickOccurred,
@@ -158,3 +159,28 @@ def test_pages_requested_are_counted_by_channel_kind() -> None:
     h.feed(TickOccurred(at=T0), T0)
     assert h.value("tocsin_router_notifications_requested_total", channel_kind="user") == 1
     assert h.value("tocsin_router_escalations_total", cause="opened") == 1
+
+
+def test_an_acknowledgement_at_the_source_after_one_through_the_api_counts_once() -> None:
+    h = Harness()
+    h.feed(opened(), T0)
+    h.feed(ack("c1", T0 + timedelta(minutes=2)), T0 + timedelta(minutes=2))
+    at_source = IncidentAcknowledged(
+        incident_id="INC-1", by="opsgenie", at=T0 + timedelta(minutes=3)
+    )
+    h.feed(at_source, T0 + timedelta(minutes=3))
+
+    assert h.value("tocsin_router_acknowledgements_total") == 1
+    assert h.value("tocsin_router_time_to_acknowledge_seconds_count") == 1
+
+
+def test_updates_to_channels_are_not_counted_as_pages_requested() -> None:
+    h = Harness(WITH_CHANNEL)
+    h.feed(opened(), T0)
+    h.feed(TickOccurred(at=T0), T0)
+    h.feed(ack("c1", T0 + timedelta(minutes=1)), T0 + timedelta(minutes=1))
+
+    assert h.processor.state.escalations["INC-1"].updates  # the ops channel is told
+    assert h.value("tocsin_router_notifications_requested_total", channel_kind="named") == 1
+    assert h.value("tocsin_router_notifications_requested_total", channel_kind="user") == 1
+    assert h.value("tocsin_router_updates_requested_total", channel_kind="named") == 1

@@ -42,7 +42,9 @@ def receiver_answers(url: str) -> DeliveryOutcome:
     return Delivered() if url == SLACK_URL else PermanentFailure("HTTP 410 Gone")
 
 
-def requested(notification_id: str, channel: str) -> NotificationRequested:
+def requested(
+    notification_id: str, channel: str, status: str = "triggered"
+) -> NotificationRequested:
     return NotificationRequested(
         notification_id=notification_id,
         incident_id="INC-1",
@@ -50,7 +52,7 @@ def requested(notification_id: str, channel: str) -> NotificationRequested:
         target="alice",
         channel=channel,
         requested_at=T0,
-        page=PAGE_FIELDS,
+        page={**PAGE_FIELDS, "status": status},
         reason="step due",
     )
 
@@ -85,12 +87,19 @@ class Harness:
         await self.dispatcher.handle_batch(records)
         await self.dispatcher.settled()
 
-    def deliveries(self, kind: str, channel_type: str, outcome: str) -> float:
-        labels = {"channel_kind": kind, "channel_type": channel_type, "outcome": outcome}
+    def deliveries(
+        self, kind: str, channel_type: str, outcome: str, notification: str = "page"
+    ) -> float:
+        labels = {
+            "channel_kind": kind,
+            "channel_type": channel_type,
+            "notification": notification,
+            "outcome": outcome,
+        }
         return self.registry.get_sample_value("tocsin_router_notifications_total", labels) or 0.0
 
-    def timed(self, kind: str, channel_type: str) -> float:
-        labels = {"channel_kind": kind, "channel_type": channel_type}
+    def timed(self, kind: str, channel_type: str, notification: str = "page") -> float:
+        labels = {"channel_kind": kind, "channel_type": channel_type, "notification": notification}
         value = self.registry.get_sample_value("tocsin_router_delivery_seconds_count", labels)
         return value or 0.0
 
@@ -118,3 +127,11 @@ async def test_a_page_to_a_channel_not_configured_is_a_failure_of_unknown_type()
     await h.dispatch(requested("n1", "gone-channel"))
     assert h.poster.posted == []
     assert h.deliveries("named", "unknown", "failed") == 1
+
+
+async def test_updates_are_counted_apart_from_pages() -> None:
+    h = Harness()
+    await h.dispatch(requested("n1", "ops-console"), requested("n2", "ops-console", "resolved"))
+    assert h.deliveries("named", "console", "delivered") == 1
+    assert h.deliveries("named", "console", "delivered", notification="update") == 1
+    assert h.timed("named", "console", notification="update") == 1
