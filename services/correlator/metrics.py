@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -94,6 +94,41 @@ class InputAgeCollector(Collector):
         yield gauge
 
 
+class OpenStateCollector(Collector):
+    """`tocsin_correlator_open_incidents` and `_open_alerts`, read from the partitions' states at
+    scrape time. While a partition's state is rebuilt (a restart, a rebalance) the sums would
+    be short, so the gauges have no sample then: a gap in the graph, not a false drop (the
+    lag shows the rebuild, `tocsin_consumer_lag_records`)."""
+
+    def __init__(self) -> None:
+        self._states: Callable[[], Iterable[CorrelatorState]] = list
+        self._rebuilding: Callable[[], frozenset[int]] = frozenset
+
+    def watch(
+        self,
+        states: Callable[[], Iterable[CorrelatorState]],
+        rebuilding: Callable[[], frozenset[int]],
+    ) -> None:
+        self._states, self._rebuilding = states, rebuilding
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        incidents = GaugeMetricFamily(
+            "tocsin_correlator_open_incidents",
+            "Open incidents in the partitions this process owns (from state: right after restarts;"
+            " no sample while a partition's state is rebuilt)",
+        )
+        alerts = GaugeMetricFamily(
+            "tocsin_correlator_open_alerts",
+            "Alerts attached to open incidents in the partitions this process owns",
+        )
+        if not self._rebuilding():
+            states = list(self._states())
+            incidents.add_metric([], sum(len(state.incidents) for state in states))
+            alerts.add_metric([], sum(len(state.alerts) for state in states))
+        yield incidents
+        yield alerts
+
+
 class CorrelatorMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
         self.decisions = Counter(
@@ -108,26 +143,22 @@ class CorrelatorMetrics:
             buckets=DECIDE_BUCKETS,
             registry=registry,
         )
-        self.open_incidents = Gauge(
-            "tocsin_correlator_open_incidents",
-            "Open incidents in the partitions this process owns (from state: right after restarts)",
-            registry=registry,
-        )
-        self.open_alerts = Gauge(
-            "tocsin_correlator_open_alerts",
-            "Alerts attached to open incidents in the partitions this process owns",
-            registry=registry,
-        )
+        self.open_state = OpenStateCollector()
+        registry.register(self.open_state)
         self.input_age = InputAgeCollector()
         registry.register(self.input_age)
 
         # Children by decision kind: `labels()` validates and locks on every call.
         self._decisions_by_kind: dict[str, Counter] = {}
 
-    def watch(self, states: Callable[[], Iterable[CorrelatorState]]) -> None:
-        """Report open incidents and alerts from the current state of every owned partition."""
-        self.open_incidents.set_function(lambda: sum(len(s.incidents) for s in states()))
-        self.open_alerts.set_function(lambda: sum(len(s.alerts) for s in states()))
+    def watch(
+        self,
+        states: Callable[[], Iterable[CorrelatorState]],
+        rebuilding: Callable[[], frozenset[int]] = frozenset,
+    ) -> None:
+        """Report open incidents and alerts from the current state of every owned partition,
+        unless one is being rebuilt (`rebuilding`)."""
+        self.open_state.watch(states, rebuilding)
 
     def watch_inputs(self, seen: Callable[[], InputsSeen], clock: Callable[[], datetime]) -> None:
         """Report the input age of every owned partition from `seen` at scrape time."""

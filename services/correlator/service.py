@@ -66,6 +66,6 @@ def correlator_runner(
         }
         return InputsSeen(runner.lag(), last_input_at, runner.caught_up_at())
 
-    metrics.watch(states)
+    metrics.watch(states, lambda: runner.rebuilding)
     metrics.watch_inputs(inputs_seen, clock)
     return runner

@@ -63,6 +63,8 @@ class PartitionedRunner:
         self._folded: dict[int, int] = {}
         # Per partition: the offset last committed by this runner.
         self._committed: dict[int, int] = {}
+        # Per partition being recovered: the next offset to fold, and the end it folds to.
+        self._rebuilding: dict[int, tuple[int, int]] = {}
         self._cut_short = False  # a stop cancelled a step: states may be past their offsets
         self._last_tick: dict[int, float] = {}
         # Per partition: when (by `clock`) a step last found nothing left to fold.
@@ -88,7 +90,22 @@ class PartitionedRunner:
 
     def lag(self) -> dict[int, int]:
         """Per partition this member owns: records on the log it has not folded yet (as far as
-        the consumer has seen the partition's end)."""
+        the consumer has seen the partition's end), also while a restart or a rebalance
+        rebuilds the partition's state (from its snapshot on)."""
+        lag = self._live_lag()
+        owned = self._consumer.assignment()
+        for partition, (folded, rebuilt_to) in self._rebuilding.items():
+            if partition in owned:
+                end = max(self._consumer.end_seen(partition) or 0, rebuilt_to)
+                lag[partition] = max(0, end - folded)
+        return lag
+
+    @property
+    def rebuilding(self) -> frozenset[int]:
+        """Partitions whose state is being rebuilt: what the processors hold is partial."""
+        return frozenset(self._rebuilding)
+
+    def _live_lag(self) -> dict[int, int]:
         lag: dict[int, int] = {}
         owned = self._consumer.assignment()
         for partition, folded in self._folded.items():
@@ -200,7 +217,7 @@ class PartitionedRunner:
 
     def _note_caught_up(self) -> None:
         now = self._clock()
-        for partition, left in self.lag().items():
+        for partition, left in self._live_lag().items():
             if left == 0:
                 self._caught_up_at[partition] = now
 
@@ -327,12 +344,17 @@ class PartitionedRunner:
         them continues where the last owner stopped.
         """
         committed = await self._consumer.committed(partition)
-        processor, start = await self._snapshots.restored(self._factory, partition, committed)
-        size = await self._rebuild(processor.replay, partition, start, committed)
-        self._snapshots.folded(partition, committed - start, size)
-        if processor.wants_look_ahead:
-            end = await self._log.end_offset(self._topic, partition)
-            await self._rebuild(processor.look_ahead, partition, committed, end)
+        self._rebuilding[partition] = (0, committed)
+        try:
+            processor, start = await self._snapshots.restored(self._factory, partition, committed)
+            self._rebuilding[partition] = (start, committed)
+            size = await self._rebuild(processor.replay, partition, start, committed)
+            self._snapshots.folded(partition, committed - start, size)
+            if processor.wants_look_ahead:
+                end = await self._log.end_offset(self._topic, partition)
+                await self._rebuild(processor.look_ahead, partition, committed, end)
+        finally:
+            self._rebuilding.pop(partition, None)
         self._processors[partition] = processor
         self._folded[partition] = self._committed[partition] = committed
         log.info(
@@ -388,6 +410,9 @@ class PartitionedRunner:
                 fold(record)
                 size += len(record.value)
             offset = batch[-1].offset + 1
+            rebuilding = self._rebuilding.get(partition)
+            if rebuilding is not None and rebuilding[1] == end:  # the replay, not a look-ahead
+                self._rebuilding[partition] = (offset, end)
         return size
 
     async def _on_revoked(self, partitions: frozenset[int]) -> None:

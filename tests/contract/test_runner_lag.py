@@ -135,3 +135,54 @@ async def _append_inputs_to(log: EventLog, topic: str, count: int, first: int = 
         for i in range(first, first + count)
     ]
     await log.append([Outgoing(topic, e.key, encode_envelope(e), 0) for e in inputs])
+
+
+async def test_a_partition_being_rebuilt_reports_what_it_has_left_to_fold(tmp_path: Path) -> None:
+    """A restart replays the log up to the committed offset before any live record: that
+    replay is lag too (the rule `TocsinConsumerLagging` is meant to catch it)."""
+    log = EmbeddedLog(tmp_path / "log.sqlite")
+    await log.start()
+    topic, group = "in", "rebuilding"
+    await log.ensure_topics({topic: 1})
+    await _append_inputs_to(log, topic, 30)
+    await log.consumer(topic, group).commit({0: 30})  # handled by an earlier run
+    gate = asyncio.Event()
+    slow = _SlowReplayLog(log, gate)
+    runner = _runner(slow, topic, group)
+    stop = asyncio.Event()
+    running = asyncio.create_task(runner.run(stop))
+
+    async def halfway() -> bool:
+        return slow.reads == 2
+
+    await _until(halfway, "the replay's second read")
+    assert runner.rebuilding == frozenset({0})
+    assert runner.lag() == {0: 20}
+    gate.set()
+
+    async def recovered() -> bool:
+        return runner.lag() == {0: 0} and not runner.rebuilding
+
+    await _until(recovered, "recovered")
+    stop.set()
+    await running
+    await log.close()
+
+
+class _SlowReplayLog(_GatedLog):
+    """`log`, whose reads return 10 records at a time and, from the second on, wait at the
+    gate."""
+
+    def __init__(self, log: EmbeddedLog, gate: asyncio.Event) -> None:
+        super().__init__(log, gate)
+        self._inner_log, self._replay_gate = log, gate
+        self.reads = 0
+
+    def consumer(self, topic: str, group: str) -> Consumer:
+        return self._inner_log.consumer(topic, group)
+
+    async def read(self, topic: str, partition: int, start: int, end: int) -> list[Record]:
+        self.reads += 1
+        if self.reads > 1:
+            await self._replay_gate.wait()
+        return await self._inner_log.read(topic, partition, start, min(end, start + 10))

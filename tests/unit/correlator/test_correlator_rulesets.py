@@ -211,3 +211,19 @@ def test_a_reload_newer_than_the_process_start_is_not_undone() -> None:
     outgoing = processor.apply(reloaded, unwrap(reloaded), live=True)
     assert all(o.topic != ALERTS for o in outgoing)
     assert processor.policy.version == version_of(V1)
+
+
+def test_open_incidents_metric_has_no_sample_while_a_partition_is_rebuilt() -> None:
+    """A sum over partitions some of which are half rebuilt would read as a false drop."""
+    registry = CollectorRegistry()
+    metrics = CorrelatorMetrics(registry)
+    processor = CorrelatorProcessor(0, policy_from(V1, "v1"), metrics)
+    rebuilding = {1}
+    metrics.watch(lambda: [processor.state], lambda: frozenset(rebuilding))
+    for received in INPUTS:
+        processor.apply(received, unwrap(received), live=False)
+
+    assert registry.get_sample_value("tocsin_correlator_open_incidents") is None
+    assert registry.get_sample_value("tocsin_correlator_open_alerts") is None
+    rebuilding.clear()
+    assert registry.get_sample_value("tocsin_correlator_open_incidents") == 3
