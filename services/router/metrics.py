@@ -144,7 +144,8 @@ class RouterMetrics:
         )
         self.time_to_resolve_seconds = Histogram(
             "tocsin_router_time_to_resolve_seconds",
-            "From incident opened to resolved (MTTR)",
+            "From incident opened to resolved (MTTR): to its last alert's resolution when it"
+            " resolved by itself, not to the end of the grace after it",
             buckets=RESOLVE_BUCKETS,
             registry=registry,
         )
@@ -209,7 +210,8 @@ class RouterMetrics:
         if before.first_page_sent_at is None and paged is not None:  # a page, not an update
             _observe_since(self.alert_to_page_seconds, before.alert_received_at, paged)
         if isinstance(event, IncidentResolved):
-            _observe_since(self.time_to_resolve_seconds, before.opened_at, event.resolved_at)
+            ended = event.alerts_resolved_at or event.resolved_at  # not the grace after it
+            _observe_since(self.time_to_resolve_seconds, before.opened_at, ended)
 
 
 def _observe_since(histogram: Histogram, start: datetime | None, end: datetime) -> None:

@@ -96,6 +96,9 @@ class IncidentResolved(Decision):
     # The `ResolveIncident` command that resolved it, if one did: a retry of that command
     # (the same idempotency key) is answered as applied.
     command_id: str | None = None
+    # When its last alert resolved, for an incident resolved once its grace ran out after
+    # that: where the outage ended (MTTR), `resolved_at` being when Tocsin stopped waiting.
+    alerts_resolved_at: AwareDatetime | None = None
 
 
 class AlertResolved(Decision):

@@ -173,7 +173,7 @@ def _grace_passed(
     if incident.flapping:
         grace += f", held longer while flapping: {span(policy.flapping.within)}"
     reason = f"all alerts resolved since {quiet.isoformat()}, {waited} ago (grace {grace})"
-    return resolved(incident, now, policy, reason, GRACE_RULE)
+    return resolved(incident, now, policy, reason, GRACE_RULE, alerts_resolved_at=quiet)
 
 
 def resolved(
@@ -184,6 +184,7 @@ def resolved(
     rule: str,
     by: str | None = None,
     command_id: str | None = None,
+    alerts_resolved_at: datetime | None = None,
 ) -> IncidentResolved:
     return IncidentResolved(
         incident_id=incident.incident_id,
@@ -194,4 +195,5 @@ def resolved(
         reason=reason,
         domain=incident.domain,
         command_id=command_id,
+        alerts_resolved_at=alerts_resolved_at,
     )

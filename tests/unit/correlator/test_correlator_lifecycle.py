@@ -289,6 +289,7 @@ def test_default_resolve_policy_waits_the_grace_after_the_last_alert() -> None:
     [closed] = partition.feed(tick(at(360)), at(360))
     assert isinstance(closed, IncidentResolved)
     assert closed.rule == "resolve_policy.all_resolved"
+    assert (closed.resolved_at, closed.alerts_resolved_at) == (at(360), at(60))
 
 
 def _alert(

@@ -184,3 +184,18 @@ def test_updates_to_channels_are_not_counted_as_pages_requested() -> None:
     assert h.value("tocsin_router_notifications_requested_total", channel_kind="named") == 1
     assert h.value("tocsin_router_notifications_requested_total", channel_kind="user") == 1
     assert h.value("tocsin_router_updates_requested_total", channel_kind="named") == 1
+
+
+def test_time_to_resolve_of_an_incident_that_resolved_by_itself_ends_with_its_alerts() -> None:
+    h = Harness()
+    h.feed(opened(), T0)
+    resolved = IncidentResolved(
+        incident_id="INC-1",
+        resolved_at=T0 + timedelta(minutes=25),
+        rule="resolve_policy.all_resolved",
+        ruleset_version="v1",
+        reason="all alerts resolved, grace 5m",
+        alerts_resolved_at=T0 + timedelta(minutes=20),
+    )
+    h.feed(resolved, T0 + timedelta(minutes=25))
+    assert h.value("tocsin_router_time_to_resolve_seconds_sum") == 1200.0
