@@ -32,6 +32,18 @@ _KINDS = {
 }
 
 
+def alert_decision(fingerprint: str, decided: Sequence[Event]) -> str:
+    """What became of one alert received: the kind of the first decision about it (opened,
+    grouped, deduplicated, inhibited, held, alert_resolved, dropped...); `none` if none was."""
+    for event in decided:
+        about = getattr(event, "alert", None)
+        if getattr(about, "fingerprint", None) == fingerprint:
+            return decision_kind(event)
+        if getattr(event, "fingerprint", None) == fingerprint:
+            return decision_kind(event)
+    return "none"
+
+
 def decision_kind(event: Event) -> str:
     """A small fixed set: opened, grouped, deduplicated, inhibited, held, dropped..."""
     if isinstance(event, AlertGrouped):
@@ -137,6 +149,13 @@ class CorrelatorMetrics:
             ["decision"],
             registry=registry,
         )
+        self.alerts_processed = Counter(
+            "tocsin_correlator_alerts_processed_total",
+            "Alerts received and processed, by what became of each (the first decision about"
+            " it: opened, grouped, deduplicated, inhibited, held, alert_resolved, dropped...)",
+            ["decision"],
+            registry=registry,
+        )
         self.decide_seconds = Histogram(
             "tocsin_correlator_decide_seconds",
             "Time to decide on one input and fold the decisions",
@@ -150,6 +169,7 @@ class CorrelatorMetrics:
 
         # Children by decision kind: `labels()` validates and locks on every call.
         self._decisions_by_kind: dict[str, Counter] = {}
+        self._alerts_by_kind: dict[str, Counter] = {}
 
     def watch(
         self,
@@ -163,6 +183,14 @@ class CorrelatorMetrics:
     def watch_inputs(self, seen: Callable[[], InputsSeen], clock: Callable[[], datetime]) -> None:
         """Report the input age of every owned partition from `seen` at scrape time."""
         self.input_age.watch(seen, clock)
+
+    def observe_alert(self, fingerprint: str, decided: Sequence[Event]) -> None:
+        """One alert received, by the decision about it."""
+        kind = alert_decision(fingerprint, decided)
+        counter = self._alerts_by_kind.get(kind)
+        if counter is None:
+            counter = self._alerts_by_kind[kind] = self.alerts_processed.labels(decision=kind)
+        counter.inc()
 
     def observe(self, decided: Sequence[Event], seconds: float) -> None:
         self.decide_seconds.observe(seconds)

@@ -14,7 +14,7 @@ from services.correlator.metrics import CorrelatorMetrics
 from services.correlator.rulesets import RulesetBook
 from shared.events import AnyEvent, Envelope, deterministic_id, encode_envelope, wrap
 from shared.events.incidents import RulesetActivated
-from shared.events.inputs import TICK_KEY
+from shared.events.inputs import TICK_KEY, AlertReceived
 from shared.log.port import Outgoing
 from shared.runtime.processor import PartitionProcessor
 from shared.topics import ALERTS, INCIDENTS
@@ -56,6 +56,8 @@ class CorrelatorProcessor(PartitionProcessor):
         decided = step(self.state, event, envelope.occurred_at, self.policy, envelope.key)
         if live:
             self._metrics.observe(decided, time.perf_counter() - started)
+            if type(event) is AlertReceived:
+                self._metrics.observe_alert(event.alert.fingerprint, decided)
             self.last_input_at = envelope.occurred_at
         outgoing: list[Outgoing] = []
         keys = self._keys(decided, envelope.key) if envelope.key in _NOT_A_DOMAIN else None

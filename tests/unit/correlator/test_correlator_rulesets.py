@@ -15,7 +15,7 @@ from services.correlator.metrics import CorrelatorMetrics
 from services.correlator.processor import CorrelatorProcessor
 from services.correlator.reload import reload_routes
 from services.correlator.rulesets import config_text, policy_from_text, version_of
-from shared.events import Envelope, decode_envelope, deterministic_id, unwrap, wrap
+from shared.events import AlertReceived, Envelope, decode_envelope, deterministic_id, unwrap, wrap
 from shared.events.base import Event
 from shared.events.incidents import (
     AlertGrouped,
@@ -227,3 +227,23 @@ def test_open_incidents_metric_has_no_sample_while_a_partition_is_rebuilt() -> N
     assert registry.get_sample_value("tocsin_correlator_open_alerts") is None
     rebuilding.clear()
     assert registry.get_sample_value("tocsin_correlator_open_incidents") == 3
+
+
+def test_alerts_processed_are_counted_once_each_by_what_became_of_them() -> None:
+    registry = CollectorRegistry()
+    metrics = CorrelatorMetrics(registry)
+    processor = CorrelatorProcessor(0, policy_from(V1, "v1"), metrics)
+    for received in INPUTS:
+        processor.apply(received, unwrap(received), live=True)
+
+    processed = {
+        sample.labels["decision"]: sample.value
+        for family in registry.collect()
+        if family.name == "tocsin_correlator_alerts_processed"
+        for sample in family.samples
+        if sample.name.endswith("_total")
+    }
+    alerts = sum(1 for received in INPUTS if isinstance(unwrap(received), AlertReceived))
+    assert sum(processed.values()) == alerts
+    assert processed["opened"] == 3  # as many as the incidents it opened
+    assert "none" not in processed
