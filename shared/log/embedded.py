@@ -57,6 +57,7 @@ class _Write:
     records: Sequence[Outgoing]
     offsets: Sequence[OffsetRow]
     done: asyncio.Future[None]
+    lane: object | None = None  # see `queue_append`
 
 
 def _fail(batch: list[_Write], error: Exception) -> None:
@@ -90,6 +91,7 @@ class EmbeddedLog:
         self._next_offsets: dict[tuple[str, int], int] = {}
         self._pending: list[_Write] = []
         self._flushing = False
+        self._failed_lanes: set[object] = set()
         self._offsets_timer: asyncio.TimerHandle | None = None
         self._appended: dict[str, asyncio.Event] = {}
         self._recent = RecentRecords()
@@ -143,6 +145,27 @@ class EmbeddedLog:
         if records:
             await self._write(records, ())
 
+    def queue_append(self, records: Sequence[Outgoing], lane: object) -> asyncio.Future[None]:
+        """Queue an append now, behind every write queued before it; the future is done once
+        it is committed. Appends of one `lane` (a writer that keeps several on their way) are
+        committed in the order queued or not at all: once one fails, every append of the lane
+        still queued fails, and so does every one queued later, until `reopen_lane` — so that
+        the writer can append them again, in order, first."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        if lane in self._failed_lanes:
+            future.set_exception(LogUnavailable("an earlier append of this writer failed"))
+        elif records:
+            self._pending.append(_Write(records, (), future, lane))
+            self._kick()
+        else:
+            future.set_result(None)
+        return future
+
+    def reopen_lane(self, lane: object) -> None:
+        """Take appends of `lane` again, after a failure (see `queue_append`)."""
+        self._failed_lanes.discard(lane)
+
     async def _write(self, records: Sequence[Outgoing], offsets: Sequence[OffsetRow]) -> None:
         """Queue a write; concurrent writes share one transaction and one fsync."""
         loop = asyncio.get_running_loop()
@@ -153,6 +176,16 @@ class EmbeddedLog:
         elif self._offsets_timer is None and not self._flushing:
             self._offsets_timer = loop.call_later(OFFSETS_WAIT_S, self._kick)
         await future
+
+    def _fail_lanes(self, batch: list[_Write], error: LogUnavailable) -> None:
+        """The lanes of a failed transaction fail, with their appends queued behind it."""
+        failed = {write.lane for write in batch if write.lane is not None}
+        if not failed:
+            return
+        self._failed_lanes |= failed
+        behind = [write for write in self._pending if write.lane in failed]
+        self._pending = [write for write in self._pending if write.lane not in failed]
+        _fail(behind, error)
 
     def _kick(self) -> None:
         """Start writing what is pending, unless a flush is at it already."""
@@ -172,9 +205,11 @@ class EmbeddedLog:
                 except (sqlite3.Error, OSError, LogUnavailable) as error:
                     self._write_problem = str(error)
                     _fail(batch, LogUnavailable(str(error)))
+                    self._fail_lanes(batch, LogUnavailable(str(error)))
                     continue
                 except Exception as error:  # a bug, not an outage: every caller sees it
                     _fail(batch, error)
+                    self._fail_lanes(batch, LogUnavailable(f"an earlier append failed: {error}"))
                     continue
                 self._write_problem = None
                 self._recent.add(committed)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,3 +92,16 @@ class EventLog(Protocol):
 
     async def ping(self) -> bool:
         """True when the backend answers (readiness)."""
+
+
+@runtime_checkable
+class OrderedAppends(Protocol):
+    """A log that queues an append when it is called and commits a writer's appends in that
+    order (the embedded log): a writer may then keep several on their way."""
+
+    def queue_append(self, records: Sequence[Outgoing], lane: object) -> asyncio.Future[None]:
+        """Committed in the order queued, or failed: once an append of `lane` fails, every
+        later one of the lane fails until `reopen_lane`."""
+        ...
+
+    def reopen_lane(self, lane: object) -> None: ...

@@ -25,7 +25,7 @@ from datetime import datetime
 
 from shared.events import TickOccurred, deterministic_id, encode_envelope, wrap
 from shared.events.inputs import TICK_KEY
-from shared.log.port import EventLog, LogUnavailable, Outgoing, Record
+from shared.log.port import EventLog, LogUnavailable, OrderedAppends, Outgoing, Record
 from shared.runtime.log_retention import LogReader
 from shared.runtime.processor import PartitionProcessor
 from shared.runtime.snapshot_keeper import PendingSnapshots, SnapshotKeeper
@@ -70,7 +70,10 @@ class PartitionedRunner:
         # Per partition: when (by `clock`) a step last found nothing left to fold.
         self._caught_up_at: dict[int, datetime] = {}
         self._commit_task: asyncio.Task[bool] | None = None
-        self._appending: asyncio.Task[None] | None = None
+        self._appending: asyncio.Task[bool] | None = None
+        # A log that commits appends in the order queued lets batches' appends overlap.
+        self._ordered = event_log if isinstance(event_log, OrderedAppends) else None
+        self._retrying = False  # an overlapping append failed: append one at a time again
         self._stop = asyncio.Event()
         self.ready = asyncio.Event()
         self.stopped = asyncio.Event()  # once `run` has ended, its background work drained
@@ -241,13 +244,21 @@ class PartitionedRunner:
             next_offsets[partition] = self._folded[partition] = batch[-1].offset + 1
             self._snapshots.folded(partition, len(batch), sum(len(r.value) for r in batch))
         snapshots = self._snapshots.take_due(self._processors, list(next_offsets))
+        if self._ordered is not None and not self._retrying:
+            # Queued behind the previous batch's append, not after it: the outputs reach the
+            # log a transaction sooner (each hop between services waited for one more).
+            written = self._ordered.queue_append(outgoing, lane=self)
+            self._appending = asyncio.create_task(
+                self._confirm(written, outgoing, next_offsets, snapshots, self._appending)
+            )
+            return
         await self._appended()
         self._appending = asyncio.create_task(
             self._append_then_commit(outgoing, next_offsets, snapshots)
         )
 
     async def _appended(self) -> None:
-        """Wait for the previous batch's append (and so keep appends in batch order)."""
+        """Wait for the previous batches' appends (and so keep appends in batch order)."""
         if self._appending is not None:
             appending, self._appending = self._appending, None
             await appending
@@ -257,9 +268,45 @@ class PartitionedRunner:
         outgoing: list[Outgoing],
         next_offsets: dict[int, int],
         snapshots: PendingSnapshots | None,
-    ) -> None:
+    ) -> bool:
+        """Append, then commit; False (nothing committed) if stopped before the append."""
         if not await self._append_durably(outgoing):
-            return  # stopping: the inputs stay uncommitted and are handled again
+            return False  # stopping: the inputs stay uncommitted and are handled again
+        self._retrying = False  # appended after every earlier batch: they may overlap again
+        self._committed_after(next_offsets, snapshots)
+        return True
+
+    async def _confirm(
+        self,
+        written: asyncio.Future[None],
+        outgoing: list[Outgoing],
+        next_offsets: dict[int, int],
+        snapshots: PendingSnapshots | None,
+        previous: asyncio.Task[bool] | None,
+    ) -> bool:
+        """Commit a batch whose append was queued (`_process`) once it and every earlier
+        batch's are on the log. Should one fail, the log fails every later append of this
+        runner too (`OrderedAppends`): they are then appended again one after the other, in
+        order, and new batches wait for them, so outputs stay in input order."""
+        earlier_durable = await previous if previous is not None else True
+        try:
+            await written
+        except LogUnavailable:
+            self._retrying = True
+            if not earlier_durable:
+                return False
+            assert self._ordered is not None
+            self._ordered.reopen_lane(self)
+            if not await self._append_durably(outgoing):
+                return False
+        if not earlier_durable:  # not reached: a failure fails every later append
+            return False
+        self._committed_after(next_offsets, snapshots)
+        return True
+
+    def _committed_after(
+        self, next_offsets: dict[int, int], snapshots: PendingSnapshots | None
+    ) -> None:
         if next_offsets:
             commit = self._commit_later(next_offsets)
             if snapshots is not None:

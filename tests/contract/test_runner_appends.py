@@ -5,9 +5,12 @@ told when it does, input or not (to resume work left unfinished)."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from shared.events import (
     AnyEvent,
@@ -20,7 +23,7 @@ from shared.events import (
 )
 from shared.log.embedded import EmbeddedLog
 from shared.log.embedded_consumer import EmbeddedConsumer
-from shared.log.port import LogUnavailable, Outgoing, PartitionsCallback
+from shared.log.port import Outgoing, PartitionsCallback, Record
 from shared.runtime.processor import PartitionProcessor
 from shared.runtime.runner import PartitionedRunner
 from tests.support.background_work import RecordsLater
@@ -39,17 +42,17 @@ class Echo(PartitionProcessor):
 
 
 class RefusingLog(EmbeddedLog):
-    """Refuses the first `refusals` appends of outputs, as a log that is briefly down."""
+    """Fails the first `refusals` transactions holding outputs, as a disk briefly failing."""
 
     def __init__(self, path: Path, refusals: int) -> None:
         super().__init__(path)
         self.refusals = refusals
 
-    async def append(self, records: Sequence[Outgoing]) -> None:
-        if self.refusals and any(r.topic == OUTPUTS for r in records):
+    def _write_batch(self, batch: Any) -> list[Record]:
+        if self.refusals and any(r.topic == OUTPUTS for w in batch for r in w.records):
             self.refusals -= 1
-            raise LogUnavailable("refused for the test")
-        await super().append(records)
+            raise sqlite3.OperationalError("disk I/O error (for the test)")
+        return super()._write_batch(batch)
 
 
 class Folding(Echo):
@@ -240,4 +243,81 @@ async def test_a_clean_stop_waits_for_the_processors_background_work_to_be_recor
 
     # then the stop waited for it: its output is on the log.
     assert await log.end_offset(OUTPUTS, 0) == 1
+    await log.close()
+
+
+class FewAtATime(EmbeddedConsumer):
+    """Hands out 3 records per poll, a few milliseconds apart: a runner then has many
+    batches, one after the other, while earlier ones are being written."""
+
+    async def poll(self, max_records: int, timeout_s: float) -> list[Record]:
+        await asyncio.sleep(0.005)
+        return await super().poll(3, timeout_s)
+
+
+class SlowRefusingLog(RefusingLog):
+    """Also takes a while over each transaction of outputs (a busy disk), so that a runner's
+    appends overlap; notes how many of its appends were on their way at once."""
+
+    def __init__(self, path: Path, refusals: int) -> None:
+        super().__init__(path, refusals)
+        self.on_their_way: set[asyncio.Future[None]] = set()
+        self.most_at_once = 0
+
+    def _write_batch(self, batch: Any) -> list[Record]:
+        if any(r.topic == OUTPUTS for w in batch for r in w.records):
+            time.sleep(0.02)
+        return super()._write_batch(batch)
+
+    def consumer(self, topic: str, group: str) -> EmbeddedConsumer:
+        return FewAtATime(self, topic, group)
+
+    def queue_append(self, records: Sequence[Outgoing], lane: object) -> asyncio.Future[None]:
+        written = super().queue_append(records, lane)
+        self.on_their_way.add(written)
+        written.add_done_callback(self.on_their_way.discard)
+        self.most_at_once = max(self.most_at_once, len(self.on_their_way))
+        return written
+
+
+async def test_appends_overlap_yet_outputs_keep_input_order_through_failed_transactions(
+    tmp_path: Path,
+) -> None:
+    # Given a runner whose output transactions are slow and the first of them fails,
+    log = SlowRefusingLog(tmp_path / "log.sqlite", refusals=0)
+    await log.start()
+    await log.ensure_topics({INPUTS: 2, OUTPUTS: 2})
+    runner = PartitionedRunner(log, topic=INPUTS, group=GROUP, factory=Echo, clock=lambda: AT)
+    stop = asyncio.Event()
+    running = asyncio.create_task(runner.run(stop))
+    await runner.ready.wait()
+
+    # when 90 inputs come, and the runner reads them 3 at a time,
+    inputs = [
+        wrap(TickOccurred(at=AT), key=f"k{i % 5}", event_id=deterministic_id(i), occurred_at=AT)
+        for i in range(90)
+    ]
+    await log.append([Outgoing(INPUTS, e.key, encode_envelope(e)) for e in inputs])
+    log.refusals = 1
+    async with asyncio.timeout(20):
+        while True:
+            appended = log.append_signal(OUTPUTS)
+            if sum(await _ends(log, OUTPUTS)) == 90:
+                break
+            await appended.wait()
+    stop.set()
+    await running
+
+    # then batches' appends were on their way together, the failures were retried, and every
+    # partition holds each input's output once, in the order of its inputs.
+    assert log.most_at_once >= 2
+    assert log.refusals == 0
+    for partition in range(2):
+        ins = [
+            decode_event(r.value).event_id for r in await log.read(INPUTS, partition, 0, 1 << 30)
+        ]
+        outs = [
+            decode_event(r.value).event_id for r in await log.read(OUTPUTS, partition, 0, 1 << 30)
+        ]
+        assert outs == [deterministic_id(event_id, "echo") for event_id in ins]
     await log.close()
