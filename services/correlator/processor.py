@@ -7,6 +7,7 @@ import time
 from datetime import datetime
 from typing import cast
 
+from services.correlator.domain.commands import on_superseded_ruleset
 from services.correlator.domain.engine import next_due, step
 from services.correlator.domain.rules import CorrelationPolicy
 from services.correlator.domain.state import CorrelatorState
@@ -49,11 +50,14 @@ class CorrelatorProcessor(PartitionProcessor):
         self.last_input_at: datetime | None = None
 
     def apply(self, envelope: Envelope, event: AnyEvent, *, live: bool) -> list[Outgoing]:
-        if isinstance(event, RulesetActivated):
-            self._activate(event)
-            self._activated_at = event.activated_at
         started = time.perf_counter()
-        decided = step(self.state, event, envelope.occurred_at, self.policy, envelope.key)
+        if isinstance(event, RulesetActivated) and self._superseded(event):
+            decided = on_superseded_ruleset(event, envelope.occurred_at, self.policy)
+        else:
+            if isinstance(event, RulesetActivated):
+                self._activate(event)
+                self._activated_at = event.activated_at
+            decided = step(self.state, event, envelope.occurred_at, self.policy, envelope.key)
         if live:
             self._metrics.observe(decided, time.perf_counter() - started)
             if type(event) is AlertReceived:
@@ -100,6 +104,11 @@ class CorrelatorProcessor(PartitionProcessor):
         event_id = deterministic_id("ruleset at start", startup.version, envelope.event_id)
         out = wrap(startup, key=RULESET_KEY, event_id=event_id, occurred_at=startup.activated_at)
         return [Outgoing(ALERTS, RULESET_KEY, encode_envelope(out), self.partition)]
+
+    def _superseded(self, event: RulesetActivated) -> bool:
+        """Older than the rule set running (a startup pin written just after a reload): as the
+        router, the correlator keeps the newer one."""
+        return self._activated_at is not None and event.activated_at < self._activated_at
 
     def _activate(self, event: RulesetActivated) -> None:
         """Switch rule sets here, at this point of the log, so a replay switches alike."""

@@ -115,6 +115,18 @@ def _acknowledged(
     return [IncidentAcknowledged(incident_id=incident_id, by=by, at=now)]
 
 
+def on_superseded_ruleset(
+    event: RulesetActivated, now: datetime, policy: CorrelationPolicy
+) -> Decided:
+    """An activation older than the one in force (a process's startup pin written just after
+    a reload): it does not undo the newer one."""
+    reason = (
+        f"rule set {event.version} (activated {event.activated_at.isoformat()}) is older than"
+        f" {policy.version}, activated since: {policy.version} stays active"
+    )
+    return [dropped("RulesetActivated", now, policy, rule="ruleset", reason=reason)]
+
+
 def on_ruleset(
     state: CorrelatorState, event: RulesetActivated, now: datetime, policy: CorrelationPolicy
 ) -> Decided:

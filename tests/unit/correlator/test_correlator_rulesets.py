@@ -247,3 +247,22 @@ def test_alerts_processed_are_counted_once_each_by_what_became_of_them() -> None
     assert sum(processed.values()) == alerts
     assert processed["opened"] == 3  # as many as the incidents it opened
     assert "none" not in processed
+
+
+def test_a_startup_pin_read_after_a_newer_reload_does_not_undo_it() -> None:
+    """The first live input makes the pin; a reload landing before the pin on the log comes
+    first: reading the older pin afterwards must keep the reload."""
+    processor = startup_processor()
+    first = envelope(alert("Disk", instance="x"), 1)
+    [pinned] = [o for o in processor.apply(first, unwrap(first), live=True) if o.topic == ALERTS]
+    reload = envelope(activation(V1, 2), 2)
+    processor.apply(reload, unwrap(reload), live=True)
+    assert processor.policy.version == version_of(V1)
+
+    pin = decode_envelope(pinned.value)
+    [kept] = [
+        unwrap(decode_envelope(o.value)) for o in processor.apply(pin, unwrap(pin), live=True)
+    ]
+
+    assert processor.policy.version == version_of(V1)
+    assert isinstance(kept, InputDropped) and "stays active" in kept.reason
