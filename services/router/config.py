@@ -127,13 +127,22 @@ class PolicyConfig(BaseModel):
 
 
 class SmtpConfig(BaseModel):
+    """Checked as the email channel's settings are (`EmailSettings`): what `rules check`
+    passes, the dispatcher can build."""
+
     model_config = _STRICT
-    host: str = "127.0.0.1"
-    port: int = 25
-    sender: str = "tocsin@localhost"
+    host: str = Field(default="127.0.0.1", min_length=1)
+    port: int = Field(default=25, ge=1, le=65535)
+    sender: str = Field(default="tocsin@localhost", min_length=3)
     starttls: bool = False
     username: str | None = None
     password: SecretStr | None = None
+
+    @model_validator(mode="after")
+    def _credentials_come_in_pairs(self) -> SmtpConfig:
+        if (self.username is None) != (self.password is None):
+            raise ValueError("username and password must be set together")
+        return self
 
 
 class RouterConfig(BaseModel):

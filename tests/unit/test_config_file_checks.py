@@ -337,3 +337,16 @@ def test_a_key_a_reader_would_not_see_is_shown_quoted(tmp_path: Path) -> None:
         load_tocsin_config(path)
     [problem] = refused.value.problems
     assert problem.startswith(f"{path}:1: '\\x0c|m': unknown section")
+
+
+def test_smtp_settings_the_email_channel_could_not_use_are_refused(tmp_path: Path) -> None:
+    """Accepted, a reload of them stopped the process (the dispatcher could not build its
+    email channel), and so did a start with them."""
+    blank = 'route: {receiver: oncall}\nsmtp:\n  host: ""\n  sender: x\n'
+    assert problems_of(tmp_path, blank + POLICY) == [
+        "3: smtp.host: String should have at least 1 character",
+        "4: smtp.sender: String should have at least 3 characters",
+    ]
+    half = "route: {receiver: oncall}\nsmtp: {host: mail.example.com, username: bob}\n"
+    [problem] = problems_of(tmp_path, half + POLICY)
+    assert "username and password must be set together" in problem
