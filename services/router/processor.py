@@ -24,7 +24,7 @@ from shared.events import (
     encode_envelope,
     wrap,
 )
-from shared.events.incidents import RulesetActivated
+from shared.events.incidents import AlertGrouped, IncidentOpened, RulesetActivated
 from shared.log.port import Outgoing
 from shared.runtime.processor import PartitionProcessor
 from shared.topics import INCIDENTS, NOTIFICATIONS
@@ -52,6 +52,9 @@ class RouterProcessor(PartitionProcessor):
         # runs another, so a replay switches where the live run did.
         self._startup = startup
         self._active: RulesetActivated | None = None  # the last one taken from the log
+        # The one before it: a reload reaches the router before the incidents the correlator
+        # opened under the old routes (its topic first), and those name the old receivers.
+        self._previous: RulesetActivated | None = None
         self._activated_at: datetime | None = None  # of the last one read from the log
 
     @property
@@ -64,7 +67,7 @@ class RouterProcessor(PartitionProcessor):
             self._activate(event)
             self._activated_at = event.activated_at
         before = self._milestones(event) if live else None
-        decided = step(self.state, event, envelope.occurred_at, self._directory)
+        decided = step(self.state, event, envelope.occurred_at, self._directory_of(event))
         if live:
             self._metrics.observe(decided)
             self._metrics.observe_timings(before, event, decided, self._milestones(event))
@@ -108,18 +111,39 @@ class RouterProcessor(PartitionProcessor):
             extra = {"version": event.version, "partition": self.partition, "problem": built}
             log.error("router config rejected", extra=extra)
             return
+        if self._active is not None and self._active.version != event.version:
+            self._previous = self._active
         self._directory = built
         self._active = event
+
+    def _directory_of(self, event: AnyEvent) -> RoutingDirectory:
+        """The config an incident opened (or an alert joined) under routes it: the previous
+        one for decisions the correlator made before it switched too, the one in force else."""
+        previous = self._previous
+        if (
+            previous is not None
+            and isinstance(event, IncidentOpened | AlertGrouped)
+            and event.ruleset_version == previous.version
+            and (self._active is None or event.ruleset_version != self._active.version)
+        ):
+            built = self._directories.directory_for(previous)
+            if not isinstance(built, str):
+                return built
+        return self._directory
 
     def state_types(self) -> tuple[type, ...]:
         return (RouterState, RulesetActivated)
 
     def state_to_snapshot(self) -> object:
-        return (self.state, self._active, self._activated_at)
+        return (self.state, self._active, self._activated_at, self._previous)
 
     def restore_state(self, state: object) -> None:
-        kept = cast(tuple[RouterState, RulesetActivated | None, datetime | None], state)
-        self.state, active, self._activated_at = kept
+        kept = cast(tuple[object, ...], state)
+        self.state = cast(RouterState, kept[0])
+        active = cast(RulesetActivated | None, kept[1])
+        self._activated_at = cast(datetime | None, kept[2])
+        # Snapshots of earlier versions hold no previous config.
+        self._previous = cast(RulesetActivated | None, kept[3]) if len(kept) > 3 else None
         if active is not None:
             self._activate(active)
 

@@ -180,3 +180,52 @@ def test_a_startup_pin_read_after_a_newer_reload_does_not_undo_it() -> None:
     )
 
     assert paged(outgoing) == [("INC-1", "bob")]
+
+
+# After the reload the `oncall` receiver is gone: `escalation` pages bob.
+RENAMED = (
+    PEOPLE
+    + """
+escalation_policies:
+  - name: escalation
+    steps:
+      - {delay: 0s, notify: ["user:bob"]}
+default_receiver: escalation
+"""
+)
+
+
+def opened_under(incident_id: str, at: datetime, text: str) -> Event:
+    event = opened(incident_id, at)
+    return event.model_copy(update={"ruleset_version": version_of(text)})
+
+
+def test_an_incident_the_correlator_opened_before_a_reload_is_routed_by_the_old_config() -> None:
+    """A reload is written to the router's topic first: incidents the correlator opened under
+    the old routes can come after it, naming receivers the new config no longer has."""
+    processor = processor_started_with(BEFORE)
+    feed(processor, [reload_to(BEFORE, T0)])
+
+    outgoing = feed(
+        processor,
+        [
+            reload_to(RENAMED, T0 + MINUTE),
+            opened_under("INC-1", T0 + MINUTE, BEFORE),
+            opened_under("INC-2", T0 + 2 * MINUTE, RENAMED),
+        ],
+    )
+
+    assert paged(outgoing) == [("INC-1", "alice"), ("INC-2", "bob")]
+
+
+def test_the_config_before_a_reload_survives_a_snapshot() -> None:
+    before_restart = processor_started_with(BEFORE)
+    feed(before_restart, [reload_to(BEFORE, T0), reload_to(RENAMED, T0 + MINUTE)])
+    snapshot = before_restart.snapshot()
+    assert snapshot is not None
+    restarted = processor_started_with(RENAMED)
+    restarted.restore(snapshot)
+
+    outgoing = feed(restarted, [opened_under("INC-1", T0 + MINUTE, BEFORE)])
+
+    assert paged(outgoing) == [("INC-1", "alice")]
