@@ -11,12 +11,27 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import time
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 _READ = 1 << 20
+# Children pickling now (pid → when forked), and how long one may be counted so at most.
+_pickling: dict[int, float] = {}
+_COUNTED_AT_MOST_S = 120.0
+
+
+def child_pickling() -> bool:
+    """Whether a child forked here is still pickling. Forking another meanwhile would stack
+    their costs: while a child lives, each page the process writes is copied for it first,
+    which slows the event loop for as long as the child pickles."""
+    now = time.monotonic()
+    for pid, forked_at in list(_pickling.items()):
+        if now - forked_at > _COUNTED_AT_MOST_S:
+            del _pickling[pid]  # never collected (its caller stopped): no longer counted
+    return bool(_pickling)
 
 
 class ChildFailed(RuntimeError):
@@ -45,6 +60,7 @@ class PickledInChild(Generic[T]):
             _pickle_and_exit(state, dump, read_fd, write_fd)
         os.close(write_fd)
         self._pid, self._read_fd = pid, read_fd
+        _pickling[pid] = time.monotonic()
 
     @property
     def child_pid(self) -> int | None:
@@ -82,4 +98,5 @@ def _collect(read_fd: int, pid: int) -> tuple[bytes, int]:
     finally:
         os.close(read_fd)
         _, status = os.waitpid(pid, 0)
+        _pickling.pop(pid, None)  # one operation: safe from this thread
     return b"".join(chunks), status

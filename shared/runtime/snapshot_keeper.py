@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 
 from shared.log.port import EventLog, LogUnavailable
-from shared.runtime.fork_pickle import ChildFailed, PickledInChild
+from shared.runtime.fork_pickle import ChildFailed, PickledInChild, child_pickling
 from shared.runtime.processor import PartitionProcessor
 from shared.runtime.snapshots import SnapshotStore
 from shared.runtime.time_allowance import TimeAllowance
@@ -66,6 +66,8 @@ class SnapshotKeeper:
         a forked child pickles them (60 µs per open alert would hold the loop for seconds)."""
         if self._saving is not None and not self._saving.done():
             return None  # one write at a time; the partitions stay due
+        if child_pickling():
+            return None  # another snapshot's child is still at it: the partitions stay due
         if not self._time.available():
             return None  # the partitions stay due
         due: dict[int, PartitionProcessor] = {}

@@ -7,11 +7,17 @@ from __future__ import annotations
 import asyncio
 import os
 import pickle
+from pathlib import Path
 
 import pytest
 
+from shared.events import AnyEvent, Envelope
+from shared.log.embedded import EmbeddedLog
+from shared.log.port import Outgoing
 from shared.runtime import fork_pickle
 from shared.runtime.fork_pickle import ChildFailed, PickledInChild
+from shared.runtime.processor import PartitionProcessor
+from shared.runtime.snapshot_keeper import SnapshotKeeper
 
 
 def _dump(state: dict[str, list[int]]) -> bytes:
@@ -73,3 +79,40 @@ def test_the_child_is_reaped() -> None:
     asyncio.run(pickling.bytes())
     with pytest.raises(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
+
+
+def _slow_dump(state: dict[str, list[int]]) -> bytes:
+    import time
+
+    time.sleep(0.3)
+    return pickle.dumps(state)
+
+
+async def test_a_child_is_counted_as_pickling_until_it_is_collected() -> None:
+    """Snapshot takers wait for it: two children at once stack their copy-on-write costs."""
+    assert not fork_pickle.child_pickling()
+    pickling = PickledInChild({"numbers": [1]}, _slow_dump)
+    assert fork_pickle.child_pickling()
+    await pickling.bytes()
+    assert not fork_pickle.child_pickling()
+
+
+async def test_a_snapshot_is_not_forked_while_another_child_pickles(tmp_path: Path) -> None:
+    keeper = SnapshotKeeper(EmbeddedLog(tmp_path / "log.sqlite"), "in", "group", every=1)
+    processors = {0: Keeping(0)}
+    keeper.folded(0, 5, 500)
+    other = PickledInChild({"numbers": [1]}, _slow_dump)
+
+    assert keeper.take_due(processors, [0]) is None  # stays due
+    await other.bytes()
+    taken = keeper.take_due(processors, [0])
+    assert taken is not None
+    await taken.bytes()
+
+
+class Keeping(PartitionProcessor):
+    def apply(self, envelope: Envelope, event: AnyEvent, *, live: bool) -> list[Outgoing]:
+        return []
+
+    def state_to_snapshot(self) -> object:
+        return {"kept": True}

@@ -32,7 +32,7 @@ from services.router.projection.fold import WANTED_TYPES
 from services.router.projection.model import IncidentProjection
 from shared.events import ALL_EVENTS
 from shared.log.port import EventLog, LogUnavailable
-from shared.runtime.fork_pickle import ChildFailed, PickledInChild
+from shared.runtime.fork_pickle import ChildFailed, PickledInChild, child_pickling
 from shared.runtime.snapshots import Positions, SnapshotStore
 from shared.runtime.state_pickle import dump_state, load_state
 from shared.runtime.state_shape import shape_fingerprint
@@ -137,6 +137,8 @@ class ReadModelSnapshots:
             return False
         if self._writing is not None and not self._writing.done():
             return False  # one write at a time
+        if child_pickling():
+            return False  # another snapshot's child is still at it
         return self._time.available()
 
     def take(self, projection: IncidentProjection, positions: Positions, folded: int) -> None:
