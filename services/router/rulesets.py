@@ -45,9 +45,18 @@ class ConfigBook(Generic[T]):
         built = self._built.get(event.version)
         if built is None:
             config = router_config_from_text(event.config, event.source or event.version)
-            built = config if isinstance(config, str) else self._build(config)
+            built = config if isinstance(config, str) else self._built_from(config)
             self._built[event.version] = built
         return built
+
+    def _built_from(self, config: RouterConfig) -> T | str:
+        """A config `rules check` passed may still fail to build (a check it lacks): the
+        partition then keeps what it had, rather than the consumer loop, and the process,
+        stopping."""
+        try:
+            return self._build(config)
+        except (ValueError, TypeError) as failure:
+            return f"config accepted but not usable: {failure}"
 
 
 class DirectoryBook(ConfigBook[ConfigDirectory]):

@@ -201,3 +201,16 @@ async def test_a_config_the_router_cannot_read_leaves_the_one_running() -> None:
     )
 
     assert dispatcher.poster.posted == [f"{HOOKS}/bob"]
+
+
+def test_a_config_that_cannot_be_built_is_refused_not_raised() -> None:
+    """`rules check` may lack a check the build has: the partition keeps what it had, and the
+    consumer loop (and with it the process) goes on."""
+
+    def fails(config: RouterConfig) -> str:
+        raise ValueError("smtp: username and password must be set together")
+
+    book: ConfigBook[str] = ConfigBook(fails)
+    built = book.built_for(activation(AFTER, T0))
+    assert isinstance(built, str)
+    assert built.startswith("config accepted but not usable: smtp:")
