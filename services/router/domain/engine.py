@@ -45,6 +45,7 @@ from shared.events.commands import (
     ReassignIncident,
     SnoozeIncident,
 )
+from shared.events.incidents import RulesetActivated
 from shared.events.notifications import EscalationHeld, EscalationRestarted
 from shared.events.silences import SilenceCreated, SilenceExpired
 
@@ -85,6 +86,10 @@ def decide(
             escalation = state.escalations.get(event.incident_id)
             decided = decide_command(escalation, event, now, _reassign_pager(directory))
             return [*decided, *_acknowledgement_told(escalation, decided, now, directory)]
+        case RulesetActivated(version=version):
+            # Its silences and urgency rules may no longer hold a step held by the old ones.
+            why = f"config {version} activated: silences and urgency read again"
+            return _held_looked_at_again(state, now, directory, why)
         case IncidentResolved(incident_id=incident_id) if incident_id in state.escalations:
             who = f"by {event.by}" if event.by is not None else f"by {event.rule}"
             why = f"resolved {who}: {event.reason}"
@@ -385,8 +390,14 @@ def _released(
 ) -> list[Event]:
     """A silence expired: each held step is looked at again now, and pages unless another
     silence or the urgency rules still hold it."""
-    directory = with_silences(directory, state.silences)
     why = f"silence {event.silence_id} expired by {event.actor}"
+    return _held_looked_at_again(state, now, with_silences(directory, state.silences), why)
+
+
+def _held_looked_at_again(
+    state: RouterState, now: datetime, directory: RoutingDirectory, why: str
+) -> list[Event]:
+    """Each held step, paged now unless a silence or the urgency rules still hold it."""
     decided: list[Event] = []
     for escalation in state.escalations.values():
         if escalation.held and escalation.status == "triggered":

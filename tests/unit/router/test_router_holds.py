@@ -19,6 +19,7 @@ from shared.events import (
     TickOccurred,
 )
 from shared.events.base import Event
+from shared.events.incidents import RulesetActivated
 from shared.events.notifications import EscalationHeld
 
 # A Tuesday, 22:00 in Berlin.
@@ -362,3 +363,20 @@ def test_flapping_holds_back_only_the_first_page() -> None:
     step(state, resolved("f", quiet), quiet, rules)
     second = FLAPPING_UNTIL + timedelta(minutes=10)
     assert pages(step(state, TickOccurred(at=second), second, rules)) == ["alice"]
+
+
+def test_a_reload_that_removes_the_silence_holding_a_step_pages_at_once() -> None:
+    """As deleting an API silence does: the step was held until the old silence's end."""
+    state = RouterState()
+    held_by = directory(silences=[BILLING_WINDOW])
+    step(state, opened(NIGHT, timedelta(0)), NIGHT, held_by)
+    reload_at = NIGHT + timedelta(minutes=10)
+    reload = RulesetActivated(version="v2", config="route: {}\n", activated_at=reload_at)
+
+    unchanged = step(state, reload, reload_at, held_by)
+    decided = step(state, reload, reload_at, directory())
+
+    assert unchanged == []  # the same silences still hold it: nothing new
+    [fired] = [e for e in decided if isinstance(e, EscalationStepFired)]
+    assert pages(decided) == ["alice"]
+    assert "config v2 activated" in fired.reason
