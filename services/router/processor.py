@@ -123,8 +123,7 @@ class RouterProcessor(PartitionProcessor):
         if (
             previous is not None
             and isinstance(event, IncidentOpened | AlertGrouped)
-            and event.ruleset_version == previous.version
-            and (self._active is None or event.ruleset_version != self._active.version)
+            and event.ruleset_version == previous.version  # never the active one's (`_activate`)
         ):
             built = self._directories.directory_for(previous)
             if not isinstance(built, str):

@@ -288,18 +288,16 @@ class PartitionedRunner:
         batch's are on the log. Should one fail, the log fails every later append of this
         runner too (`OrderedAppends`): they are then appended again one after the other, in
         order, and new batches wait for them, so outputs stay in input order."""
-        earlier_durable = await previous if previous is not None else True
+        durable = await previous if previous is not None else True
         try:
             await written
         except LogUnavailable:
             self._retrying = True
-            if not earlier_durable:
-                return False
-            assert self._ordered is not None
-            self._ordered.reopen_lane(self)
-            if not await self._append_durably(outgoing):
-                return False
-        if not earlier_durable:  # not reached: a failure fails every later append
+            if durable:
+                assert self._ordered is not None
+                self._ordered.reopen_lane(self)
+                durable = await self._append_durably(outgoing)
+        if not durable:  # stopping: these inputs, like an earlier batch's, are handled again
             return False
         self._committed_after(next_offsets, snapshots)
         return True

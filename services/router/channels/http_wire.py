@@ -81,9 +81,6 @@ class HttpConnection(asyncio.Protocol):
         await self._enough
         return Answer(self._status, self._headers, bytes(self._body[:body_limit]))
 
-    def answer_so_far(self) -> Answer:
-        return Answer(self._status, self._headers, bytes(self._body[: self._body_limit]))
-
     # asyncio.Protocol
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
