@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 from prometheus_client import CollectorRegistry
 
 from services.router.metrics import RouterMetrics
-from shared.events import NotificationRequested
 from tests.deploy.deploy_support import DASHBOARD, RunningTocsin
+from tests.support.incident_events import page_requested
 
 README = DASHBOARD.parent.parent / "README.md"
 _ROW = re.compile(r"^\| `(?P<name>tocsin_[a-z0-9_]+)` \| [a-z]+ \| (?P<labels>[^|]*) \|", re.M)
@@ -27,16 +27,7 @@ def test_the_delivery_metrics_labels_are_the_documented_ones() -> None:
     """Delivery series appear only once a page is delivered, so they are made here."""
     registry = CollectorRegistry()
     metrics = RouterMetrics(registry)
-    request = NotificationRequested(
-        notification_id="n1",
-        incident_id="INC-1",
-        domain="d",
-        target="alice",
-        channel="user/alice/0",
-        requested_at=datetime(2026, 11, 29, tzinfo=UTC),
-        page={},
-        reason="step 1",
-    )
+    request = page_requested("INC-1", "n1", datetime(2026, 11, 29, tzinfo=UTC))
     metrics.observe_delivery(request, "slack", delivered=True, seconds=0.2)
     exposed: dict[str, set[str]] = {}
     for family in registry.collect():
