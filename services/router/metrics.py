@@ -97,14 +97,14 @@ class RouterMetrics:
         )
         self.deliveries = Counter(
             "tocsin_router_notifications_total",
-            "Notification deliveries by channel kind, channel type, page or update, and outcome",
-            ["channel_kind", "channel_type", "notification", "outcome"],
+            "Notification deliveries by channel, its kind and type, page or update, and outcome",
+            ["channel", "channel_kind", "channel_type", "notification", "outcome"],
             registry=registry,
         )
         self.delivery_seconds = Histogram(
             "tocsin_router_delivery_seconds",
             "Time to deliver one notification, retries included",
-            ["channel_kind", "channel_type", "notification"],
+            ["channel", "channel_kind", "channel_type", "notification"],
             buckets=DELIVERY_BUCKETS,
             registry=registry,
         )
@@ -176,8 +176,9 @@ class RouterMetrics:
         delivered: bool,
         seconds: float,
     ) -> None:
-        """One notification's delivery, retries included, by its channel's kind and type."""
+        """One notification's delivery, retries included, by its channel's name, kind and type."""
         labels = {
+            "channel": channel_name(request.channel),
             "channel_kind": channel_kind(request.channel),
             "channel_type": channel_type(reported_type),
             "notification": "page" if request.is_page() else "update",
@@ -254,6 +255,12 @@ UNKNOWN_CHANNEL_TYPE = "unknown"
 def channel_kind(channel: str) -> str:
     """A small fixed label set: user contacts collapse to `user`, named channels stay named."""
     return "user" if channel.startswith("user/") else "named"
+
+
+def channel_name(channel: str) -> str:
+    """A configured channel's name, so that of two webhook channels the failing one shows; a
+    person's contacts have none (one series per person and contact would grow with the team)."""
+    return "" if channel.startswith("user/") else channel
 
 
 def channel_type(reported: str | None) -> str:

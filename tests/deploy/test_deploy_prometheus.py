@@ -213,6 +213,7 @@ def test_prometheus_scrapes_tocsin_and_fires_its_health_alerts(tmp_path: Path) -
                 base,
                 "TocsinNotificationsFailing",
                 job="tocsin-router",
+                channel="hook",
                 channel_kind="named",
                 channel_type="webhook",
             )

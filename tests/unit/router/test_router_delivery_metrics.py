@@ -1,5 +1,5 @@
-"""Deliveries are counted by the channel's kind (a person's contact or a named channel), its
-type from the config (webhook, slack, email, console) and the outcome."""
+"""Deliveries are counted by the channel (a named channel's name), its kind (a person's contact
+or a named channel), its type from the config (webhook, slack, email, console) and the outcome."""
 
 from __future__ import annotations
 
@@ -21,9 +21,14 @@ from tests.support.sample_page import PAGE_FIELDS
 T0 = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 SLACK_URL = "https://hooks.slack.example/services/T0/B0/alice"
 WEBHOOK_URL = "https://pager.example/hooks/alice"
+OPS_HOOK_URL = "https://ops.example/hooks/tocsin"
 CONFIG = RouterConfig.model_validate(
     {
-        "channels": {"ops-console": {"type": "console"}},
+        "channels": {
+            "ops-console": {"type": "console"},
+            "ops-hook": {"type": "webhook", "url": OPS_HOOK_URL},
+            "old-hook": {"type": "webhook", "url": WEBHOOK_URL},
+        },
         "users": [
             {
                 "name": "alice",
@@ -38,8 +43,9 @@ CONFIG = RouterConfig.model_validate(
 
 
 def receiver_answers(url: str) -> DeliveryOutcome:
-    """The HTTP receivers: Slack accepts every page, alice's webhook is gone (410)."""
-    return Delivered() if url == SLACK_URL else PermanentFailure("HTTP 410 Gone")
+    """The HTTP receivers: Slack and the ops hook accept every page, alice's webhook (also
+    the `old-hook` channel's) is gone (410)."""
+    return Delivered() if url in (SLACK_URL, OPS_HOOK_URL) else PermanentFailure("HTTP 410 Gone")
 
 
 def requested(
@@ -88,20 +94,31 @@ class Harness:
         await self.dispatcher.settled()
 
     def deliveries(
-        self, kind: str, channel_type: str, outcome: str, notification: str = "page"
+        self,
+        kind: str,
+        channel_type: str,
+        outcome: str,
+        notification: str = "page",
+        channel: str = "",
     ) -> float:
-        labels = {
-            "channel_kind": kind,
-            "channel_type": channel_type,
-            "notification": notification,
-            "outcome": outcome,
-        }
+        labels = {**_labels(channel, kind, channel_type, notification), "outcome": outcome}
         return self.registry.get_sample_value("tocsin_router_notifications_total", labels) or 0.0
 
-    def timed(self, kind: str, channel_type: str, notification: str = "page") -> float:
-        labels = {"channel_kind": kind, "channel_type": channel_type, "notification": notification}
+    def timed(
+        self, kind: str, channel_type: str, notification: str = "page", channel: str = ""
+    ) -> float:
+        labels = _labels(channel, kind, channel_type, notification)
         value = self.registry.get_sample_value("tocsin_router_delivery_seconds_count", labels)
         return value or 0.0
+
+
+def _labels(channel: str, kind: str, channel_type: str, notification: str) -> dict[str, str]:
+    return {
+        "channel": channel,
+        "channel_kind": kind,
+        "channel_type": channel_type,
+        "notification": notification,
+    }
 
 
 async def test_slack_and_webhook_contacts_are_counted_under_their_own_channel_types() -> None:
@@ -119,19 +136,30 @@ async def test_slack_and_webhook_contacts_are_counted_under_their_own_channel_ty
 async def test_a_named_channel_is_counted_with_its_type() -> None:
     h = Harness()
     await h.dispatch(requested("n1", "ops-console"))
-    assert h.deliveries("named", "console", "delivered") == 1
+    assert h.deliveries("named", "console", "delivered", channel="ops-console") == 1
+    assert h.timed("named", "console", channel="ops-console") == 1
 
 
 async def test_a_page_to_a_channel_not_configured_is_a_failure_of_unknown_type() -> None:
     h = Harness()
     await h.dispatch(requested("n1", "gone-channel"))
     assert h.poster.posted == []
-    assert h.deliveries("named", "unknown", "failed") == 1
+    assert h.deliveries("named", "unknown", "failed", channel="gone-channel") == 1
+
+
+async def test_of_two_webhook_channels_the_failing_one_is_named() -> None:
+    h = Harness()
+    await h.dispatch(requested("n1", "ops-hook"), requested("n2", "old-hook"))
+    assert h.deliveries("named", "webhook", "delivered", channel="ops-hook") == 1
+    assert h.deliveries("named", "webhook", "failed", channel="ops-hook") == 0
+    assert h.deliveries("named", "webhook", "failed", channel="old-hook") == 1
+    assert h.timed("named", "webhook", channel="old-hook") == 1
 
 
 async def test_updates_are_counted_apart_from_pages() -> None:
     h = Harness()
     await h.dispatch(requested("n1", "ops-console"), requested("n2", "ops-console", "resolved"))
-    assert h.deliveries("named", "console", "delivered") == 1
-    assert h.deliveries("named", "console", "delivered", notification="update") == 1
-    assert h.timed("named", "console", notification="update") == 1
+    named = {"channel": "ops-console"}
+    assert h.deliveries("named", "console", "delivered", **named) == 1
+    assert h.deliveries("named", "console", "delivered", notification="update", **named) == 1
+    assert h.timed("named", "console", notification="update", **named) == 1
