@@ -14,7 +14,7 @@ from services.correlator.domain.state import CorrelatorState
 from services.correlator.metrics import CorrelatorMetrics
 from services.correlator.rulesets import RulesetBook
 from shared.events import AnyEvent, Envelope, deterministic_id, encode_envelope, wrap
-from shared.events.incidents import RulesetActivated
+from shared.events.incidents import RulesetActivated, superseded
 from shared.events.inputs import TICK_KEY, AlertReceived
 from shared.log.port import Outgoing
 from shared.runtime.processor import PartitionProcessor
@@ -51,7 +51,9 @@ class CorrelatorProcessor(PartitionProcessor):
 
     def apply(self, envelope: Envelope, event: AnyEvent, *, live: bool) -> list[Outgoing]:
         started = time.perf_counter()
-        if isinstance(event, RulesetActivated) and self._superseded(event):
+        if isinstance(event, RulesetActivated) and superseded(
+            event.activated_at, self._activated_at
+        ):
             decided = on_superseded_ruleset(event, envelope.occurred_at, self.policy)
         else:
             if isinstance(event, RulesetActivated):
@@ -71,8 +73,6 @@ class CorrelatorProcessor(PartitionProcessor):
             key = envelope.key if keys is None else keys[index]
             out = wrap(decision, key=key, event_id=event_id, occurred_at=occurred_at)
             outgoing.append(Outgoing(INCIDENTS, key, encode_envelope(out)))
-        if live and self._startup is not None:
-            outgoing += self._pin_startup_ruleset(envelope)
         return outgoing
 
     def _keys(self, decided: list[AnyEvent], input_key: str) -> list[str]:
@@ -91,24 +91,20 @@ class CorrelatorProcessor(PartitionProcessor):
         incident = self.state.incidents.get(str(getattr(decision, "incident_id", "")))
         return incident.domain if incident is not None else None
 
-    def _pin_startup_ruleset(self, envelope: Envelope) -> list[Outgoing]:
-        """On the first live input: if the partition's log does not already run the rule set
-        this process started with, and activated none since this process started, activate
-        it through the log (as a reload would)."""
+    def at_recovery(self, committed: int) -> list[Outgoing]:
+        """Once the partition is rebuilt, before its next input: if its log does not already
+        run the rule set this process started with, and activated none since this process
+        started (a reload), activate it through the log, as a reload would. Pinned after the
+        first input instead, that input was decided by the rule set of the previous run."""
         startup, self._startup = self._startup, None
-        assert startup is not None
-        if self.state.ruleset_version == startup.version:
+        if startup is None or self.state.ruleset_version == startup.version:
             return []
         if self._activated_at is not None and self._activated_at >= startup.activated_at:
             return []  # a reload newer than this process's config file: it stays
-        event_id = deterministic_id("ruleset at start", startup.version, envelope.event_id)
+        # The same id when a crash comes before the commit and the recovery is done again.
+        event_id = deterministic_id("ruleset at start", startup.version, self.partition, committed)
         out = wrap(startup, key=RULESET_KEY, event_id=event_id, occurred_at=startup.activated_at)
         return [Outgoing(ALERTS, RULESET_KEY, encode_envelope(out), self.partition)]
-
-    def _superseded(self, event: RulesetActivated) -> bool:
-        """Older than the rule set running (a startup pin written just after a reload): as the
-        router, the correlator keeps the newer one."""
-        return self._activated_at is not None and event.activated_at < self._activated_at
 
     def _activate(self, event: RulesetActivated) -> None:
         """Switch rule sets here, at this point of the log, so a replay switches alike."""

@@ -44,7 +44,7 @@ from shared.events import (
     wrap,
 )
 from shared.events.base import Event
-from shared.events.incidents import RulesetActivated
+from shared.events.incidents import RulesetActivated, superseded
 from shared.log.port import LogUnavailable, Outgoing, Record
 from shared.runtime.processor import PartitionProcessor
 from shared.topics import INCIDENTS, NOTIFICATIONS
@@ -159,7 +159,7 @@ class DispatcherProcessor(PartitionProcessor):
         self.done, active, activated_at, self.pending = kept
         if active is not None:
             self._switch(active)
-        if activated_at is not None and not self._superseded(activated_at):
+        if activated_at is not None and not superseded(activated_at, self._activated_at):
             self._activated_at = activated_at
 
     @property
@@ -184,12 +184,9 @@ class DispatcherProcessor(PartitionProcessor):
         for notification_id in list(self.pending):
             self._start(notification_id)
 
-    def _superseded(self, activated_at: datetime) -> bool:
-        return self._activated_at is not None and activated_at < self._activated_at
-
     def _switch(self, event: RulesetActivated) -> None:
         """Deliver through this config from here on, unless an activation newer than it runs."""
-        if self._deliverers is None or self._superseded(event.activated_at):
+        if self._deliverers is None or superseded(event.activated_at, self._activated_at):
             return
         self._activated_at = event.activated_at
         built = self._deliverers.built_for(event)

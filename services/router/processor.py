@@ -1,8 +1,8 @@
 """The router's partition processor: run the escalation engine over incident events.
 
 `RulesetActivated` on its input switches the routing directory at that point of the log
-(a reload, or the config the process started with, pinned on the first live input when the
-log runs another), so a replay, or a restart from a snapshot, routes with the same config.
+(a reload, or the config the process started with, pinned when the partition is rebuilt and
+its log runs another), so a replay, or a restart from a snapshot, routes with the same config.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from shared.events import (
     encode_envelope,
     wrap,
 )
-from shared.events.incidents import AlertGrouped, IncidentOpened, RulesetActivated
+from shared.events.incidents import AlertGrouped, IncidentOpened, RulesetActivated, superseded
 from shared.log.port import Outgoing
 from shared.runtime.processor import PartitionProcessor
 from shared.topics import INCIDENTS, NOTIFICATIONS
@@ -63,7 +63,9 @@ class RouterProcessor(PartitionProcessor):
         return self._directory
 
     def apply(self, envelope: Envelope, event: AnyEvent, *, live: bool) -> list[Outgoing]:
-        if isinstance(event, RulesetActivated) and not self._superseded(event):
+        if isinstance(event, RulesetActivated) and not superseded(
+            event.activated_at, self._activated_at
+        ):
             self._activate(event)
             self._activated_at = event.activated_at
         before = self._milestones(event) if live else None
@@ -81,28 +83,25 @@ class RouterProcessor(PartitionProcessor):
             at = self.state.clock or envelope.occurred_at
             out = wrap(decision, key=incident_id, event_id=event_id, occurred_at=at)
             outgoing.append(Outgoing(NOTIFICATIONS, incident_id, encode_envelope(out)))
-        if live and self._startup is not None:
-            outgoing += self._pin_startup_config(envelope)
         return outgoing
 
-    def _pin_startup_config(self, envelope: Envelope) -> list[Outgoing]:
-        """On the first live input: unless the partition's log already runs the config this
-        process started with, or activated one since the process started (a reload), activate
-        it through the log."""
+    def at_recovery(self, committed: int) -> list[Outgoing]:
+        """Once the partition is rebuilt, before its next input: unless its log already runs
+        the config this process started with, or activated one since the process started (a
+        reload), activate it through the log, so the next incident is routed by it."""
         startup, self._startup = self._startup, None
-        assert startup is not None
+        if startup is None:
+            return []
         if self._active is not None and self._active.version == startup.version:
             return []
         if self._activated_at is not None and self._activated_at >= startup.activated_at:
             return []
-        event_id = deterministic_id("router config at start", startup.version, envelope.event_id)
+        # The same id when a crash comes before the commit and the recovery is done again.
+        event_id = deterministic_id(
+            "router config at start", startup.version, self.partition, committed
+        )
         out = wrap(startup, key=RULESET_KEY, event_id=event_id, occurred_at=startup.activated_at)
         return [Outgoing(INCIDENTS, RULESET_KEY, encode_envelope(out), self.partition)]
-
-    def _superseded(self, event: RulesetActivated) -> bool:
-        """An activation older than the one running (a process's startup pin written just
-        after a reload) does not undo it."""
-        return self._activated_at is not None and event.activated_at < self._activated_at
 
     def _activate(self, event: RulesetActivated) -> None:
         """Route with this config from here on; open escalations keep their policies."""

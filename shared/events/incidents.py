@@ -7,7 +7,7 @@ the new config at a fixed point of their own input log.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Literal
 
 from pydantic import AwareDatetime
@@ -186,6 +186,13 @@ class RulesetActivated(Event):
     config: str  # the whole Tocsin YAML config file, as text
     activated_at: AwareDatetime
     source: str = ""
+
+
+def superseded(activated_at: datetime, running_since: datetime | None) -> bool:
+    """Whether an activation at `activated_at` is older than the one running since
+    `running_since` (a process's startup pin read after a reload): it then changes nothing,
+    and the newer one stays. The correlator, router and dispatcher all decide so."""
+    return running_since is not None and activated_at < running_since
 
 
 class RulesetApplied(Decision):

@@ -142,6 +142,12 @@ class PartitionProcessor(ABC):
         resume what it says was left unfinished (the dispatcher's pages on their way)."""
         return None
 
+    def at_recovery(self, committed: int) -> list[Outgoing]:
+        """Records to append once the state is rebuilt up to `committed` and before the
+        partition's next records are handled (the correlator and router pin the config their
+        process started with there, so the next input is decided by it, live and in replay)."""
+        return []
+
     @abstractmethod
     def apply(self, envelope: Envelope, event: AnyEvent, *, live: bool) -> list[Outgoing]:
         """Fold the event into state and return the records to append (ignored on replay)."""

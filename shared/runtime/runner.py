@@ -415,6 +415,9 @@ class PartitionedRunner:
             # Not when a rebalance took it meanwhile: its caller forgets it, and its new owner
             # resumes what was on its way.
             processor.recovered()
+            pinned = processor.at_recovery(committed)
+            if pinned:
+                await self._append_durably(pinned)
         return processor
 
     async def _catch_up(self, processor: PartitionProcessor, partition: int, offset: int) -> None:

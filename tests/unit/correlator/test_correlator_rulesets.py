@@ -179,11 +179,11 @@ def startup_processor() -> CorrelatorProcessor:
 
 
 def test_a_partition_not_running_the_startup_rule_set_gets_it_through_its_log() -> None:
+    """Pinned once the partition is rebuilt, before its next input (which the startup rule set
+    then decides), on the partition's own input topic."""
     processor = startup_processor()
-    first = envelope(alert("Disk", instance="x"), 0)
-    outgoing = processor.apply(first, unwrap(first), live=True)
-    [pinned] = [o for o in outgoing if o.topic == ALERTS]
-    assert (pinned.partition, pinned.key) == (3, "ruleset")
+    [pinned] = processor.at_recovery(committed=0)
+    assert (pinned.topic, pinned.partition, pinned.key) == (ALERTS, 3, "ruleset")
     activation = unwrap(decode_envelope(pinned.value))
     assert isinstance(activation, RulesetActivated) and activation.version == "file-v2"
     pinned_envelope = decode_envelope(pinned.value)
@@ -192,24 +192,23 @@ def test_a_partition_not_running_the_startup_rule_set_gets_it_through_its_log() 
         for o in processor.apply(pinned_envelope, activation, live=True)
     ]
     assert isinstance(applied, RulesetApplied)
-    second = envelope(alert("Disk", instance="y"), 5)
-    assert all(o.topic != ALERTS for o in processor.apply(second, unwrap(second), live=True))
+    assert processor.policy.version == "file-v2"
+    assert processor.at_recovery(committed=0) == []  # once per recovery
 
 
 def test_a_partition_already_running_the_startup_rule_set_is_left_alone() -> None:
     processor = startup_processor()
     replayed = envelope(RulesetActivated(version="file-v2", config=V2, activated_at=at(0)), 0)
     processor.apply(replayed, unwrap(replayed), live=False)
-    first = envelope(alert("Disk", instance="x"), 1)
-    assert all(o.topic != ALERTS for o in processor.apply(first, unwrap(first), live=True))
+    assert processor.at_recovery(committed=1) == []
 
 
 def test_a_reload_newer_than_the_process_start_is_not_undone() -> None:
     processor = startup_processor()
     newer = RulesetActivated(version=version_of(V1), config=V1, activated_at=at(5))
     reloaded = envelope(newer, 5)
-    outgoing = processor.apply(reloaded, unwrap(reloaded), live=True)
-    assert all(o.topic != ALERTS for o in outgoing)
+    processor.apply(reloaded, unwrap(reloaded), live=False)
+    assert processor.at_recovery(committed=1) == []
     assert processor.policy.version == version_of(V1)
 
 
@@ -250,11 +249,10 @@ def test_alerts_processed_are_counted_once_each_by_what_became_of_them() -> None
 
 
 def test_a_startup_pin_read_after_a_newer_reload_does_not_undo_it() -> None:
-    """The first live input makes the pin; a reload landing before the pin on the log comes
-    first: reading the older pin afterwards must keep the reload."""
+    """A reload landing on the log between the recovery's pin and its reading (another
+    process reloading meanwhile) comes first: reading the older pin afterwards keeps it."""
     processor = startup_processor()
-    first = envelope(alert("Disk", instance="x"), 1)
-    [pinned] = [o for o in processor.apply(first, unwrap(first), live=True) if o.topic == ALERTS]
+    [pinned] = processor.at_recovery(committed=1)
     reload = envelope(activation(V1, 2), 2)
     processor.apply(reload, unwrap(reload), live=True)
     assert processor.policy.version == version_of(V1)

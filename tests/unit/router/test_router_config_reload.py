@@ -144,27 +144,47 @@ def startup_processor(text: str, started_at: datetime) -> RouterProcessor:
 
 
 def test_a_partition_whose_log_runs_another_config_gets_the_startup_one_through_its_log() -> None:
+    """Pinned once the partition is rebuilt, before its next input: that input, the first
+    incident after the restart, is routed by the startup config."""
     processor = startup_processor(AFTER, T0 + 10 * MINUTE)
     feed(processor, [reload_to(BEFORE, T0)], live=False)  # an older reload, read at recovery
 
-    outgoing = feed(processor, [opened("INC-1", T0 + 11 * MINUTE)])
+    [pinned] = processor.at_recovery(committed=1)
 
-    [pinned] = [out for out in outgoing if out.topic == INCIDENTS]
     activation = unwrap(decode_envelope(pinned.value))
-    assert (pinned.partition, pinned.key) == (3, "ruleset")
+    assert (pinned.topic, pinned.partition, pinned.key) == (INCIDENTS, 3, "ruleset")
     assert isinstance(activation, RulesetActivated) and activation.version == version_of(AFTER)
-    assert paged(outgoing) == [("INC-1", "alice")]  # decided before the pin is read back
-    assert paged(feed(processor, [activation, opened("INC-2", T0 + 12 * MINUTE)])) == [
-        ("INC-2", "bob")
+    assert paged(feed(processor, [activation, opened("INC-1", T0 + 11 * MINUTE)])) == [
+        ("INC-1", "bob")
     ]
+    assert processor.at_recovery(committed=1) == []  # once per recovery
+
+
+def test_the_pin_of_a_recovery_done_again_after_a_crash_has_the_same_id() -> None:
+    """A crash after the pin was appended but before any commit: the next recovery starts
+    from the same offset and writes the same record, which readers drop as seen."""
+    pins = []
+    for _ in range(2):
+        processor = startup_processor(AFTER, T0 + 10 * MINUTE)
+        feed(processor, [reload_to(BEFORE, T0)], live=False)
+        [pinned] = processor.at_recovery(committed=1)
+        pins.append(decode_envelope(pinned.value).event_id)
+    assert pins[0] == pins[1]
+
+
+def test_a_partition_already_running_the_startup_config_gets_no_pin() -> None:
+    processor = startup_processor(AFTER, T0 + 10 * MINUTE)
+    feed(processor, [reload_to(AFTER, T0)], live=False)
+
+    assert processor.at_recovery(committed=1) == []
 
 
 def test_a_reload_newer_than_the_process_start_is_not_undone() -> None:
     processor = startup_processor(BEFORE, T0)
+    feed(processor, [reload_to(AFTER, T0 + MINUTE)], live=False)
 
-    outgoing = feed(processor, [reload_to(AFTER, T0 + MINUTE), opened("INC-1", T0 + MINUTE)])
-
-    assert all(out.topic != INCIDENTS for out in outgoing)
+    assert processor.at_recovery(committed=1) == []
+    outgoing = feed(processor, [opened("INC-1", T0 + MINUTE)])
     assert paged(outgoing) == [("INC-1", "bob")]
 
 
