@@ -25,7 +25,7 @@ def register(sub: Any) -> None:
         "--at", type=instant_arg, metavar="TIME", help="ISO-8601 (naive = UTC; default now)"
     )
     oncall.add_argument(
-        "--next", type=shift_count, default=5, metavar="N", help="shifts to list (5; 0 or more)"
+        "--next", type=shift_count, default=5, metavar="N", help="shifts to list (5; 0 to 1000)"
     )
     oncall.set_defaults(handler=show_on_call)
     verbs = oncall.add_subparsers(dest="verb")
@@ -45,10 +45,13 @@ def register(sub: Any) -> None:
     gaps.set_defaults(handler=show_gaps)
 
 
+MAX_SHIFTS = 1000  # twenty years of weekly shifts: more is no plan anyone reads
+
+
 def shift_count(text: str) -> int:
-    """`--next N`: a whole number of shifts, 0 or more."""
-    if not text.strip().isdigit():
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of shifts (0 or more)")
+    """`--next N`: a whole number of shifts, 0 to `MAX_SHIFTS`."""
+    if not text.strip().isdigit() or int(text) > MAX_SHIFTS:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of shifts (0 to {MAX_SHIFTS})")
     return int(text)
 
 

@@ -24,12 +24,24 @@ def parse_instant(text: str) -> datetime:
         raise ValueError(f"{text!r} is out of the calendar's range in UTC") from None
 
 
+# Years `--at`/`--from` may name: schedules, shifts and escalation timelines are computed
+# from them forwards and back by days to years, which near the calendar's ends overflows.
+PLANNED_YEARS = range(1900, 9001)
+
+
 def instant_arg(text: str) -> datetime:
-    """`parse_instant` as an argparse `type=`, so bad values get a usage error."""
+    """`parse_instant` as an argparse `type=`, so bad values get a usage error; only within
+    `PLANNED_YEARS`."""
     try:
-        return parse_instant(text)
+        at = parse_instant(text)
     except ValueError as invalid:
         raise argparse.ArgumentTypeError(str(invalid)) from None
+    if at.year not in PLANNED_YEARS:
+        first, last = PLANNED_YEARS[0], PLANNED_YEARS[-1]
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is outside the years {first} to {last} schedules are computed for"
+        )
+    return at
 
 
 def in_zone(at: datetime, zone: ZoneInfo | str) -> str:

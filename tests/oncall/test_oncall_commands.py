@@ -121,7 +121,7 @@ def test_oncall_names_what_is_wrong(
     assert (got_code, out, error in err) == (code, "", True)
 
 
-@pytest.mark.parametrize("count", ["-1", "two", "1.5"])
+@pytest.mark.parametrize("count", ["-1", "two", "1.5", "1001", "99999999999"])
 def test_a_shift_count_that_is_no_whole_number_is_a_usage_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], count: str
 ) -> None:
@@ -129,7 +129,42 @@ def test_a_shift_count_that_is_no_whole_number_is_a_usage_error(
     with pytest.raises(SystemExit) as exited:
         run(["oncall", "--config", str(config), "--schedule", "primary", "--next", count], capsys)
     assert exited.value.code == 2
-    assert f"{count!r} is not a number of shifts" in capsys.readouterr().err
+    assert f"{count!r} is not a number of shifts (0 to 1000)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["oncall", "CONFIG", "--schedule", "primary", "--at", "9999-12-31T23:00:00"],
+        ["oncall", "CONFIG", "--schedule", "primary", "--at", "0001-01-01T00:00:00"],
+        ["oncall", "gaps", "CONFIG", "--days", "1", "--from", "9999-12-31T23:59:59+00:00"],
+        ["route", "test", "CONFIG", "--at", "9999-12-31T23:00:00", "alertname=NodeDown"],
+        ["route", "test", "CONFIG", "--at", "1899-12-31T23:00:00Z", "alertname=NodeDown"],
+    ],
+)
+def test_a_time_near_the_calendars_ends_is_a_usage_error_not_a_crash(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    """Shifts and escalation timelines are computed days to years around `--at`: at the
+    calendar's ends that overflowed with a traceback."""
+    config = ["--config", str(write_config(tmp_path))]
+    with pytest.raises(SystemExit) as exited:
+        run([part for word in argv for part in (config if word == "CONFIG" else [word])], capsys)
+    assert exited.value.code == 2
+    error = capsys.readouterr().err
+    assert "is outside the years 1900 to 9000 schedules are computed for" in error
+
+
+def test_the_first_and_last_planned_years_are_taken(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = write_config(tmp_path)
+    argv = ["oncall", "--config", str(config), "--schedule", "primary", "--next", "1000"]
+    before_rotation = run([*argv, "--at", "1900-01-01T00:00:00Z"], capsys)
+    last_year = run([*argv, "--at", "9000-12-31T23:59:59Z"], capsys)
+    assert before_rotation[0] == 0 and "(nobody)" in before_rotation[1]
+    # a daily rotation of three, listed up to a year ahead
+    assert last_year[0] == 0 and last_year[1].count(" alice ") >= 120
 
 
 def test_bad_at_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
