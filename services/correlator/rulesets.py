@@ -15,6 +15,7 @@ import yaml
 from services.correlator.config import CorrelatorConfig
 from services.correlator.domain.rules import CorrelationPolicy
 from services.correlator.grouping import build_policy
+from shared.config.yaml_source import parse_yaml
 from shared.events.incidents import RulesetActivated
 
 
@@ -26,13 +27,11 @@ def version_of(text: str) -> str:
 def policy_from_text(text: str, version: str) -> CorrelationPolicy | str:
     """The policy of a whole Tocsin config file, or what is wrong with it."""
     try:
-        data = yaml.safe_load(text)
+        data = parse_yaml(text, f"rule set {version}")  # as the file was read when checked
         if data is not None and not isinstance(data, dict):
             return "the config must be a mapping"
         return build_policy(CorrelatorConfig.model_validate(data or {}), version)
-    except yaml.YAMLError as broken:
-        return f"not valid YAML: {broken}"
-    except ValueError as invalid:  # pydantic's ValidationError and AlertmanagerConfigError
+    except ValueError as invalid:  # ConfigError, pydantic's, AlertmanagerConfigError
         return str(invalid)
 
 

@@ -194,9 +194,48 @@ def _compose(loader_class: Any, text: str, path: str) -> tuple[Any, yaml.Node | 
         if node is None:
             return None, None
         _refuse_recursion(node, path, set(), set())
+        _label_values_as_written(node, set())
         return loader.construct_document(node), node
     finally:
         loader.dispose()
+
+
+# Alertmanager's legacy label maps. Go's YAML decoder reads any scalar into their string
+# values as it is written (`1.50` stays "1.50", `yes` "yes", `0x1F` "0x1F") and null as "",
+# so a route pasted from Alertmanager matches the same alerts here.
+_LEGACY_LABEL_MAPS = frozenset(
+    f"{side}{key}" for side in ("", "source_", "target_") for key in ("match", "match_re")
+)
+_STR_TAG = "tag:yaml.org,2002:str"
+_NULL_TAG = "tag:yaml.org,2002:null"
+
+
+def _label_values_as_written(node: yaml.Node, done: set[int]) -> None:
+    """Make every scalar value of a legacy label map a string, as Alertmanager reads it (a
+    new node: an alias to the same scalar elsewhere keeps its type)."""
+    if id(node) in done:
+        return
+    done.add(id(node))
+    if isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            _label_values_as_written(item, done)
+    if not isinstance(node, yaml.MappingNode):
+        return
+    for key, value in node.value:
+        if (
+            isinstance(key, yaml.ScalarNode)
+            and key.value in _LEGACY_LABEL_MAPS
+            and isinstance(value, yaml.MappingNode)
+        ):
+            value.value = [(name, _as_text(item)) for name, item in value.value]
+        _label_values_as_written(value, done)
+
+
+def _as_text(node: yaml.Node) -> yaml.Node:
+    if not isinstance(node, yaml.ScalarNode) or node.tag == _STR_TAG:
+        return node
+    text = "" if node.tag == _NULL_TAG else node.value
+    return yaml.ScalarNode(_STR_TAG, text, node.start_mark, node.end_mark)
 
 
 def _parse(text: str, path: str) -> tuple[Any, yaml.Node | None]:
@@ -212,6 +251,12 @@ def _parse(text: str, path: str) -> tuple[Any, yaml.Node | None]:
         raise ConfigError([_yaml_problem(broken, text, path)]) from None
     except RecursionError:
         raise ConfigError([f"{path}: not valid YAML: nested too deeply"]) from None
+
+
+def parse_yaml(text: str, path: str) -> Any:
+    """The document in `text` as every Tocsin config is read (`parse_config_text`), without
+    the lines; ConfigError if it is not YAML."""
+    return _parse(text, path)[0]
 
 
 def parse_config_text(text: str, path: str) -> ConfigSource:

@@ -20,6 +20,7 @@ import yaml
 from services.cli.commands_rules import parse_label_args
 from services.correlator.domain.alertmanager import Route, parse_route, receivers_line
 from services.router.domain.matchers import parse_label_matcher
+from shared.config.yaml_source import parse_yaml
 
 AMTOOL = shutil.which("amtool") or "/usr/bin/amtool"
 
@@ -267,3 +268,53 @@ def test_label_arguments_are_read_and_refused_as_amtool_reads_them(
 
     assert amtool.returncode in (0, 1), amtool.stderr
     assert ours == (amtool.stdout.removesuffix("\n") if amtool.returncode == 0 else None)
+
+
+# Legacy maps with values YAML reads as numbers, booleans or null: Go's decoder keeps each
+# as written ("1.50", "yes", "0x1F") and null as "".
+SCALARS_CONFIG = """
+route:
+  receiver: default
+  routes:
+    - {match: {version: 1.50}, receiver: decimal}
+    - {match: {code: 0x1F}, receiver: hex}
+    - {match: {flag: yes}, receiver: yes-flag}
+    - {match_re: {ratio: 1e3|2}, receiver: regex}
+    - {match: {big: 1e3}, receiver: exponent}
+    - {match: {empty: null, other: ~}, receiver: nothing}
+receivers:
+  - name: default
+  - name: decimal
+  - name: hex
+  - name: yes-flag
+  - name: regex
+  - name: exponent
+  - name: nothing
+"""
+SCALAR_LABEL_SETS: list[dict[str, str]] = [
+    {"version": "1.50", "empty": "x"},
+    {"version": "1.5", "empty": "x"},
+    {"code": "0x1F", "empty": "x"},
+    {"code": "31", "empty": "x"},
+    {"flag": "yes", "empty": "x"},
+    {"flag": "true", "empty": "x"},
+    {"ratio": "1e3", "empty": "x"},
+    {"big": "1e3", "empty": "x"},
+    {"big": "1000.0", "empty": "x"},
+    {"other": "x"},
+    {},
+]
+
+
+@pytest.mark.parametrize("labels", SCALAR_LABEL_SETS, ids=str)
+def test_legacy_map_values_read_as_amtool_reads_them(
+    tmp_path: Path, labels: dict[str, str]
+) -> None:
+    """Refused before ("expected a quoted string") or read as Python's numbers (1.50 as
+    "1.5"): every Tocsin config is read through `parse_yaml`, the rule sets on the log too."""
+    path = tmp_path / "alertmanager.yml"
+    path.write_text(SCALARS_CONFIG)
+    config = parse_yaml(SCALARS_CONFIG, str(path))
+    tree = parse_route(config["route"], receivers=[r["name"] for r in config["receivers"]])
+
+    assert receivers_line(tree, labels) == _amtool_receivers(path, labels)

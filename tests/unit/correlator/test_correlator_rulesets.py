@@ -264,3 +264,23 @@ def test_a_startup_pin_read_after_a_newer_reload_does_not_undo_it() -> None:
 
     assert processor.policy.version == version_of(V1)
     assert isinstance(kept, InputDropped) and "stays active" in kept.reason
+
+
+def test_a_rule_set_on_the_log_reads_legacy_label_maps_as_alertmanager_does() -> None:
+    """Numbers, booleans and null in `source_match`/`target_match` are their text as written
+    (null: ""), as `rules check` read the file: refused here before, so the reload stopped."""
+    text = (
+        "inhibit_rules:\n"
+        "  - source_match: {code: 0x1F, version: 1.50}\n"
+        "    target_match: {muted: yes, owner: null}\n"
+    )
+    built = policy_from_text(text, version_of(text))
+
+    assert not isinstance(built, str), built
+    [rule] = built.inhibit_rules
+    source = {(m.name, m.value) for m in rule.source_matchers}
+    target = {(m.name, m.value) for m in rule.target_matchers}
+    assert (source, target) == (
+        {("code", "0x1F"), ("version", "1.50")},
+        {("muted", "yes"), ("owner", "")},
+    )
