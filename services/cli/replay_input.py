@@ -92,6 +92,9 @@ def _object(raw: bytes, where: str) -> dict[str, Any]:
     return value
 
 
+_BOM = b"\xef\xbb\xbf"
+
+
 class OrderedInput:
     """An index over a JSON-lines file; iterating yields its payloads in received_at order."""
 
@@ -112,9 +115,11 @@ class OrderedInput:
         offset = 0
         with self.path.open("rb") as source:
             for number, raw in enumerate(source, start=1):
-                stripped = raw.strip()
+                # A byte order mark, as some Windows tools start a UTF-8 file: not the line's.
+                skipped = len(_BOM) if number == 1 and raw.startswith(_BOM) else 0
+                stripped = raw[skipped:].strip()
                 if stripped:
-                    self._offsets.append(offset + raw.index(stripped[:1]))
+                    self._offsets.append(offset + skipped + raw[skipped:].index(stripped[:1]))
                     self._lengths.append(len(stripped))
                     self._lines.append(number)
                     times.append(self._line_micros(stripped, number))

@@ -67,5 +67,28 @@ def test_times_past_the_calendars_edges_are_refused_with_a_message(
 
     assert at_start[0] == 2 and "out of the calendar's range" in at_start[1]
     assert many_days[0] == 2 and "1 <= N <= 3660" in many_days[1]
-    assert past_end[0] == 2 and "past the calendar's end" in past_end[1]
+    assert past_end[0] == 2 and "outside the years 1900 to 9000" in past_end[1]
     assert long_ago[0] == 1 and "before the calendar's first year" in long_ago[1]
+
+
+def test_a_replay_input_saved_with_a_byte_order_mark_replays_as_without_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Some Windows tools start a UTF-8 file with a BOM: the first line was refused."""
+    alert = (
+        b'{"received_at":"2026-11-27T06:0%d:00Z","source":"alertmanager","payload":'
+        b'{"version":"4","status":"firing","receiver":"r","groupKey":"{}","alerts":[{'
+        b'"status":"firing","labels":{"alertname":"NodeDown","instance":"node-%d"},'
+        b'"annotations":{},"startsAt":"2026-11-27T06:00:00Z","endsAt":"0001-01-01T00:00:00Z"}]}}'
+    )
+    lines = b"\n".join(alert % (minute, minute) for minute in (1, 2)) + b"\n"
+    outputs = []
+    for name, text in (("plain", lines), ("bom", b"\xef\xbb\xbf" + lines)):
+        (tmp_path / f"{name}.jsonl").write_bytes(text)
+        args = ["replay", "--config", DEMO, "--input", str(tmp_path / f"{name}.jsonl")]
+        with pytest.raises(SystemExit) as exited:
+            main([*args, "--jobs", "0", "--output", str(tmp_path / f"{name}.out")])
+        assert exited.value.code == 0, capsys.readouterr().err
+        outputs.append((tmp_path / f"{name}.out").read_text())
+
+    assert outputs[0] == outputs[1] and outputs[0].count("\n") == 2
