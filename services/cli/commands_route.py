@@ -13,9 +13,10 @@ from services.cli.commands_rules import parse_label_args
 from services.cli.config_bundle import load_tocsin_config
 from services.cli.log_source import add_log_source, opened_log
 from services.cli.oncall_clock import instant_arg
-from services.cli.route_api_silences import api_silences
+from services.cli.route_api_silences import ApiSilences, api_silences
 from services.cli.route_dry_run import dry_run
 from services.cli.route_render import dry_run_lines
+from services.router.config import RouterConfig
 from services.router.domain.silences import Silence
 from shared.config.yaml_source import ConfigError
 from shared.log.port import LogUnavailable
@@ -55,16 +56,27 @@ def test_route(args: argparse.Namespace) -> int:
     except (ConfigError, ValueError) as invalid:
         print(invalid, file=sys.stderr)
         return 1
-    try:
-        silences = asyncio.run(_api_silences(args)) if args.kafka or args.data else None
-    except LogUnavailable as failure:
-        print(failure, file=sys.stderr)
-        return 1
+    silences: dict[str, Silence] | None = None
+    if args.kafka or args.data:
+        try:
+            read = asyncio.run(_api_silences(args, config.router))
+        except LogUnavailable as failure:
+            print(failure, file=sys.stderr)
+            return 1
+        silences = read.silences
+        if read.incomplete:
+            print(INCOMPLETE, file=sys.stderr)
     run = dry_run(config, labels, args.at or datetime.now(UTC), silences)
     print("\n".join(dry_run_lines(run, config.router)))
     return 0
 
 
-async def _api_silences(args: argparse.Namespace) -> dict[str, Silence]:
+INCOMPLETE = (
+    "warning: retention removed the oldest records of the log and no router snapshot this"
+    " version can read covers them: silences made through the API before them are missing"
+)
+
+
+async def _api_silences(args: argparse.Namespace, config: RouterConfig) -> ApiSilences:
     async with opened_log(args, (INCIDENTS,)) as event_log:
-        return await api_silences(event_log)
+        return await api_silences(event_log, config)

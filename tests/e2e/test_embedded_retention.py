@@ -7,13 +7,15 @@ from __future__ import annotations
 import contextlib
 import re
 import sqlite3
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-from shared.topics import ALERTS, PAYLOADS
+from shared.topics import ALERTS, INCIDENTS, PAYLOADS
 from tests.support.processes import ManagedProcess
 from tests.support.receiver import PageReceiver
 from tests.support.webhook import post_firing_alert, webhook_config
@@ -103,3 +105,48 @@ def test_retention_prunes_old_records_and_restarts_keep_every_incident(
         _pages(receiver, 2)
     finally:
         third.stop()
+
+
+def _silence_records_left(data: Path) -> int:
+    """`SilenceCreated` records still on `tocsin.incidents` partition 0, where `route test`
+    reads the API's silences."""
+    with contextlib.closing(sqlite3.connect(data / "tocsin.sqlite")) as connection:
+        [(count,)] = connection.execute(
+            "SELECT COUNT(*) FROM records WHERE topic = ? AND partition = 0"
+            " AND CAST(value AS TEXT) LIKE '%SilenceCreated%'",
+            (INCIDENTS,),
+        )
+        return int(count)
+
+
+@pytest.mark.e2e
+def test_route_test_still_sees_an_api_silence_after_retention_pruned_its_record(
+    tmp_path: Path, receiver: PageReceiver
+) -> None:
+    """`route test --data` takes the API's silences from the router's snapshot, then the
+    records after it: it read them from the log alone, so a silence still active but whose
+    record retention had removed (the readers' snapshots held it) held nothing there."""
+    config, data = _config(tmp_path, receiver.url), tmp_path / "data"
+    args = ["up", "--config", str(config), "--data", str(data), "--retention", "2s"]
+    env = {"TOCSIN_PRUNE_EVERY_S": "1"}
+    first = ManagedProcess(args, tmp_path / "up-1.log", env=env).start()
+    window = {"matchers": ['alertname="DiskFull"'], "duration": "2h", "comment": "disk swap"}
+    created = httpx.post(f"{first.url}/api/v1/silences", json=window, headers=API, timeout=10)
+    assert created.status_code == 201, created.text
+    silence_id = created.json()["silence_id"]
+    first.stop()  # every reader snapshots at a clean stop
+
+    second = ManagedProcess(args, tmp_path / "up-2.log", env=env).start()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and _silence_records_left(data):
+        _post(second.url, "NodeDown")  # keeps the log moving, so retention runs
+        time.sleep(0.5)
+    second.stop()
+    assert _silence_records_left(data) == 0
+
+    route_test = [sys.executable, "-m", "services.cli.main", "route", "test"]
+    route_test += ["--config", str(config), "--data", str(data), "alertname=DiskFull"]
+    done = subprocess.run(route_test, capture_output=True, text=True, timeout=60, check=False)
+
+    assert done.returncode == 0, done.stderr
+    assert f"api:{silence_id} (active on arrival" in done.stdout, done.stdout

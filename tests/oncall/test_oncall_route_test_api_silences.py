@@ -4,6 +4,8 @@ the API, read from the log as the router folds them (an expired one holds nothin
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -103,3 +105,20 @@ def test_a_data_folder_without_a_log_is_refused(
     code, out, err = run([*argv, "service=payments-api"], capsys)
     assert (code, out) == (1, "")
     assert "no embedded log at" in err
+
+
+def test_records_retention_removed_with_no_snapshot_to_cover_them_are_warned_of(
+    tmp_path: Path, data: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without a router snapshot (or one of another version), silences whose records are gone
+    cannot be known: the dry run says so rather than print a quiet 'none match'."""
+    with contextlib.closing(sqlite3.connect(data / "tocsin.sqlite")) as connection, connection:
+        connection.execute(
+            "DELETE FROM records WHERE topic = ? AND partition = 0 AND offset = 0", (INCIDENTS,)
+        )
+    config = write_config(tmp_path)
+    argv = ["route", "test", "--config", str(config), "--data", str(data)]
+    code, out, err = run([*argv, "--at", "2026-11-27T08:00Z", "service=payments-api"], capsys)
+
+    assert code == 0 and "api:s-db" not in out
+    assert "retention removed the oldest records" in err
