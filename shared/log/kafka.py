@@ -57,10 +57,14 @@ class KafkaLog:
             await self._producer.start()
             await self._reader.start()
         except KafkaError as error:
+            await self._stop_clients()  # else each is reported unclosed as the process exits
             raise LogUnavailable(f"cannot reach Kafka at {self._bootstrap}: {error}") from error
 
     async def close(self) -> None:
         await self._batches.submitted()
+        await self._stop_clients()
+
+    async def _stop_clients(self) -> None:
         if self._producer is not None:
             await self._producer.stop()
         if self._reader is not None:

@@ -4,11 +4,14 @@ a `received_at` that is not UTF-8, `oncall gaps` over more days than any schedul
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from services.cli.main import main
+from tests.support.brokers import free_port
 
 DEMO = str(Path(__file__).parents[2] / "services" / "cli" / "demo.yaml")
 LINE = (
@@ -92,3 +95,14 @@ def test_a_replay_input_saved_with_a_byte_order_mark_replays_as_without_it(
         outputs.append((tmp_path / f"{name}.out").read_text())
 
     assert outputs[0] == outputs[1] and outputs[0].count("\n") == 2
+
+
+def test_a_kafka_nobody_answers_is_named_and_leaves_no_unclosed_clients() -> None:
+    """The clients opened before the connection failed were reported unclosed at exit."""
+    command = [sys.executable, "-m", "services.cli.main", "export", "--config", DEMO]
+    command += ["--kafka", f"127.0.0.1:{free_port()}"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+
+    assert done.returncode == 1 and done.stdout == ""
+    assert "cannot reach Kafka at 127.0.0.1:" in done.stderr
+    assert "Unclosed" not in done.stderr and "Traceback" not in done.stderr
