@@ -95,7 +95,7 @@ def step(
     decisions = decide(state, event, clock, policy, domain)
     if isinstance(event, STATEFUL_INPUTS):
         evolve_input(state, event, policy, domain)
-    folded = _fold(state, decisions, clock, policy)
+    folded = _fold(state, decisions, policy)
     return folded + rehome(state, folded, clock, policy)
 
 
@@ -105,8 +105,8 @@ def step_alert(
     """`step` of `AlertReceived(alert)`, nearly every input, without building the event (an
     offline replay feeds one per notification). An alert is no stateful input."""
     clock = _advance_clock(state, now)
-    restarted = _fold(state, on_started_again(state, alert, clock, policy), clock, policy)
-    folded = restarted + _fold(state, _on_alert(state, alert, clock, policy, domain), clock, policy)
+    restarted = _fold(state, on_started_again(state, alert, clock, policy), policy)
+    folded = restarted + _fold(state, _on_alert(state, alert, clock, policy, domain), policy)
     return folded + rehome(state, folded, clock, policy)
 
 
@@ -161,17 +161,15 @@ def _advance_clock(state: CorrelatorState, now: datetime) -> datetime:
     return clock
 
 
-def _fold(
-    state: CorrelatorState, decisions: Decided, clock: datetime, policy: CorrelationPolicy
-) -> Decided:
+def _fold(state: CorrelatorState, decisions: Decided, policy: CorrelationPolicy) -> Decided:
     decided: Decided = []
     for decision in decisions:
         if _grace_overtaken(state, decision):
             continue
         evolve(state, decision, policy)
         decided.append(decision)
-        if type(decision) is HeartbeatMissed:
-            decided += _missing_alert_fires(state, decision, clock, policy)
+        if type(decision) is HeartbeatMissed:  # as of the miss (`on_tick`), not the tick
+            decided += _missing_alert_fires(state, decision, decision.at, policy)
     return decided
 
 

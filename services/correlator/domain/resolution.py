@@ -133,7 +133,12 @@ def _alert_resolved(
 
 
 def on_tick(state: CorrelatorState, now: datetime, policy: CorrelationPolicy) -> Decided:
-    """Every timer due by `now`, earliest first; only the heap's due part is visited."""
+    """Every timer due by `now`, earliest first; only the heap's due part is visited.
+
+    Each decision is made as of its timer's due time, not the tick's: a live tick comes when
+    the runner next looks (up to its tick interval late, later under load), an offline replay's
+    at the due time itself, and the decisions (their times, the incident a missed heartbeat
+    opens and its id) must not depend on which."""
     decided: Decided = []
     for kind, key in due_items(state, now):
         due = due_of(state, kind, key, policy)
@@ -144,18 +149,18 @@ def on_tick(state: CorrelatorState, now: datetime, policy: CorrelationPolicy) ->
             reason = f"not re-sent before its end time {ends_at}"
             decided.append(
                 _alert_resolved(
-                    state.alerts[key].incident_id, key, now, policy, "resolve_timeout", reason
+                    state.alerts[key].incident_id, key, due, policy, "resolve_timeout", reason
                 )
             )
         elif kind == GRACE:
-            decided.append(_grace_passed(state, key, now, policy))
+            decided.append(_grace_passed(state, key, due, policy))
         elif kind == HELD:
             group, _, fingerprint = key.rpartition("\x1f")
             domain, _, group_key = group.partition("|")
             held = state.held[group][fingerprint]
-            decided.append(hold_ended(domain, group_key, fingerprint, held, now, policy))
+            decided.append(hold_ended(domain, group_key, fingerprint, held, due, policy))
         else:
-            decided.append(missed(state, key, now, policy))
+            decided.append(missed(state, key, due, policy))
     return decided
 
 

@@ -160,3 +160,36 @@ heartbeats:
 
     assert not [e for e in decided if isinstance(e, IncidentResolved)]
     assert partition.state.incidents[incident_id].firing  # HeartbeatMissing fires there again
+
+
+def test_a_late_tick_decides_as_of_the_due_time_as_a_tick_on_time_does() -> None:
+    """A live tick comes when the runner next looks (later under load), an offline replay's
+    at the due time: the incident a missed heartbeat opens, its id and every decision's time
+    are the same either way (the id embedded the tick's time, so replay named it otherwise)."""
+    decided = {}
+    for late in (0, 7.5):
+        partition = Partition(POLICY, domain="region=eu-west")
+        partition.feed(beat(0), at(0))
+        now = at(300 + late)
+        decided[late] = partition.feed(tick(now), now, domain="tick")
+
+    assert decided[0] == decided[7.5]
+    missed, opened = decided[7.5]
+    assert isinstance(missed, HeartbeatMissed) and isinstance(opened, IncidentOpened)
+    assert missed.at == opened.opened_at == at(minutes=5)
+
+
+def test_a_late_tick_ends_a_grace_at_its_due_time() -> None:
+    partition = Partition(POLICY, domain="region=eu-west")
+    partition.feed(beat(0), at(0))
+    partition.feed(tick(at(minutes=5)), at(minutes=5), domain="tick")
+    partition.feed(beat(minutes=6), at(minutes=6))  # back: the alert resolves, grace 5m starts
+
+    late = at(minutes=11, seconds=30)
+    [resolved] = [
+        d
+        for d in partition.feed(tick(late), late, domain="tick")
+        if isinstance(d, IncidentResolved)
+    ]
+    assert resolved.resolved_at == at(minutes=11)
+    assert "5 min ago" in resolved.reason
