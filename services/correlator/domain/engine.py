@@ -25,6 +25,7 @@ from services.correlator.domain.opening import incident_id_for
 from services.correlator.domain.release import rehome
 from services.correlator.domain.resolution import (
     GRACE_RULE,
+    due_decisions,
     on_resolved,
     on_started_again,
     on_tick,
@@ -91,12 +92,31 @@ def step(
     """
     if type(event) is AlertReceived:
         return step_alert(state, event.alert, now, policy, domain)
+    if type(event) is TickOccurred:
+        return _step_tick(state, event, now, policy, domain)
     clock = _advance_clock(state, now)
     decisions = decide(state, event, clock, policy, domain)
     if isinstance(event, STATEFUL_INPUTS):
         evolve_input(state, event, policy, domain)
     folded = _fold(state, decisions, policy)
     return folded + rehome(state, folded, clock, policy)
+
+
+def _step_tick(
+    state: CorrelatorState,
+    tick: TickOccurred,
+    now: datetime,
+    policy: CorrelationPolicy,
+    domain: str,
+) -> Decided:
+    """`step` of a tick: what its timers' decisions leave without their source is rehomed as
+    of the last of them, the due time, as the decisions themselves (`due_decisions`)."""
+    clock = _advance_clock(state, now)
+    timed = due_decisions(state, clock, policy)
+    evolve_input(state, tick, policy, domain)
+    folded = _fold(state, [decision for _, decision in timed], policy)
+    as_of = max((due for due, _ in timed), default=clock)
+    return folded + rehome(state, folded, as_of, policy)
 
 
 def step_alert(

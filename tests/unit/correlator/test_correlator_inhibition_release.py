@@ -89,6 +89,22 @@ def test_symptom_is_released_when_its_source_is_not_re_sent_before_its_end() -> 
     assert kinds(decided) == ["AlertResolved", "IncidentOpened"]
 
 
+def test_a_symptom_released_on_a_late_tick_is_decided_as_on_a_tick_on_time() -> None:
+    """Its source ended at 60 s: released as of then, whenever the tick came (live, when the
+    runner next looks; offline, at the due time), so its incident has the same id."""
+    decided = {}
+    for late in (0, 4.5):
+        partition = Partition(CHAIN)
+        partition.feed(alert("NodeDown", instance="a", ends_at=at(60)), at(0))
+        partition.feed(alert("ServiceDown", instance="a"), at(10))
+        decided[late] = partition.feed(tick(at(60 + late)), at(60 + late))
+
+    assert decided[0] == decided[4.5]
+    source_ended, released = decided[4.5]
+    assert isinstance(source_ended, AlertResolved) and isinstance(released, IncidentOpened)
+    assert source_ended.at == released.opened_at == at(60)
+
+
 def test_symptom_stays_while_another_firing_alert_of_its_incident_mutes_it() -> None:
     policy = policy_from(
         """
