@@ -10,7 +10,10 @@ step pages with the incident's. Under the ids of this round's first step, so a p
 policies name is not paged twice. Nothing pages at once while the incident is acknowledged,
 snoozed or held (a silence, low urgency), nor when a silence covers the joining alert, nor
 when all the added people are outside their working hours for a low-urgency incident: their
-first step then comes with the incident's pending step. An escalation that had run out of
+first step then comes with the incident's pending step. When only some are, those within
+their hours are paged at once, under the ids of the incident's pending step, and the first
+step comes with that step for the others (paged when their hours start, as a held step's
+people are), not again for them. An escalation that had run out of
 steps goes on with the added ones. A new round (a repeat, a restart from the first step)
 runs every policy from its first step, aligned.
 """
@@ -42,10 +45,11 @@ def widen(
         return [], escalation
     names = ", ".join(p.name for p in added)
     alert = joined.alert
-    first = _first_step_now(escalation, added, joined, now, directory)
-    # Their next steps come with the incident's next ones; their first one, unless paged now,
-    # with the incident's pending step.
-    offset = max(escalation.step - 1, 0) if first else escalation.step
+    first, whole = _first_step_now(escalation, added, joined, now, directory)
+    # Their next steps come with the incident's next ones; their first one, unless paged now
+    # in whole, with the incident's pending step (which pages those still waiting for their
+    # working hours, when they start, and not again those paged now).
+    offset = max(escalation.step - 1, 0) if whole else escalation.step
     widened = EscalationWidened(
         incident_id=escalation.incident_id,
         at=now,
@@ -54,7 +58,7 @@ def widen(
         reason=(
             f"{alert.alertname} ({alert.fingerprint}) joined by {joined.rule}; its route's "
             f"receivers {', '.join(joined.receivers)} add {names}"
-            + _from_step(offset, first, escalation.step)
+            + _from_step(offset, whole, escalation.step)
         ),
         step_offset=offset,
     )
@@ -63,12 +67,12 @@ def widen(
     return [widened, *first], wider
 
 
-def _from_step(offset: int, first: list[Event], step: int) -> str:
+def _from_step(offset: int, whole: bool, step: int) -> str:
     """How the added policies' steps line up with the incident's, said in the reason: their
-    next step (2 if their first paged now) with the incident's pending one."""
+    next step (2 if their first paged now in whole) with the incident's pending one."""
     if not offset:
         return ""
-    return f"; their step {2 if first else 1} comes with the incident's step {step + 1}"
+    return f"; their step {2 if whole else 1} comes with the incident's step {step + 1}"
 
 
 def _added_policies(
@@ -89,30 +93,37 @@ def _first_step_now(
     joined: AlertGrouped,
     now: datetime,
     directory: RoutingDirectory,
-) -> list[Event]:
+) -> tuple[list[Event], bool]:
     """The pages of the added policies' first step, if the incident's step of this round
-    paged already (their people have heard nothing); none before that, nor on hold."""
+    paged already (their people have heard nothing); none before that, nor on hold. And
+    whether that pages the step in whole: not when some of its people wait for their working
+    hours (a low-urgency incident). Those paged now are then paged under the ids of the
+    incident's pending step, with which the first step comes again for the others."""
     paged_this_round = escalation.step > 0 or escalation.due_at is None
     if not paged_this_round or escalation.status != "triggered" or escalation.held:
-        return []
+        return [], False
     labels = joined.alert.labels
     if directory.silence_for(labels, now) is not None:
-        return []
+        return [], False
     steps = merged_steps(added)
     if not steps:
-        return []
+        return [], False
     targets = steps[0].targets
-    key = (0, escalation.repeat)
+    first, pending = (0, escalation.repeat), (escalation.step, escalation.repeat)
 
     def requested(delivery: Delivery) -> bool:
-        return notification_id(escalation, key, delivery) in escalation.requested
+        return any(
+            notification_id(escalation, k, delivery) in escalation.requested
+            for k in (first, pending)
+        )
 
     urgency = incident_urgency([labels], now, directory).urgency
     pages = step_pages(targets, urgency, now, directory, requested)
     why = f"{joined.alert.alertname} joined: first step of {', '.join(p.name for p in added)}"
     paging = replace(escalation, facts=updated_facts(escalation.facts, joined))  # page says it
+    key = pending if pages.waiting else first
     asked = requests(paging, [(d, why) for _, d in pages.now], now, key)
     if pages.reached or pages.waiting:
-        return asked
+        return asked, bool(asked) and not pages.waiting
     reason = f"{', '.join(targets)}, first step of {', '.join(p.name for p in added)}, reach nobody"
-    return [*asked, NobodyPaged(incident_id=escalation.incident_id, at=now, reason=reason)]
+    return [*asked, NobodyPaged(incident_id=escalation.incident_id, at=now, reason=reason)], True
