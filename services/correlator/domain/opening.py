@@ -68,14 +68,20 @@ def _released(
     resources: dict[str, tuple[str, ...]],
     why: str,
 ) -> Decided:
-    """The other alerts of the group join the incident they opened together."""
+    """The other alerts of the group join the incident they opened together. Among them the
+    arrival, when an alert held there ranks first: it names the incident it leaves, if any
+    (a released symptom, a recurring alert), as it would had it opened the incident."""
+    group = arrival.grouping.group_key
     if why:
         rule = _threshold_rule(lifecycle)
         reason = f"held until the threshold of rule {lifecycle.name} was reached: {why}"
     else:
         rule = arrival.grouping.rule
-        group = arrival.grouping.group_key
         reason = f"held below a threshold, joins the incident its group {group} opened"
+    arrived = (
+        f"{left_because(arrival)}{arrival.alert.alertname} joins {incident_id}, which it opens"
+        f" for group {group} with the alerts held there" + (f": {why}" if why else "")
+    )
     return [
         AlertGrouped(
             incident_id=incident_id,
@@ -84,8 +90,9 @@ def _released(
             at=arrival.now,
             rule=rule,
             ruleset_version=arrival.policy.version,
-            reason=reason,
+            reason=arrived if alert is arrival.alert else reason,
             resources=list(resources[alert.fingerprint]),
+            moved_from=(arrival.leaving or None) if alert is arrival.alert else None,
         )
         for alert in alerts
     ]

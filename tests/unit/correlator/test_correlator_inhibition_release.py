@@ -314,3 +314,38 @@ def test_a_reload_releases_a_chain_from_its_top() -> None:
     assert (follows.incident_id, follows.moved_from) == (released.incident_id, source.incident_id)
     assert follows.reason.endswith("still a suppressed symptom of it under rule set v2")
     assert partition.state == partition.folded()
+
+
+HELD_GROUP = policy_from(
+    """
+route: {receiver: oncall, group_by: [alertname], group_wait: 0s}
+correlation:
+  rules:
+    - name: bursts
+      matchers: ['alertname="ServiceDown"']
+      threshold: {alerts: 3, within: 10m}
+inhibit_rules:
+  - {source_matchers: ['alertname="NodeDown"'], target_matchers: ['alertname="ServiceDown"'],
+     equal: [instance]}
+"""
+)
+
+
+def test_a_released_symptom_joining_the_incident_its_held_group_opens_says_where_from() -> None:
+    """Released, it opens its route group's incident with the alert held there, which ranks
+    first and opens it (infrastructure before application): the symptom joins as grouped and
+    must name the incident it leaves (`moved_from`), or the router and read model keep it in
+    both incidents."""
+    partition = Partition(HELD_GROUP)
+    [source] = partition.feed(alert("NodeDown", instance="a"), at(0))
+    partition.feed(alert("ServiceDown", instance="a", layer="application"), at(10))
+    partition.feed(alert("ServiceDown", instance="b"), at(20))  # held: 1 of 3
+
+    decided = partition.feed(resolved(alert("NodeDown", instance="a")), at(60))
+
+    opened = next(e for e in decided if isinstance(e, IncidentOpened))
+    [moved] = [e for e in decided if isinstance(e, AlertGrouped)]
+    assert opened.alert.labels["instance"] == "b"
+    assert (moved.incident_id, moved.alert.labels["instance"]) == (opened.incident_id, "a")
+    assert isinstance(source, IncidentOpened) and moved.moved_from == source.incident_id
+    assert "released from" in moved.reason and "held below a threshold" not in moved.reason
