@@ -68,6 +68,29 @@ def test_the_added_first_steps_people_outside_their_hours_are_paged_when_they_st
     assert len({page.notification_id for page in pages}) == len(pages)
 
 
+def test_an_escalation_that_ran_out_pages_the_waiting_ones_when_their_hours_start() -> None:
+    one_step = directory(
+        escalation_policies=[
+            {"name": "team", "steps": [{"notify": ["user:alice"]}]},
+            {"name": "search", "steps": [{"notify": ["user:bob", "user:carol"]}]},
+        ]
+    )
+    state = RouterState()
+    log: list[tuple[AnyEvent, datetime]] = [(opened(OPENED), OPENED), tick(OPENED)]
+    decided: list[Event] = []
+    for event, at in [*log, _search_joins(5)]:
+        decided += step(state, event, at, one_step)
+    for minutes in range(10, 6 * 60 + 30, 5):
+        decided += step(state, *tick(OPENED + timedelta(minutes=minutes)), one_step)
+
+    paged = [(e.target, e.requested_at) for e in decided if isinstance(e, NotificationRequested)]
+    assert paged == [
+        ("alice", OPENED),
+        ("bob", OPENED + timedelta(minutes=5)),
+        ("carol", CAROL_STARTS),
+    ]
+
+
 def test_the_widening_says_the_added_first_step_waits_for_some_of_its_people() -> None:
     state = RouterState()
     log: list[tuple[AnyEvent, datetime]] = [(opened(OPENED), OPENED), tick(OPENED)]
