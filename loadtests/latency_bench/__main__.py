@@ -18,10 +18,12 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import NamedTuple
 
 import httpx
 import uvloop
 
+from loadtests.ingest_bench.cpu import tree_cpu_seconds
 from loadtests.latency_bench.receiver import TimestampingReceiver
 from loadtests.latency_bench.sender import Schedule, send_in_child
 from tests.support.brokers import free_port, tansu_broker
@@ -57,10 +59,24 @@ async def _ready(port: int) -> None:
     raise RuntimeError(f"service on {port} not ready")
 
 
+class Measured(NamedTuple):
+    p50_ms: float
+    p99_ms: float
+    paged: int
+    sent: int
+    cpu_ms_per_alert: float  # of Tocsin's processes, from sending the first alert to the last page
+
+
 async def _measure(
-    receiver: TimestampingReceiver, ingest: int, rate: int, seconds: float, run: str
-) -> tuple[float, float, int, int]:
+    receiver: TimestampingReceiver,
+    ingest: int,
+    rate: int,
+    seconds: float,
+    run: str,
+    processes: list[subprocess.Popen[bytes]],
+) -> Measured:
     schedule = Schedule(ingest, TOKEN, run, rate, int(rate * seconds))
+    cpu_before = sum(tree_cpu_seconds(process.pid) for process in processes)
     sent = await send_in_child(schedule)
     refused = schedule.count - sent.statuses[202]
     if refused:
@@ -70,15 +86,17 @@ async def _measure(
         if all(name in receiver.arrivals for name in names):
             break
         await asyncio.sleep(0.2)
+    cpu = sum(tree_cpu_seconds(process.pid) for process in processes) - cpu_before
     latencies = sorted(
         (receiver.arrivals[name] - sent.due(schedule, index)) * 1000
         for name, index in names.items()
         if name in receiver.arrivals
     )
+    cpu_ms = cpu * 1000 / schedule.count
     if not latencies:
-        return float("nan"), float("nan"), 0, schedule.count
+        return Measured(float("nan"), float("nan"), 0, schedule.count, cpu_ms)
     p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
-    return statistics.median(latencies), p99, len(latencies), schedule.count
+    return Measured(statistics.median(latencies), p99, len(latencies), schedule.count, cpu_ms)
 
 
 async def _bench_backend(backend: str, rates: list[int], seconds: float) -> list[str]:
@@ -107,11 +125,14 @@ async def _bench_backend(backend: str, rates: list[int], seconds: float) -> list
         try:
             # Consumer groups may still be joining (Tansu takes seconds): measure once every
             # stage has paged a few alerts, not the start-up.
-            _, _, paged, sent = await _measure(receiver, ingest, 20, 1.0, "warmup")
-            print(f"  warm-up: {paged}/{sent} paged", file=sys.stderr)
+            warm = await _measure(receiver, ingest, 20, 1.0, "warmup", processes)
+            print(f"  warm-up: {warm.paged}/{warm.sent} paged", file=sys.stderr)
             for rate in rates:
-                p50, p99, paged, sent = await _measure(receiver, ingest, rate, seconds, f"{rate}")
-                row = f"{backend:9} {rate:>6}/s {p50:9.1f} {p99:9.1f} {paged:>7}/{sent}"
+                got = await _measure(receiver, ingest, rate, seconds, f"{rate}", processes)
+                row = (
+                    f"{backend:9} {rate:>6}/s {got.p50_ms:9.1f} {got.p99_ms:9.1f}"
+                    f" {got.paged:>7}/{got.sent} {got.cpu_ms_per_alert:9.2f}"
+                )
                 print(row, flush=True)
                 rows.append(row)
         finally:
@@ -122,7 +143,9 @@ async def _bench_backend(backend: str, rates: list[int], seconds: float) -> list
 
 
 async def _main(backends: list[str], rates: list[int], seconds: float) -> None:
-    print("backend     offered   p50 ms    p99 ms   paged/sent", flush=True)
+    # CPU: of Tocsin's processes (not the broker's), per alert: what the machine must supply
+    # for a rate, so a machine too slow for it shows as such.
+    print("backend     offered   p50 ms    p99 ms   paged/sent  CPU ms/alert", flush=True)
     for backend in backends:
         await _bench_backend(backend, rates, seconds)
 
