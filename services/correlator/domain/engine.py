@@ -25,7 +25,6 @@ from services.correlator.domain.opening import incident_id_for
 from services.correlator.domain.release import rehome
 from services.correlator.domain.resolution import (
     GRACE_RULE,
-    due_decisions,
     on_resolved,
     on_started_again,
     on_tick,
@@ -33,7 +32,7 @@ from services.correlator.domain.resolution import (
 )
 from services.correlator.domain.rules import CorrelationPolicy
 from services.correlator.domain.state import CorrelatorState
-from services.correlator.domain.timers import next_due_at
+from services.correlator.domain.timers import next_due_at, pop_due
 from shared.alerts import Alert
 from shared.events.base import Event
 from shared.events.commands import AcknowledgeIncident, ResolveIncident
@@ -93,7 +92,7 @@ def step(
     if type(event) is AlertReceived:
         return step_alert(state, event.alert, now, policy, domain)
     if type(event) is TickOccurred:
-        return _step_tick(state, event, now, policy, domain)
+        return _step_tick(state, now, policy)
     clock = _advance_clock(state, now)
     decisions = decide(state, event, clock, policy, domain)
     if isinstance(event, STATEFUL_INPUTS):
@@ -102,21 +101,24 @@ def step(
     return folded + rehome(state, folded, clock, policy)
 
 
-def _step_tick(
-    state: CorrelatorState,
-    tick: TickOccurred,
-    now: datetime,
-    policy: CorrelationPolicy,
-    domain: str,
-) -> Decided:
-    """`step` of a tick: what its timers' decisions leave without their source is rehomed as
-    of the last of them, the due time, as the decisions themselves (`due_decisions`)."""
+def _step_tick(state: CorrelatorState, now: datetime, policy: CorrelationPolicy) -> Decided:
+    """`step` of a tick, run as one tick at each due time it covers, in order, as an offline
+    replay feeds them: each decides what is due then (`on_tick`), and what those decisions
+    leave without their source is rehomed as of that time. One tick deciding timers due at
+    different times together released symptoms as of the last of them."""
     clock = _advance_clock(state, now)
-    timed = due_decisions(state, clock, policy)
-    evolve_input(state, tick, policy, domain)
-    folded = _fold(state, [decision for _, decision in timed], policy)
-    as_of = max((due for due, _ in timed), default=clock)
-    return folded + rehome(state, folded, as_of, policy)
+    decided: Decided = []
+    at = next_due_at(state)
+    while at is not None and at <= clock:
+        decisions = on_tick(state, at, policy)
+        pop_due(state, at)  # before the fold, which re-arms what it leaves pending
+        folded = _fold(state, decisions, policy)
+        decided += folded + rehome(state, folded, at, policy)
+        following = next_due_at(state)
+        if following is None or following <= at:
+            break  # armed at or before `at` by these decisions: the runner's next tick's
+        at = following
+    return decided
 
 
 def step_alert(

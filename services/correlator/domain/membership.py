@@ -167,9 +167,17 @@ def stop_firing(
     unindex(state, tracked, incident.domain, policy)
     incident.firing.discard(fingerprint)
     if not incident.firing:
-        incident.quiet_since = at
+        incident.quiet_since = _last_stopped(state, incident, at)
     reschedule(state, END, fingerprint, policy)
     reschedule(state, GRACE, incident.incident_id, policy)
+
+
+def _last_stopped(state: CorrelatorState, incident: Incident, at: datetime) -> datetime:
+    """When the incident's last alert stopped firing: `at`, unless another stopped later (a
+    tick decides an alert's end as of its end time, which an alert resolved by its source
+    before the tick came may follow)."""
+    stopped = (state.alerts[fp].last_seen_at for fp in incident.fingerprints if fp in state.alerts)
+    return max(stopped, default=at) if incident.fingerprints else at
 
 
 def _leave(

@@ -13,7 +13,6 @@ from services.correlator.domain.rules import CorrelationPolicy
 from services.correlator.domain.state import CorrelatorState, Incident, TrackedAlert, slot
 from services.correlator.domain.timers import END, GRACE, HELD, due_items, due_of
 from shared.alerts import Alert
-from shared.events.base import Event
 from shared.events.incidents import AlertResolved, IncidentResolved
 
 
@@ -134,39 +133,34 @@ def _alert_resolved(
 
 
 def on_tick(state: CorrelatorState, now: datetime, policy: CorrelationPolicy) -> Decided:
-    """Every timer due by `now`, earliest first; only the heap's due part is visited."""
-    return [decision for _, decision in due_decisions(state, now, policy)]
+    """Every timer due by `now`, earliest first; only the heap's due part is visited.
 
-
-def due_decisions(
-    state: CorrelatorState, now: datetime, policy: CorrelationPolicy
-) -> list[tuple[datetime, Event]]:
-    """`on_tick`'s decisions, each with its timer's due time.
-
-    Each decision is made as of its timer's due time, not the tick's: a live tick comes when
-    the runner next looks (up to its tick interval late, later under load), an offline replay's
-    at the due time itself, and the decisions (their times, the incident a missed heartbeat
-    opens and its id) must not depend on which."""
-    decided: list[tuple[datetime, Event]] = []
+    Each decision is made as of its timer's due time, not `now`: a live tick comes when the
+    runner next looks (up to its tick interval late, later under load), an offline replay's at
+    the due time itself, and the decisions (their times, the incident a missed heartbeat opens
+    and its id) must not depend on which. An alert is not resolved before it was last seen
+    (one received already past its end time resolves as of its receipt)."""
+    decided: Decided = []
     for kind, key in due_items(state, now):
         due = due_of(state, kind, key, policy)
         if due is None or due > now:
             continue  # a stale timer: the tick's fold re-arms or drops it
-        decision: Event
         if kind == END:
+            tracked = state.alerts[key]
+            at = max(due, tracked.last_seen_at)
             reason = f"not re-sent before its end time {due.isoformat()}"
-            incident_id = state.alerts[key].incident_id
-            decision = _alert_resolved(incident_id, key, due, policy, "resolve_timeout", reason)
+            decided.append(
+                _alert_resolved(tracked.incident_id, key, at, policy, "resolve_timeout", reason)
+            )
         elif kind == GRACE:
-            decision = _grace_passed(state, key, due, policy)
+            decided.append(_grace_passed(state, key, due, policy))
         elif kind == HELD:
             group, _, fingerprint = key.rpartition("\x1f")
             domain, _, group_key = group.partition("|")
             held = state.held[group][fingerprint]
-            decision = hold_ended(domain, group_key, fingerprint, held, due, policy)
+            decided.append(hold_ended(domain, group_key, fingerprint, held, due, policy))
         else:
-            decision = missed(state, key, due, policy)
-        decided.append((due, decision))
+            decided.append(missed(state, key, due, policy))
     return decided
 
 

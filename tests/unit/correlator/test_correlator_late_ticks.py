@@ -1,0 +1,84 @@
+"""A live tick comes when the runner next looks (later under load), an offline replay's at each
+due time: a late tick decides as the replay's ticks would, as of each due time in turn, without
+running time backwards past what the inputs before it said."""
+
+from __future__ import annotations
+
+from shared.events.base import Event
+from shared.events.incidents import AlertResolved, IncidentOpened, IncidentResolved
+from shared.events.inputs import AlertReceived
+from tests.unit.correlator.correlator_world import Partition, alert, at, policy_from, resolved, tick
+
+GRACE = policy_from(
+    """
+route: {receiver: oncall, group_by: [alertname], group_wait: 0s}
+correlation: {resolve_grace: 5m}
+"""
+)
+CHAIN = policy_from(
+    """
+route: {receiver: oncall, group_by: [alertname], group_wait: 30s}
+inhibit_rules:
+  - {source_matchers: ['alertname="NodeDown"'], target_matchers: ['alertname="ServiceDown"'],
+     equal: [instance]}
+"""
+)
+
+
+def _ticks(partition: Partition, seconds: list[float]) -> list[Event]:
+    decided: list[Event] = []
+    for second in seconds:
+        decided += partition.feed(tick(at(second)), at(second), domain="tick")
+    return decided
+
+
+def test_an_alert_ending_before_a_late_tick_leaves_the_incident_quiet_since_the_last_resolve() -> (
+    None
+):
+    """Y ends at 0 s, Z is resolved by its source at 3 s, the live tick comes at 5 s: the
+    incident went quiet at 3 s, as in the replay (a tick at 0 s, then Z's resolve), and its grace
+    ends at 5 min 3 s. Quiet since Y's end instead, the grace was cut short."""
+    outcomes = []
+    for late in (True, False):
+        partition = Partition(GRACE)
+        partition.feed(alert("Disk", instance="y", starts_at=at(-60), ends_at=at(0)), at(-60))
+        partition.feed(alert("Disk", instance="z", starts_at=at(-60)), at(-59))
+        z_resolves = resolved(alert("Disk", instance="z", starts_at=at(-60)))
+        if late:
+            partition.feed(z_resolves, at(3))
+            _ticks(partition, [5])
+        else:
+            _ticks(partition, [0])
+            partition.feed(z_resolves, at(3))
+        decided = _ticks(partition, [float(s) for s in range(10, 400, 10)])
+        [closed] = [e for e in decided if isinstance(e, IncidentResolved)]
+        outcomes.append((closed.resolved_at, closed.alerts_resolved_at))
+
+    assert outcomes[0] == outcomes[1] == (at(303), at(3))
+
+
+def test_a_late_tick_over_several_due_times_releases_a_symptom_as_of_its_sources_end() -> None:
+    """NodeDown ends at 60 s, an unrelated alert at 62 s, the live tick comes at 64 s: the
+    released ServiceDown opens its incident as of 60 s, with the id the replay's ticks (60 s,
+    62 s) give it; it was opened as of 62 s, under another id."""
+    opened = []
+    for ticks in ([64.0], [60.0, 62.0]):
+        partition = Partition(CHAIN)
+        partition.feed(alert("NodeDown", instance="a", ends_at=at(60)), at(0))
+        partition.feed(alert("ServiceDown", instance="a"), at(10))
+        partition.feed(alert("Unrelated", instance="b", ends_at=at(62)), at(11))
+        [released] = [e for e in _ticks(partition, ticks) if isinstance(e, IncidentOpened)]
+        opened.append((released.incident_id, released.opened_at))
+
+    assert opened[0] == opened[1] and opened[0][1] == at(60)
+
+
+def test_an_alert_received_past_its_end_is_not_resolved_before_it_was_received() -> None:
+    late = alert("Disk", instance="y", starts_at=at(-120), ends_at=at(3))
+    late = AlertReceived(alert=late.alert.model_copy(update={"received_at": at(5)}))
+    partition = Partition(GRACE)
+    [opened] = partition.feed(late, at(5))
+
+    [ended] = [e for e in _ticks(partition, [6]) if isinstance(e, AlertResolved)]
+
+    assert isinstance(opened, IncidentOpened) and ended.at == opened.opened_at == at(5)
