@@ -16,11 +16,11 @@ from services.correlator.rulesets import RulesetBook
 from shared.events import AnyEvent, Envelope, deterministic_id, encode_envelope, wrap
 from shared.events.incidents import RulesetActivated, superseded
 from shared.events.inputs import TICK_KEY, AlertReceived
-from shared.log.port import Outgoing
+from shared.log.port import Outgoing, Record
 from shared.runtime.processor import PartitionProcessor
+from shared.runtime.startup_pin import RULESET_KEY, StartupPin
 from shared.topics import ALERTS, INCIDENTS
 
-RULESET_KEY = "ruleset"
 # Keys of inputs that are no alert of a correlation domain (see `_keys`).
 _NOT_A_DOMAIN = frozenset({TICK_KEY, RULESET_KEY})
 
@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 
 
 class CorrelatorProcessor(PartitionProcessor):
+    wants_look_ahead = True  # for a config pinned past the committed offset (`StartupPin`)
+
     def __init__(
         self,
         partition: int,
@@ -43,7 +45,7 @@ class CorrelatorProcessor(PartitionProcessor):
         self._rulesets = rulesets or RulesetBook()
         # The rule set this process was started with, written to the partition when the log
         # does not already run it, so a replay switches where the live run did.
-        self._startup = startup
+        self._pin = StartupPin(startup, ALERTS, partition)
         self._activated_at: datetime | None = None  # of the last rule set read from the log
         self._active: RulesetActivated | None = None  # the last one taken, if any
         # The time of the last input handled live: the input age gauge reads it at scrape time.
@@ -91,20 +93,13 @@ class CorrelatorProcessor(PartitionProcessor):
         incident = self.state.incidents.get(str(getattr(decision, "incident_id", "")))
         return incident.domain if incident is not None else None
 
+    def look_ahead(self, record: Record) -> None:
+        self._pin.look_ahead(record)
+
     def at_recovery(self, committed: int) -> list[Outgoing]:
-        """Once the partition is rebuilt, before its next input: if its log does not already
-        run the rule set this process started with, and activated none since this process
-        started (a reload), activate it through the log, as a reload would. Pinned after the
-        first input instead, that input was decided by the rule set of the previous run."""
-        startup, self._startup = self._startup, None
-        if startup is None or self.state.ruleset_version == startup.version:
-            return []
-        if self._activated_at is not None and self._activated_at >= startup.activated_at:
-            return []  # a reload newer than this process's config file: it stays
-        # The same id when a crash comes before the commit and the recovery is done again.
-        event_id = deterministic_id("ruleset at start", startup.version, self.partition, committed)
-        out = wrap(startup, key=RULESET_KEY, event_id=event_id, occurred_at=startup.activated_at)
-        return [Outgoing(ALERTS, RULESET_KEY, encode_envelope(out), self.partition)]
+        """The config file this process started with, pinned unless the log runs it (see
+        `StartupPin`), so the first alert after a restart with an edited file is decided by it."""
+        return self._pin.records(self.state.ruleset_version, self._activated_at, committed)
 
     def _activate(self, event: RulesetActivated) -> None:
         """Switch rule sets here, at this point of the log, so a replay switches alike."""

@@ -26,7 +26,6 @@ from typing import Annotated
 from fastapi import APIRouter, Header
 from fastapi.responses import JSONResponse
 
-from services.correlator.processor import RULESET_KEY
 from services.correlator.rulesets import policy_from_text, version_of
 from shared.api_errors import error
 from shared.config.yaml_source import ConfigError, read_config_text
@@ -34,6 +33,7 @@ from shared.events import deterministic_id
 from shared.events.incidents import RulesetActivated
 from shared.log.port import EventLog, LogUnavailable, Outgoing
 from shared.runtime.broadcast import to_every_partition
+from shared.runtime.startup_pin import RULESET_KEY
 from shared.topics import ALERTS, INCIDENTS, NOTIFICATIONS
 
 log = logging.getLogger(__name__)

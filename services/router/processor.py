@@ -25,16 +25,17 @@ from shared.events import (
     wrap,
 )
 from shared.events.incidents import AlertGrouped, IncidentOpened, RulesetActivated, superseded
-from shared.log.port import Outgoing
+from shared.log.port import Outgoing, Record
 from shared.runtime.processor import PartitionProcessor
+from shared.runtime.startup_pin import StartupPin
 from shared.topics import INCIDENTS, NOTIFICATIONS
-
-RULESET_KEY = "ruleset"
 
 log = logging.getLogger(__name__)
 
 
 class RouterProcessor(PartitionProcessor):
+    wants_look_ahead = True  # for a config pinned past the committed offset (`StartupPin`)
+
     def __init__(
         self,
         partition: int,
@@ -50,7 +51,7 @@ class RouterProcessor(PartitionProcessor):
         self._directories = directories or DirectoryBook()
         # The config this process was started with, written to the partition when the log
         # runs another, so a replay switches where the live run did.
-        self._startup = startup
+        self._pin = StartupPin(startup, INCIDENTS, partition)
         self._active: RulesetActivated | None = None  # the last one taken from the log
         # The one before it: a reload reaches the router before the incidents the correlator
         # opened under the old routes (its topic first), and those name the old receivers.
@@ -85,23 +86,14 @@ class RouterProcessor(PartitionProcessor):
             outgoing.append(Outgoing(NOTIFICATIONS, incident_id, encode_envelope(out)))
         return outgoing
 
+    def look_ahead(self, record: Record) -> None:
+        self._pin.look_ahead(record)
+
     def at_recovery(self, committed: int) -> list[Outgoing]:
-        """Once the partition is rebuilt, before its next input: unless its log already runs
-        the config this process started with, or activated one since the process started (a
-        reload), activate it through the log, so the next incident is routed by it."""
-        startup, self._startup = self._startup, None
-        if startup is None:
-            return []
-        if self._active is not None and self._active.version == startup.version:
-            return []
-        if self._activated_at is not None and self._activated_at >= startup.activated_at:
-            return []
-        # The same id when a crash comes before the commit and the recovery is done again.
-        event_id = deterministic_id(
-            "router config at start", startup.version, self.partition, committed
-        )
-        out = wrap(startup, key=RULESET_KEY, event_id=event_id, occurred_at=startup.activated_at)
-        return [Outgoing(INCIDENTS, RULESET_KEY, encode_envelope(out), self.partition)]
+        """The config file this process started with, pinned unless the log runs it (see
+        `StartupPin`), so the next incident is routed by it."""
+        running = self._active.version if self._active is not None else None
+        return self._pin.records(running, self._activated_at, committed)
 
     def _activate(self, event: RulesetActivated) -> None:
         """Route with this config from here on; open escalations keep their policies."""

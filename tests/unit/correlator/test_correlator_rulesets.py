@@ -15,7 +15,15 @@ from services.correlator.metrics import CorrelatorMetrics
 from services.correlator.processor import CorrelatorProcessor
 from services.correlator.reload import reload_routes
 from services.correlator.rulesets import config_text, policy_from_text, version_of
-from shared.events import AlertReceived, Envelope, decode_envelope, deterministic_id, unwrap, wrap
+from shared.events import (
+    AlertReceived,
+    Envelope,
+    decode_envelope,
+    deterministic_id,
+    encode_envelope,
+    unwrap,
+    wrap,
+)
 from shared.events.base import Event
 from shared.events.incidents import (
     AlertGrouped,
@@ -25,6 +33,7 @@ from shared.events.incidents import (
     RulesetApplied,
 )
 from shared.log.embedded import EmbeddedLog
+from shared.log.port import Outgoing, Record
 from shared.topics import ALERTS, INCIDENTS, NOTIFICATIONS
 from tests.unit.correlator.correlator_world import DOMAIN, alert, at, policy_from
 
@@ -284,3 +293,43 @@ def test_a_rule_set_on_the_log_reads_legacy_label_maps_as_alertmanager_does() ->
         {("code", "0x1F"), ("version", "1.50")},
         {("muted", "yes"), ("owner", "")},
     )
+
+
+def _started_with(text: str, seconds: int) -> CorrelatorProcessor:
+    startup = RulesetActivated(
+        version=version_of(text), config=text, activated_at=at(seconds), source="correlator start"
+    )
+    policy = policy_from(text, version_of(text))
+    return CorrelatorProcessor(0, policy, CorrelatorMetrics(CollectorRegistry()), startup=startup)
+
+
+def _recovered(
+    processor: CorrelatorProcessor, log: list[Envelope], committed: int
+) -> list[Outgoing]:
+    """As the runner recovers a partition: replay up to the committed offset, look ahead at
+    the rest, then the records to append before handling it."""
+    for offset, received in enumerate(log):
+        record = Record(ALERTS, 0, offset, received.key, encode_envelope(received))
+        if offset < committed:
+            processor.replay(record)
+        else:
+            processor.look_ahead(record)
+    return processor.at_recovery(committed)
+
+
+def test_a_pin_waiting_past_the_committed_offset_counts_as_what_the_log_runs() -> None:
+    """A run started with an edited file (V2) pinned it, handled a backlog, committed past it
+    and crashed before its pin: restarted with the same file it pins nothing more (it pinned
+    a second time, "V2 replaces V2"); restarted with the file reverted to V1 it pins V1 after
+    the waiting pin (else the waiting pin switched the partition to V2, against the file)."""
+    log = [envelope(activation(V1, 0), 0), envelope(alert("Disk", instance="a"), 1)]
+    log += [envelope(alert("Disk", instance=name), 2 + i) for i, name in enumerate("bc")]
+    [crashed_pin] = _recovered(_started_with(V2, 100), log, committed=2)
+    log.append(decode_envelope(crashed_pin.value))  # offset 4; the backlog committed, to 4
+
+    assert _recovered(_started_with(V2, 200), log, committed=4) == []
+    reverted = _started_with(V1, 200)
+    [pin] = _recovered(reverted, log, committed=4)
+    for received in [*log[4:], decode_envelope(pin.value)]:
+        reverted.apply(received, unwrap(received), live=True)
+    assert reverted.policy.version == version_of(V1)
