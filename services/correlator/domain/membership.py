@@ -176,8 +176,8 @@ def _last_stopped(state: CorrelatorState, incident: Incident, at: datetime) -> d
     """When the incident's last alert stopped firing: `at`, unless another stopped later (a
     tick decides an alert's end as of its end time, which an alert resolved by its source
     before the tick came may follow)."""
-    stopped = (state.alerts[fp].last_seen_at for fp in incident.fingerprints if fp in state.alerts)
-    return max(stopped, default=at) if incident.fingerprints else at
+    stopped = [state.alerts[fp].last_seen_at for fp in incident.fingerprints if fp in state.alerts]
+    return max([at, *stopped])
 
 
 def _leave(
