@@ -240,9 +240,10 @@ def _on_join(
     if escalation is None:
         return []
     widened: list[Event] = []
-    if event.receivers:
-        widened, escalation = widen(escalation, event, now, directory)
     alerts = state.alerts.get(event.incident_id)
+    if event.receivers:
+        paging = list(alerts.paging_labels()) if alerts is not None else [escalation.labels]
+        widened, escalation = widen(escalation, event, now, directory, paging)
     if alerts is None or not escalation.held:
         return widened
     if escalation.status != "triggered" or not alerts.newly_paging(event):

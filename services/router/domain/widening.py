@@ -20,6 +20,7 @@ runs every policy from its first step, aligned.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -36,16 +37,21 @@ from shared.events.notifications import EscalationWidened
 
 
 def widen(
-    escalation: Escalation, joined: AlertGrouped, now: datetime, directory: RoutingDirectory
+    escalation: Escalation,
+    joined: AlertGrouped,
+    now: datetime,
+    directory: RoutingDirectory,
+    paging: Sequence[Mapping[str, str]] = (),
 ) -> tuple[list[Event], Escalation]:
     """The events widening the escalation to the receivers `joined` adds (none if their
-    policies run already), and the escalation as they leave it."""
+    policies run already), and the escalation as they leave it. `paging`: the labels of the
+    incident's other firing alerts, which rank its urgency with the joining one's."""
     added = _added_policies(escalation, joined.receivers, directory)
     if not added:
         return [], escalation
     names = ", ".join(p.name for p in added)
     alert = joined.alert
-    first, whole = _first_step_now(escalation, added, joined, now, directory)
+    first, whole = _first_step_now(escalation, added, joined, now, directory, paging)
     # Their next steps come with the incident's next ones; their first one, unless paged now
     # in whole, with the incident's pending step (which pages those still waiting for their
     # working hours, when they start, and not again those paged now).
@@ -93,6 +99,7 @@ def _first_step_now(
     joined: AlertGrouped,
     now: datetime,
     directory: RoutingDirectory,
+    paging: Sequence[Mapping[str, str]],
 ) -> tuple[list[Event], bool]:
     """The pages of the added policies' first step, if the incident's step of this round
     paged already (their people have heard nothing); none before that, nor on hold. And
@@ -117,12 +124,13 @@ def _first_step_now(
             for k in (first, pending)
         )
 
-    urgency = incident_urgency([labels], now, directory).urgency
+    # The incident's urgency: a warning joining a critical incident leaves it high.
+    urgency = incident_urgency([labels, *paging], now, directory).urgency
     pages = step_pages(targets, urgency, now, directory, requested)
     why = f"{joined.alert.alertname} joined: first step of {', '.join(p.name for p in added)}"
-    paging = replace(escalation, facts=updated_facts(escalation.facts, joined))  # page says it
+    telling = replace(escalation, facts=updated_facts(escalation.facts, joined))  # page says it
     key = pending if pages.waiting else first
-    asked = requests(paging, [(d, why) for _, d in pages.now], now, key)
+    asked = requests(telling, [(d, why) for _, d in pages.now], now, key)
     if pages.reached or pages.waiting:
         return asked, bool(asked) and not pages.waiting
     reason = f"{', '.join(targets)}, first step of {', '.join(p.name for p in added)}, reach nobody"

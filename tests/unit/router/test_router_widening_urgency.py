@@ -103,3 +103,19 @@ def test_the_widening_says_the_added_first_step_waits_for_some_of_its_people() -
     assert widened.step_offset == 1  # its first step also comes with the incident's step 2
     assert [e.target for e in decided if isinstance(e, NotificationRequested)] == ["bob"]
     assert "their step 1 comes with the incident's step 2" in widened.reason
+
+
+def test_a_low_urgency_alert_joining_a_high_urgency_incident_pages_the_added_step_at_once() -> None:
+    """The incident's urgency ranks with all its firing alerts: a warning joining a critical
+    incident keeps it high, so nobody of the added first step waits for working hours (its
+    urgency was read off the joining alert alone)."""
+    state = RouterState()
+    log: list[tuple[AnyEvent, datetime]] = [(opened(OPENED, "critical"), OPENED), tick(OPENED)]
+    for event, at in log:
+        step(state, event, at, RULES)
+    joining, at = _search_joins(5)
+
+    decided = step(state, joining, at, RULES)
+
+    paged = [e.target for e in decided if isinstance(e, NotificationRequested)]
+    assert paged == ["bob", "carol"]
