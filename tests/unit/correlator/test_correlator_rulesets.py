@@ -178,11 +178,13 @@ def test_config_text_reads_back_to_the_same_config() -> None:
     assert again == config
 
 
-def startup_processor() -> CorrelatorProcessor:
+def startup_processor(text: str = V2, seconds: int = 0) -> CorrelatorProcessor:
+    """Partition 3 of a correlator process started at `seconds` with the config file `text`."""
+    version = version_of(text)
     startup = RulesetActivated(
-        version="file-v2", config=V2, activated_at=at(0), source="correlator start"
+        version=version, config=text, activated_at=at(seconds), source="correlator start"
     )
-    policy = policy_from(V2, "file-v2")
+    policy = policy_from(text, version)
     metrics = CorrelatorMetrics(CollectorRegistry())
     return CorrelatorProcessor(3, policy, metrics, startup=startup)
 
@@ -194,20 +196,20 @@ def test_a_partition_not_running_the_startup_rule_set_gets_it_through_its_log() 
     [pinned] = processor.at_recovery(committed=0)
     assert (pinned.topic, pinned.partition, pinned.key) == (ALERTS, 3, "ruleset")
     activation = unwrap(decode_envelope(pinned.value))
-    assert isinstance(activation, RulesetActivated) and activation.version == "file-v2"
+    assert isinstance(activation, RulesetActivated) and activation.version == version_of(V2)
     pinned_envelope = decode_envelope(pinned.value)
     [applied] = [
         unwrap(decode_envelope(o.value))
         for o in processor.apply(pinned_envelope, activation, live=True)
     ]
     assert isinstance(applied, RulesetApplied)
-    assert processor.policy.version == "file-v2"
+    assert processor.policy.version == version_of(V2)
     assert processor.at_recovery(committed=0) == []  # once per recovery
 
 
 def test_a_partition_already_running_the_startup_rule_set_is_left_alone() -> None:
     processor = startup_processor()
-    replayed = envelope(RulesetActivated(version="file-v2", config=V2, activated_at=at(0)), 0)
+    replayed = envelope(RulesetActivated(version=version_of(V2), config=V2, activated_at=at(0)), 0)
     processor.apply(replayed, unwrap(replayed), live=False)
     assert processor.at_recovery(committed=1) == []
 
@@ -295,14 +297,6 @@ def test_a_rule_set_on_the_log_reads_legacy_label_maps_as_alertmanager_does() ->
     )
 
 
-def _started_with(text: str, seconds: int) -> CorrelatorProcessor:
-    startup = RulesetActivated(
-        version=version_of(text), config=text, activated_at=at(seconds), source="correlator start"
-    )
-    policy = policy_from(text, version_of(text))
-    return CorrelatorProcessor(0, policy, CorrelatorMetrics(CollectorRegistry()), startup=startup)
-
-
 def _recovered(
     processor: CorrelatorProcessor, log: list[Envelope], committed: int
 ) -> list[Outgoing]:
@@ -324,11 +318,11 @@ def test_a_pin_waiting_past_the_committed_offset_counts_as_what_the_log_runs() -
     the waiting pin (else the waiting pin switched the partition to V2, against the file)."""
     log = [envelope(activation(V1, 0), 0), envelope(alert("Disk", instance="a"), 1)]
     log += [envelope(alert("Disk", instance=name), 2 + i) for i, name in enumerate("bc")]
-    [crashed_pin] = _recovered(_started_with(V2, 100), log, committed=2)
+    [crashed_pin] = _recovered(startup_processor(V2, 100), log, committed=2)
     log.append(decode_envelope(crashed_pin.value))  # offset 4; the backlog committed, to 4
 
-    assert _recovered(_started_with(V2, 200), log, committed=4) == []
-    reverted = _started_with(V1, 200)
+    assert _recovered(startup_processor(V2, 200), log, committed=4) == []
+    reverted = startup_processor(V1, 200)
     [pin] = _recovered(reverted, log, committed=4)
     for received in [*log[4:], decode_envelope(pin.value)]:
         reverted.apply(received, unwrap(received), live=True)
