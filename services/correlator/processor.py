@@ -28,8 +28,6 @@ log = logging.getLogger(__name__)
 
 
 class CorrelatorProcessor(PartitionProcessor):
-    wants_look_ahead = True  # for a config pinned past the committed offset (`StartupPin`)
-
     def __init__(
         self,
         partition: int,
@@ -46,6 +44,8 @@ class CorrelatorProcessor(PartitionProcessor):
         # The rule set this process was started with, written to the partition when the log
         # does not already run it, so a replay switches where the live run did.
         self._pin = StartupPin(startup, ALERTS, partition)
+        # The uncommitted tail is read at recovery only when there is a config to pin.
+        self.wants_look_ahead = startup is not None
         self._activated_at: datetime | None = None  # of the last rule set read from the log
         self._active: RulesetActivated | None = None  # the last one taken, if any
         # The time of the last input handled live: the input age gauge reads it at scrape time.

@@ -34,8 +34,6 @@ log = logging.getLogger(__name__)
 
 
 class RouterProcessor(PartitionProcessor):
-    wants_look_ahead = True  # for a config pinned past the committed offset (`StartupPin`)
-
     def __init__(
         self,
         partition: int,
@@ -52,6 +50,8 @@ class RouterProcessor(PartitionProcessor):
         # The config this process was started with, written to the partition when the log
         # runs another, so a replay switches where the live run did.
         self._pin = StartupPin(startup, INCIDENTS, partition)
+        # The uncommitted tail is read at recovery only when there is a config to pin.
+        self.wants_look_ahead = startup is not None
         self._active: RulesetActivated | None = None  # the last one taken from the log
         # The one before it: a reload reaches the router before the incidents the correlator
         # opened under the old routes (its topic first), and those name the old receivers.
