@@ -93,12 +93,31 @@ def step(
         return step_alert(state, event.alert, now, policy, domain)
     if type(event) is TickOccurred:
         return _step_tick(state, now, policy)
+    overdue = _overdue(state, now, policy)
     clock = _advance_clock(state, now)
     decisions = decide(state, event, clock, policy, domain)
     if isinstance(event, STATEFUL_INPUTS):
         evolve_input(state, event, policy, domain)
     folded = _fold(state, decisions, policy)
-    return folded + rehome(state, folded, clock, policy)
+    return overdue + folded + rehome(state, folded, clock, policy)
+
+
+def _overdue(state: CorrelatorState, now: datetime, policy: CorrelationPolicy) -> Decided:
+    """What timers due by `now` decide, each as of its due time, before the input at `now`.
+
+    A live tick comes when the runner next looks, and under load inputs received after a due
+    time may reach the partition before it; an offline replay ticks at each due time, before
+    the first input at or after it. Time passing first, the input then meets what the replay
+    had: an incident whose grace ended before an alert came is resolved, and the alert opens
+    a new one (not joining the old one for want of a tick).
+    """
+    return _step_tick(state, now, policy) if _overdue_at(state, now) else []
+
+
+def _overdue_at(state: CorrelatorState, now: datetime) -> bool:
+    """Whether a timer is due by `now` (or by the clock, if the inputs said later already)."""
+    due = next_due_at(state)
+    return due is not None and (due <= now or (state.clock is not None and due <= state.clock))
 
 
 def _step_tick(state: CorrelatorState, now: datetime, policy: CorrelationPolicy) -> Decided:
@@ -126,10 +145,11 @@ def step_alert(
 ) -> Decided:
     """`step` of `AlertReceived(alert)`, nearly every input, without building the event (an
     offline replay feeds one per notification). An alert is no stateful input."""
+    overdue = _overdue(state, now, policy)
     clock = _advance_clock(state, now)
     restarted = _fold(state, on_started_again(state, alert, clock, policy), policy)
     folded = restarted + _fold(state, _on_alert(state, alert, clock, policy, domain), policy)
-    return folded + rehome(state, folded, clock, policy)
+    return overdue + folded + rehome(state, folded, clock, policy)
 
 
 class Repeated(NamedTuple):
@@ -155,8 +175,9 @@ def step_repeat(
     exactly one `AlertGrouped(deduplicated)` into its incident, whose fold `attach` only
     counts a repeat that changes nothing. Nothing of `alert` is read but its fingerprint,
     status, name and what `same_as` compares, never its `received_at`: a replay passes the
-    alerts of a re-sent payload as first received. Tests hold both equal."""
-    if alert.status != "firing":
+    alerts of a re-sent payload as first received. Tests hold both equal. None too when a
+    timer is overdue: `step_alert` decides it first."""
+    if alert.status != "firing" or _overdue_at(state, now):
         return None
     tracked = state.alerts.get(alert.fingerprint)
     if tracked is None or not tracked.firing or not tracked.alert.same_as(alert):

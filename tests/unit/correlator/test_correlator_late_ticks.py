@@ -5,9 +5,15 @@ running time backwards past what the inputs before it said."""
 from __future__ import annotations
 
 from shared.events.base import Event
-from shared.events.incidents import AlertResolved, IncidentOpened, IncidentResolved
-from shared.events.inputs import AlertReceived
+from shared.events.incidents import (
+    AlertResolved,
+    HeartbeatMissed,
+    IncidentOpened,
+    IncidentResolved,
+)
+from shared.events.inputs import AlertReceived, HeartbeatReceived
 from tests.unit.correlator.correlator_world import Partition, alert, at, policy_from, resolved, tick
+from tests.unit.correlator.test_correlator_heartbeats import POLICY as HEARTBEATS
 
 GRACE = policy_from(
     """
@@ -82,3 +88,54 @@ def test_an_alert_received_past_its_end_is_not_resolved_before_it_was_received()
     [ended] = [e for e in _ticks(partition, [6]) if isinstance(e, AlertResolved)]
 
     assert isinstance(opened, IncidentOpened) and ended.at == opened.opened_at == at(5)
+
+
+def _summary(decided: list[Event]) -> list[tuple[str, str, object]]:
+    """Each decision's type, incident and time: what must not depend on when ticks came."""
+    return [
+        (type(e).__name__, str(getattr(e, "incident_id", "")), getattr(e, "at", None))
+        for e in decided
+    ]
+
+
+def test_an_alert_received_after_the_grace_ended_opens_a_new_incident_before_the_late_tick() -> (
+    None
+):
+    """Y resolves at 10 s, so its incident's grace ends at 5 min 10 s; Z of the same group comes
+    a second later, the live tick a second after that. The replay's tick at 5 min 10 s resolves
+    the incident and Z opens a new one; Z joined the old one instead, for want of a tick."""
+    outcomes = []
+    for late in (True, False):
+        partition = Partition(GRACE)
+        y = alert("Disk", instance="y", starts_at=at(0))
+        partition.feed(y, at(0))
+        partition.feed(resolved(y), at(10))
+        if not late:
+            _ticks(partition, [310])
+        partition.feed(alert("Disk", instance="z", starts_at=at(311)), at(311))
+        _ticks(partition, [312])
+        outcomes.append(_summary(partition.decided))
+
+    assert outcomes[0] == outcomes[1]
+    [first, second] = [e for e in outcomes[0] if e[0] == "IncidentOpened"]
+    assert first[1] != second[1] and ("IncidentResolved", first[1], None) in outcomes[0]
+
+
+def test_a_heartbeat_returning_before_the_late_tick_still_records_the_miss() -> None:
+    """The heartbeat, due by 5 min, checks in again at 5 min 1 s, before the live tick: the
+    replay's tick at 5 min had recorded the miss (and paged); the check-in hid it."""
+    outcomes = []
+    for late in (True, False):
+        partition = Partition(HEARTBEATS, domain="region=eu-west")
+        partition.feed(HeartbeatReceived(name="nightly-backup", received_at=at(0)), at(0))
+        if not late:
+            _ticks(partition, [300])
+        back = HeartbeatReceived(name="nightly-backup", received_at=at(301))
+        partition.feed(back, at(301))
+        _ticks(partition, [302])
+        outcomes.append(partition.decided)
+
+    assert _summary(outcomes[0]) == _summary(outcomes[1])
+    [missed] = [e for e in outcomes[0] if isinstance(e, HeartbeatMissed)]
+    assert missed.at == at(300)
+    assert any(isinstance(e, AlertResolved) for e in outcomes[0])  # and back at 5 min 1 s

@@ -12,7 +12,7 @@ from services.correlator.domain.engine import Repeated, step_alert, step_repeat
 from services.correlator.domain.rules import CorrelationPolicy
 from services.correlator.domain.state import CorrelatorState
 from shared.alerts import Alert, Layer, Severity
-from shared.events.incidents import AlertGrouped
+from shared.events.incidents import AlertGrouped, AlertResolved
 from tests.unit.correlator.test_correlator_engine import T0, ByAlertname
 
 POLICY = CorrelationPolicy(version="v1", grouping=ByAlertname())
@@ -97,3 +97,21 @@ def test_an_alert_that_stopped_firing_is_declined() -> None:
 
     assert step_repeat(state, _alert(T0 + timedelta(seconds=30)), resolved_at, POLICY) is None
     assert state == before
+
+
+def test_a_repeat_received_after_a_timer_came_due_is_declined_for_step_alert_to_decide_it() -> None:
+    """B ends at 15 s with no tick since: a repeat of A at 20 s is left to `step_alert`, which
+    resolves B as of 15 s first, as a tick would have."""
+    state = _firing()
+    ending = _alert(T0 + timedelta(seconds=10), name="B").model_copy(
+        update={"ends_at": T0 + timedelta(seconds=15)}
+    )
+    step_alert(state, ending, T0 + timedelta(seconds=10), POLICY, "eu")
+    at = T0 + timedelta(seconds=20)
+    before = copy.deepcopy(state)
+
+    assert step_repeat(state, _alert(at), at, POLICY) is None
+    assert state == before
+    resolved, grouped = step_alert(state, _alert(at), at, POLICY, "eu")
+    assert isinstance(resolved, AlertResolved) and resolved.at == T0 + timedelta(seconds=15)
+    assert isinstance(grouped, AlertGrouped) and grouped.decision == "deduplicated"
