@@ -3,7 +3,8 @@
 1. replay: notifications per second through `tocsin replay` (target: 1M in at most 10 s),
    with py-spy hot spots when `--profile` is given and py-spy is installed;
 2. pipeline: `tocsin correlator --kafka` on a pre-filled broker (consume, decide, produce)
-   next to a raw aiokafka consume-and-parse of the same records (target: at least 50 %);
+   next to a raw aiokafka consume-and-parse of the same records (target: at least 50 %):
+   one process, then one per CPU in one consumer group, as instances scale out;
 3. memory: resident memory of the engine holding 100k open alerts (target: at most 300 MB).
 """
 
@@ -13,6 +14,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -35,6 +37,7 @@ from loadtests.correlator_bench.replay_rate import (
     time_replay,
 )
 from services.cli.config_bundle import load_tocsin_config
+from shared.alerts import Alert
 from tests.support.brokers import tansu_broker
 
 
@@ -72,27 +75,46 @@ def run_pipeline(args: argparse.Namespace) -> list[str]:
     config = load_tocsin_config(folder / "tocsin.yaml")
     records = list(storm_records(folder / "alerts.jsonl", config, args.pipeline_alerts))
     expected = expected_outputs(records, config)
+    lines: list[str] = []
+    for processes in args.correlators:
+        lines += _pipeline_on_fresh_broker(args, folder, records, expected, processes)
+    return lines
+
+
+def _pipeline_on_fresh_broker(
+    args: argparse.Namespace,
+    folder: Path,
+    records: list[tuple[str, Alert]],
+    expected: int,
+    processes: int,
+) -> list[str]:
+    """Raw and pipeline rates on a broker of their own: the correlators start from empty
+    outputs and committed offsets whatever ran before."""
     with broker(args) as bootstrap:
         asyncio.run(prefill(bootstrap, records))
         raw_seconds = asyncio.run(raw_consume(bootstrap, len(records)))
-        spy, raw = py_spy(), args.work / "bench-correlator.pyspy.txt"
+        spy, raw = py_spy(), args.work / f"bench-correlator-{processes}.pyspy.txt"
         profile = [spy, "record", "-r", "200", "-f", "raw", "-o", str(raw), "--"] if spy else []
         elapsed, first, seen, rss = time_correlator(
             bootstrap,
             folder / "tocsin.yaml",
             expected,
-            args.work / "correlator.log",
+            args.work,
             args.timeout,
             profile if args.profile else [],
+            processes,
         )
     figures = PipelineFigures(len(records), expected, raw_seconds, elapsed, first, seen, rss)
     share = figures.pipeline_rate / figures.raw_rate
+    steady_share = figures.steady_rate / figures.raw_rate
+    who = "1 correlator" if processes == 1 else f"{processes} correlators in one group"
     return [
         f"raw        {figures.records:,} records consumed and parsed in {raw_seconds:.2f} s = "
         f"{figures.raw_rate:,.0f}/s",
-        f"pipeline   {seen:,}/{expected:,} outputs in {elapsed:.1f} s from start = "
+        f"pipeline   {who}: {seen:,}/{expected:,} outputs in {elapsed:.1f} s from start = "
         f"{figures.pipeline_rate:,.0f} alerts/s ({share:.1%} of raw; target 50 %); "
-        f"{figures.steady_rate:,.0f}/s after the first output at {first:.1f} s",
+        f"{figures.steady_rate:,.0f}/s after the first output at {first:.1f} s "
+        f"({steady_share:.1%} of raw)",
         f"           correlator RSS at the end {rss:.0f} MB"
         + (" (of py-spy: not measured while profiling)" if args.profile and spy else ""),
     ] + (["  " + line for line in report(raw, 20)] if args.profile and raw.exists() else [])
@@ -122,7 +144,16 @@ def main() -> None:
     options.add_argument("--profile", action="store_true", help="py-spy the replay")
     options.add_argument("--profile-lines", type=int, default=50_000, help="payloads profiled")
     options.add_argument("--only", choices=("replay", "pipeline", "memory"), action="append")
+    options.add_argument(
+        "--correlators",
+        type=int,
+        nargs="+",
+        default=sorted({1, os.cpu_count() or 1}),
+        help="correlator processes of each pipeline run (default: 1, then one per CPU)",
+    )
     args = options.parse_args()
+    if args.kafka and len(args.correlators) > 1:
+        options.error("--kafka takes one --correlators count: each run needs empty outputs")
     args.work.mkdir(parents=True, exist_ok=True)
     parts = {"replay": run_replay, "pipeline": run_pipeline, "memory": run_memory}
     for name in args.only or list(parts):

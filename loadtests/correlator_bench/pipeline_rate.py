@@ -1,12 +1,14 @@
 """The live Kafka pipeline against the raw consumer, on one broker in one run.
 
 1. `tocsin.alerts` is filled with N `AlertReceived` records, encoded and keyed as ingest
-   writes them (alerts of a storm whose times lie a day ahead, so no timer comes due and the
-   live run needs no ticks);
+   writes them (alerts of a storm whose times lie a day ahead, so no timer comes due by the
+   wall clock and the live run writes no ticks; timers due by the storm's own times are
+   decided by the inputs after them, live as offline);
 2. raw: a plain aiokafka consumer reads every record and parses it with orjson;
-3. pipeline: `tocsin correlator --kafka` starts, and the clock runs until `tocsin.incidents`
-   holds as many records as the engine decides for those inputs (computed offline, per
-   partition, as the live processor keys its state).
+3. pipeline: `tocsin correlator --kafka` starts (one process, or several in one consumer
+   group), and the clock runs until `tocsin.incidents` holds as many records as the engine
+   decides for those inputs (computed offline, per partition, as the live processor keys its
+   state).
 """
 
 from __future__ import annotations
@@ -149,23 +151,30 @@ def time_correlator(
     bootstrap: str,
     config_path: Path,
     expected: int,
-    log_path: Path,
+    log_folder: Path,
     timeout_s: float,
     profile: list[str],
+    processes: int = 1,
 ) -> tuple[float, float, int, float]:
-    """(seconds to all outputs, seconds to the first, outputs seen, correlator RSS MB).
+    """(seconds to all outputs, seconds to the first, outputs seen, correlators' RSS MB).
 
-    `profile`: a command prefix to run the correlator under (py-spy), or nothing."""
-    command = [*profile, sys.executable, "-m", "services.cli.main", "correlator"]
-    command += ["--config", str(config_path), "--kafka", bootstrap, "--port", str(free_port())]
-    with log_path.open("wb") as sink:
-        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT)
+    `processes` correlators join the consumer group together and share the partitions, as
+    instances scaled out do; `profile`: a command prefix to run the first under (py-spy)."""
+    started: list[subprocess.Popen[bytes]] = []
     try:
+        for index in range(processes):
+            command = [*(profile if not index else []), sys.executable, "-m", "services.cli.main"]
+            command += ["correlator", "--config", str(config_path), "--kafka", bootstrap]
+            command += ["--port", str(free_port())]
+            with (log_folder / f"correlator-{index + 1}.log").open("wb") as sink:
+                started.append(subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT))
         elapsed, first, seen = asyncio.run(_watch(bootstrap, expected, timeout_s))
-        return elapsed, first, seen, _rss_mb(process.pid)
+        return elapsed, first, seen, sum(_rss_mb(process.pid) for process in started)
     finally:
-        process.send_signal(signal.SIGINT if profile else signal.SIGTERM)
-        process.wait(60)
+        for index, process in enumerate(started):
+            process.send_signal(signal.SIGINT if profile and not index else signal.SIGTERM)
+        for process in started:
+            process.wait(60)
 
 
 async def _watch(bootstrap: str, expected: int, timeout_s: float) -> tuple[float, float, int]:
