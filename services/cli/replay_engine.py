@@ -15,7 +15,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from services.cli.replay_resend import restamped_alert
-from services.correlator.domain.engine import Repeated, next_due, step, step_alert, step_repeat
+from services.correlator.domain.engine import (
+    Repeated,
+    catch_up,
+    next_due,
+    step,
+    step_alert,
+    step_repeat,
+)
 from services.correlator.domain.rules import CorrelationPolicy
 from services.correlator.domain.state import CorrelatorState
 from shared.alerts import Alert
@@ -76,6 +83,8 @@ class ReplayEngine:
         name = domain_key(alert.labels, self._labels) if key is None else key
         domain = self._domain(name)
         state = domain.state
+        # What the ticks fed left due (armed in the past by the alert before): a tick's too.
+        self.ticked += catch_up(state, now, self._policy)
         decided: list[Event] | Repeated | None = None
         if repeats:
             decided = step_repeat(state, alert, now, self._policy)
@@ -104,6 +113,7 @@ class ReplayEngine:
         if self._ticks and self._due and self._due[0][0] <= now:
             self.ticked += self.advance(now)
         domain = self._domain(key)
+        self.ticked += catch_up(domain.state, now, self._policy)
         event = HeartbeatReceived(name=heartbeat, received_at=now)
         decided = step(domain.state, event, now, self._policy, key)
         self._rearm(domain)

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import cast
 
 from services.correlator.domain.commands import on_superseded_ruleset
-from services.correlator.domain.engine import next_due, step
+from services.correlator.domain.engine import catch_up, next_due, step
 from services.correlator.domain.rules import CorrelationPolicy
 from services.correlator.domain.state import CorrelatorState
 from services.correlator.metrics import CorrelatorMetrics
@@ -52,26 +52,32 @@ class CorrelatorProcessor(PartitionProcessor):
         self.last_input_at: datetime | None = None
 
     def apply(self, envelope: Envelope, event: AnyEvent, *, live: bool) -> list[Outgoing]:
-        started = time.perf_counter()
+        started, now = time.perf_counter(), envelope.occurred_at
+        # Timers due by the input's time first, under the rules they came due under (a rule
+        # set activated now applies from now on), keyed by their incidents as a tick's are.
+        caught = catch_up(self.state, now, self.policy)
         if isinstance(event, RulesetActivated) and superseded(
             event.activated_at, self._activated_at
         ):
-            decided = on_superseded_ruleset(event, envelope.occurred_at, self.policy)
+            decided = on_superseded_ruleset(event, now, self.policy)
         else:
             if isinstance(event, RulesetActivated):
                 self._activate(event)
                 self._activated_at = event.activated_at
-            decided = step(self.state, event, envelope.occurred_at, self.policy, envelope.key)
+            decided = step(self.state, event, now, self.policy, envelope.key)
         if live:
-            self._metrics.observe(decided, time.perf_counter() - started)
+            self._metrics.observe(caught + decided, time.perf_counter() - started)
             if type(event) is AlertReceived:
                 self._metrics.observe_alert(event.alert.fingerprint, decided)
-            self.last_input_at = envelope.occurred_at
-        outgoing: list[Outgoing] = []
+            self.last_input_at = now
         keys = self._keys(decided, envelope.key) if envelope.key in _NOT_A_DOMAIN else None
+        if caught:
+            keys = self._keys(caught, envelope.key) + (keys or [envelope.key] * len(decided))
+            decided = caught + decided
+        outgoing: list[Outgoing] = []
         for index, decision in enumerate(decided):
             event_id = deterministic_id(envelope.event_id, index)
-            occurred_at = self.state.clock or envelope.occurred_at
+            occurred_at = self.state.clock or now
             key = envelope.key if keys is None else keys[index]
             out = wrap(decision, key=key, event_id=event_id, occurred_at=occurred_at)
             outgoing.append(Outgoing(INCIDENTS, key, encode_envelope(out)))

@@ -47,6 +47,7 @@ from shared.events.inputs import (
 __all__ = [
     "Decided",
     "Repeated",
+    "catch_up",
     "decide",
     "incident_id_for",
     "next_due",
@@ -93,7 +94,7 @@ def step(
         return step_alert(state, event.alert, now, policy, domain)
     if type(event) is TickOccurred:
         return _step_tick(state, now, policy)
-    overdue = _overdue(state, now, policy)
+    overdue = catch_up(state, now, policy)
     clock = _advance_clock(state, now)
     decisions = decide(state, event, clock, policy, domain)
     if isinstance(event, STATEFUL_INPUTS):
@@ -102,14 +103,17 @@ def step(
     return overdue + folded + rehome(state, folded, clock, policy)
 
 
-def _overdue(state: CorrelatorState, now: datetime, policy: CorrelationPolicy) -> Decided:
-    """What timers due by `now` decide, each as of its due time, before the input at `now`.
+def catch_up(state: CorrelatorState, now: datetime, policy: CorrelationPolicy) -> Decided:
+    """What timers due by `now` decide, each as of its due time: a tick's decisions, which
+    every input first makes (`step` and `step_alert` call this).
 
     A live tick comes when the runner next looks, and under load inputs received after a due
     time may reach the partition before it; an offline replay ticks at each due time, before
     the first input at or after it. Time passing first, the input then meets what the replay
     had: an incident whose grace ended before an alert came is resolved, and the alert opens
-    a new one (not joining the old one for want of a tick).
+    a new one (not joining the old one for want of a tick). Callers that tell a tick's
+    decisions from an input's (the processor keys them by incident, metrics and replay read
+    an alert's own) call this first; the input's `step` then finds nothing due.
     """
     return _step_tick(state, now, policy) if _overdue_at(state, now) else []
 
@@ -124,19 +128,24 @@ def _step_tick(state: CorrelatorState, now: datetime, policy: CorrelationPolicy)
     """`step` of a tick, run as one tick at each due time it covers, in order, as an offline
     replay feeds them: each decides what is due then (`on_tick`), and what those decisions
     leave without their source is rehomed as of that time. One tick deciding timers due at
-    different times together released symptoms as of the last of them."""
+    different times together released symptoms as of the last of them.
+
+    What these decisions arm at or before `at` is decided at `at` too, in the same tick: an
+    alert ending with a zero resolve grace leaves its incident due at once, and leaving that
+    to the runner's next tick let an input in between join the incident ended already. Only
+    a timer armed again unchanged (nothing moved) waits for the next tick."""
     clock = _advance_clock(state, now)
     decided: Decided = []
     at = next_due_at(state)
     while at is not None and at <= clock:
+        top = state.timers[0]
         decisions = on_tick(state, at, policy)
         pop_due(state, at)  # before the fold, which re-arms what it leaves pending
         folded = _fold(state, decisions, policy)
         decided += folded + rehome(state, folded, at, policy)
-        following = next_due_at(state)
-        if following is None or following <= at:
-            break  # armed at or before `at` by these decisions: the runner's next tick's
-        at = following
+        if not state.timers or state.timers[0] == top:
+            break
+        at = max(state.timers[0][0], at)
     return decided
 
 
@@ -145,7 +154,7 @@ def step_alert(
 ) -> Decided:
     """`step` of `AlertReceived(alert)`, nearly every input, without building the event (an
     offline replay feeds one per notification). An alert is no stateful input."""
-    overdue = _overdue(state, now, policy)
+    overdue = catch_up(state, now, policy)
     clock = _advance_clock(state, now)
     restarted = _fold(state, on_started_again(state, alert, clock, policy), policy)
     folded = restarted + _fold(state, _on_alert(state, alert, clock, policy, domain), policy)

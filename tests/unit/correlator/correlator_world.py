@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import yaml
 
 from services.correlator.config import CorrelatorConfig
-from services.correlator.domain.engine import step
+from services.correlator.domain.engine import catch_up, step
 from services.correlator.domain.evolve import STATEFUL_INPUTS, evolve, evolve_input
 from services.correlator.domain.rules import CorrelationPolicy
 from services.correlator.domain.state import CorrelatorState
@@ -77,11 +77,16 @@ class Partition:
         self.decided: list[Event] = []
 
     def feed(self, event: Event, now: datetime, domain: str | None = None) -> list[Event]:
+        """`step`, with what timers due by `now` decide first recorded as a tick's (as the
+        processor keys them), so that `folded` folds them before the input."""
         key = domain or self.domain
+        caught = catch_up(self.state, now, self.policy)
+        if caught:
+            self.history.append((tick(now), now, "tick", self.policy, caught))
         decided = step(self.state, event, now, self.policy, key)
         self.history.append((event, now, key, self.policy, decided))
-        self.decided += decided
-        return decided
+        self.decided += caught + decided
+        return caught + decided
 
     def folded(self) -> CorrelatorState:
         """The state rebuilt by folding the inputs and their decisions, deciding nothing."""

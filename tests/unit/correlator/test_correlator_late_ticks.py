@@ -4,6 +4,7 @@ running time backwards past what the inputs before it said."""
 
 from __future__ import annotations
 
+from services.cli.replay_engine import ReplayEngine
 from shared.events.base import Event
 from shared.events.incidents import (
     AlertResolved,
@@ -12,7 +13,15 @@ from shared.events.incidents import (
     IncidentResolved,
 )
 from shared.events.inputs import AlertReceived, HeartbeatReceived
-from tests.unit.correlator.correlator_world import Partition, alert, at, policy_from, resolved, tick
+from tests.unit.correlator.correlator_world import (
+    DOMAIN,
+    Partition,
+    alert,
+    at,
+    policy_from,
+    resolved,
+    tick,
+)
 from tests.unit.correlator.test_correlator_heartbeats import POLICY as HEARTBEATS
 
 GRACE = policy_from(
@@ -139,3 +148,56 @@ def test_a_heartbeat_returning_before_the_late_tick_still_records_the_miss() -> 
     [missed] = [e for e in outcomes[0] if isinstance(e, HeartbeatMissed)]
     assert missed.at == at(300)
     assert any(isinstance(e, AlertResolved) for e in outcomes[0])  # and back at 5 min 1 s
+
+
+def test_an_alert_after_an_incident_ended_with_a_zero_grace_opens_a_new_one() -> None:
+    """Y ends at 60 s with no grace, so its incident is due to resolve at 60 s too, armed by
+    Y's own end: Z of the same group at 120 s, before the live tick, opened a new incident in
+    the replay but joined the ended one live (the tick stopped at what it armed itself)."""
+    zero = policy_from(
+        "route: {receiver: oncall, group_by: [alertname], group_wait: 0s}\n"
+        "correlation: {resolve_grace: 0s}\n"
+    )
+    outcomes = []
+    for ticks in ([], [60.0]):
+        partition = Partition(zero)
+        partition.feed(alert("Disk", instance="y", starts_at=at(0), ends_at=at(60)), at(0))
+        _ticks(partition, ticks)
+        partition.feed(alert("Disk", instance="z", starts_at=at(120)), at(120))
+        outcomes.append(_summary(partition.decided))
+
+    assert outcomes[0] == outcomes[1]
+    assert [kind for kind, _, _ in outcomes[0]] == [
+        "IncidentOpened",
+        "AlertResolved",
+        "IncidentResolved",
+        "IncidentOpened",
+    ]
+
+
+def test_one_tick_ends_an_incident_whose_zero_grace_its_alerts_end_started() -> None:
+    """The tick at Y's end resolves Y and, its grace being zero, the incident: not left to a
+    next tick, which a replay's last `advance` never fed (the incident stayed open)."""
+    zero = policy_from(
+        "route: {receiver: oncall, group_by: [alertname], group_wait: 0s}\n"
+        "correlation: {domain_labels: [region], resolve_grace: 0s}\n"
+    )
+    engine = ReplayEngine(zero, ["region"])
+    engine.receive(alert("Disk", instance="y", ends_at=at(60)).alert, at(0), DOMAIN)
+
+    ended = engine.advance(at(3600))
+
+    assert [type(e).__name__ for e in ended] == ["AlertResolved", "IncidentResolved"]
+    assert all(getattr(e, "at", at(60)) == at(60) for e in ended)
+
+
+def test_a_state_is_the_fold_of_its_inputs_and_decisions_when_time_passed_before_an_input() -> None:
+    """What an input's time made due is decided before it, as a tick's decisions, so folding
+    the inputs and decisions in order rebuilds the state the engine holds (the heartbeat back
+    past its interval is not left missing)."""
+    partition = Partition(HEARTBEATS, domain="region=eu-west")
+    partition.feed(HeartbeatReceived(name="nightly-backup", received_at=at(0)), at(0))
+    partition.feed(HeartbeatReceived(name="nightly-backup", received_at=at(301)), at(301))
+
+    assert partition.state == partition.folded()
+    assert not partition.state.heartbeats["nightly-backup"].missing

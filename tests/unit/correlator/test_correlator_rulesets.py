@@ -28,6 +28,7 @@ from shared.events.base import Event
 from shared.events.incidents import (
     AlertGrouped,
     IncidentOpened,
+    IncidentResolved,
     InputDropped,
     RulesetActivated,
     RulesetApplied,
@@ -94,6 +95,21 @@ def test_replaying_the_log_switches_rule_sets_at_the_same_points() -> None:
     first = [e.model_dump_json() for e in run(INPUTS)[1]]
     second = [e.model_dump_json() for e in run(INPUTS)[1]]
     assert first == second
+
+
+def test_what_came_due_before_an_activation_is_decided_by_the_rules_it_came_due_under() -> None:
+    """X ends at 60 s and its incident's grace (V1's default 5 min; 1 h under the next rule
+    set) ends at 6 min; the activation at 7 min comes before the live tick. The incident
+    resolves at 6 min under V1, as a tick in time would have had it, not under the new rules."""
+    longer = V1 + "correlation: {resolve_grace: 1h}\n"
+    ends = alert("Disk", instance="x", ends_at=at(60))
+    _, decided = run([envelope(ends, 0), envelope(activation(longer, 420), 420)])
+
+    opened, ended, resolved, applied = decided
+    assert isinstance(opened, IncidentOpened)
+    assert isinstance(resolved, IncidentResolved) and resolved.resolved_at == at(360)
+    assert resolved.ruleset_version == "v1" and ended.ruleset_version == "v1"
+    assert isinstance(applied, RulesetApplied) and applied.version == version_of(longer)
 
 
 def test_open_incidents_metric_reads_state_rebuilt_by_replay() -> None:
@@ -257,6 +273,32 @@ def test_alerts_processed_are_counted_once_each_by_what_became_of_them() -> None
     assert sum(processed.values()) == alerts
     assert processed["opened"] == 3  # as many as the incidents it opened
     assert "none" not in processed
+
+
+def test_an_alert_sent_again_past_its_end_counts_by_its_own_decision() -> None:
+    """X, due to end at 60 s, is sent again at 90 s before the live tick: its end is decided
+    first (as of 60 s), then it fires anew; it is counted as what its notification made of
+    it, not as the end its time made due."""
+    registry = CollectorRegistry()
+    processor = CorrelatorProcessor(0, policy_from(V1, "v1"), CorrelatorMetrics(registry))
+    ending = alert("Disk", instance="x", ends_at=at(60))
+    again = alert("Disk", instance="x", starts_at=at(0), ends_at=at(150))
+    decided: list[str] = []
+    for received in (envelope(ending, 0), envelope(again, 90)):
+        outputs = processor.apply(received, unwrap(received), live=True)
+        decided += [type(unwrap(decode_envelope(o.value))).__name__ for o in outputs]
+
+    assert decided == ["IncidentOpened", "AlertResolved", "AlertGrouped"]
+    counted = registry.get_sample_value(
+        "tocsin_correlator_alerts_processed_total", {"decision": "grouped"}
+    )
+    assert counted == 1
+    assert (
+        registry.get_sample_value(
+            "tocsin_correlator_alerts_processed_total", {"decision": "alert_resolved"}
+        )
+        is None
+    )
 
 
 def test_a_startup_pin_read_after_a_newer_reload_does_not_undo_it() -> None:

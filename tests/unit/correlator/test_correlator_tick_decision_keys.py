@@ -71,3 +71,27 @@ def test_an_incident_resolved_when_its_grace_ends_lands_on_its_domains_partition
     event = unwrap_record(closed)
     assert isinstance(event, IncidentResolved) and event.domain == DOMAIN
     assert landed([closed]) == {(DOMAIN, HOME)}
+
+
+def test_decisions_of_timers_an_alert_of_another_domain_found_due_land_on_their_domain() -> None:
+    """An alert of another domain on this partition, received after the incident's grace
+    ended and before the live tick, first resolves the incident: under its domain's key."""
+    correlator = processor()
+    firing = alert("Disk", instance="y")
+    feed(correlator, firing, DOMAIN, 1)
+    feed(correlator, resolved(firing), DOMAIN, 2)
+    other = _other_domain_on(HOME)
+    late = alert("Disk", instance="z", region=other.removeprefix("region="))
+
+    outgoing = feed(correlator, late, other, 5)
+
+    kinds = [(type(unwrap_record(o)).__name__, o.key) for o in outgoing]
+    assert kinds[0] == ("IncidentResolved", DOMAIN) and kinds[1] == ("IncidentOpened", other)
+
+
+def _other_domain_on(partition: int) -> str:
+    return next(
+        domain
+        for n in range(1000)
+        if (domain := f"region=r{n}") != DOMAIN and partition_for(domain, PARTITIONS) == partition
+    )
