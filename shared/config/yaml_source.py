@@ -11,6 +11,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from shared.config.env_references import expand_references
 from shared.config.unknown_keys import unknown_key_message
 
 Location = tuple[str | int, ...]
@@ -260,6 +261,8 @@ def parse_yaml(text: str, path: str) -> Any:
 
 
 def parse_config_text(text: str, path: str) -> ConfigSource:
+    """The config document in `text`, its `${NAME}` references read from the environment
+    (`env_references.py`); ConfigError naming every problem's line."""
     data, node = _parse(text, path)
     if data is None:
         data = {}
@@ -277,7 +280,12 @@ def parse_config_text(text: str, path: str) -> ConfigSource:
                 for where, line, first in duplicates
             ]
         )
-    return ConfigSource(path=path, data=data, lines=lines)
+    source = ConfigSource(path=path, data=data, lines=lines)
+    problems: list[str] = []
+    expanded = expand_references(data, lambda where, why: problems.append(source.error(where, why)))
+    if problems:
+        raise ConfigError(problems)
+    return ConfigSource(path=path, data=expanded, lines=lines)
 
 
 def read_config_text(path: Path) -> str:
