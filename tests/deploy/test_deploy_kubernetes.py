@@ -6,7 +6,6 @@ from __future__ import annotations
 import functools
 import importlib
 import re
-import string
 import subprocess
 import sys
 from pathlib import Path
@@ -16,7 +15,7 @@ import pytest
 
 from services.cli.config_bundle import load_tocsin_config
 from shared.topics import ALL_TOPICS
-from tests.deploy.deploy_support import K8S, TOPICS_SCRIPT, load_yaml, load_yaml_documents
+from tests.deploy.deploy_support import K8S, ROOT, TOPICS_SCRIPT, load_yaml, load_yaml_documents
 
 SERVICES = ("ingest", "correlator", "router")
 KUBERNETES_VERSIONS = ("1.29.0", "1.37.0")  # oldest and newest release we check against
@@ -104,7 +103,7 @@ def test_each_deployment_runs_its_service_with_probes(service: str) -> None:
     liveness = container["livenessProbe"]["httpGet"]
     assert (readiness["path"], readiness["port"]) == ("/readyz", port["name"])
     assert (liveness["path"], liveness["port"]) == ("/healthz", port["name"])
-    assert container["envFrom"] == [{"configMapRef": {"name": "tocsin-settings"}}]
+    assert {"configMapRef": {"name": "tocsin-settings"}} in container["envFrom"]
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -148,14 +147,20 @@ def test_correlator_replicas_follow_the_partition_count() -> None:
     assert "TOCSIN_PARTITIONS" in comment and "partition" in comment
 
 
-def test_secrets_reach_only_the_pods_that_need_them() -> None:
-    [link] = main_container("router")["env"]  # the router signs and checks one-click links
+def test_secrets_reach_the_pods_as_environment_never_as_files() -> None:
+    """Every process reads the whole config, so each needs every `${NAME}` it names; the
+    router also signs and checks one-click links."""
+    [link] = main_container("router")["env"]
     assert link["name"] == "TOCSIN_LINK_SECRET"
     assert link["valueFrom"]["secretKeyRef"]["name"] == "tocsin-secrets"
-    assert "env" not in main_container("ingest")
-    assert "env" not in main_container("correlator")
     for service in SERVICES:
-        assert not any("secretRef" in source for source in main_container(service)["envFrom"])
+        sources = main_container(service)["envFrom"]
+        assert sources == [
+            {"configMapRef": {"name": "tocsin-settings"}},
+            {"secretRef": {"name": "tocsin-secrets"}},
+        ]
+        volumes = pod_spec(service)["volumes"]
+        assert not any("secret" in volume for volume in volumes), service
 
 
 def test_the_topic_job_runs_the_same_script_as_compose() -> None:
@@ -180,27 +185,29 @@ def test_pods_wait_for_every_topic(service: str) -> None:
     assert f"-eq {len(ALL_TOPICS)}" in wait["command"][2]
 
 
-def render(template: str, folder: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    config_map = find("ConfigMap", "tocsin-config")["data"]
-    (folder / "render.py").write_text(config_map["render.py"])
-    (folder / "template.yaml").write_text(template)
+def check_config(folder: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`tocsin rules check` on the ConfigMap's tocsin.yaml, as the `check-config` init
+    container runs it: with `env` (the Secret's keys) as its environment."""
+    (folder / "tocsin.yaml").write_text(find("ConfigMap", "tocsin-config")["data"]["tocsin.yaml"])
     return subprocess.run(
-        [sys.executable, str(folder / "render.py"), "template.yaml", "tocsin.yaml"],
+        [sys.executable, "-m", "services.cli.main", "rules", "check", "--config", "tocsin.yaml"],
         cwd=folder,
-        env=env,
+        env={**env, "PYTHONPATH": str(ROOT)},
         capture_output=True,
         text=True,
-        timeout=30,
+        timeout=60,
     )
 
 
-def test_the_config_template_renders_with_the_secret_into_a_valid_config(tmp_path: Path) -> None:
-    template = find("ConfigMap", "tocsin-config")["data"]["tocsin.yaml"]
+def test_the_config_reads_its_secrets_from_the_secrets_keys(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config_map = find("ConfigMap", "tocsin-config")["data"]
     secret = find("Secret", "tocsin-secrets")["stringData"]
-    placeholders = {m.group("named") for m in string.Template.pattern.finditer(template)}
-    assert placeholders - {None} <= set(secret)
-    result = render(template, tmp_path, dict(secret))
-    assert result.returncode == 0, result.stderr
+    assert set(config_map) == {"tocsin.yaml"}  # no script renders it: Tocsin reads `${NAME}`
+    assert check_config(tmp_path, dict(secret)).returncode == 0
+    for name, value in secret.items():
+        monkeypatch.setenv(name, value)
     config = load_tocsin_config(tmp_path / "tocsin.yaml")
     tokens = {i.token.get_secret_value() for i in config.ingest.integrations}
     assert tokens == {
@@ -208,20 +215,23 @@ def test_the_config_template_renders_with_the_secret_into_a_valid_config(tmp_pat
         secret["GRAFANA_TOKEN"],
         secret["CANONICAL_TOKEN"],
     }
+    assert not any(value in config.text for value in secret.values())  # what the log pins
 
 
-def test_rendering_fails_when_the_secret_lacks_a_token(tmp_path: Path) -> None:
-    template = find("ConfigMap", "tocsin-config")["data"]["tocsin.yaml"]
-    result = render(template, tmp_path, {"GRAFANA_TOKEN": "x", "CANONICAL_TOKEN": "y"})
+def test_the_config_check_fails_when_the_secret_lacks_a_token(tmp_path: Path) -> None:
+    result = check_config(tmp_path, {"GRAFANA_TOKEN": "x", "CANONICAL_TOKEN": "y"})
     assert result.returncode != 0
-    assert "ALERTMANAGER_TOKEN" in result.stderr
+    assert "environment variable ALERTMANAGER_TOKEN is not set" in result.stderr
 
 
 @pytest.mark.parametrize("service", SERVICES)
-def test_pods_render_and_check_the_config_before_starting(service: str) -> None:
-    [render_step] = [c for c in pod_spec(service)["initContainers"] if c["name"] == "render-config"]
-    assert "render.py" in render_step["command"][2]
-    assert "tocsin rules check --config /etc/tocsin/tocsin.yaml" in render_step["command"][2]
-    assert render_step["envFrom"] == [{"secretRef": {"name": "tocsin-secrets"}}]
-    volumes = {v["name"]: v for v in pod_spec(service)["volumes"]}
-    assert volumes["config"]["emptyDir"]["medium"] == "Memory"  # it holds tokens
+def test_pods_check_the_config_and_run_with_the_secrets_keys(service: str) -> None:
+    spec = pod_spec(service)
+    [check] = [c for c in spec["initContainers"] if c["name"] == "check-config"]
+    assert check["args"] == ["rules", "check", "--config", "/etc/tocsin/tocsin.yaml"]
+    from_secret = {"secretRef": {"name": "tocsin-secrets"}}
+    assert check["envFrom"] == [from_secret]
+    [main] = [c for c in spec["containers"] if c["name"] == service]
+    assert from_secret in main["envFrom"]
+    volumes = {v["name"]: v for v in spec["volumes"]}
+    assert volumes["config"]["configMap"]["name"] == "tocsin-config"  # no secret in it
