@@ -130,6 +130,12 @@ def _page_line(page: PagePlan, step: StepPlan, directory: ConfigDirectory) -> st
 def _contact(contact: ContactConfig | ChannelConfig | None) -> str:
     if contact is None:
         return "(unknown contact)"
-    # Only a URL's host: Slack and many webhook URLs carry their secret in the path.
-    where = contact.address or (urlsplit(contact.url).netloc if contact.url else None)
+    where = contact.address or (_host(contact.url) if contact.url else None)
     return f"{contact.type} {where}" if where else contact.type
+
+
+def _host(url: str) -> str | None:
+    """Only a URL's host and port: Slack and many webhook URLs carry their secret in the
+    path, some in a `user:password@` before the host."""
+    parts = urlsplit(url)
+    return f"{parts.hostname}:{parts.port}" if parts.port else parts.hostname

@@ -55,6 +55,7 @@ def add_correlator(
             assembly.registry,
             assembly.clock,
             settings.snapshot_every if settings is not None else SNAPSHOT_EVERY,
+            config.text,
         )
     )
     if settings is not None:

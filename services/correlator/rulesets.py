@@ -15,7 +15,7 @@ import yaml
 from services.correlator.config import CorrelatorConfig
 from services.correlator.domain.rules import CorrelationPolicy
 from services.correlator.grouping import build_policy
-from shared.config.yaml_source import parse_yaml
+from shared.config.yaml_source import parse_config_text
 from shared.events.incidents import RulesetActivated
 
 
@@ -27,10 +27,9 @@ def version_of(text: str) -> str:
 def policy_from_text(text: str, version: str) -> CorrelationPolicy | str:
     """The policy of a whole Tocsin config file, or what is wrong with it."""
     try:
-        data = parse_yaml(text, f"rule set {version}")  # as the file was read when checked
-        if data is not None and not isinstance(data, dict):
-            return "the config must be a mapping"
-        return build_policy(CorrelatorConfig.model_validate(data or {}), version)
+        # As the file was read when checked, its `${NAME}` read from this process's environment.
+        data = parse_config_text(text, f"rule set {version}").data
+        return build_policy(CorrelatorConfig.model_validate(data), version)
     except ValueError as invalid:  # ConfigError, pydantic's, AlertmanagerConfigError
         return str(invalid)
 

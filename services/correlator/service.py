@@ -30,13 +30,17 @@ def correlator_runner(
     registry: CollectorRegistry,
     clock: Callable[[], datetime],
     snapshot_every: int = SNAPSHOT_EVERY,
+    text: str = "",
 ) -> PartitionedRunner:
+    """`text`: the config file as written, pinned on the log as a reload writes it (its
+    `${NAME}` references read again by whoever reads it, secrets never written); without one
+    (a config made in code), the correlator's part of `config`."""
     policy = build_policy(config, ruleset_version)
     metrics = CorrelatorMetrics(registry)
     rulesets = RulesetBook()
     startup = RulesetActivated(
         version=ruleset_version,
-        config=config_text(config),
+        config=text or config_text(config),
         activated_at=clock(),
         source="correlator start",
     )

@@ -6,9 +6,9 @@ all, so a reader of the log sees `${SLACK_URL}`, never the URL. Each process tha
 config (from its file or from the log) replaces the references from its own environment, so
 every Tocsin process needs the variables its config names.
 
-Only values are read this way, never keys. `$${` writes a literal `${`; any other `$` is
-kept as written. An unset variable, or `${` without a variable name, is a config error at
-the value's line.
+Only string values are read this way, never keys. `$${` writes a literal `${`; any other `$`
+is kept as written. An unset variable, a `${` without a variable name or without its `}`, is
+a config error at the value's line.
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-# `$${...}` (escaped) or `${...}`; the name is checked apart, to say what is wrong with it.
-_REFERENCE = re.compile(r"\$(\$?)\{([^}]*)\}")
+# `$${` (escaped) or `${` up to the next `}` or, unterminated, to the end of the value. Never
+# backtracking, so a long value full of `${` is read in one pass.
+_REFERENCE = re.compile(r"\$(\$?)\{([^}]*)(\}?)")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 Location = tuple[str | int, ...]
@@ -28,36 +29,50 @@ Problem = Callable[[Location, str], None]
 
 def expand_references(data: Any, problem: Problem, environ: Mapping[str, str] | None = None) -> Any:
     """`data` (a parsed YAML document) with every `${NAME}` in its string values replaced;
-    what is wrong goes to `problem(location, message)`."""
-    return _expanded(data, (), problem, os.environ if environ is None else environ)
+    what is wrong goes to `problem(location, message)`, once per value written."""
+    return _Expansion(problem, os.environ if environ is None else environ).value(data, ())
 
 
-def _expanded(value: Any, location: Location, problem: Problem, environ: Mapping[str, str]) -> Any:
-    if isinstance(value, str):
-        return _text(value, location, problem, environ) if "${" in value else value
-    if isinstance(value, dict):
-        return {k: _expanded(v, (*location, k), problem, environ) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_expanded(v, (*location, i), problem, environ) for i, v in enumerate(value)]
-    return value
+class _Expansion:
+    def __init__(self, problem: Problem, environ: Mapping[str, str]) -> None:
+        self._problem = problem
+        self._environ = environ
+        # A mapping or list an alias repeats is one object: read once, whatever its uses
+        # (a few bytes of aliases can stand for billions of values).
+        self._done: dict[int, Any] = {}
 
+    def value(self, value: Any, location: Location) -> Any:
+        if isinstance(value, str):
+            return self._text(value, location) if "${" in value else value
+        if not isinstance(value, dict | list):
+            return value
+        done = self._done.get(id(value))
+        if done is not None:
+            return done
+        if isinstance(value, dict):
+            expanded: Any = {k: self.value(v, (*location, k)) for k, v in value.items()}
+        else:
+            expanded = [self.value(v, (*location, i)) for i, v in enumerate(value)]
+        self._done[id(value)] = expanded
+        return expanded
 
-def _text(text: str, location: Location, problem: Problem, environ: Mapping[str, str]) -> str:
-    def replaced(reference: re.Match[str]) -> str:
-        escaped, name = reference.group(1), reference.group(2)
-        if escaped:
-            return "${" + name + "}"
-        if not _NAME.fullmatch(name):
-            problem(
-                location,
-                f"`${{{name}}}` names no environment variable (letters, digits and _, not"
-                " starting with a digit); write $${ for a literal ${",
-            )
+    def _text(self, text: str, location: Location) -> str:
+        def replaced(reference: re.Match[str]) -> str:
+            escaped, name, closed = reference.groups()
+            if escaped:  # `$${`: a literal `${`, the rest read on
+                return "${" + reference.group(0)[3:]
+            if not closed:
+                self._problem(location, "a `${` without its `}`; write $${ for a literal ${")
+            elif not _NAME.fullmatch(name):
+                self._problem(
+                    location,
+                    "`${...}` names no environment variable (letters, digits and _, not"
+                    " starting with a digit); write $${ for a literal ${",
+                )
+            elif (found := self._environ.get(name)) is not None:
+                return found
+            else:
+                self._problem(location, f"environment variable {name} is not set")
             return reference.group(0)
-        found = environ.get(name)
-        if found is None:
-            problem(location, f"environment variable {name} is not set (named as ${{{name}}})")
-            return reference.group(0)
-        return found
 
-    return _REFERENCE.sub(replaced, text)
+        return _REFERENCE.sub(replaced, text)

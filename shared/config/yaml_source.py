@@ -254,12 +254,6 @@ def _parse(text: str, path: str) -> tuple[Any, yaml.Node | None]:
         raise ConfigError([f"{path}: not valid YAML: nested too deeply"]) from None
 
 
-def parse_yaml(text: str, path: str) -> Any:
-    """The document in `text` as every Tocsin config is read (`parse_config_text`), without
-    the lines; ConfigError if it is not YAML."""
-    return _parse(text, path)[0]
-
-
 def parse_config_text(text: str, path: str) -> ConfigSource:
     """The config document in `text`, its `${NAME}` references read from the environment
     (`env_references.py`); ConfigError naming every problem's line."""

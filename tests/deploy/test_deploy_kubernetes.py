@@ -148,17 +148,19 @@ def test_correlator_replicas_follow_the_partition_count() -> None:
 
 
 def test_secrets_reach_the_pods_as_environment_never_as_files() -> None:
-    """Every process reads the whole config, so each needs every `${NAME}` it names; the
-    router also signs and checks one-click links."""
+    """Every process reads the whole config, so each needs every `${NAME}` it names; only the
+    router signs and checks one-click links."""
     [link] = main_container("router")["env"]
     assert link["name"] == "TOCSIN_LINK_SECRET"
-    assert link["valueFrom"]["secretKeyRef"]["name"] == "tocsin-secrets"
+    assert link["valueFrom"]["secretKeyRef"]["name"] == "tocsin-link-secret"
+    assert "TOCSIN_LINK_SECRET" not in find("Secret", "tocsin-secrets")["stringData"]
     for service in SERVICES:
         sources = main_container(service)["envFrom"]
         assert sources == [
             {"configMapRef": {"name": "tocsin-settings"}},
             {"secretRef": {"name": "tocsin-secrets"}},
         ]
+        assert service == "router" or "env" not in main_container(service)
         volumes = pod_spec(service)["volumes"]
         assert not any("secret" in volume for volume in volumes), service
 

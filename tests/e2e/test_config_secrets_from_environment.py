@@ -4,6 +4,9 @@ gives, and its log holds the references, never the secrets."""
 
 from __future__ import annotations
 
+import contextlib
+import json
+import sqlite3
 import time
 from pathlib import Path
 
@@ -57,7 +60,9 @@ def test_secrets_come_from_the_environment_and_never_reach_the_log(
         assert len(listed) == 1
 
     stored = b"".join(path.read_bytes() for path in data.rglob("*") if path.is_file())
-    assert b"${E2E_HOOK_URL}" in stored  # the config as written, pinned on the log
+    pins = _pins(data / "tocsin.sqlite")
+    assert {"tocsin.alerts", "tocsin.incidents"} <= set(pins)  # the correlator's and router's
+    assert all(text == CONFIG for text in pins.values())  # the file as written, references too
     for secret in [*SECRETS.values(), "9f3e-not-on-the-log"]:
         assert secret.encode() not in stored, secret
 
@@ -77,3 +82,19 @@ def _incidents(base: str, headers: dict[str, str]) -> list[object]:
         if listed or time.monotonic() > deadline:
             return listed
         time.sleep(0.2)
+
+
+def _pins(log: Path) -> dict[str, str]:
+    """The config text each topic's rule set activations carry (the correlator's, the
+    router's and the dispatcher's inputs)."""
+    with contextlib.closing(sqlite3.connect(log)) as connection:
+        rows = connection.execute(
+            "SELECT topic, value FROM records WHERE topic IN (?, ?, ?)",
+            ("tocsin.alerts", "tocsin.incidents", "tocsin.notifications"),
+        ).fetchall()
+    pins: dict[str, str] = {}
+    for topic, value in rows:
+        record = json.loads(value)
+        if record.get("type") == "RulesetActivated":
+            pins[topic] = record["payload"]["config"]
+    return pins

@@ -9,7 +9,7 @@ import pytest
 
 from services.cli.config_bundle import load_tocsin_config
 from services.cli.route_dry_run import dry_run
-from tests.oncall.oncall_cli import run, write_config
+from tests.oncall.oncall_cli import CONFIG, run, write_config
 
 
 def utc(text: str) -> datetime:
@@ -226,3 +226,16 @@ def test_demo_config_dry_run_pages_the_primary_schedule_and_console(
         "  channel:console",
         "    console via console [console]: at once",
     ]
+
+
+def test_a_channel_is_shown_by_its_host_never_the_credentials_in_its_url(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = "https://svc:hunter2-pass@Hooks.Example.com:8443/T0/secret-path"
+    text = CONFIG.replace("https://hooks.example.com/T0/secret-path", url)
+    config = write_config(tmp_path, text)
+    at = "2026-03-29T06:55Z"
+    code, out, _ = run(["route", "test", "--config", str(config), "--at", at, "a=b"], capsys)
+
+    assert code == 0 and "payments-webhook via webhook hooks.example.com:8443 [" in out
+    assert "hunter2" not in out and "svc" not in out and "secret-path" not in out

@@ -20,7 +20,7 @@ import yaml
 from services.cli.commands_rules import parse_label_args
 from services.correlator.domain.alertmanager import Route, parse_route, receivers_line
 from services.router.domain.matchers import parse_label_matcher
-from shared.config.yaml_source import parse_yaml
+from shared.config.yaml_source import parse_config_text
 
 AMTOOL = shutil.which("amtool") or "/usr/bin/amtool"
 
@@ -311,10 +311,11 @@ def test_legacy_map_values_read_as_amtool_reads_them(
     tmp_path: Path, labels: dict[str, str]
 ) -> None:
     """Refused before ("expected a quoted string") or read as Python's numbers (1.50 as
-    "1.5"): every Tocsin config is read through `parse_yaml`, the rule sets on the log too."""
+    "1.5"): every Tocsin config is read through `parse_config_text`, the rule sets on the log
+    too."""
     path = tmp_path / "alertmanager.yml"
     path.write_text(SCALARS_CONFIG)
-    config = parse_yaml(SCALARS_CONFIG, str(path))
+    config = parse_config_text(SCALARS_CONFIG, str(path)).data
     tree = parse_route(config["route"], receivers=[r["name"] for r in config["receivers"]])
 
     assert receivers_line(tree, labels) == _amtool_receivers(path, labels)

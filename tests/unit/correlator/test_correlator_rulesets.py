@@ -166,7 +166,9 @@ async def test_reload_endpoint_appends_the_rule_set_to_every_alerts_partition(
 def test_a_rule_set_text_builds_a_policy_of_its_version_or_says_what_is_wrong() -> None:
     built = policy_from_text(V2, version_of(V2))
     assert not isinstance(built, str) and built.version == version_of(V2)
-    assert policy_from_text("- a list\n", "v9") == "the config must be a mapping"
+    assert policy_from_text("- a list\n", "v9") == (
+        "rule set v9:1: (top level): the config must be a mapping"
+    )
     broken = policy_from_text("topology: {max_hops: 9}\n", "v9")
     assert isinstance(broken, str) and "topology.max_hops" in broken
 
