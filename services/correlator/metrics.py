@@ -13,6 +13,7 @@ from prometheus_client.registry import Collector
 from services.correlator.domain.state import CorrelatorState
 from shared.events.base import Event
 from shared.events.incidents import AlertGrouped
+from shared.runtime.config_rejections import config_rejections
 
 # Decisions take microseconds; the shared latency buckets start at half a millisecond.
 DECIDE_BUCKETS = (1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 1e-2, 0.1, 1.0)
@@ -162,6 +163,7 @@ class CorrelatorMetrics:
             buckets=DECIDE_BUCKETS,
             registry=registry,
         )
+        self.config_rejected = config_rejections(registry).labels(reader="correlator")
         self.open_state = OpenStateCollector()
         registry.register(self.open_state)
         self.input_age = InputAgeCollector()

@@ -115,6 +115,7 @@ class CorrelatorProcessor(PartitionProcessor):
                 "rule set rejected",
                 extra={"version": event.version, "partition": self.partition, "problem": built},
             )
+            self._metrics.config_rejected.inc()
             return
         self.policy = built
         self._active = event

@@ -193,6 +193,7 @@ class DispatcherProcessor(PartitionProcessor):
         if isinstance(built, str):
             extra = {"version": event.version, "partition": self.partition, "problem": built}
             log.error("dispatcher config rejected", extra=extra)
+            self._metrics.dispatcher_config_rejected.inc()
             return
         self._deliverer, self._active = built, event
 

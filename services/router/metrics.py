@@ -26,6 +26,7 @@ from shared.events.notifications import (
     EscalationWidened,
     IncidentReassigned,
 )
+from shared.runtime.config_rejections import config_rejections
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,9 @@ class Milestones:
 
 class RouterMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
+        rejected = config_rejections(registry)
+        self.router_config_rejected = rejected.labels(reader="router")
+        self.dispatcher_config_rejected = rejected.labels(reader="dispatcher")
         self.requested = Counter(
             "tocsin_router_notifications_requested_total",
             "Pages requested by escalation steps",

@@ -101,6 +101,7 @@ class RouterProcessor(PartitionProcessor):
         if isinstance(built, str):
             extra = {"version": event.version, "partition": self.partition, "problem": built}
             log.error("router config rejected", extra=extra)
+            self._metrics.router_config_rejected.inc()
             return
         if self._active is not None and self._active.version != event.version:
             self._previous = self._active

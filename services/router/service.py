@@ -30,6 +30,7 @@ from services.router.rulesets import ConfigBook, DirectoryBook, directory_of
 from shared.config.settings import RuntimeSettings
 from shared.events.incidents import RulesetActivated
 from shared.log.port import EventLog
+from shared.runtime.config_rejections import config_rejections
 from shared.runtime.processor import PartitionProcessor
 from shared.runtime.runner import PartitionedRunner
 from shared.runtime.snapshots import SNAPSHOT_EVERY
@@ -107,7 +108,10 @@ def incidents_api(
     process started with, as activated: the API's tokens and config silences follow the
     activations newer than it that the read model folds (see `ActiveApiConfig`)."""
     active = ActiveApiConfig(
-        config, api_config, startup.activated_at if startup is not None else None
+        config,
+        api_config,
+        startup.activated_at if startup is not None else None,
+        config_rejections(registry).labels(reader="api"),
     )
     auth = active.auth
     tailer = ProjectionTailer(event_log, history=settings.incident_history, on_config=active.take)

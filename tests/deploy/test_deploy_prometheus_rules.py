@@ -26,6 +26,7 @@ REQUIRED_ALERTS = {
     "TocsinDispatcherStalled",
     "TocsinNotificationsFailing",
     "TocsinNobodyPaged",
+    "TocsinConfigRejected",  # a process runs other rules than its peers
 }
 
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from prometheus_client import Counter
+
 from services.router.api.auth import TokenAuth
 from services.router.api.config import ApiConfig, load_api_config
 from services.router.config import RouterConfig
@@ -26,10 +28,16 @@ log = logging.getLogger(__name__)
 
 class ActiveApiConfig:
     def __init__(
-        self, router: RouterConfig, api: ApiConfig, started_at: datetime | None = None
+        self,
+        router: RouterConfig,
+        api: ApiConfig,
+        started_at: datetime | None = None,
+        rejected: Counter | None = None,
     ) -> None:
-        """`started_at`: when the process took its config (None: take any activation).
-        Raises ValueError when two principals share a token."""
+        """`started_at`: when the process took its config (None: take any activation);
+        `rejected`: counts activations refused. Raises ValueError when two principals share a
+        token."""
+        self._rejected = rejected
         self.auth = TokenAuth.from_config(router, api)
         self._silences = tuple(router.silences)
         self._users = frozenset(user.name for user in router.users)
@@ -55,6 +63,8 @@ class ActiveApiConfig:
             auth = TokenAuth.from_config(router, api)
         except ValueError as refused:  # a ConfigError, or tokens shared
             log.error("incidents api config rejected", extra={**facts, "problem": str(refused)})
+            if self._rejected is not None:
+                self._rejected.inc()
             return
         self.auth.take(auth)
         self._silences = tuple(router.silences)

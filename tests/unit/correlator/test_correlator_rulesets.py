@@ -303,6 +303,20 @@ def test_an_alert_sent_again_past_its_end_counts_by_its_own_decision() -> None:
     )
 
 
+def test_a_rule_set_naming_a_variable_the_correlator_lacks_is_counted_as_refused() -> None:
+    registry = CollectorRegistry()
+    processor = CorrelatorProcessor(0, policy_from(V1, "v1"), CorrelatorMetrics(registry))
+    lacking = V2.replace("instance]", "'${TEST_UNSET_LABEL}']")
+    refused = envelope(activation(lacking, 2), 2)
+
+    [dropped] = processor.apply(refused, unwrap(refused), live=True)
+
+    assert isinstance(unwrap(decode_envelope(dropped.value)), InputDropped)
+    assert processor.policy.version == "v1"
+    counted = registry.get_sample_value("tocsin_config_rejected_total", {"reader": "correlator"})
+    assert counted == 1
+
+
 def test_a_startup_pin_read_after_a_newer_reload_does_not_undo_it() -> None:
     """A reload landing on the log between the recovery's pin and its reading (another
     process reloading meanwhile) comes first: reading the older pin afterwards keeps it."""

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from prometheus_client import CollectorRegistry
+
 from services.correlator.rulesets import version_of
 from services.router.api.active_config import ActiveApiConfig
 from services.router.api.auth import Principal
 from services.router.api.config import ApiConfig
 from services.router.config import RouterConfig
 from shared.events.incidents import RulesetActivated
+from shared.runtime.config_rejections import config_rejections
 
 T0 = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
@@ -64,3 +67,15 @@ def test_a_config_with_a_shared_token_or_unreadable_leaves_the_one_running() -> 
 
     assert active.auth.authenticate("Bearer alice-token-0001") == Principal("alice", "user")
     assert active.auth.authenticate("Bearer carol-token-0001") is None
+
+
+def test_a_config_naming_a_variable_the_api_lacks_is_counted_as_refused() -> None:
+    registry = CollectorRegistry()
+    refused = config_rejections(registry).labels(reader="api")
+    active = ActiveApiConfig(ROUTER, ApiConfig(), started_at=T0, rejected=refused)
+    lacking = WITH_CAROL.replace("carol-token-0001", "${TEST_UNSET_CAROL_TOKEN}")
+
+    active.take(activated(lacking, T0 + MINUTE))
+
+    assert active.auth.authenticate("Bearer alice-token-0001") == Principal("alice", "user")
+    assert registry.get_sample_value("tocsin_config_rejected_total", {"reader": "api"}) == 1

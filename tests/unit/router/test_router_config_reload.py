@@ -111,6 +111,19 @@ def test_a_router_config_the_router_cannot_read_leaves_the_config_it_had() -> No
     assert paged(outgoing) == [("INC-2", "alice")]
 
 
+def test_a_config_naming_a_variable_the_router_lacks_is_counted_as_refused() -> None:
+    registry = CollectorRegistry()
+    config = RouterConfig.model_validate(yaml.safe_load(BEFORE))
+    processor = RouterProcessor(0, directory_of(config), RouterMetrics(registry))
+    lacking = AFTER.replace("user:bob", "user:${TEST_UNSET_ON_CALL}")
+
+    outgoing = feed(processor, [reload_to(lacking, T0), opened("INC-2", T0)])
+
+    assert paged(outgoing) == [("INC-2", "alice")]  # the rules it had
+    refused = {"reader": "router"}
+    assert registry.get_sample_value("tocsin_config_rejected_total", refused) == 1
+
+
 def test_a_snapshot_taken_after_a_reload_restores_the_new_config() -> None:
     before_restart = processor_started_with(BEFORE)
     feed(before_restart, [reload_to(AFTER, T0)])

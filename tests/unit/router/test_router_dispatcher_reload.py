@@ -72,6 +72,7 @@ class Dispatcher:
     its input goes on from `offset` (a restarted one reads on after the records it saw)."""
 
     def __init__(self, started_at: datetime = T0, offset: int = 0) -> None:
+        self.registry = CollectorRegistry()
         self.poster = NotingPoster()
         self.outcomes: list[Event] = []
         self._offset = offset
@@ -81,7 +82,7 @@ class Dispatcher:
             0,
             self._deliverer_of(startup_config),
             lambda: T0,
-            RouterMetrics(CollectorRegistry()),
+            RouterMetrics(self.registry),
             self._record,
             ConfigBook(self._deliverer_of),
             activation(BEFORE, started_at, "dispatcher start"),
@@ -201,6 +202,8 @@ async def test_a_config_the_router_cannot_read_leaves_the_one_running() -> None:
     )
 
     assert dispatcher.poster.posted == [f"{HOOKS}/bob"]
+    refused = {"reader": "dispatcher"}
+    assert dispatcher.registry.get_sample_value("tocsin_config_rejected_total", refused) == 1
 
 
 def test_a_config_that_cannot_be_built_is_refused_not_raised() -> None:
