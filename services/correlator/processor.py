@@ -17,6 +17,7 @@ from shared.events import AnyEvent, Envelope, deterministic_id, encode_envelope,
 from shared.events.incidents import RulesetActivated, superseded
 from shared.events.inputs import TICK_KEY, AlertReceived
 from shared.log.port import Outgoing, Record
+from shared.runtime.config_rejections import Refusals
 from shared.runtime.processor import PartitionProcessor
 from shared.runtime.startup_pin import RULESET_KEY, StartupPin
 from shared.topics import ALERTS, INCIDENTS
@@ -41,6 +42,7 @@ class CorrelatorProcessor(PartitionProcessor):
         self.policy = policy
         self._metrics = metrics
         self._rulesets = rulesets or RulesetBook()
+        self._refusals = Refusals(metrics.config_rejected)
         # The rule set this process was started with, written to the partition when the log
         # does not already run it, so a replay switches where the live run did.
         self._pin = StartupPin(startup, ALERTS, partition)
@@ -62,7 +64,7 @@ class CorrelatorProcessor(PartitionProcessor):
             decided = on_superseded_ruleset(event, now, self.policy)
         else:
             if isinstance(event, RulesetActivated):
-                self._activate(event)
+                self._activate(event, live=live)
                 self._activated_at = event.activated_at
             decided = step(self.state, event, now, self.policy, envelope.key)
         if live:
@@ -105,9 +107,11 @@ class CorrelatorProcessor(PartitionProcessor):
     def at_recovery(self, committed: int) -> list[Outgoing]:
         """The config file this process started with, pinned unless the log runs it (see
         `StartupPin`), so the first alert after a restart with an edited file is decided by it."""
-        return self._pin.records(self.state.ruleset_version, self._activated_at, committed)
+        pins = self._pin.records(self.state.ruleset_version, self._activated_at, committed)
+        self._refusals.recovered(pinning=bool(pins))
+        return pins
 
-    def _activate(self, event: RulesetActivated) -> None:
+    def _activate(self, event: RulesetActivated, *, live: bool) -> None:
         """Switch rule sets here, at this point of the log, so a replay switches alike."""
         built = self._rulesets.policy_for(event)
         if isinstance(built, str):
@@ -115,8 +119,9 @@ class CorrelatorProcessor(PartitionProcessor):
                 "rule set rejected",
                 extra={"version": event.version, "partition": self.partition, "problem": built},
             )
-            self._metrics.config_rejected.inc()
+            self._refusals.refused(live=live)
             return
+        self._refusals.taken()
         self.policy = built
         self._active = event
 
@@ -130,7 +135,7 @@ class CorrelatorProcessor(PartitionProcessor):
         kept = cast(tuple[CorrelatorState, RulesetActivated | None, datetime | None], state)
         self.state, active, self._activated_at = kept
         if active is not None:
-            self._activate(active)
+            self._activate(active, live=False)
 
     def next_due(self) -> datetime | None:
         return next_due(self.state, self.policy)

@@ -26,6 +26,7 @@ from shared.events import (
 )
 from shared.events.incidents import AlertGrouped, IncidentOpened, RulesetActivated, superseded
 from shared.log.port import Outgoing, Record
+from shared.runtime.config_rejections import Refusals
 from shared.runtime.processor import PartitionProcessor
 from shared.runtime.startup_pin import StartupPin
 from shared.topics import INCIDENTS, NOTIFICATIONS
@@ -47,6 +48,7 @@ class RouterProcessor(PartitionProcessor):
         self._directory = directory
         self._metrics = metrics
         self._directories = directories or DirectoryBook()
+        self._refusals = Refusals(metrics.router_config_rejected)
         # The config this process was started with, written to the partition when the log
         # runs another, so a replay switches where the live run did.
         self._pin = StartupPin(startup, INCIDENTS, partition)
@@ -67,7 +69,7 @@ class RouterProcessor(PartitionProcessor):
         if isinstance(event, RulesetActivated) and not superseded(
             event.activated_at, self._activated_at
         ):
-            self._activate(event)
+            self._activate(event, live=live)
             self._activated_at = event.activated_at
         before = self._milestones(event) if live else None
         decided = step(self.state, event, envelope.occurred_at, self._directory_of(event))
@@ -93,16 +95,19 @@ class RouterProcessor(PartitionProcessor):
         """The config file this process started with, pinned unless the log runs it (see
         `StartupPin`), so the next incident is routed by it."""
         running = self._active.version if self._active is not None else None
-        return self._pin.records(running, self._activated_at, committed)
+        pins = self._pin.records(running, self._activated_at, committed)
+        self._refusals.recovered(pinning=bool(pins))
+        return pins
 
-    def _activate(self, event: RulesetActivated) -> None:
+    def _activate(self, event: RulesetActivated, *, live: bool) -> None:
         """Route with this config from here on; open escalations keep their policies."""
         built = self._directories.directory_for(event)
         if isinstance(built, str):
             extra = {"version": event.version, "partition": self.partition, "problem": built}
             log.error("router config rejected", extra=extra)
-            self._metrics.router_config_rejected.inc()
+            self._refusals.refused(live=live)
             return
+        self._refusals.taken()
         if self._active is not None and self._active.version != event.version:
             self._previous = self._active
         self._directory = built
@@ -136,7 +141,7 @@ class RouterProcessor(PartitionProcessor):
         # Snapshots of earlier versions hold no previous config.
         self._previous = cast(RulesetActivated | None, kept[3]) if len(kept) > 3 else None
         if active is not None:
-            self._activate(active)
+            self._activate(active, live=False)
 
     def _milestones(self, event: AnyEvent) -> Milestones | None:
         escalation = self.state.escalations.get(str(getattr(event, "incident_id", "")))

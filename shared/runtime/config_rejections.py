@@ -24,8 +24,36 @@ def config_rejections(registry: CollectorRegistry) -> Counter:
         counter = _BY_REGISTRY[registry] = Counter(
             "tocsin_config_rejected_total",
             "Configs activated on the log that a reader of this process refused, keeping the"
-            " rules it had (its log says why)",
+            " rules it had, per partition of the reader (its log says why)",
             ["reader"],
             registry=registry,
         )
     return counter
+
+
+class Refusals:
+    """The refusals of one partition's reader (the correlator's, the router's).
+
+    A refusal read live is counted at once. One read while the partition is rebuilt is kept
+    until its recovery ends: moot when a later activation was taken, or when this process
+    pins its own config at recovery (every reader then switches to it); counted otherwise,
+    since the partition then goes on with rules other than its peers'.
+    """
+
+    def __init__(self, counted: Counter) -> None:
+        self._counted = counted
+        self._pending = False
+
+    def refused(self, *, live: bool) -> None:
+        if live:
+            self._counted.inc()
+        else:
+            self._pending = True
+
+    def taken(self) -> None:
+        self._pending = False
+
+    def recovered(self, *, pinning: bool) -> None:
+        if self._pending and not pinning:
+            self._counted.inc()
+        self._pending = False

@@ -304,17 +304,25 @@ def test_an_alert_sent_again_past_its_end_counts_by_its_own_decision() -> None:
 
 
 def test_a_rule_set_naming_a_variable_the_correlator_lacks_is_counted_as_refused() -> None:
-    registry = CollectorRegistry()
-    processor = CorrelatorProcessor(0, policy_from(V1, "v1"), CorrelatorMetrics(registry))
+    """Live at once; read while the partition is rebuilt, only if it still stands after the
+    recovery (moot when the process pins its own config then: every reader switches to it)."""
     lacking = V2.replace("instance]", "'${TEST_UNSET_LABEL}']")
     refused = envelope(activation(lacking, 2), 2)
+    counted = []
+    for live, startup in ((True, None), (False, None), (False, V2)):
+        registry = CollectorRegistry()
+        pin = None if startup is None else activation(startup, 5)
+        processor = CorrelatorProcessor(
+            0, policy_from(V1, "v1"), CorrelatorMetrics(registry), startup=pin
+        )
+        [dropped] = processor.apply(refused, unwrap(refused), live=live)
+        assert isinstance(unwrap(decode_envelope(dropped.value)), InputDropped)
+        assert processor.policy.version == "v1"
+        processor.at_recovery(committed=1)
+        reader = {"reader": "correlator"}
+        counted.append(registry.get_sample_value("tocsin_config_rejected_total", reader))
 
-    [dropped] = processor.apply(refused, unwrap(refused), live=True)
-
-    assert isinstance(unwrap(decode_envelope(dropped.value)), InputDropped)
-    assert processor.policy.version == "v1"
-    counted = registry.get_sample_value("tocsin_config_rejected_total", {"reader": "correlator"})
-    assert counted == 1
+    assert counted == [1, 1, 0]
 
 
 def test_a_startup_pin_read_after_a_newer_reload_does_not_undo_it() -> None:

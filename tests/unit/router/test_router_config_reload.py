@@ -111,17 +111,48 @@ def test_a_router_config_the_router_cannot_read_leaves_the_config_it_had() -> No
     assert paged(outgoing) == [("INC-2", "alice")]
 
 
-def test_a_config_naming_a_variable_the_router_lacks_is_counted_as_refused() -> None:
+LACKING = AFTER.replace("user:bob", "user:${TEST_UNSET_ON_CALL}")
+
+
+def counting_processor(startup: str | None = None) -> tuple[RouterProcessor, CollectorRegistry]:
+    """A router process started with BEFORE (pinning `startup` at recovery, if given), and the
+    registry its refusals are counted in."""
     registry = CollectorRegistry()
     config = RouterConfig.model_validate(yaml.safe_load(BEFORE))
-    processor = RouterProcessor(0, directory_of(config), RouterMetrics(registry))
-    lacking = AFTER.replace("user:bob", "user:${TEST_UNSET_ON_CALL}")
+    pin = None if startup is None else reload_to(startup, T0 + 10 * MINUTE)
+    return RouterProcessor(0, directory_of(config), RouterMetrics(registry), startup=pin), registry
 
-    outgoing = feed(processor, [reload_to(lacking, T0), opened("INC-2", T0)])
+
+def refusals(registry: CollectorRegistry) -> float | None:
+    return registry.get_sample_value("tocsin_config_rejected_total", {"reader": "router"})
+
+
+def test_a_config_naming_a_variable_the_router_lacks_is_counted_as_refused() -> None:
+    processor, registry = counting_processor()
+
+    outgoing = feed(processor, [reload_to(LACKING, T0), opened("INC-2", T0)])
 
     assert paged(outgoing) == [("INC-2", "alice")]  # the rules it had
-    refused = {"reader": "router"}
-    assert registry.get_sample_value("tocsin_config_rejected_total", refused) == 1
+    assert refusals(registry) == 1
+
+
+def test_a_refusal_read_while_rebuilding_counts_only_if_it_still_stands_after_recovery() -> None:
+    """Read again while the partition is rebuilt, a refusal is moot when a later config was
+    taken or when this process pins its own at recovery (every reader switches to it): the
+    alert would send the operator to restart a process that runs the same rules as its peers."""
+    stands, registry = counting_processor()
+    feed(stands, [reload_to(LACKING, T0)], live=False)
+    assert refusals(registry) == 0
+    assert stands.at_recovery(committed=1) == [] and refusals(registry) == 1
+
+    overtaken, registry = counting_processor()
+    feed(overtaken, [reload_to(LACKING, T0), reload_to(AFTER, T0 + MINUTE)], live=False)
+    overtaken.at_recovery(committed=2)
+    assert refusals(registry) == 0
+
+    pinning, registry = counting_processor(startup=AFTER)
+    feed(pinning, [reload_to(LACKING, T0)], live=False)
+    assert pinning.at_recovery(committed=1) != [] and refusals(registry) == 0
 
 
 def test_a_snapshot_taken_after_a_reload_restores_the_new_config() -> None:
