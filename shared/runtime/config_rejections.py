@@ -13,8 +13,6 @@ from weakref import WeakKeyDictionary
 
 from prometheus_client import CollectorRegistry, Counter
 
-# Who refused: the correlator's partitions, the router's, the dispatcher's, the incidents API.
-Reader = str
 _BY_REGISTRY: WeakKeyDictionary[CollectorRegistry, Counter] = WeakKeyDictionary()
 
 
@@ -25,7 +23,7 @@ def config_rejections(registry: CollectorRegistry) -> Counter:
             "tocsin_config_rejected_total",
             "Configs activated on the log that a reader of this process refused, keeping the"
             " rules it had, per partition of the reader (its log says why)",
-            ["reader"],
+            ["reader"],  # correlator, router, dispatcher or api
             registry=registry,
         )
     return counter
