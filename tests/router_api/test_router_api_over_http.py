@@ -294,3 +294,29 @@ def test_a_page_links_the_runbook_its_alert_names(tocsin: Tocsin) -> None:
     [page] = tocsin.wait_for_pages("DiskSlow on node-7", 1)
 
     assert [a["runbook_url"] for a in page["alerts"]] == [runbook]
+
+
+@pytest.mark.e2e
+def test_the_post_incident_report_is_markdown_of_what_the_log_recorded(tocsin: Tocsin) -> None:
+    page = tocsin.page("ReportCheck")
+    incident_id = page["incident"]["id"]
+    path = f"/api/v1/incidents/{incident_id}"
+    assert tocsin.post(f"{path}/acknowledge").status_code == 200
+    assert tocsin.post(f"{path}/notes", {"text": "restarted | the <pod>"}).status_code == 200
+    assert tocsin.post(f"{path}/resolve").status_code == 200
+
+    report = tocsin.get(f"{path}/report")
+
+    assert report.status_code == 200
+    assert report.headers["content-type"] == "text/markdown; charset=utf-8"
+    assert f'filename="{incident_id}-report.md"' in report.headers["content-disposition"]
+    text = report.text
+    assert text.startswith("# Post-incident report: [P3] ReportCheck on node-7\n")
+    assert "| Status | resolved by alice |" in text
+    assert "by alice," in text and "(time to acknowledge)" in text
+    assert "(time to resolve)" in text
+    assert "- First page delivered:" in text and "to hook via hook" in text
+    assert ", alice: restarted \\| the \\<pod\\>" in text  # the note, inert
+    assert httpx.get(f"{tocsin.base}{path}/report", timeout=10).status_code == 401
+    unknown = tocsin.get("/api/v1/incidents/INC-0000000000/report")
+    assert unknown.status_code == 404 and unknown.json()["message"].startswith("no incident")

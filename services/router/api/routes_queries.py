@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from services.router.api.answers import (
@@ -17,6 +18,7 @@ from services.router.api.answers import (
 )
 from services.router.api.auth import TokenAuth
 from services.router.api.issuing import CommandIssuer, Issued
+from services.router.api.postmortem import postmortem_markdown
 from services.router.api.times import DateTimeText
 from services.router.api.views import detail_json, summary_json
 from services.router.projection.model import IncidentStatus
@@ -25,6 +27,7 @@ from shared.api_errors import error
 from shared.events.incidents import Priority
 
 Authorization = Annotated[str | None, Header(description="`Bearer <user or service token>`")]
+MARKDOWN = "text/markdown; charset=utf-8"
 
 
 class ListQuery(BaseModel):
@@ -67,6 +70,18 @@ def query_routes(issuer: CommandIssuer, auth: TokenAuth) -> APIRouter:
         methods=["GET"],
         summary="One incident with its full timeline",
         responses={**refusals, 404: {"description": UNKNOWN_INCIDENT}},
+    )
+    router.add_api_route(
+        "/api/v1/incidents/{incident_id}/report",
+        queries.get_report,
+        methods=["GET"],
+        summary="A post-incident report draft (Markdown) from the incident's timeline",
+        response_class=PlainTextResponse,
+        responses={
+            200: {"content": {MARKDOWN: {"schema": {"type": "string"}}}},
+            **refusals,
+            404: {"description": UNKNOWN_INCIDENT},
+        },
     )
     return router
 
@@ -113,6 +128,21 @@ class _Queries:
         if isinstance(found, Issued):
             return error(found.status, found.message)
         return JSONResponse(detail_json(found))
+
+    async def get_report(self, incident_id: str, authorization: Authorization = None) -> Response:
+        if self._auth.authenticate(authorization) is None:
+            return unauthorized()
+        found = await self._issuer.find(incident_id)
+        if isinstance(found, Issued):
+            return error(found.status, found.message)
+        # Named for a save dialog (ids are `INC-` and hex digits; anything else is left out).
+        name = re.sub(r"[^A-Za-z0-9_.-]", "", found.incident_id) or "incident"
+        disposition = f'inline; filename="{name}-report.md"'
+        return Response(
+            postmortem_markdown(found),
+            media_type=MARKDOWN,
+            headers={"Content-Disposition": disposition},
+        )
 
 
 def _refused_parameters(request: Request) -> list[dict[str, str]]:

@@ -41,6 +41,8 @@ def detail_json(view: IncidentView) -> dict[str, Any]:
         "group_key": view.group_key,
         "rule": view.rule,
         "receivers": list(view.receivers),
+        "probable_cause": view.probable_cause,
+        "probable_cause_reason": view.probable_cause_reason,
         "escalation_generation": view.generation,
         "alerts": [
             {

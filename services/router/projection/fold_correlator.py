@@ -20,7 +20,12 @@ from shared.events import (
     IncidentResolved,
 )
 from shared.events.base import Event
-from shared.events.incidents import Decision, IncidentFlapping, InputDropped
+from shared.events.incidents import (
+    Decision,
+    IncidentFlapping,
+    IncidentProbableCauseChanged,
+    InputDropped,
+)
 
 
 def opened_view(event: IncidentOpened, meta: RecordMeta) -> IncidentView:
@@ -35,6 +40,8 @@ def opened_view(event: IncidentOpened, meta: RecordMeta) -> IncidentView:
         receivers=list(event.receivers),
     )
     view.seen.add(meta.event_id)
+    view.probable_cause = f"{event.alert.alertname} ({event.alert.layer})"
+    view.probable_cause_reason = "the alert that opened the incident"
     _attach(view, event.alert, "opened")
     summary = f"opened by {event.rule}: {event.reason}"
     view.record(_decision_entry(event, meta, summary, alert=_alert_details(event.alert)))
@@ -66,6 +73,10 @@ def apply_correlator(view: IncidentView, event: Event, meta: RecordMeta) -> bool
             who = f"resolved by {by}" if by else "resolved"
             summary = event.reason if event.reason == who else f"{who}: {event.reason}"
             view.record(_decision_entry(event, meta, summary, actor=by))
+        case IncidentProbableCauseChanged(alertname=name, resource=resource, reason=reason):
+            view.probable_cause = f"{name} on {resource}" if resource else name
+            view.probable_cause_reason = reason
+            view.record(_decision_entry(event, meta, reason))
         case IncidentFlapping(reason=reason):
             view.flapping = True
             view.record(_decision_entry(event, meta, reason))

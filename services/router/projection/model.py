@@ -120,6 +120,10 @@ class IncidentView:
     assignee: str | None = None
     commander: str | None = None
     flapping: bool = False  # an alert of it keeps resolving and firing again
+    # The correlator's probable root cause, as pages name it (`NodeDown on host:node-7`), and
+    # why it was named; the alert that opened the incident until another is named.
+    probable_cause: str = ""
+    probable_cause_reason: str = ""
     generation: int = 0
     timeline: list[TimelineEntry] = field(default_factory=list)
     omitted: int = 0  # timeline entries past TIMELINE_LIMIT

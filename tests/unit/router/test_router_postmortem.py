@@ -1,0 +1,207 @@
+"""The post-incident report draft: the facts of an incident's read model, folded from its
+events, written as Markdown for people to complete — and inert whatever its senders wrote."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from services.router.api.postmortem import postmortem_markdown
+from services.router.projection.fold import project
+from services.router.projection.model import IncidentProjection, IncidentView, RecordMeta
+from shared.alerts import Alert, Layer, Severity
+from shared.events import AlertGrouped, IncidentAcknowledged
+from shared.events.base import Event
+from shared.events.incidents import IncidentProbableCauseChanged
+from shared.events.notifications import IncidentNoteAdded, IncidentReassigned
+from shared.topics import INCIDENTS, NOTIFICATIONS
+from tests.support.incident_events import (
+    delivery_outcome,
+    incident_opened,
+    incident_resolved,
+    page_requested,
+    step_fired,
+)
+
+T0 = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+
+
+def _alert(fingerprint: str, name: str, layer: Layer, at: datetime, summary: str) -> Alert:
+    return Alert(
+        fingerprint=fingerprint,
+        status="firing",
+        severity=Severity.CRITICAL,
+        layer=layer,
+        service="checkout" if layer is not Layer.INFRASTRUCTURE else None,
+        labels={"alertname": name},
+        starts_at=at,
+        summary=summary,
+        source="alertmanager",
+        integration="prom",
+        received_at=at,
+    )
+
+
+class Incident:
+    """INC-1's events, read as the tailer reads them; `report()` renders its view."""
+
+    def __init__(self, opening: Alert | None = None) -> None:
+        self._projection = IncidentProjection()
+        self._ids = 0
+        alert = opening or _alert("f1", "HighErrorRate", Layer.APPLICATION, T0, "5xx at 12%")
+        self.read(INCIDENTS, incident_opened("INC-1", T0, alert, title="Checkout failing"))
+
+    def read(self, topic: str, event: Event, at: datetime = T0) -> None:
+        self._ids += 1
+        project(self._projection, event, RecordMeta(topic, f"e{self._ids}", at))
+
+    def joined(self, alert: Alert) -> None:
+        event = AlertGrouped(
+            incident_id="INC-1",
+            alert=alert,
+            decision="grouped",
+            at=alert.received_at,
+            rule="topology",
+            ruleset_version="v1",
+            reason="host node-7 runs checkout",
+        )
+        self.read(INCIDENTS, event, alert.received_at)
+
+    def paged(self, notification_id: str, at: datetime, delivered: datetime) -> None:
+        self.read(NOTIFICATIONS, step_fired("INC-1", at), at)
+        self.read(NOTIFICATIONS, page_requested("INC-1", notification_id, at), at)
+        outcome = delivery_outcome("INC-1", notification_id, delivered, sent=True)
+        self.read(NOTIFICATIONS, outcome, delivered)
+
+    def acknowledged(self, by: str, at: datetime) -> None:
+        self.read(NOTIFICATIONS, IncidentAcknowledged(incident_id="INC-1", by=by, at=at), at)
+
+    @property
+    def view(self) -> IncidentView:
+        return self._projection.incidents["INC-1"]
+
+    def report(self) -> str:
+        return postmortem_markdown(self.view)
+
+
+def _section(report: str, heading: str) -> str:
+    start = report.index(f"## {heading}")
+    end = report.find("\n## ", start + 1)
+    return report[start : end if end >= 0 else None]
+
+
+def test_the_report_states_when_it_was_detected_paged_acknowledged_and_resolved() -> None:
+    incident = Incident()
+    incident.paged("n1", T0 + timedelta(seconds=2), delivered=T0 + timedelta(seconds=3))
+    incident.acknowledged("alice", T0 + timedelta(minutes=4, seconds=30))
+    resolved_at = T0 + timedelta(hours=1, minutes=12, seconds=9)
+    incident.read(INCIDENTS, incident_resolved("INC-1", resolved_at, by="bob"), resolved_at)
+
+    report = incident.report()
+
+    assert report.startswith("# Post-incident report: [P1] Checkout failing\n")
+    assert "| Status | resolved by bob |" in report
+    assert _section(report, "Detection and response").splitlines()[2:8] == [
+        "- First alert received: 2026-11-27 10:00:00 UTC",
+        "- Incident opened: 2026-11-27 10:00:00 UTC",
+        "- First page delivered: 2026-11-27 10:00:03 UTC to alice via user/alice/0,"
+        " 3 s after the first alert",
+        "- Acknowledged: 2026-11-27 10:04:30 UTC by alice, 4 min 30 s after it opened"
+        " (time to acknowledge)",
+        "- Resolved: 2026-11-27 11:12:09 UTC by bob, 1 h 12 min after it opened (time to resolve)",
+        "- Escalation steps fired: 1",
+    ]
+    assert "- People paged: alice" in report
+
+
+def test_business_impact_leads_and_the_probable_cause_is_the_correlators_latest() -> None:
+    incident = Incident()
+    node_down = _alert("f2", "NodeDown", Layer.INFRASTRUCTURE, T0 + timedelta(seconds=40), "")
+    conversion = _alert(
+        "f3", "CheckoutConversionDrop", Layer.BUSINESS, T0 + timedelta(seconds=90), "2% < 5%"
+    )
+    incident.joined(node_down)
+    incident.joined(conversion)
+    cause = IncidentProbableCauseChanged(
+        incident_id="INC-1",
+        fingerprint="f2",
+        alertname="NodeDown",
+        resource="host:node-7",
+        at=T0 + timedelta(seconds=40),
+        rule="probable_cause",
+        ruleset_version="v1",
+        reason="NodeDown on host node-7 (infrastructure) is likelier the root cause",
+    )
+    incident.read(INCIDENTS, cause, T0 + timedelta(seconds=40))
+
+    report = incident.report()
+
+    impact = _section(report, "Impact")
+    assert "- CheckoutConversionDrop (critical, service checkout): 2% \\< 5%" in impact
+    assert "No business-layer alert" not in impact
+    assert (
+        "Probable cause: NodeDown on host:node-7: NodeDown on host node-7 (infrastructure) is"
+        " likelier the root cause." in impact
+    )
+    assert "| Probable cause | NodeDown on host:node-7 |" in report
+    alerts = _section(report, "Alerts (3)")
+    order = [alerts.index(name) for name in ("CheckoutConversionDrop", "HighErrorRate", "NodeDown")]
+    assert order == sorted(order)  # business, application, infrastructure
+
+
+def test_an_incident_without_business_alerts_says_so_and_names_its_opening_alert_as_cause() -> None:
+    report = Incident().report()
+
+    impact = _section(report, "Impact")
+    assert "No business-layer alert was part of this incident." in impact
+    assert "Probable cause: HighErrorRate (application): the alert that opened the incident." in (
+        impact
+    )
+    assert "- No page was delivered" in report
+
+
+def test_the_first_acknowledgement_counts_even_after_a_reassignment_cleared_it() -> None:
+    incident = Incident()
+    incident.acknowledged("alice", T0 + timedelta(minutes=2))
+    reassigned = IncidentReassigned(
+        incident_id="INC-1", by="alice", assignee="bob", generation=1, at=T0 + timedelta(minutes=3)
+    )
+    incident.read(NOTIFICATIONS, reassigned, T0 + timedelta(minutes=3))
+    assert incident.view.acknowledged_at is None  # the view shows the current state
+
+    report = incident.report()
+
+    assert "- Acknowledged: 2026-11-27 10:02:00 UTC by alice, 2 min after it opened" in report
+    assert "- Reassignments: 1" in report
+
+
+def test_text_from_senders_and_people_cannot_break_the_tables_or_add_links_or_html() -> None:
+    hostile = "a | b\n| x | y |\n<img src=x onerror=alert(1)> [click](https://evil.example) `c`"
+    incident = Incident(_alert("f1", "Evil|Name", Layer.BUSINESS, T0, hostile))
+    note = IncidentNoteAdded(incident_id="INC-1", by="alice", text=hostile, at=T0)
+    incident.read(NOTIFICATIONS, note)
+
+    report = incident.report()
+
+    for active in ("<img", "](", "`"):  # each only escaped: no HTML, link or code
+        assert report.count(active) == report.count("\\" + active), active
+    tables = [block.splitlines() for block in report.split("\n\n") if block.startswith("|")]
+    assert len(tables) == 4  # facts, alerts, timeline, action items (no page was sent)
+    for table in tables:
+        widths = {len(re.findall(r"(?<!\\)\|", line)) for line in table}  # pipes not escaped
+        assert len(widths) == 1, table
+    assert "- 2026-11-27 10:00:00 UTC, alice: a \\| b \\| x \\| y \\| \\<img" in report
+
+
+def test_a_compacted_incident_keeps_its_summary_and_says_where_the_details_are() -> None:
+    incident = Incident()
+    resolved_at = T0 + timedelta(minutes=30)
+    incident.read(INCIDENTS, incident_resolved("INC-1", resolved_at), resolved_at)
+    incident.view.compact()
+
+    report = incident.report()
+
+    assert "| Status | resolved |" in report
+    assert "no longer held in memory" in report
+    assert "## Alerts" not in report and "## Timeline" not in report
+    assert "- Resolved: 2026-11-27 10:30:00 UTC, 30 min after it opened" in report
