@@ -17,6 +17,7 @@ def _issuer_with_alerts(status: str = "triggered") -> FakeIssuer:
     issuer = FakeIssuer(status)
     view = issuer.view
     view.services = ["payments-api", "checkout"]
+    view.probable_cause = "HostUnreachable on host:<node-7>"
     for name, layer, firing in (
         ("NodeDown", "infrastructure", True),
         ("CheckoutConversionDrop", "business", True),
@@ -49,6 +50,7 @@ async def test_the_view_link_shows_the_incident_business_alerts_first_and_its_re
     text = page.text
     assert "<h1>[P1] Checkout &lt;b&gt;down&lt;/b&gt;</h1>" in text
     assert "payments-api, checkout" in text
+    assert "<strong>Probable cause:</strong> HostUnreachable on host:&lt;node-7&gt;" in text
     order = [text.index(name) for name in ("CheckoutConversion", "NodeDown", "HighErrorRate")]
     assert order == sorted(order)  # business first, then by layer; resolved ones last
     assert "NodeDown &lt;summary&gt;" in text  # escaped

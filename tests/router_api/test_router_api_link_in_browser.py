@@ -64,6 +64,7 @@ def test_the_open_incident_link_shows_the_incident_and_acknowledges_from_there(
         assert browser.find_element(By.TAG_NAME, "h1").text == headline
         body = browser.find_element(By.TAG_NAME, "body").text
         assert "MemoryPressure on node-7" in body and "Timeline" in body
+        assert "Probable cause: MemoryPressure (infrastructure)" in body
         # When they follow its Acknowledge link and confirm
         browser.find_element(By.LINK_TEXT, "Acknowledge").click()
         navigating = (StaleElementReferenceException, WebDriverException)

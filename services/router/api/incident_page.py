@@ -45,6 +45,8 @@ def _status(view: IncidentView) -> str:
     lines = f"<p class=muted>{escape(' · '.join(facts))}</p>"
     if view.services:
         lines += f"<p><strong>Affected:</strong> {escape(', '.join(view.services))}</p>"
+    if view.probable_cause:
+        lines += f"<p><strong>Probable cause:</strong> {escape(view.probable_cause)}</p>"
     return lines
 
 
