@@ -70,14 +70,21 @@ class TocsinConfig:
 
 def _validated(source: ConfigSource, text: str) -> TocsinConfig:
     """Every section checked, and what is wrong reported at once: the references and rules
-    of the router's section are checked whenever that section itself is valid, whatever is
-    wrong elsewhere; the route tree and inhibit rules always, node by node."""
-    problems = [source.error(where, message) for where, message in _unknown_keys(source)]
+    of the router's section are checked whenever that section itself is valid and no section
+    is misspelt, whatever else is wrong; the route tree and inhibit rules always, node by node
+    (their receivers only when the references are checked)."""
+    misspelt = list(_unknown_sections(source))
+    unknown = [*misspelt, *_unknown_correlation_keys(source)]
+    problems = [source.error(where, message) for where, message in unknown]
     ingest = _section(source, IngestConfig, (), problems)
     # The Alertmanager sections' shapes are judged by `_route_problems` and `_inhibit_problems`.
     correlator = _section(_alertmanager_shaped(source), CorrelatorConfig, (), problems)
     router = _section(source, RouterConfig, (), problems)
     api = _section(source, ApiConfig, ("api",), problems)
+    if misspelt:
+        # It may be one that defines names (`escalation_polices`): everything it defines
+        # would be reported undefined. References wait until every section is known.
+        router = None
     if router is not None:
         problems.extend(source.error(where, message) for where, message in _names(router))
         problems.extend(
@@ -109,9 +116,9 @@ def _section(
         return None
 
 
-def _unknown_keys(source: ConfigSource) -> Iterator[Problem]:
+def _unknown_sections(source: ConfigSource) -> Iterator[Problem]:
     """Top-level keys no section reads (and what an alertmanager.yml has that Tocsin does not
-    read), and keys of `correlation:` that none of its readers know."""
+    read)."""
     yield from unknown_key_problems(
         source.data,
         (),
@@ -120,6 +127,10 @@ def _unknown_keys(source: ConfigSource) -> Iterator[Problem]:
         refused=ALERTMANAGER_ONLY,
         extensions=True,
     )
+
+
+def _unknown_correlation_keys(source: ConfigSource) -> Iterator[Problem]:
+    """Keys of `correlation:` that none of its readers know."""
     known = set(LifecycleConfig.model_fields) | set(CorrelationDomainConfig.model_fields)
     yield from unknown_key_problems(source.data.get("correlation"), ("correlation",), known)
 

@@ -214,6 +214,20 @@ def test_a_config_with_receivers_but_no_route_says_the_route_is_missing(tmp_path
     ]
 
 
+def test_references_wait_until_no_section_is_misspelt(tmp_path: Path) -> None:
+    # The route names a policy of the misspelt section: "undefined receiver" would be noise.
+    misspelt = POLICY.replace("escalation_policies:", "escalation_polices:")
+    text = misspelt + "route:\n  receiver: oncall\n  routes: [{receiver: oncall}]\n"
+
+    assert problems_of(tmp_path, text) == [
+        "3: escalation_polices: unknown section; did you mean 'escalation_policies'?",
+    ]
+    fixed = problems_of(
+        tmp_path, POLICY + "route:\n  receiver: oncall\n  routes: [{receiver: nobody}]\n"
+    )
+    assert fixed == ["8: route.routes.0.receiver: undefined receiver 'nobody' used in route"]
+
+
 def test_a_user_team_or_policy_defined_twice_is_refused(tmp_path: Path) -> None:
     text = (
         """\
