@@ -50,7 +50,8 @@ def dry_run(
     router = config.router
     config_directory = ConfigDirectory(router, on_call_lookup(router))
     directory = with_silences(config_directory, api_silences or {})
-    named = [(f"silences.{index}", silence) for index, silence in enumerate(router.silences)]
+    # Named as `GET /api/v1/silences` lists them: `config-1`..., and the API's by id.
+    named = [(f"config-{n}", silence) for n, silence in enumerate(router.silences, start=1)]
     named += [
         (f"api:{silence_id}", silence) for silence_id, silence in (api_silences or {}).items()
     ]

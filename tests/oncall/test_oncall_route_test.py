@@ -109,12 +109,12 @@ def test_active_silence_holds_step_until_it_ends_across_fall_back(
         "env=staging",
     )
     assert (
-        "  silences.0 (active on arrival, 2026-10-24 23:00 UTC to 2026-10-25 01:30 UTC): "
+        "  config-1 (active on arrival, 2026-10-24 23:00 UTC to 2026-10-25 01:30 UTC): "
         '{service="payments-api", env="staging"} by alice: staging failover drill'
     ) in out.splitlines()
     assert step_section(out, "Step 1, pass 1") == [
         "Step 1, pass 1: due 2026-10-24 23:30:30 UTC",
-        "  held until 2026-10-25 01:30 UTC: silenced by silences.0 "
+        "  held until 2026-10-25 01:30 UTC: silenced by config-1 "
         '{service="payments-api", env="staging"} by alice: staging failover drill',
         "  fires 2026-10-25 01:30 UTC",
         "  schedule:primary: on call carol (last covering layer 'daily', shift since "
