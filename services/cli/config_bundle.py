@@ -280,16 +280,25 @@ def _by_line(source: ConfigSource, problems: list[str]) -> list[str]:
 def _shared_tokens(source: ConfigSource, router: object, api: ApiConfig) -> list[str]:
     """API tokens identify one person or service account each: a shared one is ambiguous."""
     assert isinstance(router, RouterConfig)
-    owners: dict[str, list[str]] = {}
-    for user in router.users:
+    owners: dict[str, list[tuple[str, Location]]] = {}
+    for index, user in enumerate(router.users):
         if user.token is not None:
-            owners.setdefault(user.token.get_secret_value(), []).append(f"user {user.name}")
-    for account in api.service_accounts:
-        owners.setdefault(account.token.get_secret_value(), []).append(f"account {account.name}")
+            where: Location = ("users", index, "token")
+            owners.setdefault(user.token.get_secret_value(), []).append(
+                (f"user {user.name}", where)
+            )
+    for index, account in enumerate(api.service_accounts):
+        where = ("api", "service_accounts", index, "token")
+        owners.setdefault(account.token.get_secret_value(), []).append(
+            (f"account {account.name}", where)
+        )
+    # At each token after the first: the line to change (the message names no token).
     return [
-        source.error(("api",), f"{' and '.join(names)} share one token; give each its own")
-        for names in owners.values()
-        if len(names) > 1
+        source.error(
+            where, f"{' and '.join(name for name, _ in shared)} share one token; give each its own"
+        )
+        for shared in owners.values()
+        for _, where in shared[1:]
     ]
 
 

@@ -228,6 +228,24 @@ def test_references_wait_until_no_section_is_misspelt(tmp_path: Path) -> None:
     assert fixed == ["8: route.routes.0.receiver: undefined receiver 'nobody' used in route"]
 
 
+def test_an_api_token_two_owners_share_is_placed_at_the_second_one(tmp_path: Path) -> None:
+    text = POLICY + (
+        "route: {receiver: oncall}\n"
+        "users:\n"
+        "  - {name: alice, token: same-token-00000001, contacts: [{type: console}]}\n"
+        "  - {name: bob, token: same-token-00000001, contacts: [{type: console}]}\n"
+        "api:\n"
+        "  service_accounts:\n"
+        "    - {name: chatops, token: same-token-00000001}\n"
+    )
+
+    shared = "user alice and user bob and account chatops share one token; give each its own"
+    assert problems_of(tmp_path, text) == [
+        f"9: users.1.token: {shared}",
+        f"12: api.service_accounts.0.token: {shared}",
+    ]
+
+
 def test_a_user_team_or_policy_defined_twice_is_refused(tmp_path: Path) -> None:
     text = (
         """\
