@@ -292,7 +292,9 @@ def _shared_tokens(source: ConfigSource, router: object, api: ApiConfig) -> list
         owners.setdefault(account.token.get_secret_value(), []).append(
             (f"account {account.name}", where)
         )
-    # At each token after the first: the line to change (the message names no token).
+    # At each token after the first in the file: a line to change (the message names no token).
+    for shared in owners.values():
+        shared.sort(key=lambda owner: source.line_of(owner[1]) or 0)
     return [
         source.error(
             where, f"{' and '.join(name for name, _ in shared)} share one token; give each its own"

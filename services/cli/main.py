@@ -61,8 +61,12 @@ def _parser(argv: Sequence[str]) -> argparse.ArgumentParser:
 
 def _command_modules(argv: Sequence[str]) -> list[str]:
     """The modules whose commands the parser needs for `argv`: the named command's, none for
-    a server, every one when no known command is named (help, or an error listing them)."""
+    a server, every one when no known command is named or help comes before it (the help, or
+    an error, lists every command)."""
     named = next((arg for arg in argv if not arg.startswith("-")), None)
+    before = argv[: argv.index(named)] if named is not None else argv
+    if "-h" in before or "--help" in before:
+        named = None
     if named in _SERVERS:
         return []
     if named in COMMAND_MODULES:

@@ -53,8 +53,9 @@ def test_the_rule_and_oncall_tools_answer_without_importing_the_servers(
     assert not {name for name in loaded if name.split(".")[0] in SERVER_STACK}
 
 
-def test_help_still_lists_every_command() -> None:
-    code, _, printed = _run("--help")
+@pytest.mark.parametrize("argv", [("--help",), ("-h", "rules"), ("--help", "oncall")])
+def test_help_still_lists_every_command(argv: tuple[str, ...]) -> None:
+    code, _, printed = _run(*argv)
     assert code == 0
     for command in ("up", "ingest", "correlator", "router", *COMMAND_MODULES):
         assert command in printed

@@ -246,6 +246,21 @@ def test_an_api_token_two_owners_share_is_placed_at_the_second_one(tmp_path: Pat
     ]
 
 
+def test_a_shared_token_is_placed_after_its_first_owner_in_the_file(tmp_path: Path) -> None:
+    text = POLICY + (
+        "route: {receiver: oncall}\n"
+        "api:\n"
+        "  service_accounts:\n"
+        "    - {name: chatops, token: same-token-00000001}\n"
+        "users:\n"
+        "  - {name: alice, token: same-token-00000001, contacts: [{type: console}]}\n"
+    )
+
+    assert problems_of(tmp_path, text) == [
+        "11: users.0.token: account chatops and user alice share one token; give each its own",
+    ]
+
+
 def test_a_user_team_or_policy_defined_twice_is_refused(tmp_path: Path) -> None:
     text = (
         """\

@@ -4,7 +4,10 @@ the whole timeline with every decision's reason — and the sections only people
 
 Pure: the same view gives the same text (no clock: durations are between recorded times).
 Text that came from senders (alert names, summaries, labels) or from people (notes) is
-escaped, so it can neither break the report's tables nor add links, images or HTML to it.
+escaped, so it can neither break the report's tables or lists nor add links, images or HTML
+to it: Markdown's active characters get a backslash, and so do what GitHub-flavoured Markdown
+turns into links by itself (`scheme://`, `www.`); an `@` gets a zero-width space before it,
+the one way to keep an e-mail address from becoming a `mailto:` link.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ _TIME = "%Y-%m-%d %H:%M:%S UTC"
 _LAYER_ORDER = {"business": 0, "application": 1, "infrastructure": 2}
 # Markdown's active characters (CommonMark lets any of them be escaped with a backslash).
 _ACTIVE = re.compile(r"([\\`*_\[\]<>|!#&~])")
+_LIST_MARKER = re.compile(r"^([-+]|\d+(?=[.)]))")
+_WWW = re.compile(r"\b(www)\.", re.IGNORECASE)
 _TO_WRITE = ("Root cause", "What went well", "What went wrong", "Where we got lucky")
 
 
@@ -89,6 +94,8 @@ def _impact(view: IncidentView) -> str:
 def _alert_line(row: AlertRow) -> str:
     where = f", service {row.service}" if row.service else ""
     state = "still firing" if row.firing else "stopped firing"
+    if row.decision == "moved":
+        state = "moved to another incident (see the timeline)"
     return _text(
         f"{row.alertname} ({row.severity}{where}): {row.summary} — first received"
         f" {_time(row.first_received_at)}, {state}"
@@ -139,29 +146,26 @@ def _first_page(pages: Iterable[PageRow]) -> PageRow | None:
 
 
 def _first_acknowledgement(view: IncidentView) -> tuple[datetime, str | None] | None:
-    """The first acknowledgement on the timeline: a reassignment since clears the current one."""
-    for entry in view.ordered_timeline():
-        if entry.kind == "IncidentAcknowledged":
-            return entry.at, entry.actor
-    if view.acknowledged_at is not None:
-        return view.acknowledged_at, view.acknowledged_by
-    return None
+    """The first acknowledgement, which a reassignment since does not clear."""
+    if view.first_acknowledged_at is None:
+        return None
+    return view.first_acknowledged_at, view.first_acknowledged_by
 
 
 def _escalation(view: IncidentView) -> list[str]:
-    kinds = [entry.kind for entry in view.timeline]
+    counts = view.kind_counts
     people = sorted({page.target for page in view.pages.values() if _reached_person(page)})
     channels = sorted({page.target for page in view.pages.values() if _reached_channel(page)})
     failed = sum(1 for page in view.pages.values() if page.status == "failed")
     lines = []
-    if steps := kinds.count("EscalationStepFired"):
+    if steps := counts.get("EscalationStepFired", 0):
         lines.append(f"- Escalation steps fired: {steps}")
     for kind, what in (
         ("IncidentReassigned", "Reassignments"),
         ("IncidentSnoozed", "Snoozes"),
         ("NobodyPaged", "Steps that reached nobody"),
     ):
-        if count := kinds.count(kind):
+        if count := counts.get(kind, 0):
             lines.append(f"- {what}: {count}")
     if people:
         lines.append(f"- People paged: {_text(', '.join(people))}")
@@ -251,9 +255,12 @@ def _timeline(view: IncidentView) -> str:
 
 def _notes(view: IncidentView) -> str:
     notes = [entry for entry in view.ordered_timeline() if entry.kind == "IncidentNoteAdded"]
-    if not notes:
+    beyond = view.kind_counts.get("IncidentNoteAdded", 0) - len(notes)
+    if not notes and not beyond:
         return ""
     lines = [f"- {_time(entry.at)}, {_text(entry.actor or '?')}: {_note(entry)}" for entry in notes]
+    if beyond:
+        lines.append(f"- {beyond} later notes are past the entries kept (the event log has them)")
     return "## Notes from the timeline\n\n" + "\n".join(lines)
 
 
@@ -279,8 +286,17 @@ def _row(cells: tuple[str, ...]) -> str:
 
 
 def _text(value: str) -> str:
-    """Text as it reads, on one line, inert: no Markdown or HTML of its own."""
-    return _ACTIVE.sub(r"\\\1", " ".join(value.split()))
+    """Text as it reads, on one line, inert: no Markdown, HTML or link of its own."""
+    text = _ACTIVE.sub(r"\\\1", " ".join(value.split()))
+    text = _LIST_MARKER.sub(_escaped_marker, text)
+    text = _WWW.sub(r"\1\\.", text.replace("://", "\\://"))
+    return text.replace("@", "\u200b@")
+
+
+def _escaped_marker(found: re.Match[str]) -> str:
+    """A leading `-`, `+` or `1.` would start a list: `\\-`, `\\+`, `1\\.`."""
+    marker = found.group(1)
+    return "\\" + marker if marker in "-+" else marker + "\\"
 
 
 def _time(at: datetime) -> str:

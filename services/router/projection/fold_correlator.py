@@ -84,6 +84,8 @@ def apply_correlator(view: IncidentView, event: Event, meta: RecordMeta) -> bool
             if view.status != "resolved":
                 view.status, view.snoozed_until = "acknowledged", None
             view.acknowledged_by, view.acknowledged_at = by, at
+            if view.first_acknowledged_at is None or at < view.first_acknowledged_at:
+                view.first_acknowledged_at, view.first_acknowledged_by = at, by
             view.record(TimelineEntry(at, "IncidentAcknowledged", f"acknowledged by {by}", by))
         case InputDropped(input_type="ResolveIncident", command_id=str(command_id), at=at):
             # A resolve (the correlator's command) it could not apply: the API answers 409

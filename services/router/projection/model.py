@@ -127,6 +127,11 @@ class IncidentView:
     generation: int = 0
     timeline: list[TimelineEntry] = field(default_factory=list)
     omitted: int = 0  # timeline entries past TIMELINE_LIMIT
+    # Kept whatever the timeline keeps (a post-incident report states them): entries by
+    # kind, and the first acknowledgement (a reassignment clears the current one).
+    kind_counts: dict[str, int] = field(default_factory=dict)
+    first_acknowledged_at: datetime | None = None
+    first_acknowledged_by: str | None = None
     verdicts: dict[str, Verdict] = field(default_factory=dict)  # by command id
     seen: set[str] = field(default_factory=set)  # envelope ids folded in
     compacted: bool = False  # an old resolved incident: summary kept, details dropped
@@ -138,6 +143,7 @@ class IncidentView:
         self.compacted = True
 
     def record(self, entry: TimelineEntry) -> None:
+        self.kind_counts[entry.kind] = self.kind_counts.get(entry.kind, 0) + 1
         if len(self.timeline) < TIMELINE_LIMIT:
             self.timeline.append(entry)
         else:

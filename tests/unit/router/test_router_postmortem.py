@@ -6,9 +6,17 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+import cmarkgfm
+from cmarkgfm.cmark import Options
+
 from services.router.api.postmortem import postmortem_markdown
 from services.router.projection.fold import project
-from services.router.projection.model import IncidentProjection, IncidentView, RecordMeta
+from services.router.projection.model import (
+    TIMELINE_LIMIT,
+    IncidentProjection,
+    IncidentView,
+    RecordMeta,
+)
 from shared.alerts import Alert, Layer, Severity
 from shared.events import AlertGrouped, IncidentAcknowledged
 from shared.events.base import Event
@@ -175,22 +183,73 @@ def test_the_first_acknowledgement_counts_even_after_a_reassignment_cleared_it()
     assert "- Reassignments: 1" in report
 
 
-def test_text_from_senders_and_people_cannot_break_the_tables_or_add_links_or_html() -> None:
-    hostile = "a | b\n| x | y |\n<img src=x onerror=alert(1)> [click](https://evil.example) `c`"
-    incident = Incident(_alert("f1", "Evil|Name", Layer.BUSINESS, T0, hostile))
-    note = IncidentNoteAdded(incident_id="INC-1", by="alice", text=hostile, at=T0)
+HOSTILE = (
+    "a | b\n| x | y |\n<img src=x onerror=alert(1)> [click](https://evil.example) `c`"
+    " see https://evil.example/login, www.evil.example and ops@evil.example\n\n# heading"
+)
+
+
+def test_text_from_senders_and_people_stays_text_as_github_renders_it() -> None:
+    incident = Incident(_alert("f1", "1. Pwned", Layer.BUSINESS, T0, HOSTILE))
+    note = IncidentNoteAdded(incident_id="INC-1", by="- alice", text=HOSTILE, at=T0)
     incident.read(NOTIFICATIONS, note)
 
     report = incident.report()
+    html = cmarkgfm.github_flavored_markdown_to_html(report, options=Options.CMARK_OPT_UNSAFE)
 
-    for active in ("<img", "](", "`"):  # each only escaped: no HTML, link or code
-        assert report.count(active) == report.count("\\" + active), active
-    tables = [block.splitlines() for block in report.split("\n\n") if block.startswith("|")]
-    assert len(tables) == 4  # facts, alerts, timeline, action items (no page was sent)
-    for table in tables:
-        widths = {len(re.findall(r"(?<!\\)\|", line)) for line in table}  # pipes not escaped
-        assert len(widths) == 1, table
-    assert "- 2026-11-27 10:00:00 UTC, alice: a \\| b \\| x \\| y \\| \\<img" in report
+    for active in ("<a ", "<img", "<code", "<h1>heading", "<ol"):  # links, HTML, code, lists
+        assert active not in html, active
+    impact = html[html.index("<h2>Impact</h2>") : html.index("<h2>Detection")]
+    assert impact.count("<li>") == 1 and "<li>1. Pwned (critical" in impact
+    assert html.count("<h1>") == 1  # the report's own title
+    tables = re.findall(r"<table>.*?</table>", html, re.DOTALL)
+    rows = [table.count("<tr>") for table in tables]
+    # A header and: 9 facts, 1 alert, the timeline's entries, 1 empty action item.
+    assert rows == [1 + 9, 1 + 1, 1 + len(incident.view.timeline), 1 + 1]
+    cells = re.findall(r"<td>(.*?)</td>", tables[2])  # the timeline's: rows are cut at `|`
+    assert any(cell.startswith("note by - alice: a | b | x | y | &lt;img") for cell in cells)
+    notes = html[html.index("<h2>Notes from the timeline</h2>") :]
+    assert "- alice: a | b | x | y | &lt;img src=x" in notes
+    assert "ops\u200b@evil.example" in notes  # read as written; no mailto link
+
+
+def test_past_the_timeline_it_keeps_the_report_still_counts_and_finds_the_first_ack() -> None:
+    incident = Incident()
+    repeat = _alert("f1", "HighErrorRate", Layer.APPLICATION, T0, "5xx at 12%")
+    for _ in range(TIMELINE_LIMIT):  # repeats fill the timeline the read model keeps
+        incident.joined(repeat)
+    incident.paged("n1", T0 + timedelta(minutes=1), delivered=T0 + timedelta(minutes=1))
+    incident.acknowledged("alice", T0 + timedelta(hours=1))
+    reassigned = IncidentReassigned(
+        incident_id="INC-1", by="alice", assignee="bob", generation=1, at=T0 + timedelta(hours=2)
+    )
+    incident.read(NOTIFICATIONS, reassigned, T0 + timedelta(hours=2))
+    incident.acknowledged("bob", T0 + timedelta(hours=4))
+    note = IncidentNoteAdded(incident_id="INC-1", by="bob", text="failed over", at=T0)
+    incident.read(NOTIFICATIONS, note, T0 + timedelta(hours=4))
+    assert incident.view.omitted > 0
+
+    report = incident.report()
+
+    assert "- Acknowledged: 2026-11-27 11:00:00 UTC by alice, 1 h after it opened" in report
+    assert "- Escalation steps fired: 1" in report and "- Reassignments: 1" in report
+    assert "- 1 later notes are past the entries kept (the event log has them)" in report
+
+
+def test_a_business_alert_that_moved_to_another_incident_is_said_to_have_moved() -> None:
+    incident = Incident()
+    conversion = _alert("f2", "ConversionDrop", Layer.BUSINESS, T0, "2% < 5%")
+    incident.joined(conversion)
+    later = T0 + timedelta(minutes=5)
+    moved = incident_opened("INC-2", later, conversion, title="ConversionDrop").model_copy(
+        update={"moved_from": "INC-1"}
+    )
+    incident.read(INCIDENTS, moved, later)
+
+    impact = _section(incident.report(), "Impact")
+
+    assert "moved to another incident (see the timeline)" in impact
+    assert "stopped firing" not in impact
 
 
 def test_a_compacted_incident_keeps_its_summary_and_says_where_the_details_are() -> None:
