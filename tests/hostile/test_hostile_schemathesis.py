@@ -89,7 +89,7 @@ def credential_for(path: str) -> Credential | None:
         return Credential({})
     if path.startswith("/v2/alerts"):
         return Credential(genie(GENIE_KEY))
-    if path.startswith(("/api/v1/incidents", "/api/v1/silences")):
+    if path.startswith(("/api/v1/incidents", "/api/v1/silences", "/api/v1/analytics")):
         return Credential(ALICE if len(path) % 2 else CHATOPS)
     return None
 

@@ -320,3 +320,27 @@ def test_the_post_incident_report_is_markdown_of_what_the_log_recorded(tocsin: T
     assert httpx.get(f"{tocsin.base}{path}/report", timeout=10).status_code == 401
     unknown = tocsin.get("/api/v1/incidents/INC-0000000000/report")
     assert unknown.status_code == 404 and unknown.json()["message"].startswith("no incident")
+
+
+@pytest.mark.e2e
+def test_analytics_count_the_window_s_incidents_pages_and_response(tocsin: Tocsin) -> None:
+    since = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")  # before its alert is sent
+    page = tocsin.page("AnalyticsCheck")
+    path = f"/api/v1/incidents/{page['incident']['id']}"
+    assert tocsin.post(f"{path}/acknowledge").status_code == 200
+
+    answer = tocsin.get(f"/api/v1/analytics?since={since}")
+
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["since"].startswith(since[:19])
+    assert (body["incidents"]["opened"], body["incidents"]["still_open"]) == (1, 1)
+    assert body["alerts"] == {"distinct": 1, "notifications": 1, "noise_reduction": 0.0}
+    assert (body["pages"]["sent"], body["pages"]["by_person"]) == (1, {})  # the hook channel
+    assert body["time_to_acknowledge_seconds"]["count"] == 1
+    assert body["top_alerts"] == [
+        {"alertname": "AnalyticsCheck", "incidents": 1, "notifications": 1}
+    ]
+    backwards = "since=2026-11-27T00:00:00Z&until=2026-11-26T00:00:00Z"
+    assert tocsin.get(f"/api/v1/analytics?{backwards}").status_code == 422
+    assert httpx.get(f"{tocsin.base}/api/v1/analytics", timeout=10).status_code == 401

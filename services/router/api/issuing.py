@@ -75,6 +75,9 @@ class CommandIssuer:
         self._append_timeout_s = append_timeout_s
         self._wait_s = wait_s
 
+    def now(self) -> datetime:
+        return self._clock()
+
     async def find(self, incident_id: str) -> IncidentView | Issued:
         if not self.tailer.ready.is_set():
             return Issued(503, "the read model is being rebuilt from the log; retry shortly")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request
@@ -20,7 +20,8 @@ from services.router.api.auth import TokenAuth
 from services.router.api.issuing import CommandIssuer, Issued
 from services.router.api.postmortem import postmortem_markdown
 from services.router.api.times import DateTimeText
-from services.router.api.views import detail_json, summary_json
+from services.router.api.views import analytics_json, detail_json, summary_json
+from services.router.projection.analytics import analytics
 from services.router.projection.model import IncidentStatus
 from services.router.projection.query import IncidentFilter, InvalidCursor, select
 from shared.api_errors import error
@@ -30,15 +31,12 @@ Authorization = Annotated[str | None, Header(description="`Bearer <user or servi
 MARKDOWN = "text/markdown; charset=utf-8"
 
 
-class ListQuery(BaseModel):
+class OpenedWindow(BaseModel):
+    """Incidents by when they opened."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
-    status: IncidentStatus | None = None
-    service: str | None = Field(default=None, min_length=1)
-    priority: Priority | None = None
     since: DateTimeText | None = Field(default=None, description="opened at or after")
     until: DateTimeText | None = Field(default=None, description="opened before")
-    limit: int = Field(default=50, ge=1, le=500)
-    cursor: str | None = Field(default=None, description="`next_cursor` of the previous page")
 
     @field_validator("until")
     @classmethod
@@ -47,6 +45,18 @@ class ListQuery(BaseModel):
         if until is not None and since is not None and until <= since:
             raise ValueError("must be after since")
         return until
+
+
+class ListQuery(OpenedWindow):
+    status: IncidentStatus | None = None
+    service: str | None = Field(default=None, min_length=1)
+    priority: Priority | None = None
+    limit: int = Field(default=50, ge=1, le=500)
+    cursor: str | None = Field(default=None, description="`next_cursor` of the previous page")
+
+
+# The analytics' window when the query gives no `since`: the week before `until` (now).
+ANALYTICS_WINDOW = timedelta(days=7)
 
 
 def query_routes(issuer: CommandIssuer, auth: TokenAuth) -> APIRouter:
@@ -83,6 +93,14 @@ def query_routes(issuer: CommandIssuer, auth: TokenAuth) -> APIRouter:
             404: {"description": UNKNOWN_INCIDENT},
         },
     )
+    router.add_api_route(
+        "/api/v1/analytics",
+        queries.get_analytics,
+        methods=["GET"],
+        summary="How on-call went over a window: incidents, noise, pages, MTTA and MTTR",
+        responses={**refusals, 422: {"description": "invalid window"}},
+        openapi_extra={"parameters": _parameters(OpenedWindow)},
+    )
     return router
 
 
@@ -91,16 +109,25 @@ class _Queries:
         self._issuer = issuer
         self._auth = auth
 
-    async def list_incidents(
-        self, request: Request, authorization: Authorization = None
-    ) -> JSONResponse:
+    def _refusal(self, request: Request, authorization: str | None) -> JSONResponse | None:
+        """Why a query of the read model cannot be answered: no valid token, the model being
+        rebuilt, a parameter given twice (one value would be dropped without a word)."""
         if self._auth.authenticate(authorization) is None:
             return unauthorized()
         if not self._issuer.tailer.ready.is_set():
             return error(503, "the read model is being rebuilt from the log; retry shortly")
-        refused = _refused_parameters(request)
-        if refused:
-            return invalid(refused)
+        names = [name for name, _ in request.query_params.multi_items()]
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            given_twice = "given more than once"
+            return invalid([{"field": name, "message": given_twice} for name in repeated])
+        return None
+
+    async def list_incidents(
+        self, request: Request, authorization: Authorization = None
+    ) -> JSONResponse:
+        if refusal := self._refusal(request, authorization):
+            return refusal
         try:
             query = ListQuery.model_validate(dict(request.query_params))
             wanted = IncidentFilter(
@@ -144,16 +171,29 @@ class _Queries:
             headers={"Content-Disposition": disposition},
         )
 
-
-def _refused_parameters(request: Request) -> list[dict[str, str]]:
-    """A parameter given twice: one value would be dropped without a word."""
-    names = [name for name, _ in request.query_params.multi_items()]
-    repeated = sorted({name for name in names if names.count(name) > 1})
-    return [{"field": name, "message": "given more than once"} for name in repeated]
+    async def get_analytics(
+        self, request: Request, authorization: Authorization = None
+    ) -> JSONResponse:
+        if refusal := self._refusal(request, authorization):
+            return refusal
+        try:
+            query = OpenedWindow.model_validate(dict(request.query_params))
+        except ValidationError as failure:
+            return invalid(validation_errors(failure))
+        until = query.until or self._issuer.now()
+        since = query.since or until - ANALYTICS_WINDOW
+        if until <= since:  # a `since` after the default `until` (now)
+            return invalid([{"field": "since", "message": "must be before until (now)"}])
+        projection = await self._issuer.tailer.current()
+        return JSONResponse(analytics_json(analytics(projection, since, until), since, until))
 
 
 def _query_parameters() -> list[dict[str, Any]]:
-    schema = ListQuery.model_json_schema()
+    return _parameters(ListQuery)
+
+
+def _parameters(query: type[BaseModel]) -> list[dict[str, Any]]:
+    schema = query.model_json_schema()
     return [
         {"name": name, "in": "query", "required": False, "schema": field}
         for name, field in schema["properties"].items()

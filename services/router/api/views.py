@@ -6,6 +6,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
+from services.router.projection.analytics import Analytics, Spread
 from services.router.projection.model import IncidentView, TimelineEntry
 
 
@@ -73,3 +74,37 @@ def _entry_json(entry: TimelineEntry) -> dict[str, Any]:
         "actor": entry.actor,
         "details": entry.details,
     }
+
+
+def analytics_json(found: Analytics, since: datetime, until: datetime) -> dict[str, Any]:
+    return {
+        "since": since.isoformat(),
+        "until": until.isoformat(),
+        "incidents": {
+            "opened": found.opened,
+            "still_open": found.still_open,
+            "by_priority": found.by_priority,
+            "flapping": found.flapping,
+            "escalated": found.escalated,
+        },
+        "alerts": {
+            "distinct": found.alerts,
+            "notifications": found.notifications,
+            "noise_reduction": found.noise_reduction,
+        },
+        "pages": {
+            "sent": found.pages_sent,
+            "failed": found.pages_failed,
+            "by_person": found.pages_by_person,
+        },
+        "time_to_acknowledge_seconds": _spread_json(found.time_to_acknowledge),
+        "time_to_resolve_seconds": _spread_json(found.time_to_resolve),
+        "top_alerts": [
+            {"alertname": t.alertname, "incidents": t.incidents, "notifications": t.notifications}
+            for t in found.top_alerts
+        ],
+    }
+
+
+def _spread_json(spread: Spread) -> dict[str, Any]:
+    return {"count": spread.count, "p50": spread.p50_s, "p90": spread.p90_s, "max": spread.max_s}
