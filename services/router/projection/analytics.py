@@ -44,9 +44,9 @@ class Analytics:
     escalated: int  # fired more than one escalation step (a later step, or a repeat)
     alerts: int  # distinct alerts of those incidents
     notifications: int
-    pages_sent: int  # pages (not status updates) delivered, to people and channels
+    pages_sent: int  # pages (not status updates) delivered, per contact and channel
     pages_failed: int
-    pages_by_person: dict[str, int]
+    pages_by_person: dict[str, int]  # times paged: a person's contacts at once count once
     time_to_acknowledge: Spread  # from opening to the first acknowledgement
     time_to_resolve: Spread  # from opening to resolution
     top_alerts: list[AlertTally]
@@ -64,7 +64,14 @@ def analytics(
     views = [v for v in projection.incidents.values() if since <= v.opened_at < until]
     pages = [page for view in views for page in view.pages.values() if page.tells == "page"]
     delivered = [page for page in pages if page.status == "sent"]
-    people = Counter(page.target for page in delivered if page.channel.startswith("user/"))
+    # A person paged on every contact at once was paged once.
+    paged = {
+        (view.incident_id, page.target, page.requested_at)
+        for view in views
+        for page in view.pages.values()
+        if page.tells == "page" and page.status == "sent" and page.channel.startswith("user/")
+    }
+    people = Counter(target for _, target, _ in paged)
     return Analytics(
         opened=len(views),
         still_open=sum(1 for view in views if view.status != "resolved"),

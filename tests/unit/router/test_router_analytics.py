@@ -56,10 +56,18 @@ class Log:
             self.joined(incident_id, alert, at, "deduplicated")
 
     def paged(self, incident_id: str, notification_id: str, at: datetime, sent: bool) -> None:
+        """Alice's step fired: her first contact, and a second one as `<id>-2` (delivered)."""
         self.read(NOTIFICATIONS, step_fired(incident_id, at), at)
-        self.read(NOTIFICATIONS, page_requested(incident_id, notification_id, at), at)
+        second = page_requested(incident_id, f"{notification_id}-2", at)
+        for page in (
+            page_requested(incident_id, notification_id, at),
+            second.model_copy(update={"channel": "user/alice/1"}),
+        ):
+            self.read(NOTIFICATIONS, page, at)
         outcome = delivery_outcome(incident_id, notification_id, at, sent=sent)
         self.read(NOTIFICATIONS, outcome, at)
+        delivered = delivery_outcome(incident_id, f"{notification_id}-2", at, sent=True)
+        self.read(NOTIFICATIONS, delivered.model_copy(update={"channel": "user/alice/1"}), at)
 
     def acknowledged(self, incident_id: str, at: datetime) -> None:
         event = IncidentAcknowledged(incident_id=incident_id, by="alice", at=at)
@@ -97,7 +105,8 @@ def test_a_week_of_incidents_pages_and_response_times() -> None:
     assert (found.flapping, found.escalated) == (0, 1)  # INC-B fired two steps
     assert (found.alerts, found.notifications) == (3, 6)
     assert found.noise_reduction == 1 - 2 / 6
-    assert (found.pages_sent, found.pages_failed, found.pages_by_person) == (2, 1, {"alice": 2})
+    # 3 steps paged alice on two contacts each; one delivery failed: she was paged 3 times.
+    assert (found.pages_sent, found.pages_failed, found.pages_by_person) == (5, 1, {"alice": 3})
     assert found.time_to_acknowledge == Spread(2, 120.0, 600.0, 600.0)
     assert found.time_to_resolve == Spread(1, 1800.0, 1800.0, 1800.0)
     assert found.top_alerts == [AlertTally("NodeDown", 2, 5), AlertTally("HighErrorRate", 1, 1)]
