@@ -22,23 +22,16 @@ from shared.runtime.log_retention import LogReader, LogRetention
 from shared.runtime.runner import PartitionedRunner
 from shared.runtime.snapshots import SnapshotStore, state_topic
 from tests.contract import test_runner_snapshots as snapshots_test
+from tests.support.manual_clock import ManualClock
 
 ALERTS, PAYLOADS, GROUP = "alerts", "payloads", "tocsin-corr"
 CORRELATOR = LogReader(state_topic(GROUP), (ALERTS,), GROUP)
 FORMAT = "tally-v1"
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
-async def clock_and_log(tmp_path: Path) -> AsyncIterator[tuple[Clock, EmbeddedLog]]:
-    clock = Clock()
+async def clock_and_log(tmp_path: Path) -> AsyncIterator[tuple[ManualClock, EmbeddedLog]]:
+    clock = ManualClock()
     log = EmbeddedLog(tmp_path / "tocsin.sqlite", wall_clock=clock)
     await log.start()
     await log.ensure_topics({ALERTS: 1, PAYLOADS: 1, state_topic(GROUP): 1})
@@ -57,7 +50,7 @@ async def _offsets(log: EmbeddedLog, topic: str) -> list[int]:
 
 def _retention(
     log: EmbeddedLog,
-    clock: Clock,
+    clock: ManualClock,
     *readers: LogReader,
     retention: timedelta | None = timedelta(seconds=50),
     history: tuple[str, ...] = (ALERTS, PAYLOADS),
@@ -67,7 +60,7 @@ def _retention(
     return LogRetention(log, retention, history, readers, registry, wall_clock=clock)
 
 
-async def _history(clock: Clock, log: EmbeddedLog) -> None:
+async def _history(clock: ManualClock, log: EmbeddedLog) -> None:
     """Records 0-99 appended at t=0, 100-199 at t=1000, 200-209 at t=2000 (both topics): the
     time index holds a row per write, each further apart than its interval."""
     for at, count in ((0.0, 100), (1000.0, 100), (2000.0, 10)):
@@ -77,7 +70,7 @@ async def _history(clock: Clock, log: EmbeddedLog) -> None:
 
 
 async def test_records_go_once_older_than_the_retention_and_past_every_snapshot(
-    clock_and_log: tuple[Clock, EmbeddedLog],
+    clock_and_log: tuple[ManualClock, EmbeddedLog],
 ) -> None:
     clock, log = clock_and_log
     await _history(clock, log)
@@ -95,7 +88,7 @@ async def test_records_go_once_older_than_the_retention_and_past_every_snapshot(
 
 
 async def test_a_reader_without_a_snapshot_keeps_its_input(
-    clock_and_log: tuple[Clock, EmbeddedLog],
+    clock_and_log: tuple[ManualClock, EmbeddedLog],
 ) -> None:
     clock, log = clock_and_log
     await _history(clock, log)
@@ -107,7 +100,7 @@ async def test_a_reader_without_a_snapshot_keeps_its_input(
 
 
 async def test_a_partitions_last_record_always_stays(
-    clock_and_log: tuple[Clock, EmbeddedLog],
+    clock_and_log: tuple[ManualClock, EmbeddedLog],
 ) -> None:
     clock, log = clock_and_log
     await _history(clock, log)
@@ -116,7 +109,7 @@ async def test_a_partitions_last_record_always_stays(
 
 
 async def test_offsets_go_on_after_a_restart_when_old_records_are_gone(
-    tmp_path: Path, clock_and_log: tuple[Clock, EmbeddedLog]
+    tmp_path: Path, clock_and_log: tuple[ManualClock, EmbeddedLog]
 ) -> None:
     clock, log = clock_and_log
     await _history(clock, log)
@@ -137,7 +130,7 @@ async def test_offsets_go_on_after_a_restart_when_old_records_are_gone(
 
 
 async def test_older_snapshots_go_and_the_newest_still_loads(
-    clock_and_log: tuple[Clock, EmbeddedLog],
+    clock_and_log: tuple[ManualClock, EmbeddedLog],
 ) -> None:
     clock, log = clock_and_log
     store = SnapshotStore(log, GROUP)
@@ -156,7 +149,7 @@ async def test_older_snapshots_go_and_the_newest_still_loads(
 
 
 async def test_pruned_records_are_counted_by_topic(
-    clock_and_log: tuple[Clock, EmbeddedLog],
+    clock_and_log: tuple[ManualClock, EmbeddedLog],
 ) -> None:
     clock, log = clock_and_log
     await _history(clock, log)
@@ -169,7 +162,7 @@ async def test_pruned_records_are_counted_by_topic(
 
 
 async def test_without_a_retention_history_stays(
-    clock_and_log: tuple[Clock, EmbeddedLog],
+    clock_and_log: tuple[ManualClock, EmbeddedLog],
 ) -> None:
     clock, log = clock_and_log
     await _history(clock, log)
@@ -182,7 +175,7 @@ async def test_a_runner_recovers_its_whole_state_after_retention_pruned_its_inpu
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     # Given a runner that folded 30 inputs appended at t=0 and t=1000, snapshotted at its stop,
-    clock = Clock()
+    clock = ManualClock()
     log = EmbeddedLog(tmp_path / "runner.sqlite", wall_clock=clock)
     await log.start()
     await log.ensure_topics({snapshots_test.INPUTS: 1})
@@ -244,7 +237,7 @@ async def _run_tally(log: EmbeddedLog, group: str, end: int) -> _Ran:
     return _Ran(processor, runner.log_reader())
 
 
-async def _large_history(clock: Clock, log: EmbeddedLog) -> None:
+async def _large_history(clock: ManualClock, log: EmbeddedLog) -> None:
     """2,000 payloads of 10 kB at t=0, then 10 at t=1000."""
     for at, count in ((0.0, 2000), (1000.0, 10)):
         clock.now = at
@@ -258,7 +251,7 @@ async def _large_history(clock: Clock, log: EmbeddedLog) -> None:
 
 async def test_the_file_shrinks_once_pruned_records_are_gone(tmp_path: Path) -> None:
     # Given a new log holding 20 MB of old payloads and a few recent ones,
-    clock = Clock()
+    clock = ManualClock()
     log = EmbeddedLog(tmp_path / "shrinks.sqlite", wall_clock=clock)
     await log.start()
     await log.ensure_topics({PAYLOADS: 1})
@@ -292,7 +285,7 @@ async def test_a_file_made_without_incremental_vacuum_is_pruned_and_keeps_its_si
     with contextlib.closing(sqlite3.connect(path)) as connection:
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("CREATE TABLE placeholder (a)")
-    clock = Clock()
+    clock = ManualClock()
     log = EmbeddedLog(path, wall_clock=clock)
     await log.start()
     await log.ensure_topics({PAYLOADS: 1})

@@ -11,23 +11,16 @@ from collections.abc import Iterator
 import pytest
 
 from shared.logs import JsonFormatter, RepeatedLines
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.support.manual_clock import ManualClock
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> ManualClock:
+    return ManualClock()
 
 
 @pytest.fixture
-def written(clock: Clock) -> Iterator[io.StringIO]:
+def written(clock: ManualClock) -> Iterator[io.StringIO]:
     sink = io.StringIO()
     handler = logging.StreamHandler(sink)
     handler.setFormatter(JsonFormatter())
@@ -45,7 +38,7 @@ def lines(sink: io.StringIO) -> list[dict[str, object]]:
 
 
 def test_a_line_repeated_within_the_window_is_written_once_then_counted(
-    clock: Clock, written: io.StringIO
+    clock: ManualClock, written: io.StringIO
 ) -> None:
     log = logging.getLogger("tests.repeats")
     for second in range(5):
@@ -60,7 +53,7 @@ def test_a_line_repeated_within_the_window_is_written_once_then_counted(
 
 
 def test_lines_differing_in_message_context_or_level_are_each_written(
-    clock: Clock, written: io.StringIO
+    clock: ManualClock, written: io.StringIO
 ) -> None:
     log = logging.getLogger("tests.repeats")
     log.warning("request not stored: log unavailable", extra={"integration": "prom"})
