@@ -62,9 +62,10 @@ class RepeatedLines(logging.Filter):
         return True
 
     def _forget(self, now: float) -> None:
+        # Threads log too (the embedded log's writer): another may have forgotten it already.
         for line, (at, _) in list(self._lines.items()):
             if now - at >= self._window_s:
-                del self._lines[line]
+                self._lines.pop(line, None)
 
 
 def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
