@@ -103,8 +103,8 @@ def _alert_line(row: AlertRow) -> str:
 
 
 def _response(view: IncidentView) -> str:
-    """Detection to resolution, with the times between, as MTTA and MTTR count them (from the
-    incident's opening) and from the first alert to the first page a person got."""
+    """Detection to resolution, with the times between: from the incident's opening, as MTTA
+    and MTTR count them, and from the first alert to the first page delivered."""
     lines = ["## Detection and response", ""]
     first_alert = min((row.first_received_at for row in view.alerts.values()), default=None)
     if first_alert is not None:
@@ -119,9 +119,8 @@ def _response(view: IncidentView) -> str:
         lines.append(line)
     elif not view.compacted:
         lines.append("- No page was delivered")
-    acknowledged = _first_acknowledgement(view)
-    if acknowledged is not None:
-        at, by = acknowledged
+    at, by = view.first_acknowledged_at, view.first_acknowledged_by  # a reassignment kept it
+    if at is not None:
         lines.append(
             f"- Acknowledged: {_time(at)} by {_text(by or 'someone')},"
             f" {_span(at - view.opened_at)} after it opened (time to acknowledge)"
@@ -145,17 +144,11 @@ def _first_page(pages: Iterable[PageRow]) -> PageRow | None:
     return min(delivered, key=lambda page: (page.finished_at, page.notification_id), default=None)
 
 
-def _first_acknowledgement(view: IncidentView) -> tuple[datetime, str | None] | None:
-    """The first acknowledgement, which a reassignment since does not clear."""
-    if view.first_acknowledged_at is None:
-        return None
-    return view.first_acknowledged_at, view.first_acknowledged_by
-
-
 def _escalation(view: IncidentView) -> list[str]:
     counts = view.kind_counts
-    people = sorted({page.target for page in view.pages.values() if _reached_person(page)})
-    channels = sorted({page.target for page in view.pages.values() if _reached_channel(page)})
+    reached = [page for page in view.pages.values() if page.status == "sent"]
+    people = sorted({page.target for page in reached if page.to_person})
+    channels = sorted({page.target for page in reached if not page.to_person})
     failed = sum(1 for page in view.pages.values() if page.status == "failed")
     lines = []
     if steps := counts.get("EscalationStepFired", 0):
@@ -174,14 +167,6 @@ def _escalation(view: IncidentView) -> list[str]:
     if failed:
         lines.append(f"- Deliveries that failed: {failed}")
     return lines
-
-
-def _reached_person(page: PageRow) -> bool:
-    return page.status == "sent" and page.channel.startswith("user/")
-
-
-def _reached_channel(page: PageRow) -> bool:
-    return page.status == "sent" and not page.channel.startswith("user/")
 
 
 def _alerts(view: IncidentView) -> str:

@@ -69,7 +69,7 @@ def analytics(
         (view.incident_id, page.target, page.requested_at)
         for view in views
         for page in view.pages.values()
-        if page.tells == "page" and page.status == "sent" and page.channel.startswith("user/")
+        if page.tells == "page" and page.status == "sent" and page.to_person
     }
     people = Counter(target for _, target, _ in paged)
     return Analytics(

@@ -90,6 +90,11 @@ class PageRow:
     # "page", or the change a channel is told of: "acknowledged", "resolved".
     tells: str = "page"
 
+    @property
+    def to_person(self) -> bool:
+        """To one of a user's contacts (`user/<name>/<index>`), not to a channel."""
+        return self.channel.startswith("user/")
+
 
 @dataclass(frozen=True)
 class Verdict:
