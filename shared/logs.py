@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -13,8 +15,8 @@ import orjson
 
 _STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
 REPEAT_WINDOW_S = 10.0
-# Lines remembered at most: past it, those whose window ended are forgotten.
-_REMEMBERED = 1_000
+# Lines followed at most (a few MB): the least recently written go first.
+_REMEMBERED = 10_000
 
 
 class JsonFormatter(logging.Formatter):
@@ -36,7 +38,10 @@ class RepeatedLines(logging.Filter):
     each failed connection and fetch, hundreds of lines a second (2.9 MB a minute from one
     router), and each refused request would log its own. A line is its logger, level,
     message and context fields; the next one written after its window says how many were
-    left out (`repeated`)."""
+    left out (`repeated`). Records with an exception or a stack are always written, and a
+    record whose line cannot be told (a message whose arguments do not fit) goes on to the
+    handler, which reports it as logging does. The last `_REMEMBERED` lines written are
+    followed: one pushed out by that many others since loses its count."""
 
     def __init__(
         self, window_s: float = REPEAT_WINDOW_S, clock: Callable[[], float] = time.monotonic
@@ -44,11 +49,21 @@ class RepeatedLines(logging.Filter):
         super().__init__()
         self._window_s = window_s
         self._clock = clock
-        self._lines: dict[tuple[object, ...], tuple[float, int]] = {}  # -> (written at, left out)
+        # Line -> (written at, left out since), least recently written first.
+        self._lines: OrderedDict[tuple[object, ...], tuple[float, int]] = OrderedDict()
+        self._lock = threading.Lock()  # threads log too (the embedded log's writer)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        context = sorted((k, repr(v)) for k, v in record.__dict__.items() if k not in _STANDARD)
-        line = (record.name, record.levelno, record.getMessage(), tuple(context))
+        if record.exc_info or record.stack_info:
+            return True
+        try:
+            line = _line(record)
+        except Exception:  # a filter that raises would raise in the code that logged
+            return True
+        with self._lock:
+            return self._first_in_window(line, record)
+
+    def _first_in_window(self, line: tuple[object, ...], record: logging.LogRecord) -> bool:
         now = self._clock()
         written = self._lines.get(line)
         if written is not None and now - written[0] < self._window_s:
@@ -57,15 +72,15 @@ class RepeatedLines(logging.Filter):
         if written is not None and written[1]:
             record.repeated = written[1]
         self._lines[line] = (now, 0)
-        if len(self._lines) > _REMEMBERED:
-            self._forget(now)
+        self._lines.move_to_end(line)
+        while len(self._lines) > _REMEMBERED:
+            self._lines.popitem(last=False)
         return True
 
-    def _forget(self, now: float) -> None:
-        # Threads log too (the embedded log's writer): another may have forgotten it already.
-        for line, (at, _) in list(self._lines.items()):
-            if now - at >= self._window_s:
-                self._lines.pop(line, None)
+
+def _line(record: logging.LogRecord) -> tuple[object, ...]:
+    context = sorted((k, repr(v)) for k, v in record.__dict__.items() if k not in _STANDARD)
+    return (record.name, record.levelno, record.getMessage(), tuple(context))
 
 
 def configure_logging(level: str = "INFO", fmt: str = "json") -> None:

@@ -69,3 +69,56 @@ def test_lines_differing_in_message_context_or_level_are_each_written(
         ("error", "prom"),
         ("error", None),
     ]
+
+
+def test_records_with_an_exception_are_always_written(written: io.StringIO) -> None:
+    log = logging.getLogger("tests.repeats")
+    for failure in (ValueError("bad value"), KeyError("missing")):
+        try:
+            raise failure
+        except Exception:
+            log.exception("request failed")
+
+    out = lines(written)
+    assert [str(line["exception"]).splitlines()[-1] for line in out] == [
+        "ValueError: bad value",
+        "KeyError: 'missing'",
+    ]
+
+
+class Unprintable:
+    def __repr__(self) -> str:
+        raise RuntimeError("no repr")
+
+    def __str__(self) -> str:
+        return "unprintable"
+
+
+def test_a_record_the_filter_cannot_read_still_reaches_the_handler(
+    written: io.StringIO,
+) -> None:
+    logging.getLogger("tests.repeats").warning("odd context", extra={"thing": Unprintable()})
+    # Arguments that do not fit the message: the handler reports it, as logging does.
+    unfit = logging.makeLogRecord({"msg": "count %d", "args": ("not a number",)})
+
+    assert [(line["message"], line["thing"]) for line in lines(written)] == [
+        ("odd context", "unprintable")
+    ]
+    assert RepeatedLines().filter(unfit) is True
+
+
+def test_a_line_keeps_its_count_while_fewer_than_the_limit_were_written_since(
+    clock: ManualClock, written: io.StringIO
+) -> None:
+    log = logging.getLogger("tests.repeats")
+    for second in range(5):
+        clock.now = second
+        log.error("broker down")
+    clock.now = 11
+    for index in range(1_001):  # other lines in between, fewer than the lines followed
+        log.info("line %d", index)
+    clock.now = 12
+    log.error("broker down")
+
+    last = lines(written)[-1]
+    assert (last["message"], last.get("repeated")) == ("broker down", 4)
