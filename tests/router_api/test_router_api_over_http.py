@@ -343,4 +343,8 @@ def test_analytics_count_the_window_s_incidents_pages_and_response(tocsin: Tocsi
     ]
     backwards = "since=2026-11-27T00:00:00Z&until=2026-11-26T00:00:00Z"
     assert tocsin.get(f"/api/v1/analytics?{backwards}").status_code == 422
+    # Less than a week after the first day there is: the window starts then (no overflow).
+    early = tocsin.get("/api/v1/analytics?until=0001-01-03T00:00:00Z")
+    assert (early.status_code, early.json()["incidents"]["opened"]) == (200, 0)
+    assert tocsin.get("/api/v1/analytics?until=0001-01-01T00:00:00Z").status_code == 422
     assert httpx.get(f"{tocsin.base}/api/v1/analytics", timeout=10).status_code == 401

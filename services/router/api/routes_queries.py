@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request
@@ -181,9 +181,12 @@ class _Queries:
         except ValidationError as failure:
             return invalid(validation_errors(failure))
         until = query.until or self._issuer.now()
-        since = query.since or until - ANALYTICS_WINDOW
-        if until <= since:  # a `since` after the default `until` (now)
-            return invalid([{"field": "since", "message": "must be before until (now)"}])
+        try:
+            since = query.since or until - ANALYTICS_WINDOW
+        except OverflowError:  # an `until` in the first week of year 1
+            since = datetime.min.replace(tzinfo=UTC)
+        if until <= since:  # a `since` after the default `until` (now), or no room before
+            return invalid([{"field": "since", "message": "must be before until"}])
         projection = await self._issuer.tailer.current()
         return JSONResponse(analytics_json(analytics(projection, since, until), since, until))
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from services.router.projection.model import IncidentProjection, IncidentView
+from services.router.projection.model import AlertRow, IncidentProjection, IncidentView
 
 
 @dataclass(frozen=True)
@@ -41,8 +41,8 @@ class Analytics:
     still_open: int
     by_priority: dict[str, int]
     flapping: int
-    escalated: int  # fired more than one escalation step (a later step, or a repeat)
-    alerts: int  # distinct alerts of those incidents
+    escalated: int  # fired a step past the first, or repeated the policy
+    alerts: int  # distinct alerts of those incidents (one moved between two counts once)
     notifications: int
     pages_sent: int  # pages (not status updates) delivered, per contact and channel
     pages_failed: int
@@ -77,9 +77,9 @@ def analytics(
         still_open=sum(1 for view in views if view.status != "resolved"),
         by_priority=dict(sorted(Counter(view.priority for view in views).items())),
         flapping=sum(1 for view in views if view.flapping),
-        escalated=sum(1 for view in views if view.kind_counts.get("EscalationStepFired", 0) > 1),
-        alerts=sum(len(view.alerts) for view in views),
-        notifications=sum(row.notifications for view in views for row in view.alerts.values()),
+        escalated=sum(1 for view in views if view.escalated),
+        alerts=len({fingerprint for view in views for fingerprint in view.alerts}),
+        notifications=sum(_sent(row) for view in views for row in view.alerts.values()),
         pages_sent=len(delivered),
         pages_failed=sum(1 for page in pages if page.status == "failed"),
         pages_by_person=dict(sorted(people.items(), key=lambda item: (-item[1], item[0]))),
@@ -93,6 +93,11 @@ def analytics(
         ),
         top_alerts=_top_alerts(views, top),
     )
+
+
+def _sent(row: AlertRow) -> int:
+    """Notifications the incident counted, less those a move brought from another one."""
+    return row.notifications - row.moved_in
 
 
 def _spread(durations: Iterable[timedelta]) -> Spread:
@@ -113,7 +118,7 @@ def _top_alerts(views: list[IncidentView], top: int) -> list[AlertTally]:
     for view in views:
         names = Counter[str]()
         for row in view.alerts.values():
-            names[row.alertname] += row.notifications
+            names[row.alertname] += _sent(row)
         incidents.update(names.keys())
         notifications.update(names)
     ranked = sorted(incidents, key=lambda name: (-incidents[name], -notifications[name], name))

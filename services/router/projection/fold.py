@@ -121,10 +121,17 @@ def _open(projection: IncidentProjection, event: IncidentOpened, meta: RecordMet
 def _left_behind(
     projection: IncidentProjection, event: AlertGrouped | IncidentOpened, meta: RecordMeta
 ) -> None:
-    """The incident an alert moved from shows it as moved, no longer firing there."""
+    """The incident an alert moved from shows it as moved, no longer firing there. When the
+    move carries a notification the old incident counted already (a release, not a new
+    firing), the new incident's row says so (`moved_in`), so it is counted once overall."""
     old = projection.incidents.get(event.moved_from or "")
     if old is not None and meta.event_id not in old.seen:
         old.seen.add(meta.event_id)
+        fingerprint = event.alert.fingerprint
+        before, after = old.alerts.get(fingerprint), projection.incidents[event.incident_id]
+        moved_in = after.alerts.get(fingerprint)
+        if before and moved_in and before.last_received_at >= event.alert.received_at:
+            moved_in.moved_in += 1
         moved_out(old, event.alert, event.incident_id, event.reason, meta)
 
 

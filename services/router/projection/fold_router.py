@@ -145,6 +145,7 @@ def _recorded(view: IncidentView, event: Event, meta: RecordMeta) -> None:
                 TimelineEntry(at, "EscalationStarted", summary, details={"policies": names})
             )
         case EscalationStepFired(step=step, repeat=repeat, generation=generation):
+            view.escalated = view.escalated or step > 0 or repeat > 0
             summary = (
                 f"escalation step {step + 1} of {event.policy} (repeat {repeat},"
                 f" generation {generation}): {', '.join(event.targets)}"

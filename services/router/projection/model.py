@@ -73,6 +73,7 @@ class AlertRow:
     last_received_at: datetime
     firing: bool = True
     notifications: int = 1  # times a source sent it (repeats included)
+    moved_in: int = 0  # of those, notifications it brought along from another incident
     decision: str = "opened"  # opened | grouped | deduplicated | inhibited | moved (left it)
     runbook_url: str | None = None  # an http(s) link from its runbook annotation
 
@@ -125,6 +126,7 @@ class IncidentView:
     assignee: str | None = None
     commander: str | None = None
     flapping: bool = False  # an alert of it keeps resolving and firing again
+    escalated: bool = False  # a step past the first fired, or the policy repeated
     # The correlator's probable root cause, as pages name it (`NodeDown on host:node-7`), and
     # why it was named; the alert that opened the incident until another is named.
     probable_cause: str = ""

@@ -55,9 +55,12 @@ class Log:
         for _ in range(times):
             self.joined(incident_id, alert, at, "deduplicated")
 
-    def paged(self, incident_id: str, notification_id: str, at: datetime, sent: bool) -> None:
+    def paged(
+        self, incident_id: str, notification_id: str, at: datetime, sent: bool, step: int = 0
+    ) -> None:
         """Alice's step fired: her first contact, and a second one as `<id>-2` (delivered)."""
-        self.read(NOTIFICATIONS, step_fired(incident_id, at), at)
+        fired = step_fired(incident_id, at).model_copy(update={"step": step})
+        self.read(NOTIFICATIONS, fired, at)
         second = page_requested(incident_id, f"{notification_id}-2", at)
         for page in (
             page_requested(incident_id, notification_id, at),
@@ -91,7 +94,7 @@ def _week_of_on_call() -> Log:
     log.opened("INC-B", opened_b, node_down("b1", opened_b), "P2")
     log.sent_again("INC-B", node_down("b1", opened_b), 1, opened_b)
     log.paged("INC-B", "n2", opened_b, sent=False)
-    log.paged("INC-B", "n3", opened_b + timedelta(minutes=5), sent=True)
+    log.paged("INC-B", "n3", opened_b + timedelta(minutes=5), sent=True, step=1)
     log.acknowledged("INC-B", opened_b + timedelta(minutes=10))
     # INC-C opens after the window.
     log.opened("INC-C", T0 + WEEK, node_down("c1", T0 + WEEK))
@@ -102,7 +105,7 @@ def test_a_week_of_incidents_pages_and_response_times() -> None:
     found = analytics(_week_of_on_call().projection, T0, T0 + WEEK)
 
     assert (found.opened, found.still_open, found.by_priority) == (2, 1, {"P1": 1, "P2": 1})
-    assert (found.flapping, found.escalated) == (0, 1)  # INC-B fired two steps
+    assert (found.flapping, found.escalated) == (0, 1)  # INC-B reached its second step
     assert (found.alerts, found.notifications) == (3, 6)
     assert found.noise_reduction == 1 - 2 / 6
     # 3 steps paged alice on two contacts each; one delivery failed: she was paged 3 times.
@@ -110,6 +113,31 @@ def test_a_week_of_incidents_pages_and_response_times() -> None:
     assert found.time_to_acknowledge == Spread(2, 120.0, 600.0, 600.0)
     assert found.time_to_resolve == Spread(1, 1800.0, 1800.0, 1800.0)
     assert found.top_alerts == [AlertTally("NodeDown", 2, 5), AlertTally("HighErrorRate", 1, 1)]
+
+
+def test_a_step_fired_again_after_a_snooze_is_no_escalation() -> None:
+    log = Log()
+    log.opened("INC-S", T0, node_down("s1", T0))
+    log.paged("INC-S", "n1", T0, sent=True)
+    restarted = step_fired("INC-S", T0 + timedelta(hours=1)).model_copy(update={"generation": 1})
+    log.read(NOTIFICATIONS, restarted, T0 + timedelta(hours=1))
+
+    assert analytics(log.projection, T0, T0 + WEEK).escalated == 0
+
+
+def test_an_alert_moved_to_another_incident_is_one_alert_sent_once() -> None:
+    log = Log()
+    log.opened("INC-X", T0, node_down("x1", T0))
+    symptom = node_down("y1", T0).model_copy(update={"labels": {"alertname": "Symptom"}})
+    log.joined("INC-X", symptom, T0, "inhibited")
+    later = T0 + timedelta(minutes=3)  # its cause resolved: released into an incident of its own
+    released = incident_opened("INC-Y", later, symptom, title="Symptom")
+    log.read(INCIDENTS, released.model_copy(update={"moved_from": "INC-X"}), later)
+
+    found = analytics(log.projection, T0, T0 + WEEK)
+
+    assert (found.opened, found.alerts, found.notifications) == (2, 2, 2)
+    assert found.top_alerts == [AlertTally("Symptom", 2, 1), AlertTally("NodeDown", 1, 1)]
 
 
 def test_the_window_counts_incidents_by_when_they_opened() -> None:
