@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from shared.alerts import Alert, Layer, Severity
 from shared.events import (
+    AlertGrouped,
     EscalationStepFired,
     IncidentAcknowledged,
     IncidentOpened,
@@ -77,6 +78,27 @@ def incident_opened(
         opened_at=at,
         notify_after=at if notify_after is None else notify_after,
         alert=alert,
+        rule=rule,
+        ruleset_version="v1",
+        reason=reason,
+    )
+
+
+def alert_grouped(
+    incident_id: str,
+    alert: Alert,
+    *,
+    decision: str = "grouped",
+    rule: str = "route 0",
+    reason: str = "same group",
+) -> AlertGrouped:
+    """`alert` joined `incident_id` when it was received (`decision`: grouped, deduplicated,
+    inhibited...)."""
+    return AlertGrouped(
+        incident_id=incident_id,
+        alert=alert,
+        decision=decision,
+        at=alert.received_at,
         rule=rule,
         ruleset_version="v1",
         reason=reason,

@@ -8,10 +8,11 @@ from services.router.projection.analytics import AlertTally, Spread, analytics
 from services.router.projection.fold import project
 from services.router.projection.model import IncidentProjection, RecordMeta
 from shared.alerts import Alert
-from shared.events import AlertGrouped, IncidentAcknowledged
+from shared.events import IncidentAcknowledged
 from shared.events.base import Event
 from shared.topics import INCIDENTS, NOTIFICATIONS
 from tests.support.incident_events import (
+    alert_grouped,
     delivery_outcome,
     incident_opened,
     incident_resolved,
@@ -40,16 +41,7 @@ class Log:
     def joined(
         self, incident_id: str, alert: Alert, at: datetime, decision: str = "grouped"
     ) -> None:
-        event = AlertGrouped(
-            incident_id=incident_id,
-            alert=alert,
-            decision=decision,
-            at=at,
-            rule="route 0",
-            ruleset_version="v1",
-            reason=decision,
-        )
-        self.read(INCIDENTS, event, at)
+        self.read(INCIDENTS, alert_grouped(incident_id, alert, decision=decision), at)
 
     def sent_again(self, incident_id: str, alert: Alert, times: int, at: datetime) -> None:
         for _ in range(times):

@@ -10,9 +10,8 @@ from typing import Any
 from services.router.channels.page import PageAlert
 from services.router.domain.facts import facts_from_opened, page_facts, updated_facts
 from shared.alerts import Alert, Layer, Severity
-from shared.events import AlertGrouped
 from shared.events.incidents import IncidentProbableCauseChanged
-from tests.support.incident_events import incident_opened
+from tests.support.incident_events import alert_grouped, incident_opened
 
 T0 = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 SERVICES = ["payments-api", "checkout", "cart", "inventory", "pricing"]
@@ -47,15 +46,7 @@ def opened_with(first: Alert) -> dict[str, Any]:
 
 def joined(facts: dict[str, Any], *alerts: Alert) -> dict[str, Any]:
     for joining in alerts:
-        grouped = AlertGrouped(
-            incident_id="INC-1",
-            alert=joining,
-            decision="grouped",
-            at=joining.received_at,
-            rule="topology.runs_on",
-            ruleset_version="v1",
-            reason="test",
-        )
+        grouped = alert_grouped("INC-1", joining, rule="topology.runs_on", reason="test")
         facts = updated_facts(facts, grouped)
     return facts
 

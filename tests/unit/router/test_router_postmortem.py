@@ -18,12 +18,13 @@ from services.router.projection.model import (
     RecordMeta,
 )
 from shared.alerts import Alert, Layer, Severity
-from shared.events import AlertGrouped, IncidentAcknowledged
+from shared.events import IncidentAcknowledged
 from shared.events.base import Event
 from shared.events.incidents import IncidentProbableCauseChanged
 from shared.events.notifications import IncidentNoteAdded, IncidentReassigned
 from shared.topics import INCIDENTS, NOTIFICATIONS
 from tests.support.incident_events import (
+    alert_grouped,
     delivery_outcome,
     incident_opened,
     incident_resolved,
@@ -64,15 +65,7 @@ class Incident:
         project(self._projection, event, RecordMeta(topic, f"e{self._ids}", at))
 
     def joined(self, alert: Alert) -> None:
-        event = AlertGrouped(
-            incident_id="INC-1",
-            alert=alert,
-            decision="grouped",
-            at=alert.received_at,
-            rule="topology",
-            ruleset_version="v1",
-            reason="host node-7 runs checkout",
-        )
+        event = alert_grouped("INC-1", alert, rule="topology", reason="host node-7 runs checkout")
         self.read(INCIDENTS, event, alert.received_at)
 
     def paged(self, notification_id: str, at: datetime, delivered: datetime) -> None:
