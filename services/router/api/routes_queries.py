@@ -1,7 +1,9 @@
-"""GET /api/v1/incidents (filtered, paginated) and GET /api/v1/incidents/{id} (timeline)."""
+"""The read model's queries: GET /api/v1/incidents (filtered, paginated), one incident with
+its timeline, its post-incident report, and the analytics of a window."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
@@ -21,7 +23,7 @@ from services.router.api.issuing import CommandIssuer, Issued
 from services.router.api.postmortem import postmortem_markdown
 from services.router.api.times import DateTimeText
 from services.router.api.views import analytics_json, detail_json, summary_json
-from services.router.projection.analytics import analytics
+from services.router.projection.analytics import Tally
 from services.router.projection.model import IncidentStatus
 from services.router.projection.query import IncidentFilter, InvalidCursor, select
 from shared.api_errors import error
@@ -57,6 +59,8 @@ class ListQuery(OpenedWindow):
 
 # The analytics' window when the query gives no `since`: the week before `until` (now).
 ANALYTICS_WINDOW = timedelta(days=7)
+# Incidents folded between turns given back to the event loop: about 10 ms of work.
+ANALYTICS_BATCH = 500
 
 
 def query_routes(issuer: CommandIssuer, auth: TokenAuth) -> APIRouter:
@@ -188,7 +192,13 @@ class _Queries:
         if until <= since:  # a `since` after the default `until` (now), or no room before
             return invalid([{"field": "since", "message": "must be before until"}])
         projection = await self._issuer.tailer.current()
-        return JSONResponse(analytics_json(analytics(projection, since, until), since, until))
+        tally = Tally(since, until)
+        views = list(projection.incidents.values())
+        for start in range(0, len(views), ANALYTICS_BATCH):
+            for view in views[start : start + ANALYTICS_BATCH]:
+                tally.add(view)
+            await asyncio.sleep(0)  # pages go out meanwhile (50,000 incidents: about 1 s)
+        return JSONResponse(analytics_json(tally.result(), since, until))
 
 
 def _query_parameters() -> list[dict[str, Any]]:

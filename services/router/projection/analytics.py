@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from services.router.projection.model import AlertRow, IncidentProjection, IncidentView
+from services.router.projection.model import IncidentProjection, IncidentView
 
 
 @dataclass(frozen=True)
@@ -61,43 +61,85 @@ def analytics(
     projection: IncidentProjection, since: datetime, until: datetime, top: int = 10
 ) -> Analytics:
     """Incidents that opened at or after `since` and before `until`."""
-    views = [v for v in projection.incidents.values() if since <= v.opened_at < until]
-    pages = [page for view in views for page in view.pages.values() if page.tells == "page"]
-    delivered = [page for page in pages if page.status == "sent"]
-    # A person paged on every contact at once was paged once.
-    paged = {
-        (view.incident_id, page.target, page.requested_at)
-        for view in views
-        for page in view.pages.values()
-        if page.tells == "page" and page.status == "sent" and page.to_person
-    }
-    people = Counter(target for _, target, _ in paged)
-    return Analytics(
-        opened=len(views),
-        still_open=sum(1 for view in views if view.status != "resolved"),
-        by_priority=dict(sorted(Counter(view.priority for view in views).items())),
-        flapping=sum(1 for view in views if view.flapping),
-        escalated=sum(1 for view in views if view.escalated),
-        alerts=len({fingerprint for view in views for fingerprint in view.alerts}),
-        notifications=sum(_sent(row) for view in views for row in view.alerts.values()),
-        pages_sent=len(delivered),
-        pages_failed=sum(1 for page in pages if page.status == "failed"),
-        pages_by_person=dict(sorted(people.items(), key=lambda item: (-item[1], item[0]))),
-        time_to_acknowledge=_spread(
-            view.first_acknowledged_at - view.opened_at
-            for view in views
-            if view.first_acknowledged_at is not None
-        ),
-        time_to_resolve=_spread(
-            view.resolved_at - view.opened_at for view in views if view.resolved_at is not None
-        ),
-        top_alerts=_top_alerts(views, top),
-    )
+    tally = Tally(since, until)
+    for view in projection.incidents.values():
+        tally.add(view)
+    return tally.result(top)
 
 
-def _sent(row: AlertRow) -> int:
-    """Notifications the incident counted, less those a move brought from another one."""
-    return row.notifications - row.moved_in
+class Tally:
+    """The analytics folded one incident at a time, so that a caller with many incidents can
+    give the event loop a turn between batches (`add` ignores incidents outside the window)."""
+
+    def __init__(self, since: datetime, until: datetime) -> None:
+        self._since, self._until = since, until
+        self._opened = self._still_open = self._flapping = self._escalated = 0
+        self._priorities: Counter[str] = Counter()
+        self._fingerprints: set[str] = set()
+        self._notifications = self._sent = self._failed = 0
+        # A person paged on every contact at once was paged once.
+        self._paged: set[tuple[str, str, datetime]] = set()
+        self._to_acknowledge: list[timedelta] = []
+        self._to_resolve: list[timedelta] = []
+        self._alert_incidents: Counter[str] = Counter()
+        self._alert_notifications: Counter[str] = Counter()
+
+    def add(self, view: IncidentView) -> None:
+        if not self._since <= view.opened_at < self._until:
+            return
+        self._opened += 1
+        self._still_open += view.status != "resolved"
+        self._priorities[view.priority] += 1
+        self._flapping += view.flapping
+        self._escalated += view.escalated
+        self._add_alerts(view)
+        for page in view.pages.values():
+            if page.tells != "page":
+                continue  # a status update, not a page
+            if page.status == "failed":
+                self._failed += 1
+            elif page.status == "sent":
+                self._sent += 1
+                if page.to_person:
+                    self._paged.add((view.incident_id, page.target, page.requested_at))
+        if view.first_acknowledged_at is not None:
+            self._to_acknowledge.append(view.first_acknowledged_at - view.opened_at)
+        if view.resolved_at is not None:
+            self._to_resolve.append(view.resolved_at - view.opened_at)
+
+    def _add_alerts(self, view: IncidentView) -> None:
+        by_name: dict[str, int] = {}
+        for fingerprint, row in view.alerts.items():
+            self._fingerprints.add(fingerprint)
+            # Less the notifications a move brought from another incident.
+            sent = row.notifications - row.moved_in
+            self._notifications += sent
+            by_name[row.alertname] = by_name.get(row.alertname, 0) + sent
+        for name, sent in by_name.items():
+            self._alert_incidents[name] += 1
+            self._alert_notifications[name] += sent
+
+    def result(self, top: int = 10) -> Analytics:
+        people = Counter(target for _, target, _ in self._paged)
+        incidents, notifications = self._alert_incidents, self._alert_notifications
+        ranked = sorted(incidents, key=lambda name: (-incidents[name], -notifications[name], name))
+        return Analytics(
+            opened=self._opened,
+            still_open=self._still_open,
+            by_priority=dict(sorted(self._priorities.items())),
+            flapping=self._flapping,
+            escalated=self._escalated,
+            alerts=len(self._fingerprints),
+            notifications=self._notifications,
+            pages_sent=self._sent,
+            pages_failed=self._failed,
+            pages_by_person=dict(sorted(people.items(), key=lambda item: (-item[1], item[0]))),
+            time_to_acknowledge=_spread(self._to_acknowledge),
+            time_to_resolve=_spread(self._to_resolve),
+            top_alerts=[
+                AlertTally(name, incidents[name], notifications[name]) for name in ranked[:top]
+            ],
+        )
 
 
 def _spread(durations: Iterable[timedelta]) -> Spread:
@@ -110,16 +152,3 @@ def _spread(durations: Iterable[timedelta]) -> Spread:
 def _rank(ordered: list[float], fraction: float) -> float:
     """The nearest-rank percentile: a value that occurred, never an interpolation."""
     return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
-
-
-def _top_alerts(views: list[IncidentView], top: int) -> list[AlertTally]:
-    incidents: Counter[str] = Counter()
-    notifications: Counter[str] = Counter()
-    for view in views:
-        names = Counter[str]()
-        for row in view.alerts.values():
-            names[row.alertname] += _sent(row)
-        incidents.update(names.keys())
-        notifications.update(names)
-    ranked = sorted(incidents, key=lambda name: (-incidents[name], -notifications[name], name))
-    return [AlertTally(name, incidents[name], notifications[name]) for name in ranked[:top]]
