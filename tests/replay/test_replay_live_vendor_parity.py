@@ -60,7 +60,7 @@ def _live_run(base: str) -> str:
     dedup_key = str(_post(base, "/v2/enqueue", TRIGGER)["dedup_key"])
     _post(base, "/v2/alerts", {"message": "Checkout errors", "alias": "checkout"}, genie=True)
     _post(base, "/v2/alerts", {"message": BACKLOG}, genie=True)
-    backlog_id = opsgenie_fingerprint("genie", default_alias(BACKLOG))
+    backlog_id = opsgenie_fingerprint("genie", default_alias({"message": BACKLOG}))
     _post(base, f"/v2/alerts/{backlog_id}/acknowledge", {"user": "alice"}, genie=True)
     resolve = {"routing_key": ROUTING_KEY, "event_action": "resolve", "dedup_key": dedup_key}
     _post(base, "/v2/enqueue", resolve)

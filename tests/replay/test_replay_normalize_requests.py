@@ -55,7 +55,7 @@ def test_close_by_alias_resolves_the_alert_its_create_opened_on_the_integrations
 
 
 def test_close_by_id_without_a_body_resolves_the_alert_with_that_fingerprint() -> None:
-    fingerprint = opsgenie_fingerprint("genie", default_alias("Queue backlog"))
+    fingerprint = opsgenie_fingerprint("genie", default_alias({"message": "Queue backlog"}))
     request = {"action": "close", "identifier": fingerprint, "identifier_type": None}
 
     result = _normalized("opsgenie", None, request)

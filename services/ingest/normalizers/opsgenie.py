@@ -1,10 +1,13 @@
 """Opsgenie Alert API v2 (create, close, acknowledge) -> canonical results.
 
 Create (`POST /v2/alerts`), with Opsgenie's documented limits (longer is rejected, not cut):
-`message` required (130), `alias` (512; default: the first 40 hex digits of sha256(message), so
-repeats of a message dedup as in Opsgenie), `description` (15000), `tags` (20 of 50), `details`
-(object of strings), `entity` (512), `source` (100), `priority` P1..P5 (default P3), `user`
-(100), `note` (25000); `responders`, `visibleTo` and `actions` are accepted and unused.
+`message` required (130), `alias` (512; Opsgenie gives an alert created without one a unique
+alias; Tocsin gives it the first 40 hex digits of sha256 of the body as posted, compact JSON
+with sorted keys: a sender's retry of the same request dedups, and creates that differ in
+anything, an `entity` or a detail, are alerts of their own), `description` (15000), `tags`
+(20 of 50), `details` (object of strings), `entity` (512), `source` (100), `priority` P1..P5
+(default P3), `user` (100), `note` (25000); `responders`, `visibleTo` and `actions` are
+accepted and unused.
 Labels: alertname=message, alias, priority, entity, source. Annotations: details (one per key),
 then description, tags (comma-separated), user, note. Severity: P1 critical, P2 error,
 P3 warning, P4 and P5 info.
@@ -106,7 +109,7 @@ def normalize_opsgenie_create(body: Any, ctx: NormalizeContext) -> OpsgenieCreat
     obj = problems.body_object(body)
     message = problems.text(obj, "message", ROOT, required=True, max_length=_MAX["message"])
     alias = problems.text(obj, "alias", ROOT, max_length=_MAX["alias"])
-    alias = alias if alias and alias.strip() else default_alias(message or "")
+    alias = alias if alias and alias.strip() else default_alias(obj)
     priority = problems.choice(obj, "priority", ROOT, tuple(PRIORITY_SEVERITY), required=False)
     labels = {
         "alertname": message,
@@ -169,9 +172,11 @@ def opsgenie_fingerprint(integration: str, alias: str) -> str:
     return hashlib.sha256(f"opsgenie\0{integration}\0{alias}".encode()).hexdigest()[:32]
 
 
-def default_alias(message: str) -> str:
-    """The alias of an alert created without one: a hash of its message."""
-    return hashlib.sha256(message.encode()).hexdigest()[:40]
+def default_alias(body: Mapping[str, Any]) -> str:
+    """The alias of an alert created without one: a hash of its body as posted (and stored, so
+    a replay derives the same), where Opsgenie would invent a unique one."""
+    text = compact_json(body, ascii_only=True) or ascii(sorted(body))
+    return hashlib.sha256(text.encode()).hexdigest()[:40]
 
 
 def opsgenie_request_id(ctx: NormalizeContext, body: Any, identifier: str = "") -> str:

@@ -91,10 +91,10 @@ def test_request_id_is_a_uuid_determined_by_request_and_time() -> None:
     assert opsgenie_request_id(CTX, body, "some-alias") != request_id
 
 
-def test_create_without_alias_or_priority_uses_a_message_hash_and_p3() -> None:
+def test_create_without_alias_or_priority_uses_a_hash_of_the_body_and_p3() -> None:
     result = normalize_opsgenie_create({"message": "Disk full on db1"}, CTX)
 
-    alias = hashlib.sha256(b"Disk full on db1").hexdigest()[:40]
+    alias = hashlib.sha256(b'{"message":"Disk full on db1"}').hexdigest()[:40]
     assert result.alias == alias
     assert result.alert.fingerprint == opsgenie_fingerprint("og-main", alias)
     assert result.alert.labels == {
@@ -103,6 +103,20 @@ def test_create_without_alias_or_priority_uses_a_message_hash_and_p3() -> None:
         "priority": "P3",
     }
     assert result.alert.severity is Severity.WARNING
+
+
+def test_creates_without_alias_are_one_alert_only_when_their_bodies_are_the_same() -> None:
+    # Opsgenie gives each its own alias; a retry of the same request must not be two alerts.
+    db1 = {"message": "Backup failed", "entity": "db1", "details": {"job": "nightly"}}
+    db2 = {**db1, "entity": "db2"}
+    retried = dict(reversed(list(db1.items())))  # the same body, keys in another order
+
+    fingerprints = [
+        normalize_opsgenie_create(body, CTX).alert.fingerprint for body in (db1, db2, retried)
+    ]
+
+    assert fingerprints[0] != fingerprints[1]
+    assert fingerprints[0] == fingerprints[2]
 
 
 @pytest.mark.parametrize(
