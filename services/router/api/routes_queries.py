@@ -24,7 +24,7 @@ from services.router.api.postmortem import postmortem_markdown
 from services.router.api.times import DateTimeText
 from services.router.api.views import analytics_json, detail_json, summary_json
 from services.router.projection.analytics import Tally
-from services.router.projection.model import IncidentStatus
+from services.router.projection.model import IncidentStatus, IncidentView
 from services.router.projection.query import IncidentFilter, InvalidCursor, select
 from shared.api_errors import error
 from shared.events.incidents import Priority
@@ -150,22 +150,27 @@ class _Queries:
         }
         return JSONResponse(body)
 
+    async def _incident(
+        self, incident_id: str, authorization: str | None
+    ) -> IncidentView | JSONResponse:
+        """The incident the caller may read, or why not (401, 404, 503)."""
+        if self._auth.authenticate(authorization) is None:
+            return unauthorized()
+        found = await self._issuer.find(incident_id)
+        if isinstance(found, Issued):
+            return error(found.status, found.message)
+        return found
+
     async def get_incident(
         self, incident_id: str, authorization: Authorization = None
     ) -> JSONResponse:
-        if self._auth.authenticate(authorization) is None:
-            return unauthorized()
-        found = await self._issuer.find(incident_id)
-        if isinstance(found, Issued):
-            return error(found.status, found.message)
-        return JSONResponse(detail_json(found))
+        found = await self._incident(incident_id, authorization)
+        return found if isinstance(found, JSONResponse) else JSONResponse(detail_json(found))
 
     async def get_report(self, incident_id: str, authorization: Authorization = None) -> Response:
-        if self._auth.authenticate(authorization) is None:
-            return unauthorized()
-        found = await self._issuer.find(incident_id)
-        if isinstance(found, Issued):
-            return error(found.status, found.message)
+        found = await self._incident(incident_id, authorization)
+        if isinstance(found, JSONResponse):
+            return found
         # Named for a save dialog (ids are `INC-` and hex digits; anything else is left out).
         name = re.sub(r"[^A-Za-z0-9_.-]", "", found.incident_id) or "incident"
         disposition = f'inline; filename="{name}-report.md"'
