@@ -127,8 +127,11 @@ async def _bench_backend(backend: str, rates: list[int], seconds: float) -> list
             # stage has paged a few alerts, not the start-up.
             warm = await _measure(receiver, ingest, 20, 1.0, "warmup", processes)
             print(f"  warm-up: {warm.paged}/{warm.sent} paged", file=sys.stderr)
-            for rate in rates:
-                got = await _measure(receiver, ingest, rate, seconds, f"{rate}", processes)
+            for run, rate in enumerate(rates):
+                # Alert names unique per run: a rate measured twice must not match the first
+                # run's pages (nor page once: the second run's alerts would join its incidents).
+                run_name = f"{run}x{rate}"
+                got = await _measure(receiver, ingest, rate, seconds, run_name, processes)
                 row = (
                     f"{backend:9} {rate:>6}/s {got.p50_ms:9.1f} {got.p99_ms:9.1f}"
                     f" {got.paged:>7}/{got.sent} {got.cpu_ms_per_alert:9.2f}"
