@@ -145,3 +145,56 @@ async def test_non_ascii_subject_is_rfc2047_encoded_and_reads_back_intact(
     assert b"=?utf-8?" in raw_headers
     message = message_from_bytes(envelope.content, policy=policy.default)
     assert message["Subject"] == f"[P2] {' '.join(title.split())}"
+
+
+# Line breaks hidden in an RFC 2047 encoded-word: the email library decodes those in a header
+# value it is given, after `_one_line` took the raw ones out.
+ENCODED_FORGERY = (
+    "=?utf-8?q?payments=0D=0AReply-To:_attacker@evil.example=0D=0AContent-Type:_text/plain"
+    "=0D=0A=0D=0AAll_clear,_nothing_to_do._Ack:_https://evil.example/ack=0D=0A?="
+)
+
+
+async def test_an_encoded_word_in_a_label_forges_no_header_and_no_body(
+    smtp: tuple[int, Recording],
+) -> None:
+    port, handler = smtp
+    page = PAGE.model_copy(update={"affected_services": (ENCODED_FORGERY,)})
+
+    outcome = await email_channel(port).send(page)
+
+    assert outcome == Delivered()
+    [envelope] = handler.envelopes
+    message = message_from_bytes(envelope.content, policy=policy.default)
+    assert isinstance(message, EmailMessage)
+    assert message["Reply-To"] is None
+    assert message.get_content_type() == "multipart/alternative"
+    subject = str(message["Subject"])
+    assert "\r" not in subject and "\n" not in subject
+    assert "payments=0D=0AReply-To:_attacker@evil.example" in subject  # shown as sent
+    assert message["To"] == "alice@example.com"
+
+
+def test_bidirectional_overrides_and_invisible_characters_become_spaces() -> None:
+    page = PAGE.model_copy(
+        update={
+            "affected_services": ("\u202eipa-stnemyap", "node\u200b-7\ufeff"),
+            "status": "acknowledged",
+            "status_by": "bob\u2066",
+        }
+    )
+
+    line = headline(page)
+
+    assert line == (
+        "[P2 ACKNOWLEDGED] Checkout degraded — ipa-stnemyap, node -7 affected — acknowledged by bob"
+    )
+    for rendered in (render_text(page), render_email(page)[0], str(render_slack(page))):
+        assert not {"\u202e", "\u200b", "\ufeff", "\u2066"} & set(rendered)
+
+
+def test_emoji_joined_sequences_keep_their_joiners() -> None:
+    family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"
+    page = PAGE.model_copy(update={"affected_services": (f"team {family}",)})
+
+    assert f"team {family} affected" in headline(page)

@@ -110,7 +110,7 @@ def build_message(page: Page, sender: str, recipient: str, now: datetime) -> Ema
     domain = parseaddr(sender)[1].rpartition("@")[2] or "tocsin.invalid"
     thread = f"<incident.{_id_part(page.incident_id)}@{domain}>"
     message = EmailMessage()
-    message["Subject"] = subject
+    message["Subject"] = _inert_encoded_words(subject)
     message["From"] = sender
     message["To"] = recipient
     message["Date"] = format_datetime(now)
@@ -123,6 +123,14 @@ def build_message(page: Page, sender: str, recipient: str, now: datetime) -> Ema
     message.set_content(text)
     message.add_alternative(html, subtype="html")
     return message
+
+
+def _inert_encoded_words(text: str) -> str:
+    """`text` without RFC 2047 encoded-words: the email library decodes `=?utf-8?q?…?=` in a
+    header value it is given, so one in an alert's text would bring back the line breaks
+    `_one_line` took out, and forge headers (a Reply-To) or a body. A space after `=` keeps
+    the text readable and the header one line."""
+    return text.replace("=?", "= ?")
 
 
 def classify_reply(code: int, text: str) -> DeliveryOutcome:

@@ -24,11 +24,21 @@ _STATUS_TAG = {
     "escalated": " ESCALATED",
 }
 _ELLIPSIS = "…"
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# Control characters, and the invisible ones that reorder or hide text: bidirectional
+# embeddings, overrides and isolates (an unclosed U+202E shows the rest of a headline
+# reversed), zero-width space, word joiners, the byte-order mark. Zero-width (non-)joiners
+# stay: emoji sequences and Persian words need them.
+_CONTROL = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064"
+    "\u2066-\u2069\ufeff\ufff9-\ufffb]"
+)
 # Block Kit limits (https://api.slack.com/reference/block-kit/blocks).
 _SLACK_HEADER_MAX = 150
 _SLACK_FIELD_MAX = 2000
 _SLACK_SECTION_MAX = 3000
+# One alert's line in the alert list, so that a long summary leaves room for the others.
+_SLACK_ALERT_MAX = 500
+_SLACK_LINK_MAX = 2000
 # Mail clients show a subject's first 40-80 characters; past a few hundred, some servers and
 # gateways refuse or cut the message. The headline in full is the body's first line.
 EMAIL_SUBJECT_MAX = 200
@@ -112,9 +122,9 @@ def render_slack(page: Page) -> dict[str, Any]:
         },
         {"type": "section", "fields": _slack_fields(page)},
     ]
-    details = [f"• {_alert_slack(alert)}" for alert in ordered_alerts(page)]
+    details = _slack_details(ordered_alerts(page))
     if details:
-        blocks.append({"type": "section", "text": _mrkdwn("\n".join(details), _SLACK_SECTION_MAX)})
+        blocks.append({"type": "section", "text": _mrkdwn(details, _SLACK_SECTION_MAX)})
     context = f"{_escalation_line(page)} · notification {page.notification_id}"
     blocks.append(
         {"type": "context", "elements": [_mrkdwn(_slack_escape(context), _SLACK_FIELD_MAX)]}
@@ -229,10 +239,27 @@ def _alert_html(alert: PageAlert) -> str:
 
 
 def _alert_slack(alert: PageAlert) -> str:
-    line = _slack_escape(_alert_line(alert))
-    if not alert.runbook_url:
+    line = _slack_cut(_alert_line(alert), _SLACK_ALERT_MAX)
+    link = _slack_escape(alert.runbook_url or "")
+    if not link or len(link) > _SLACK_LINK_MAX:  # a link is whole or not at all
         return line
-    return f"{line} · <{_slack_escape(alert.runbook_url)}|runbook>"
+    return f"{line} · <{link}|runbook>"
+
+
+def _slack_details(alerts: list[PageAlert]) -> str:
+    """One line per alert, each cut on its own, and as many as the section holds: cutting the
+    joined text could end inside a link's markup, and drop the alerts after it unsaid."""
+    lines: list[str] = []
+    for shown, alert in enumerate(alerts):
+        line = f"• {_alert_slack(alert)}"
+        rest = len(alerts) - shown - 1
+        more = f"\n… {rest} more not shown here: open the incident" if rest else ""
+        if len("\n".join([*lines, line])) + len(more) > _SLACK_SECTION_MAX:
+            hidden = len(alerts) - shown
+            lines.append(f"… {hidden} more not shown here: open the incident")
+            break
+        lines.append(line)
+    return "\n".join(lines)
 
 
 def _services(page: Page) -> str:
@@ -240,6 +267,8 @@ def _services(page: Page) -> str:
 
 
 def _escalation_line(page: Page) -> str:
+    if page.status in ("acknowledged", "resolved"):  # an update: nobody is being paged
+        return f"Update for {page.target}, paged at step {page.escalation_step}"
     if page.reassigned:
         return f"Paging {page.target} (reassigned to them)"
     repeat = f", repeat {page.escalation_repeat}" if page.escalation_repeat else ""
@@ -261,8 +290,9 @@ def _slack_fields(page: Page) -> list[dict[str, Any]]:
         if _one_line(alert.alertname) not in names:
             names.append(_one_line(alert.alertname))
     by_layer = "\n".join(f"{layer}: {', '.join(names)}" for layer, names in grouped.items())
+    status = f"{page.status} by {_one_line(page.status_by)}" if page.status_by else page.status
     facts = [
-        ("Priority", f"{page.priority} · {page.status}"),
+        ("Priority", f"{page.priority} · {status}"),
         ("Impact", _one_line(page.impact)),
         ("Probable cause", _one_line(page.probable_cause or "")),
         ("Flapping", _one_line(page.flapping)),
@@ -270,7 +300,9 @@ def _slack_fields(page: Page) -> list[dict[str, Any]]:
         (f"Alerts ({', '.join(filter(None, [str(page.alert_count), _resolved(page)]))})", by_layer),
     ]
     fields = [
-        _mrkdwn(f"*{name}*\n{_slack_escape(value)}", _SLACK_FIELD_MAX)
+        _mrkdwn(
+            f"*{name}*\n{_slack_cut(value, _SLACK_FIELD_MAX - len(name) - 3)}", _SLACK_FIELD_MAX
+        )
         for name, value in facts
         if value
     ]
@@ -303,6 +335,22 @@ def _mrkdwn(text: str, limit: int) -> dict[str, Any]:
 def _slack_escape(text: str) -> str:
     # Slack's mrkdwn reserves only these three; escaping stops "<!channel>" injection.
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _slack_cut(text: str, limit: int) -> str:
+    """`text` escaped for mrkdwn in at most `limit` characters: cut before escaping, so a cut
+    never ends inside an `&amp;`."""
+    escaped = _slack_escape(text)
+    if len(escaped) <= limit:
+        return escaped
+    kept, used = [], 0
+    for char in text:
+        piece = _slack_escape(char)
+        if used + len(piece) > limit - 1:
+            break
+        kept.append(piece)
+        used += len(piece)
+    return "".join(kept) + _ELLIPSIS
 
 
 def _one_line(text: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import urllib.parse
 from collections.abc import Set as AbstractSet
 from datetime import timedelta
 from typing import Any, Final
@@ -22,12 +23,21 @@ LISTED_ALERTS: Final = 5
 _CHOOSING: Final = ("cause_fingerprint", "newest_unlisted")
 
 
+# Longer links are not shown: a page has room for a few alerts, not for a link of pages.
+RUNBOOK_URL_MAX: Final = 2000
+# What RFC 3986 allows in a URI as it is; anything else (non-ASCII, `{}`, `^`, a backtick)
+# is percent-encoded, so the link is a valid `uri` in the webhook's schema and in Slack's
+# `<url|label>` syntax. `%` stays: a link already encoded is not encoded twice.
+_URI_SAFE: Final = ":/?#[]@!$&'()*+,;=%~"
+
+
 def runbook_of(annotations: dict[str, str]) -> str | None:
     """The alert's runbook link, when its annotations hold one that is a plain web link."""
     for key in RUNBOOK_ANNOTATIONS:
         value = annotations.get(key, "").strip()
         if _LINK.fullmatch(value):
-            return value
+            link = urllib.parse.quote(value, safe=_URI_SAFE)
+            return link if len(link) <= RUNBOOK_URL_MAX else None
     return None
 
 

@@ -372,3 +372,59 @@ def test_a_flapping_incident_says_so_after_the_probable_cause() -> None:
     assert any(f["text"].startswith("*Flapping*\nan alert of it resolved") for f in fields)
     assert render_webhook(page)["incident"]["flapping"] == page.flapping
     assert render_webhook(make_page())["incident"]["flapping"] == ""
+
+
+def _slack_details(page: Page) -> str:
+    [details] = [b for b in render_slack(page)["blocks"] if b["type"] == "section" and "text" in b]
+    text: str = details["text"]["text"]
+    return text
+
+
+def test_slack_alert_list_cuts_each_alert_and_says_how_many_it_leaves_out() -> None:
+    alerts = [
+        {
+            "alertname": f"HighLatency{i}",
+            "severity": "critical",
+            "layer": "application",
+            "summary": "slow & getting slower " * 40,
+            "runbook_url": f"https://runbooks.example.com/payments/high-latency-{i}?a=1&b=2",
+        }
+        for i in range(8)
+    ]
+
+    text = _slack_details(make_page(top_alerts=alerts))
+
+    assert len(text) <= 3000
+    lines = text.split("\n")
+    shown = [line for line in lines if line.startswith("• HighLatency")]
+    assert len(shown) >= 5  # a long summary is cut on its line, not the other alerts
+    assert lines[-1] == f"… {8 - len(shown)} more not shown here: open the incident"
+    for line in shown:  # every link whole: cut text, never markup
+        assert line.endswith("a=1&amp;b=2|runbook>") and line.count("<") == line.count(">") == 1
+        summary = line.split("): ", 1)[1].split(" · <", 1)[0]
+        assert summary.endswith("…") and not summary.rstrip("…").endswith(("&", "&a", "&am"))
+
+
+def test_slack_fields_cut_before_escaping_never_inside_an_entity() -> None:
+    page = make_page(impact="AB& " * 1000)
+
+    [impact] = [
+        f["text"] for f in render_slack(page)["blocks"][1]["fields"] if "Impact" in f["text"]
+    ]
+
+    assert len(impact) <= 2000
+    assert impact.endswith("…")
+    body = impact.removeprefix("*Impact*\n").removesuffix("…")
+    assert body.replace("&amp;", "").count("&") == 0  # each & whole
+
+
+def test_slack_update_says_who_acted_and_that_nobody_is_being_paged() -> None:
+    page = make_page(status="acknowledged", status_by="bob", target="channel-ops")
+
+    payload = render_slack(page)
+
+    fields = [f["text"] for f in payload["blocks"][1]["fields"]]
+    assert "*Priority*\nP1 · acknowledged by bob" in fields
+    [context] = [b for b in payload["blocks"] if b["type"] == "context"]
+    assert context["elements"][0]["text"].startswith("Update for channel-ops, paged at step 2 ·")
+    assert "Paging" not in render_text(page)

@@ -48,6 +48,12 @@ def test_a_more_upstream_cause_replaces_the_probable_cause_on_pages() -> None:
         ),
         ({"runbook_url": "see the wiki"}, None),
         ({"runbook_url": "https://example.com/a\nb"}, None),
+        # Non-ASCII and `{}` are percent-encoded (a valid URI); escapes already there stay.
+        (
+            {"runbook_url": "https://wiki.example.com/Überwachung?var-host={b}&q=%20x"},
+            "https://wiki.example.com/%C3%9Cberwachung?var-host=%7Bb%7D&q=%20x",
+        ),
+        ({"runbook_url": "https://example.com/" + "a" * 2000}, None),  # too long to show
         ({}, None),
     ],
 )
