@@ -130,10 +130,11 @@ async def test_400_is_permanent_and_sent_once(poster: JsonPoster) -> None:
     assert len(server.bodies) == 1
 
 
+@pytest.mark.parametrize("refusal", [b"invalid_blocks", b"msg_blocks_too_long"])
 async def test_slack_refusing_the_blocks_gets_the_page_as_text_with_its_links(
-    poster: JsonPoster,
+    poster: JsonPoster, refusal: bytes
 ) -> None:
-    server = await scripted([Reply(400, b"invalid_blocks"), Reply(200, b"ok")])
+    server = await scripted([Reply(400, refusal), Reply(200, b"ok")])
     channel = SlackChannel(SlackSettings(url=server.url, timeout=5), poster)
     try:
         outcome = await channel.send(PAGE)

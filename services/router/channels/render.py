@@ -36,6 +36,12 @@ _CONTROL = re.compile(
 _SLACK_HEADER_MAX = 150
 _SLACK_FIELD_MAX = 2000
 _SLACK_SECTION_MAX = 3000
+# Slack also refuses blocks whose text adds up past about 13,200 characters
+# (`msg_blocks_too_long`, undocumented), so each fact gets half a field's limit: seven facts,
+# the alert list and the context stay near 10,500. The top-level `text` (the phone's
+# notification banner) is cut at the section limit: past 40,000 Slack cuts it itself.
+_SLACK_FACT_MAX = 1000
+_SLACK_CONTEXT_MAX = 500
 # One alert's line in the alert list, so that a long summary leaves room for the others.
 _SLACK_ALERT_MAX = 500
 _SLACK_LINK_MAX = 2000
@@ -127,13 +133,16 @@ def render_slack(page: Page) -> dict[str, Any]:
         blocks.append({"type": "section", "text": _mrkdwn(details, _SLACK_SECTION_MAX)})
     context = f"{_escalation_line(page)} · notification {page.notification_id}"
     blocks.append(
-        {"type": "context", "elements": [_mrkdwn(_slack_escape(context), _SLACK_FIELD_MAX)]}
+        {
+            "type": "context",
+            "elements": [_mrkdwn(_slack_cut(context, _SLACK_CONTEXT_MAX), _SLACK_FIELD_MAX)],
+        }
     )
     blocks.append(
         {"type": "actions", "elements": [_button(label, url) for label, url in links(page)]}
     )
     # `text` is what phones show in the notification banner: lead with the headline.
-    return {"text": _slack_escape(headline(page)), "blocks": blocks}
+    return {"text": _slack_cut(headline(page), _SLACK_SECTION_MAX), "blocks": blocks}
 
 
 def render_slack_text(page: Page) -> dict[str, Any]:
@@ -300,9 +309,7 @@ def _slack_fields(page: Page) -> list[dict[str, Any]]:
         (f"Alerts ({', '.join(filter(None, [str(page.alert_count), _resolved(page)]))})", by_layer),
     ]
     fields = [
-        _mrkdwn(
-            f"*{name}*\n{_slack_cut(value, _SLACK_FIELD_MAX - len(name) - 3)}", _SLACK_FIELD_MAX
-        )
+        _mrkdwn(f"*{name}*\n{_slack_cut(value, _SLACK_FACT_MAX)}", _SLACK_FIELD_MAX)
         for name, value in facts
         if value
     ]

@@ -25,7 +25,8 @@ from services.router.channels.settings import SlackSettings
 
 log = logging.getLogger(__name__)
 # Slack's answers to blocks it cannot take: "invalid_blocks", "invalid_blocks_format".
-_BLOCKS_REFUSED = re.compile(r"HTTP 400: invalid_blocks")
+# Blocks Slack refuses: one it finds invalid, or (undocumented) too much text in them all.
+_BLOCKS_REFUSED = re.compile(r"HTTP 400: (invalid_blocks|msg_blocks_too_long)")
 
 
 class SlackChannel:

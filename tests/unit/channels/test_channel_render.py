@@ -428,3 +428,34 @@ def test_slack_update_says_who_acted_and_that_nobody_is_being_paged() -> None:
     [context] = [b for b in payload["blocks"] if b["type"] == "context"]
     assert context["elements"][0]["text"].startswith("Update for channel-ops, paged at step 2 ·")
     assert "Paging" not in render_text(page)
+
+
+def test_slack_message_of_an_extreme_incident_stays_within_what_slack_takes() -> None:
+    huge = "payments & checkout <svc> " * 400
+    alerts = [
+        {"alertname": huge, "severity": "critical", "layer": "business", "summary": huge}
+        for _ in range(5)
+    ]
+    page = make_page(
+        incident_title=huge,
+        impact=huge,
+        probable_cause=huge,
+        flapping=huge,
+        affected_services=[f"service-{i}-{huge[:40]}" for i in range(300)],
+        top_alerts=alerts,
+        target="x" * 1000,
+    )
+
+    payload = render_slack(page)
+
+    def texts(node: Any) -> list[str]:
+        if isinstance(node, dict):
+            own = [node["text"]] if isinstance(node.get("text"), str) else []
+            return own + [t for value in node.values() for t in texts(value)]
+        if isinstance(node, list):
+            return [t for item in node for t in texts(item)]
+        return []
+
+    assert sum(len(text) for text in texts(payload["blocks"])) < 13_000  # msg_blocks_too_long
+    assert len(payload["text"]) <= 3000
+    assert all(len(field["text"]) <= 2000 for field in payload["blocks"][1]["fields"])
