@@ -148,6 +148,14 @@ def _unquote(raw: str, text: str) -> str:
     return "".join(value)
 
 
+# Go's `unicode.IsSpace`: what `strings.TrimSpace` trims. Not Python's `str.isspace`, which
+# also counts the separators U+001C-U+001F.
+_GO_SPACE = (
+    "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
+    "\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+
+
 def parse_matchers(text: str) -> list[Matcher]:
     """Parse a matcher list: `{a="b", c=~"d"}`, `a=b,c!=d` or a single matcher.
 
@@ -157,8 +165,10 @@ def parse_matchers(text: str) -> list[Matcher]:
     # No stripping first: 0.25 reads ` {a=b}` as a bad matcher and `{a=b} ` as a="b}".
     body = text.removeprefix("{").removesuffix("}")
     tokens = split_matcher_list(body)
-    if tokens and tokens[-1].strip() == "":
-        tokens.pop()
+    if tokens:  # 0.25 trims the last token with Go's `strings.TrimSpace`, and only that one
+        tokens[-1] = tokens[-1].strip(_GO_SPACE)
+        if not tokens[-1]:
+            tokens.pop()
     return [parse_matcher(token) for token in tokens]
 
 

@@ -29,6 +29,11 @@ _POSIX_CLASSES = {
     "word": "0-9A-Za-z_",
     "xdigit": "0-9A-Fa-f",
 }
+_RE2_SPACE = r"\t\n\f\r "
+# What a class item may be that is a set, not one character: a `-` after one is literal.
+_CLASS_SETS = frozenset(
+    [*(f"\\{c}" for c in "dDwW"), _RE2_SPACE, r"\S\v", *_POSIX_CLASSES.values()]
+)
 _POSIX_RE = re.compile(r"\[:(\^?)([a-z]+):\]")
 _REPEAT_RE = re.compile(r"\{([0-9]+)(?:,([0-9]*))?\}")
 _FLAGS_RE = re.compile(r"\(\?([a-zA-Z-]*)([:)])")
@@ -54,6 +59,9 @@ class _Translator:
     # Per open group: the flags of `(?i)`-style switches seen in it. RE2 applies them to the rest
     # of the group; Python 3.11 only has scoped `(?i:...)`, which we open and close around `|`.
     scopes: list[list[str]] = field(default_factory=lambda: [[]])
+    # Per open group: whether `(?m)` is on in it (RE2's `$` is the end of the text without it;
+    # Python's `$` also matches before a final newline).
+    multiline: list[bool] = field(default_factory=lambda: [False])
     after_repeat: bool = False
     class_needs_ascii: bool = False
 
@@ -73,6 +81,9 @@ class _Translator:
                 self._group_open()
             elif char in ")|":
                 self._group_boundary(char)
+            elif char == "$":
+                self.out.append("$" if self.multiline[-1] else r"\Z")
+                self.pos += 1
             else:
                 self.out.append(char)
                 self.pos += 1
@@ -109,6 +120,7 @@ class _Translator:
         opener = "(?P<" if self.pattern.startswith("(?P<", self.pos) else "("
         if opener != "(" or not self.pattern.startswith("(?", self.pos):
             self.scopes.append([])
+            self.multiline.append(self.multiline[-1])
             self.out.append(opener)
             self.pos += len(opener)
             return
@@ -122,10 +134,14 @@ class _Translator:
         letters, closer = flags.groups()
         if "U" in letters:
             raise self._fail("the ungreedy flag (?U) is not supported by Tocsin")
+        on, _, off = letters.partition("-")
+        multiline = ("m" in on or self.multiline[-1]) and "m" not in off
         if closer == ":":
             self.scopes.append([])
+            self.multiline.append(multiline)
         else:  # a switch: it lasts to the end of the enclosing group, see `scopes`
             self.scopes[-1].append(letters)
+            self.multiline[-1] = multiline
         self.out.append(f"(?{letters}:")
         self.pos = flags.end()
 
@@ -136,6 +152,7 @@ class _Translator:
             self.out.append("|" + "".join(f"(?{flags}:" for flags in switches))
         elif len(self.scopes) > 1:
             self.scopes.pop()
+            self.multiline.pop()
             self.out.append(")")
         else:
             raise self._fail("unexpected )")
@@ -151,8 +168,14 @@ class _Translator:
         first = True
         self.class_needs_ascii = False
         while self.pos < len(self.pattern) and (first or self.pattern[self.pos] != "]"):
-            parts.append(self._class_item())
+            item = self._class_item()
+            parts.append(item)
             first = False
+            if item in _CLASS_SETS and self.pattern.startswith("-", self.pos):
+                # RE2 reads a `-` after a class (`[\w-.]`, a common host pattern) as itself;
+                # Python refuses it as a range from a class.
+                parts.append(r"\-")
+                self.pos += 1
         if self.pos >= len(self.pattern):
             self.pos = start
             raise self._fail("missing closing ]")
@@ -187,7 +210,12 @@ class _Translator:
             return self._hex(start)
         if char in _CHAR_ESCAPES:
             return "\\" + char
-        if char in "dDwWsS" and in_class:
+        if char in "sS":  # RE2's `\s` is `[\t\n\f\r ]`: Python's has `\v` too
+            if in_class:
+                self.class_needs_ascii |= char == "S"
+                return _RE2_SPACE if char == "s" else r"\S\v"
+            return f"[{'^' if char == 'S' else ''}{_RE2_SPACE}]"
+        if char in "dDwW" and in_class:
             self.class_needs_ascii = True
             return "\\" + char
         if char in _ASCII_ESCAPES and not in_class:

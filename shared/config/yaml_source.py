@@ -228,7 +228,13 @@ def _label_values_as_written(node: yaml.Node, done: set[int]) -> None:
             and key.value in _LEGACY_LABEL_MAPS
             and isinstance(value, yaml.MappingNode)
         ):
-            value.value = [(name, _as_text(item)) for name, item in value.value]
+            # A null is "" in a `match` map; in a `match_re` map Alertmanager refuses it
+            # ("invalid regexp value"), so it stays null for validation to refuse.
+            regex = key.value.endswith("match_re")
+            value.value = [
+                (name, item if regex and item.tag == _NULL_TAG else _as_text(item))
+                for name, item in value.value
+            ]
         _label_values_as_written(value, done)
 
 

@@ -18,9 +18,10 @@ import pytest
 import yaml
 
 from services.cli.commands_rules import parse_label_args
+from services.cli.config_bundle import load_tocsin_config
 from services.correlator.domain.alertmanager import Route, parse_route, receivers_line
 from services.router.domain.matchers import parse_label_matcher
-from shared.config.yaml_source import parse_config_text
+from shared.config.yaml_source import ConfigError, parse_config_text
 
 AMTOOL = shutil.which("amtool") or "/usr/bin/amtool"
 
@@ -118,11 +119,21 @@ route:
     - {matchers: ['v=~"\x{41}\101"'], receiver: hex, continue: true}
     - {match_re: {v: "db|cache-.*"}, receiver: legacy, continue: true}
     - {matchers: ['v=~"a)|(b"'], receiver: pasted, continue: true}
+    - {match_re: {v: '[\w-.]+'}, receiver: host, continue: true}
+    - {match_re: {v: '\s'}, receiver: space, continue: true}
+    - {match_re: {v: 'a$\s*'}, receiver: dollar, continue: true}
+    - {match_re: {v: '(?m)a$\s*'}, receiver: lines, continue: true}
+    - {matchers: ["v=critical\u00a0"], receiver: nbsp, continue: true}
+    - {matchers: [null, 'v=~"node.*"'], receiver: nulls, continue: null}
+    - {matchers: ['v=~"node.*"'], receiver: after-nulls}
 receivers: [{name: none}, {name: brace}, {name: digits}, {name: flag}, {name: quoted},
-            {name: posix}, {name: hex}, {name: legacy}, {name: pasted}]
+            {name: posix}, {name: hex}, {name: legacy}, {name: pasted}, {name: host},
+            {name: space}, {name: dollar}, {name: lines}, {name: nbsp}, {name: nulls},
+            {name: after-nulls}]
 """
 REGEX_VALUES = ["x{,2}", "xx", "42", "٤٢", "D", "ABC", "abC", "a.b", "axb", "ab_C", "AA", "dbx"]
 REGEX_VALUES += ["db", "cache-1", "my-cache-1", "", "a", "axx", "xxb", "c"]
+REGEX_VALUES += ["node-1.eu", "\x0b", " ", "a\n", "critical", "x-y"]
 
 # Regexes whose validity differs between Python's `re` and Go's RE2. Alertmanager compiles route
 # and silence regexes with RE2 alike, so Tocsin's routes and silences must both follow amtool.
@@ -130,6 +141,7 @@ REGEX_VALUES += ["db", "cache-1", "my-cache-1", "", "a", "axx", "xxb", "c"]
 VALIDITY_REGEXES = [r"(a)\1", "x(?=y)", "(?<!x)y", "(?>ab)", "a++", "a{1001}", "(", r"a\Z"]
 VALIDITY_REGEXES += ["ab(?i)c|d", r"\Qa.b\E", "[[:alpha:]_]+", r"\x{41}\101", "x{,2}", "a{1000}"]
 VALIDITY_REGEXES += ["a)|(b"]  # valid only once pasted into `^(?:...)$`, as routes do
+VALIDITY_REGEXES += [r"[\w-.]+", r"[\d-z]", r"[[:alpha:]-.]", r"a$\n", r"(?m)a$\n"]
 
 
 @functools.cache
@@ -319,3 +331,25 @@ def test_legacy_map_values_read_as_amtool_reads_them(
     tree = parse_route(config["route"], receivers=[r["name"] for r in config["receivers"]])
 
     assert receivers_line(tree, labels) == _amtool_receivers(path, labels)
+
+
+@pytest.mark.parametrize("rule", ["match_re", "source_match_re", "target_match_re"])
+def test_a_null_regex_in_a_legacy_map_is_refused_as_amtool_refuses_it(
+    tmp_path: Path, rule: str
+) -> None:
+    """`match: {v: null}` reads as "" (above); `match_re: {v: null}` Alertmanager refuses
+    ("invalid regexp value"), where Tocsin read "" and took every alert."""
+    if rule == "match_re":
+        text = "route:\n  receiver: r\n  routes:\n    - {receiver: r, match_re: {v: null}}\n"
+    else:
+        text = f"route: {{receiver: r}}\ninhibit_rules:\n  - {{{rule}: {{v: null}}}}\n"
+    path = tmp_path / "alertmanager.yml"
+    path.write_text(text + "receivers: [{name: r}]\n")
+    checked = subprocess.run([_amtool(), "check-config", str(path)], capture_output=True)
+    assert checked.returncode != 0
+
+    ours = tmp_path / "tocsin.yaml"
+    ours.write_text(text)
+    with pytest.raises(ConfigError) as refused:
+        load_tocsin_config(ours)
+    assert f"{rule}.v: expected a quoted string" in str(refused.value)

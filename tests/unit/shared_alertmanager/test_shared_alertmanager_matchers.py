@@ -118,7 +118,7 @@ def test_edge_forms_parse_as_in_0_25(text: str, expected: list[Matcher]) -> None
     [
         ("a", "bad matcher format: 'a'"),
         ("1a=b", "bad matcher format: '1a=b'"),
-        (" {a=b}", "bad matcher format: ' {a=b'"),
+        (" {a=b}", "bad matcher format: '{a=b'"),  # the last token trimmed, as 0.25 does
         ("{a=b,,c=d}", "bad matcher format: ''"),
         ('a="b', "matcher 'a=\"b': value has no closing double quote"),
         ('a=b"c', "matcher 'a=b\"c': value contains an unescaped double quote"),

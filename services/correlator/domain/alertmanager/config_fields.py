@@ -63,16 +63,22 @@ class Section:
 
     def boolean(self, key: str) -> bool:
         value = self.data.get(key, False)
+        if value is None:  # `continue:` with no value: Go's YAML decoder leaves it false
+            return False
         if isinstance(value, bool):
             return value
         raise self.fail(key, f"expected true or false, got {_kind(value)}")
 
-    def string_list(self, key: str) -> list[str] | None:
+    def string_list(self, key: str, *, nulls_as_empty: bool = False) -> list[str] | None:
+        """The list of strings at `key`; with `nulls_as_empty`, a null item reads as "" (Go's
+        YAML decoder leaves a null string empty, as Alertmanager reads `matchers`)."""
         value = self.data.get(key)
         if value is None:
             return None
         if not isinstance(value, list):
             raise self.fail(key, f"expected a list of strings, got {_kind(value)}")
+        if nulls_as_empty:
+            value = ["" if item is None else item for item in value]
         for index, item in enumerate(value):
             if not isinstance(item, str):
                 raise self.error(
@@ -106,7 +112,7 @@ class Section:
                 except MatcherError as err:
                     raise self.error((*self.location, key, name), str(err)) from err
         key = f"{prefix}matchers"
-        for index, text in enumerate(self.string_list(key) or []):
+        for index, text in enumerate(self.string_list(key, nulls_as_empty=True) or []):
             try:
                 found += parse_matchers(text)
             except MatcherError as err:
