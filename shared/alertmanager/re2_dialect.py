@@ -30,10 +30,12 @@ _POSIX_CLASSES = {
     "xdigit": "0-9A-Fa-f",
 }
 _RE2_SPACE = r"\t\n\f\r "
+_PERL_CLASSES = {"d": "0-9", "w": "0-9A-Za-z_"}
 # What a class item may be that is a set, not one character: a `-` after one is literal.
 _CLASS_SETS = frozenset(
-    [*(f"\\{c}" for c in "dDwW"), _RE2_SPACE, r"\S\v", *_POSIX_CLASSES.values()]
+    [r"\D", r"\W", _RE2_SPACE, r"\S\v", *_PERL_CLASSES.values(), *_POSIX_CLASSES.values()]
 )
+_NAMED_GROUP_RE = re.compile(r"\(\?P<(\w+)>")
 _POSIX_RE = re.compile(r"\[:(\^?)([a-z]+):\]")
 _REPEAT_RE = re.compile(r"\{([0-9]+)(?:,([0-9]*))?\}")
 _FLAGS_RE = re.compile(r"\(\?([a-zA-Z-]*)([:)])")
@@ -117,12 +119,16 @@ class _Translator:
         self.after_repeat = True
 
     def _group_open(self) -> None:
-        opener = "(?P<" if self.pattern.startswith("(?P<", self.pos) else "("
-        if opener != "(" or not self.pattern.startswith("(?", self.pos):
+        named = _NAMED_GROUP_RE.match(self.pattern, self.pos)
+        if named is not None or not self.pattern.startswith("(?", self.pos):
+            # A name is checked as Go checks it, then dropped: RE2 has no backreferences, and
+            # Python refuses names Go takes (`1a`, one name twice).
+            if named is not None and not named.group(1).isascii():
+                raise self._fail(f"invalid named capture {named.group()!r}")
             self.scopes.append([])
             self.multiline.append(self.multiline[-1])
-            self.out.append(opener)
-            self.pos += len(opener)
+            self.out.append("(")
+            self.pos = self.pos + 1 if named is None else named.end()
             return
         flags = _FLAGS_RE.match(self.pattern, self.pos)
         if flags is None or not set(flags.group(1)) <= set("imsU-") or flags.group() == "(?)":
@@ -215,9 +221,16 @@ class _Translator:
                 self.class_needs_ascii |= char == "S"
                 return _RE2_SPACE if char == "s" else r"\S\v"
             return f"[{'^' if char == 'S' else ''}{_RE2_SPACE}]"
-        if char in "dDwW" and in_class:
-            self.class_needs_ascii = True
-            return "\\" + char
+        if char in "dw":  # spelled out: under `(?i)` Go folds them (`ſ` is a `\w`), as Python
+            # folds a plain class, where `(?a:...)` would fold nothing past ASCII (`[\wé]`)
+            return _PERL_CLASSES[char] if in_class else f"[{_PERL_CLASSES[char]}]"
+        if char in "DW":
+            if in_class:
+                self.class_needs_ascii = True
+                return "\\" + char
+            return f"[^{_PERL_CLASSES[char.lower()]}]"
+        if char == "B" and not in_class:  # Python's `\B` never matches an empty value; RE2's does
+            return r"(?a:\B|\A\Z)"
         if char in _ASCII_ESCAPES and not in_class:
             return f"(?a:\\{char})"
         if char == "A" and not in_class:

@@ -124,16 +124,19 @@ route:
     - {match_re: {v: 'a$\s*'}, receiver: dollar, continue: true}
     - {match_re: {v: '(?m)a$\s*'}, receiver: lines, continue: true}
     - {matchers: ["v=critical\u00a0"], receiver: nbsp, continue: true}
+    - {match_re: {v: '(?i)[\wé]+'}, receiver: folded, continue: true}
+    - {match_re: {v: '(?i)\W'}, receiver: folded-not-word, continue: true}
+    - {match_re: {v: '\B'}, receiver: nonboundary, continue: true}
     - {matchers: [null, 'v=~"node.*"'], receiver: nulls, continue: null}
     - {matchers: ['v=~"node.*"'], receiver: after-nulls}
 receivers: [{name: none}, {name: brace}, {name: digits}, {name: flag}, {name: quoted},
             {name: posix}, {name: hex}, {name: legacy}, {name: pasted}, {name: host},
             {name: space}, {name: dollar}, {name: lines}, {name: nbsp}, {name: nulls},
-            {name: after-nulls}]
+            {name: after-nulls}, {name: folded}, {name: folded-not-word}, {name: nonboundary}]
 """
 REGEX_VALUES = ["x{,2}", "xx", "42", "٤٢", "D", "ABC", "abC", "a.b", "axb", "ab_C", "AA", "dbx"]
 REGEX_VALUES += ["db", "cache-1", "my-cache-1", "", "a", "axx", "xxb", "c"]
-REGEX_VALUES += ["node-1.eu", "\x0b", " ", "a\n", "critical", "x-y"]
+REGEX_VALUES += ["node-1.eu", "\x0b", " ", "a\n", "critical", "x-y", "É", "ſ", "\u212a"]
 
 # Regexes whose validity differs between Python's `re` and Go's RE2. Alertmanager compiles route
 # and silence regexes with RE2 alike, so Tocsin's routes and silences must both follow amtool.
@@ -142,6 +145,7 @@ VALIDITY_REGEXES = [r"(a)\1", "x(?=y)", "(?<!x)y", "(?>ab)", "a++", "a{1001}", "
 VALIDITY_REGEXES += ["ab(?i)c|d", r"\Qa.b\E", "[[:alpha:]_]+", r"\x{41}\101", "x{,2}", "a{1000}"]
 VALIDITY_REGEXES += ["a)|(b"]  # valid only once pasted into `^(?:...)$`, as routes do
 VALIDITY_REGEXES += [r"[\w-.]+", r"[\d-z]", r"[[:alpha:]-.]", r"a$\n", r"(?m)a$\n"]
+VALIDITY_REGEXES += ["(?P<1a>x)", "(?P<n>y)(?P<n>z)", "(?P<é>x)", "(?P<host_1>x)"]
 
 
 @functools.cache
