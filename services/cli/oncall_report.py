@@ -26,7 +26,7 @@ def oncall_lines(schedule: Schedule, at: datetime, count: int) -> list[str]:
         return lines
     # One more than asked for: fewer back means the walk stopped at its horizon, not a handoff.
     upcoming = shifts(schedule, at, count + 1)
-    endless = len(upcoming) <= count
+    endless = len(upcoming) <= count and bool(upcoming) and _goes_on(schedule, upcoming[-1])
     upcoming = upcoming[:count]
     plural = "" if len(upcoming) == 1 else "s"
     lines += ["", f"Next {len(upcoming)} shift{plural} (times in {schedule.time_zone}):"]
@@ -49,3 +49,10 @@ def shift_table(upcoming: list[Shift], schedule: Schedule) -> list[str]:
         for shift in upcoming
     ]
     return table(("FROM", "UNTIL", "LENGTH", "ON CALL", "SOURCE"), rows, indent="  ")
+
+
+def _goes_on(schedule: Schedule, last: Shift) -> bool:
+    """Whether the walk's last shift, cut at its horizon, still runs there: a handoff exactly at
+    the horizon ends it (the walk stops just short of seeing it)."""
+    after = on_call_at(schedule, last.ends_at)
+    return (after.user, after.source) == (last.user, last.source)

@@ -165,3 +165,35 @@ def test_oncall_prints_no_look_ahead_note_when_the_shifts_asked_for_end(
             "  2026-03-29 08:00 CEST  2026-03-29 09:30 CEST  1h30m   dave     daily",
         ],
     )
+
+
+HANDOFF_AT_THE_HORIZON = """
+route: {receiver: p}
+users:
+  - {name: alice, time_zone: UTC, contacts: [{type: console}]}
+  - {name: bob, time_zone: UTC, contacts: [{type: console}]}
+schedules:
+  - name: s
+    time_zone: UTC
+    layers:
+      - {name: L0, rotation: weekly, start: "2026-01-01T00:00", users: [alice]}
+    overrides:
+      - {user: bob, start: "2027-01-02T00:00", end: "2027-01-03T00:00"}
+escalation_policies:
+  - {name: p, steps: [{notify: ["schedule:s"]}]}
+"""
+
+
+def test_a_shift_ending_exactly_at_the_look_ahead_is_not_said_to_go_on_past_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given alice's shift ending exactly 366 days ahead, where bob's override begins
+    config = write_config(tmp_path, HANDOFF_AT_THE_HORIZON)
+    argv = ["oncall", "--config", str(config), "--schedule", "s", "--at", "2026-01-01T00:00Z"]
+
+    code, out, err = run([*argv, "--next", "3"], capsys)
+
+    # Then her row ends there, and nothing claims it goes on
+    assert (code, err) == (0, "")
+    assert out.splitlines()[-1].startswith("  2026-01-01 00:00 UTC  2027-01-02 00:00 UTC")
+    assert "goes on past it" not in out

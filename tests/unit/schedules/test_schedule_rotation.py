@@ -98,13 +98,23 @@ def test_custom_rotation_of_days_keeps_its_local_handoff_time() -> None:
     assert on_call_at(schedule, utc("2026-03-09T13:00")).user == "bob"
 
 
-@pytest.mark.parametrize("zone", ["Europe/Berlin", "America/New_York", "Australia/Lord_Howe"])
-@pytest.mark.parametrize("length", ["30m", "1h", "90m", "5h"])
+@pytest.mark.parametrize(
+    "zone",
+    [
+        "Europe/Berlin",
+        "America/New_York",
+        "Australia/Lord_Howe",
+        "America/Santiago",
+        "Antarctica/Troll",
+    ],
+)
+@pytest.mark.parametrize("length", ["10m", "25m", "30m", "1h", "90m", "5h"])
 def test_custom_handoffs_never_go_backwards_through_dst_gaps_and_folds(
     zone: str, length: str
 ) -> None:
     # Given short shifts whose readings fall inside spring gaps and autumn folds (Lord Howe's
-    # changes are half an hour), over a year
+    # changes are half an hour, Troll's two hours; shifts shorter than half the gap included),
+    # over a year
     schedule = one_layer(zone, "custom", "2026-01-01T00:10", ["alice"], shift_length=length)
     layer, time_zone = schedule.layers[0], ZoneInfo(zone)
     count = int(timedelta(days=366) / schedule.layers[0].shift_length)  # type: ignore[operator]
@@ -191,3 +201,17 @@ def test_naive_instant_is_rejected() -> None:
 
     with pytest.raises(ValueError, match="timezone-aware"):
         on_call_at(schedule, datetime(2026, 1, 5, 9, 0))
+
+
+def test_a_shift_shorter_than_half_the_gap_runs_on_until_the_last_reading_moved_past_it() -> None:
+    # Berlin skips 02:00-03:00 on 2026-03-29; 25 minute shifts from 01:00: 02:15 (bob) and
+    # 02:40 (alice) never happen and move to 03:15 and 03:40 CEST; 03:05 (bob) and 03:30 (alice)
+    # may come no sooner than 03:40, so bob is on until 03:40 CEST (01:40Z), alice until 03:55.
+    schedule = one_layer(
+        "Europe/Berlin", "custom", "2026-03-29T01:00", ["alice", "bob"], shift_length="25m"
+    )
+
+    assert on_call_at(schedule, utc("2026-03-29T01:30")).user == "bob"
+    assert on_call_at(schedule, utc("2026-03-29T01:39")).user == "bob"
+    assert on_call_at(schedule, utc("2026-03-29T01:40")).user == "alice"
+    assert on_call_at(schedule, utc("2026-03-29T01:55")).user == "bob"

@@ -23,6 +23,8 @@ from services.router.domain.schedules.wallclock import describe, to_instant, to_
 
 _PERIOD_DAYS: Final[dict[str, int]] = {"daily": 1, "weekly": 7}
 _ONE_DAY: Final = timedelta(days=1)
+# How far back a DST gap is looked for: a day and an hour (Pacific/Apia skipped 2011-12-30).
+_LONGEST_GAP: Final = timedelta(hours=25)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,11 +121,29 @@ def _windows_near(
 
 
 def _custom_handoff(start: datetime, length: timedelta, zone: ZoneInfo, k: int) -> datetime:
-    # A reading in a DST gap moves forward by the gap (see `to_instant`) and can land after the
-    # next reading; taking the later of the two keeps handoffs from going backwards (exactly so
-    # for shifts of at least half the gap, i.e. 30 minutes where the gap is an hour).
-    this, previous = (to_instant(start + j * length, zone) for j in (k, k - 1))
-    return max(this, previous)
+    """Handoff `k` (>= 1): its reading's instant, or the latest of the earlier ones if later.
+
+    A reading in a DST gap moves forward by the gap (see `to_instant`) and can land after the
+    readings just past the gap: every earlier reading less than a gap before this one may have,
+    so the latest of them is the handoff (a rotation never goes backwards). Only the previous
+    one can where shifts are at least half the gap; shorter shifts look back over the gap.
+    """
+    reading = start + k * length
+    gap = _gap_before(reading, zone)
+    back = min(
+        k, max(1, -(-gap // length))
+    )  # readings within a gap of this one: ceil(gap / length)
+    return max(to_instant(reading - j * length, zone) for j in range(back + 1))
+
+
+def _gap_before(reading: datetime, zone: ZoneInfo) -> timedelta:
+    """How far the wall clock jumped forward in the day before `reading` (zero when it did not:
+    no change, or one back)."""
+    before = (reading - _LONGEST_GAP).replace(tzinfo=zone).utcoffset()
+    after = reading.replace(tzinfo=zone).utcoffset()
+    if before is None or after is None:
+        return timedelta(0)
+    return max(after - before, timedelta(0))
 
 
 def _grid(layer: Layer, step: int) -> datetime:
