@@ -113,12 +113,16 @@ class ConfigDirectory:
         if release == at:
             return at
         schedules = [t.partition(":")[2] for t in targets if t.startswith("schedule:")]
-        handoffs = [self._next_handoff(name, at) for name in schedules]
+        handoffs = [self._next_handoff(name, at, release) for name in schedules]
         return min([release, *(h for h in handoffs if h is not None)])
 
-    def _next_handoff(self, schedule: str, at: datetime) -> datetime | None:
+    def _next_handoff(self, schedule: str, at: datetime, until: datetime) -> datetime | None:
+        """The schedule's next handoff, looked for up to `until` only (a walk to the default
+        horizon, a year, held the loop for a second on a one-person hourly rotation)."""
         found = next((s for s in self._config.schedules if s.name == schedule), None)
-        upcoming = shifts(found, at, 1) if found is not None else []
+        if found is None:
+            return None
+        upcoming = shifts(found, at, 1, horizon=until - at)
         return upcoming[0].ends_at if upcoming else None
 
     def user_of(self, delivery: Delivery) -> UserConfig | None:

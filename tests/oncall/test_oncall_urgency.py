@@ -195,3 +195,35 @@ def test_invalid_urgency_config_names_field(
 def test_user_time_zone_must_be_an_iana_zone() -> None:
     with pytest.raises(ValidationError, match="unknown time zone 'Mars/Olympus'"):
         RouterConfig.model_validate({"users": [{"name": "zed", "time_zone": "Mars/Olympus"}]})
+
+
+def test_held_step_waits_for_working_hours_when_no_handoff_comes_before_them() -> None:
+    # bob alone on an hourly rotation: his handoffs hand the pager to himself, so the step
+    # waits for his Monday morning in New York (the next handoff is looked for up to then only)
+    config = RouterConfig.model_validate(
+        {
+            "users": [
+                {"name": "bob", "time_zone": "America/New_York", "contacts": [{"type": "console"}]}
+            ],
+            "schedules": [
+                {
+                    "name": "primary",
+                    "time_zone": "Europe/Berlin",
+                    "layers": [
+                        {
+                            "name": "hourly",
+                            "rotation": "custom",
+                            "shift_length": "1h",
+                            "start": "2026-03-23T09:00",
+                            "users": ["bob"],
+                        }
+                    ],
+                }
+            ],
+        }
+    )
+    directory = ConfigDirectory(config, on_call_lookup(config))
+
+    release = directory.step_release_at(["schedule:primary"], "low", utc("2026-03-28T23:30"))
+
+    assert release == utc("2026-03-30T13:00")
