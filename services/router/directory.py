@@ -89,6 +89,10 @@ class ConfigDirectory:
     def urgency_of(self, labels: Mapping[str, str]) -> Urgency:
         return urgency_of(self._config.urgency, labels)
 
+    def resting_urgency(self) -> Urgency:
+        policy = self._config.urgency
+        return "low" if policy.rules or policy.default == "low" else "high"
+
     def page_at(self, delivery: Delivery, urgency: Urgency, at: datetime) -> datetime:
         """When `delivery`, due at `at`, may go out: a person's low-urgency page waits for their
         working hours; channels wake nobody and go out at once."""

@@ -67,6 +67,9 @@ class SilencingDirectory:
     def urgency_of(self, labels: Mapping[str, str]) -> Urgency:
         return self._directory.urgency_of(labels)
 
+    def resting_urgency(self) -> Urgency:
+        return self._directory.resting_urgency()
+
     def step_release_at(self, targets: Sequence[str], urgency: Urgency, at: datetime) -> datetime:
         return self._directory.step_release_at(targets, urgency, at)
 

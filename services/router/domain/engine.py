@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from services.router.domain.api_silences import with_silences
 from services.router.domain.commands import Pager, decide_command
@@ -74,7 +74,7 @@ def decide(
             recipient = failing.recipient_of.get(failed, "its recipient")
             why = f"delivery of {failed} failed, and no other page reached {recipient}"
             return _unless_held_as_before(
-                failing, fire(failing, now, directory, why, _muted(state, failing))
+                failing, fire(failing, now, directory, why, *_muted(state, failing))
             )
         case (
             AcknowledgeIncident()
@@ -215,17 +215,27 @@ def _on_tick(state: RouterState, now: datetime, directory: RoutingDirectory) -> 
             decided.append(quiet)
         elif escalation.status == "triggered":
             why = "hold ended" if escalation.held else "step due"
-            decided += fire(escalation, now, directory, why, muted)
+            decided += fire(escalation, now, directory, why, *muted)
         elif escalation.status == "snoozed":
             decided += _restart(escalation, now, directory, muted)
     return decided
 
 
-def _muted(state: RouterState, escalation: Escalation) -> list[Mapping[str, str]]:
-    """The label sets a silence must all cover to hold the escalation's due step, and that
-    rank its urgency."""
+class _Muted(NamedTuple):
+    """What `fire` looks at: the label sets a silence must all cover to hold the due step, and
+    those that rank its urgency (the firing ones only: an incident whose alerts all resolved,
+    still open in its grace or until resolved by hand, is low urgency; its resolved alerts
+    must still all be silenced to hold it)."""
+
+    muted: list[Mapping[str, str]]
+    ranked_over: list[Mapping[str, str]]
+
+
+def _muted(state: RouterState, escalation: Escalation) -> _Muted:
     alerts = state.alerts.get(escalation.incident_id)
-    return list(alerts.muted_labels()) if alerts is not None else [escalation.labels]
+    if alerts is None:
+        return _Muted([escalation.labels], [escalation.labels])
+    return _Muted(list(alerts.muted_labels()), list(alerts.paging_labels()))
 
 
 def _on_join(
@@ -315,7 +325,7 @@ def _restart(
     escalation: Escalation,
     now: datetime,
     directory: RoutingDirectory,
-    muted: Sequence[Mapping[str, str]],
+    muted: _Muted,
 ) -> list[Event]:
     """A snooze ended: escalate again from the first step, in a new generation; or, when the
     incident was reassigned, page the assignee again and go on as the reassignment did (the
@@ -347,7 +357,7 @@ def _restart(
         escalation, generation=generation, step=0, repeat=0, status="triggered", **_NO_HOLD
     )
     fresh.realign()  # as the fold does: a restart from the first step runs policies aligned
-    return [restarted, *fire(fresh, now, directory, "snooze ended", muted)]
+    return [restarted, *fire(fresh, now, directory, "snooze ended", *muted)]
 
 
 def _reassign_pager(directory: RoutingDirectory) -> Pager:
@@ -402,7 +412,7 @@ def _held_looked_at_again(
     decided: list[Event] = []
     for escalation in state.escalations.values():
         if escalation.held and escalation.status == "triggered":
-            fired = fire(escalation, now, directory, why, _muted(state, escalation))
+            fired = fire(escalation, now, directory, why, *_muted(state, escalation))
             decided += _unless_held_as_before(escalation, fired)
     return decided
 

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from services.router.domain.facts import page_facts
 from services.router.domain.holds import silence_hold, urgency_hold
-from services.router.domain.incident_urgency import incident_urgency
+from services.router.domain.incident_urgency import IncidentUrgency, incident_urgency
 from services.router.domain.policy import Delivery, RoutingDirectory
 from services.router.domain.recipients import step_pages
 from services.router.domain.state import Escalation
@@ -39,9 +39,12 @@ def fire(
     directory: RoutingDirectory,
     why: str,
     alerts: Sequence[Mapping[str, str]],
+    ranked_over: Sequence[Mapping[str, str]] | None = None,
 ) -> list[Event]:
     """Page the due step, unless held; `alerts`: the incident's firing, non-inhibited alerts
-    (silences must cover them all to hold it; any of them high urgency makes it high)."""
+    (silences must cover them all to hold it; any of them high urgency makes it high).
+    `ranked_over`, when given: the alerts that rank its urgency instead (none firing: the
+    directory's `resting_urgency`)."""
     steps = escalation.steps
     if escalation.step >= len(steps):
         return []
@@ -49,7 +52,11 @@ def fire(
     silenced = silence_hold(escalation, now, directory, alerts)
     if silenced is not None:
         return [silenced]
-    ranked = incident_urgency(alerts or [escalation.labels], now, directory)
+    ranking = (alerts or [escalation.labels]) if ranked_over is None else ranked_over
+    if ranking:
+        ranked = incident_urgency(ranking, now, directory)
+    else:  # nothing fires: nothing makes it urgent, where urgency rules say what may wait
+        ranked = IncidentUrgency(directory.resting_urgency())
     key = (escalation.step, escalation.repeat)
 
     def requested(delivery: Delivery) -> bool:

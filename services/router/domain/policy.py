@@ -53,6 +53,11 @@ class RoutingDirectory(Protocol):
 
     def urgency_of(self, labels: Mapping[str, str]) -> Urgency: ...
 
+    def resting_urgency(self) -> Urgency:
+        """The urgency of an incident none of whose alerts fires (all resolved, the incident
+        still open): low where urgency rules say what may wait, high where every page is."""
+        ...
+
     def step_release_at(self, targets: Sequence[str], urgency: Urgency, at: datetime) -> datetime:
         """When a step due at `at` may page its people (`at`: now); the next handoff of one of
         its schedules if that comes first."""

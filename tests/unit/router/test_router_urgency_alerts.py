@@ -99,6 +99,38 @@ def test_once_the_high_urgency_alert_resolves_the_next_step_waits_for_working_ho
     ]
 
 
+@pytest.mark.parametrize("opening_alert", ["warning", "critical"])
+def test_with_every_alert_resolved_the_next_step_waits_for_working_hours(
+    opening_alert: str,
+) -> None:
+    # The incident stays open (its resolve grace, or resolved by hand only): nothing fires, so
+    # nothing makes it high urgency; its resolved critical alerts must not page anyone at night
+    def gone(fingerprint: str, minute: int) -> tuple[AnyEvent, datetime]:
+        at = utc(f"2026-11-24T02:{minute}")
+        resolved = AlertResolved(
+            incident_id=INCIDENT,
+            fingerprint=fingerprint,
+            at=at,
+            rule="r",
+            ruleset_version="v1",
+            reason="test",
+        )
+        return resolved, at
+
+    log: list[tuple[AnyEvent, datetime]] = [
+        (opened(NIGHT_IN_PARIS, opening_alert), NIGHT_IN_PARIS),
+        (joined("b", "critical", JOIN), JOIN),
+        gone("b", 10),
+        gone("a", 11),
+        tick(utc("2026-11-24T02:30")),
+    ]
+
+    *_, on_tick = run(log, RULES)
+
+    assert pages(on_tick) == []
+    assert [until for until, _ in holds(on_tick)] == [utc("2026-11-24T14:00")]
+
+
 def test_silenced_high_urgency_alert_pages_nobody_until_its_silence_ends() -> None:
     search_window = {
         "matchers": ['service="search"'],
