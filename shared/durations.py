@@ -18,7 +18,7 @@ _UNIT_MS = {
     "s": 1000,
     "ms": 1,
 }
-_DURATION = re.compile("".join(rf"(?:(?P<{unit}>\d+){unit})?" for unit in _UNIT_MS))
+_DURATION = re.compile("".join(rf"(?:(?P<{unit}>[0-9]+){unit})?" for unit in _UNIT_MS))
 
 
 def parse_duration(value: object) -> object:

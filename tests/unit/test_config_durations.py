@@ -27,7 +27,10 @@ def test_durations_read_as_prometheus_reads_them(text: str, expected: timedelta)
     assert parse_duration(text) == expected
 
 
-@pytest.mark.parametrize("text", ["1m1m", "30m1h", "5", "m", "", "1h 30m", "-5m", "1.5h"])
+# Other scripts' digits (Arabic-Indic one, fullwidth ten) are not Prometheus durations.
+@pytest.mark.parametrize(
+    "text", ["1m1m", "30m1h", "5", "m", "", "1h 30m", "-5m", "1.5h", "\u0661s", "\uff11\uff10m"]
+)
 def test_a_unit_repeated_out_of_order_or_missing_is_refused(text: str) -> None:
     with pytest.raises(ValueError, match="is not a duration like 30s, 5m, 1h30m"):
         parse_duration(text)
