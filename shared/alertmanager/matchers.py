@@ -93,9 +93,15 @@ def escape_value(value: str) -> str:
     return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
 
 
+# Python's regex parser recurses per nested group and gives up near 480 levels (RE2 takes 1,000).
+_TOO_DEEP = "invalid regex: groups nest too deeply"
+
+
 def _anchored(matcher: Matcher) -> re.Pattern[str]:
     try:
         return re.compile(to_python_regex(f"^(?:{matcher.value})\\z"))
+    except RecursionError:
+        raise MatcherError(f"matcher {matcher}: {_TOO_DEEP}") from None
     except (RegexSyntaxError, re.error):
         matcher.unanchored_regex()  # names the problem in the value as written
         raise MatcherError(f"matcher {matcher}: invalid regex once anchored") from None
@@ -104,6 +110,8 @@ def _anchored(matcher: Matcher) -> re.Pattern[str]:
 def _compile(matcher: Matcher, pattern: str) -> re.Pattern[str]:
     try:
         return re.compile(to_python_regex(pattern))
+    except RecursionError:
+        raise MatcherError(f"matcher {matcher}: {_TOO_DEEP}") from None
     except (RegexSyntaxError, re.error) as err:
         raise MatcherError(f"matcher {matcher}: invalid regex: {err}") from err
 
