@@ -221,8 +221,8 @@ class _Translator:
                 self.class_needs_ascii |= char == "S"
                 return _RE2_SPACE if char == "s" else r"\S\v"
             return f"[{'^' if char == 'S' else ''}{_RE2_SPACE}]"
-        if char in "dw":  # spelled out: under `(?i)` Go folds them (U+017F, long s, is a `\w`), as Python
-            # folds a plain class, where `(?a:...)` would fold nothing past ASCII (`[\wé]`)
+        if char in "dw":  # spelled out: under `(?i)` Go folds them (long s, U+017F, is a `\w`),
+            # as Python folds a plain class; `(?a:...)` would fold nothing past ASCII (`[\wé]`)
             return _PERL_CLASSES[char] if in_class else f"[{_PERL_CLASSES[char]}]"
         if char in "DW":
             if in_class:
