@@ -11,7 +11,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
-from shared.alertmanager.re2_dialect import RegexSyntaxError, to_python_regex
+from shared.alertmanager.re2_dialect import RegexSyntaxError
+from shared.alertmanager.regex_engine import CompiledRegex, compile_re2
 
 MatchOp = Literal["=", "!=", "=~", "!~"]
 _OPS: tuple[MatchOp, ...] = get_args(MatchOp)
@@ -40,7 +41,7 @@ class Matcher:
     name: str
     op: MatchOp
     value: str
-    _regex: re.Pattern[str] | None = field(
+    _regex: CompiledRegex | None = field(
         default=None, init=False, repr=False, compare=False, hash=False
     )
 
@@ -66,7 +67,7 @@ class Matcher:
             return (actual == self.value) == (self.op == "=")
         return (self._regex.search(actual) is not None) == (self.op == "=~")
 
-    def unanchored_regex(self) -> re.Pattern[str]:
+    def unanchored_regex(self) -> CompiledRegex:
         """The value compiled on its own, as Alertmanager's silence validation compiles it;
         raises MatcherError when it is not a regex by itself (`a)|(b`)."""
         return _compile(self, self.value)
@@ -97,9 +98,9 @@ def escape_value(value: str) -> str:
 _TOO_DEEP = "invalid regex: groups nest too deeply"
 
 
-def _anchored(matcher: Matcher) -> re.Pattern[str]:
+def _anchored(matcher: Matcher) -> CompiledRegex:
     try:
-        return re.compile(to_python_regex(f"^(?:{matcher.value})\\z"))
+        return compile_re2(f"^(?:{matcher.value})\\z")
     except RecursionError:
         raise MatcherError(f"matcher {matcher}: {_TOO_DEEP}") from None
     except (RegexSyntaxError, re.error):
@@ -107,9 +108,9 @@ def _anchored(matcher: Matcher) -> re.Pattern[str]:
         raise MatcherError(f"matcher {matcher}: invalid regex once anchored") from None
 
 
-def _compile(matcher: Matcher, pattern: str) -> re.Pattern[str]:
+def _compile(matcher: Matcher, pattern: str) -> CompiledRegex:
     try:
-        return re.compile(to_python_regex(pattern))
+        return compile_re2(pattern)
     except RecursionError:
         raise MatcherError(f"matcher {matcher}: {_TOO_DEEP}") from None
     except (RegexSyntaxError, re.error) as err:

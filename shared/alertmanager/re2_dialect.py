@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 # RE2's `\d \w \s \b` are ASCII-only; Python's are Unicode unless scoped with `(?a:...)`.
 _ASCII_ESCAPES = frozenset("dDwWsSbB")
@@ -48,9 +49,33 @@ class RegexSyntaxError(ValueError):
     """The pattern is not RE2, or uses RE2 syntax Tocsin cannot run."""
 
 
+class Translation(NamedTuple):
+    """An RE2 pattern checked and translated.
+
+    `python`: the equivalent Python pattern. `backtracks`: whether Python's backtracking engine
+    could take more than linear time on it (more than one repetition, or a repeated group:
+    `.*a.*b`, `(x+x+)+y`); such a pattern is run by RE2 itself. `re2`: the pattern for RE2,
+    as written but for group names, which Go takes and RE2 may refuse (one name twice)."""
+
+    python: str
+    backtracks: bool
+    re2: str
+
+
 def to_python_regex(pattern: str) -> str:
     """Translate an RE2 pattern to an equivalent Python pattern, or raise RegexSyntaxError."""
     return _Translator(pattern).run()
+
+
+def translate(pattern: str) -> Translation:
+    """Check and translate an RE2 pattern (see `Translation`), or raise RegexSyntaxError."""
+    translator = _Translator(pattern)
+    python = translator.run()
+    re2 = pattern
+    for start, end in reversed(translator.group_names):
+        re2 = f"{re2[:start]}({re2[end:]}"
+    backtracks = translator.repetitions > 1 or translator.group_repeated
+    return Translation(python, backtracks, re2)
 
 
 @dataclass
@@ -66,6 +91,9 @@ class _Translator:
     multiline: list[bool] = field(default_factory=lambda: [False])
     after_repeat: bool = False
     class_needs_ascii: bool = False
+    repetitions: int = 0
+    group_repeated: bool = False  # a repetition applies to a group: `(a|b)*`
+    group_names: list[tuple[int, int]] = field(default_factory=list)  # spans of `(?P<name>`
 
     def run(self) -> str:
         while self.pos < len(self.pattern):
@@ -101,9 +129,12 @@ class _Translator:
             raise self._fail(
                 "invalid nested repetition operator (possessive quantifiers are not RE2)"
             )
+        lazy = was_repeat and char == "?"  # `*?` is lazy, not a new repetition
+        if not lazy:
+            self._count_repetition()
         self.out.append(char)
         self.pos += 1
-        self.after_repeat = char != "?" or not was_repeat  # `*?` is lazy, not a new repetition
+        self.after_repeat = not lazy
 
     def _brace(self) -> None:
         found = _REPEAT_RE.match(self.pattern, self.pos)
@@ -114,9 +145,15 @@ class _Translator:
         counts = [int(n) for n in found.groups() if n]
         if any(n > _MAX_REPEAT for n in counts):
             raise self._fail(f"invalid repeat count (RE2 allows at most {_MAX_REPEAT})")
+        if found.group(2) is not None:  # `{n,}` or `{n,m}`: an exact `{n}` cannot backtrack
+            self._count_repetition()
         self.out.append(found.group())
         self.pos = found.end()
         self.after_repeat = True
+
+    def _count_repetition(self) -> None:
+        self.repetitions += 1
+        self.group_repeated |= bool(self.out) and self.out[-1].endswith(")")
 
     def _group_open(self) -> None:
         named = _NAMED_GROUP_RE.match(self.pattern, self.pos)
@@ -125,6 +162,8 @@ class _Translator:
             # Python refuses names Go takes (`1a`, one name twice).
             if named is not None and not named.group(1).isascii():
                 raise self._fail(f"invalid named capture {named.group()!r}")
+            if named is not None:
+                self.group_names.append((self.pos, named.end()))
             self.scopes.append([])
             self.multiline.append(self.multiline[-1])
             self.out.append("(")

@@ -19,6 +19,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from shared.alertmanager.re2_dialect import RegexSyntaxError
+from shared.alertmanager.regex_engine import CompiledRegex, compile_re2
 from shared.alerts import Layer, Severity
 
 # The table, one row per severity; label values are matched case-insensitively.
@@ -50,13 +52,13 @@ class LabelCondition:
 
     name: str
     value: str
-    regex: re.Pattern[str] | None = None
+    regex: CompiledRegex | None = None  # anchored
 
     def holds(self, labels: Mapping[str, str]) -> bool:
         actual = labels.get(self.name, "")
         if self.regex is None:
             return actual == self.value
-        return self.regex.fullmatch(actual) is not None
+        return self.regex.search(actual) is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,10 +110,13 @@ def parse_conditions(text: str) -> tuple[LabelCondition, ...]:
 def _condition(name: str, operator: str, value: str) -> LabelCondition:
     if operator == "=":
         return LabelCondition(name, value)
+    # RE2, as route matchers: a backtracking pattern must not hold ingest on a long label.
     try:
-        return LabelCondition(name, value, re.compile(f"(?:{value})"))
-    except re.error as error:
+        return LabelCondition(name, value, compile_re2(f"^(?:{value})\\z"))
+    except (RegexSyntaxError, re.error) as error:
         raise ValueError(f"invalid regex for {name}: {error}") from error
+    except RecursionError:
+        raise ValueError(f"invalid regex for {name}: groups nest too deeply") from None
 
 
 def _unquote(raw: str) -> str:

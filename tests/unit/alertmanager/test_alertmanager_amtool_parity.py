@@ -127,16 +127,21 @@ route:
     - {match_re: {v: '(?i)[\wé]+'}, receiver: folded, continue: true}
     - {match_re: {v: '(?i)\W'}, receiver: folded-not-word, continue: true}
     - {match_re: {v: '\B'}, receiver: nonboundary, continue: true}
+    - {match_re: {v: '[a-z]+-[0-9]+'}, receiver: two-repeats, continue: true}
+    - {match_re: {v: '(?i)(ab)+c?|.*x.*y.*'}, receiver: repeated-group, continue: true}
+    - {match_re: {v: '.*(?m)a$\s*'}, receiver: backtracking-lines, continue: true}
     - {matchers: [null, 'v=~"node.*"'], receiver: nulls, continue: null}
     - {matchers: ['v=~"node.*"'], receiver: after-nulls}
 receivers: [{name: none}, {name: brace}, {name: digits}, {name: flag}, {name: quoted},
             {name: posix}, {name: hex}, {name: legacy}, {name: pasted}, {name: host},
             {name: space}, {name: dollar}, {name: lines}, {name: nbsp}, {name: nulls},
-            {name: after-nulls}, {name: folded}, {name: folded-not-word}, {name: nonboundary}]
+            {name: after-nulls}, {name: folded}, {name: folded-not-word}, {name: nonboundary},
+            {name: two-repeats}, {name: repeated-group}, {name: backtracking-lines}]
 """
 REGEX_VALUES = ["x{,2}", "xx", "42", "٤٢", "D", "ABC", "abC", "a.b", "axb", "ab_C", "AA", "dbx"]
 REGEX_VALUES += ["db", "cache-1", "my-cache-1", "", "a", "axx", "xxb", "c"]
 REGEX_VALUES += ["node-1.eu", "\x0b", " ", "a\n", "critical", "x-y", "É", "\u017f", "\u212a"]
+REGEX_VALUES += ["abAB", "ABABc", "node-12", "Node-1", "axxy", "a\nb", "ab\na"]
 
 # Regexes whose validity differs between Python's `re` and Go's RE2. Alertmanager compiles route
 # and silence regexes with RE2 alike, so Tocsin's routes and silences must both follow amtool.
@@ -146,6 +151,8 @@ VALIDITY_REGEXES += ["ab(?i)c|d", r"\Qa.b\E", "[[:alpha:]_]+", r"\x{41}\101", "x
 VALIDITY_REGEXES += ["a)|(b"]  # valid only once pasted into `^(?:...)$`, as routes do
 VALIDITY_REGEXES += [r"[\w-.]+", r"[\d-z]", r"[[:alpha:]-.]", r"a$\n", r"(?m)a$\n"]
 VALIDITY_REGEXES += ["(?P<1a>x)", "(?P<n>y)(?P<n>z)", "(?P<é>x)", "(?P<host_1>x)"]
+VALIDITY_REGEXES += ["(?:a{100}){100}", "((a{100}){10}){10}", "(?:a{10}){100}", "(x+x+)+y"]
+VALIDITY_REGEXES += [".*a.*b.*c.*", r"[\w-.]+\.[a-z]{2,}", "(?P<n>y+)(?P<n>z+)"]
 
 
 @functools.cache
