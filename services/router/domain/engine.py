@@ -50,7 +50,7 @@ from shared.events.notifications import EscalationHeld, EscalationRestarted
 from shared.events.silences import SilenceCreated, SilenceExpired
 
 # However short a flapping window, a quiet flapping incident is not looked at more often.
-_MIN_FLAPPING_RECHECK = timedelta(minutes=1)
+_FIRST_PAGE_RECHECK = timedelta(minutes=1)
 
 
 def decide(
@@ -210,7 +210,7 @@ def _on_tick(state: RouterState, now: datetime, directory: RoutingDirectory) -> 
     decided: list[Event] = []
     for escalation in due_escalations(state, now):
         muted = _muted(state, escalation)
-        quiet = _flapping_quietly(state, escalation, now)
+        quiet = _quiet_first_page(state, escalation, now)
         if quiet is not None:
             decided.append(quiet)
         elif escalation.status == "triggered":
@@ -286,26 +286,30 @@ def _release_reason(
     return f"hold released: {name} joined and no silence covers it"
 
 
-def _flapping_quietly(
+def _quiet_first_page(
     state: RouterState, escalation: Escalation, now: datetime
 ) -> EscalationHeld | None:
-    """An incident opened flapping owes its first page at the end of its flapping window
-    only if an alert of it fires then; else the step waits for one to fire (its joining
-    releases the hold, see `_on_join`) or for the incident to resolve, looked at again each
-    window."""
-    until, opened = escalation.flapping_until, escalation.opened_at
-    if until is None or opened is None or escalation.status != "triggered":
+    """An incident owes its first page only if an alert of it fires then, as Alertmanager
+    notifies no group whose alerts all resolved before its first notification (one that fired
+    and resolved within the group wait; a symptom released by its source's resolve and
+    resolved in the same webhook). Else the step waits for one to fire (its joining releases
+    the hold, see `_on_join`) or for the incident to resolve, looked at again each flapping
+    window, or each minute."""
+    if escalation.status != "triggered":
         return None
     if escalation.requested or escalation.generation or escalation.step or escalation.repeat:
-        return None  # paged already: flapping holds back only the first page
+        return None  # paged already: this holds back only the first page
     alerts = state.alerts.get(escalation.incident_id)
     if alerts is None or next(iter(alerts.paging_labels()), None) is not None:
         return None
+    until, opened = escalation.flapping_until, escalation.opened_at
+    window = until - opened if until is not None and opened is not None else timedelta(0)
+    why = "flapping: " if until is not None else ""
     return EscalationHeld(
         incident_id=escalation.incident_id,
         at=now,
-        until=now + max(until - opened, _MIN_FLAPPING_RECHECK),
-        reason="flapping: none of its alerts fires now; the first page waits for one to fire",
+        until=now + max(window, _FIRST_PAGE_RECHECK),
+        reason=f"{why}none of its alerts fires now; the first page waits for one to fire",
     )
 
 

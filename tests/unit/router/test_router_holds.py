@@ -380,3 +380,26 @@ def test_a_reload_that_removes_the_silence_holding_a_step_pages_at_once() -> Non
     [fired] = [e for e in decided if isinstance(e, EscalationStepFired)]
     assert pages(decided) == ["alice"]
     assert "config v2 activated" in fired.reason
+
+
+def test_an_incident_whose_alerts_all_resolved_within_its_group_wait_pages_nobody() -> None:
+    # As Alertmanager notifies no group resolved before its first notification: e.g. a symptom
+    # its source's resolve released into an incident of its own, resolved in the same webhook
+    rules = directory()
+    state = RouterState()
+    step(state, opened(NIGHT, timedelta(seconds=30)), NIGHT, rules)
+    gone = NIGHT + timedelta(seconds=1)
+    step(state, resolved("f", gone), gone, rules)
+
+    due = NIGHT + timedelta(seconds=30)
+    decided = step(state, TickOccurred(at=due), due, rules)
+
+    assert pages(decided) == []
+    assert held_reasons(decided) == [
+        "none of its alerts fires now; the first page waits for one to fire"
+    ]
+    assert next_due(state) == due + timedelta(minutes=1)
+
+    # When it fires again before the incident resolves, the page goes out at once
+    again = due + timedelta(seconds=20)
+    assert pages(step(state, joined("f", "billing", again), again, rules)) == ["alice"]
