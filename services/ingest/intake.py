@@ -312,7 +312,9 @@ def _unavailable(failure: NotAccepted, integration: str, alerts: int = 0) -> Rej
     """503; what the log said stays in our log, the sender learns only to retry. `alerts`:
     those the request carried, counted as refused too."""
     log.warning("append failed", extra={"integration": integration, "error": str(failure)})
-    message = "not stored: the event log is unavailable, retry later"
+    # Not "not stored": a write that missed its deadline inside a transaction still lands, and
+    # a Kafka batch may land on some partitions. A retry is safe: alerts deduplicate.
+    message = "the event log did not confirm the write (unavailable or slow); retry later"
     return Rejection(503, "unavailable", message, (), integration, alerts=alerts)
 
 

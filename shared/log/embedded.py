@@ -173,12 +173,19 @@ class EmbeddedLog:
         """Queue a write; concurrent writes share one transaction and one fsync."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
-        self._pending.append(_Write(records, offsets, future))
+        write = _Write(records, offsets, future)
+        self._pending.append(write)
         if records:
             self._kick()
         elif self._offsets_timer is None and not self._flushing:
             self._offsets_timer = loop.call_later(OFFSETS_WAIT_S, self._kick)
-        await future
+        try:
+            await future
+        except asyncio.CancelledError:
+            # Given up on (a caller's deadline): still queued, it is taken back, so a 503 that
+            # says "not stored" is true; already in a transaction, it lands whole.
+            self._pending = [queued for queued in self._pending if queued is not write]
+            raise
 
     def _fail_lanes(self, batch: list[_Write], error: LogUnavailable) -> None:
         """The lanes of a failed transaction fail, with their appends queued behind it."""

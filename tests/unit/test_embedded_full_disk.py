@@ -4,7 +4,10 @@ is room."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -54,4 +57,38 @@ async def test_readiness_fails_while_the_disk_is_full_and_returns_with_room(
         await log.append([Outgoing("t", "k", b"after")])
         assert await log.ping()
     finally:
+        await log.close()
+
+
+async def test_an_append_given_up_on_while_queued_is_never_written(tmp_path: Path) -> None:
+    # Given a transaction in flight, held on the writer thread
+    log = EmbeddedLog(tmp_path / "log.sqlite")
+    await log.start()
+    await log.ensure_topics({"t": 1})
+    release = threading.Event()
+    write_batch = log._write_batch
+
+    def held(batch: Any) -> Any:
+        release.wait(10)
+        return write_batch(batch)
+
+    log._write_batch = held  # type: ignore[method-assign]
+    try:
+        first = asyncio.create_task(log.append([Outgoing("t", "k", b"in flight")]))
+        await asyncio.sleep(0.05)
+        # When an append queued behind it is given up on (a request's deadline passes)
+        queued = asyncio.create_task(log.append([Outgoing("t", "k", b"given up")]))
+        await asyncio.sleep(0.05)
+        queued.cancel()
+        release.set()
+        await first
+        with pytest.raises(asyncio.CancelledError):
+            await queued
+        await log.append([Outgoing("t", "k", b"after")])
+
+        # Then the log holds the one in flight and the next, not the one given up on
+        values = [record.value for record in await log.read("t", 0, 0, 10)]
+        assert values == [b"in flight", b"after"]
+    finally:
+        release.set()
         await log.close()

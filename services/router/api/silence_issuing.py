@@ -34,7 +34,8 @@ class NewSilence:
 
 
 class NotWritten(Exception):
-    """The log did not take the silence; nothing was written to any partition for sure."""
+    """The log did not confirm the silence in time: perhaps on no partition, perhaps on some (a
+    retry with the same Idempotency-Key completes it as one silence)."""
 
 
 class SilenceIssuer:
@@ -100,7 +101,10 @@ class SilenceIssuer:
         try:
             await asyncio.wait_for(self._log.append(records), self._append_timeout_s)
         except (LogUnavailable, TimeoutError) as failed:
-            raise NotWritten("the event log did not take the silence; retry later") from failed
+            raise NotWritten(
+                "the event log did not confirm the silence (unavailable or slow); retry later with"
+                " the same Idempotency-Key"
+            ) from failed
 
     async def _shown(
         self, silence_id: str, done: Callable[[SilenceView], SilenceView | None]
