@@ -38,12 +38,16 @@ def accepted(body: dict[str, Any]) -> Response:
     return Response(orjson.dumps(body), 202, media_type="application/json")
 
 
-def _response(rejection: Rejection, body: dict[str, Any]) -> JSONResponse:
+def _response(rejection: Rejection, body: dict[str, Any], scheme: str = "Bearer") -> JSONResponse:
+    """`scheme`: how the source presents its credential, named in a 401's `WWW-Authenticate`
+    (RFC 9110 requires the header): `Bearer`, Opsgenie's `GenieKey`, PagerDuty's body field."""
     retry_after = rejection.retry_after_s
     if retry_after is None and rejection.status == 503:
         retry_after = RETRY_AFTER_S
-    headers = None if retry_after is None else {"Retry-After": str(retry_after)}
-    return JSONResponse(body, status_code=rejection.status, headers=headers)
+    headers = {} if retry_after is None else {"Retry-After": str(retry_after)}
+    if rejection.status == 401:
+        headers["WWW-Authenticate"] = f'{scheme} realm="tocsin"'
+    return JSONResponse(body, status_code=rejection.status, headers=headers or None)
 
 
 def tocsin_error(rejection: Rejection) -> JSONResponse:
@@ -60,7 +64,8 @@ def pagerduty_error(rejection: Rejection) -> JSONResponse:
         return _response(rejection, pagerduty_error_body(InvalidPayload(list(rejection.errors))))
     errors = [f"'{e.field}' {e.message}" for e in rejection.errors] or [rejection.message]
     status = _PAGERDUTY_STATUS.get(rejection.status, "error")
-    return _response(rejection, {"status": status, "message": rejection.message, "errors": errors})
+    body = {"status": status, "message": rejection.message, "errors": errors}
+    return _response(rejection, body, "RoutingKey")
 
 
 def opsgenie_error(rejection: Rejection) -> JSONResponse:
@@ -70,6 +75,6 @@ def opsgenie_error(rejection: Rejection) -> JSONResponse:
         body = opsgenie_error_body(InvalidPayload(list(rejection.errors)), request_id)
         if rejection.status != 422:
             body["message"] = rejection.message
-        return _response(rejection, body)
+        return _response(rejection, body, "GenieKey")
     body = {"message": rejection.message, "took": 0.0, "requestId": request_id}
-    return _response(rejection, body)
+    return _response(rejection, body, "GenieKey")

@@ -106,6 +106,9 @@ def test_a_missing_credential_is_401(ingest: Ingest, endpoint: Endpoint) -> None
     answer = ingest.post(endpoint.path, content=b"{}")
 
     assert answer.status_code == 401
+    # RFC 9110: a 401 names the scheme to present the credential in
+    scheme = endpoint.headers["Authorization"].split()[0]
+    assert answer.headers["WWW-Authenticate"] == f'{scheme} realm="tocsin"'
 
 
 @by_name([e for e in ENDPOINTS if e.in_body])
@@ -127,6 +130,7 @@ def test_a_credential_of_another_kind_is_401(ingest: Ingest, endpoint: Endpoint)
 
     assert answer.status_code == 401
     assert other not in answer.text
+    assert answer.headers["WWW-Authenticate"].startswith(f"{scheme} ")
 
 
 def test_credentials_are_never_logged(ingest: Ingest, caplog: pytest.LogCaptureFixture) -> None:
