@@ -70,6 +70,7 @@ class PartitionedRunner:
         # Per partition: when (by `clock`) a step last found nothing left to fold.
         self._caught_up_at: dict[int, datetime] = {}
         self._commit_task: asyncio.Task[bool] | None = None
+        self._uncommitted: dict[int, int] = {}  # see `_commit_later`
         self._appending: asyncio.Task[bool] | None = None
         # A log that commits appends in the order queued lets batches' appends overlap.
         self._ordered = event_log if isinstance(event_log, OrderedAppends) else None
@@ -333,17 +334,26 @@ class PartitionedRunner:
         commit lost in a crash only means records handled again (their outputs have the same
         ids). Commits are chained so a newer offset is never overwritten by an older one."""
         previous = self._commit_task
+        # Offsets whose outputs are durable, newest per partition: a commit takes every one
+        # there when its turn comes, so a chain of commits queued behind a slow one (hundreds
+        # at a stop, each an offsets-only write) is done in a write or two, not one each.
+        self._uncommitted.update(next_offsets)
 
         async def commit() -> bool:
             if previous is not None:
                 await asyncio.gather(previous, return_exceptions=True)
+            offsets, self._uncommitted = self._uncommitted, {}
+            if not offsets:
+                return True  # an earlier commit in the chain took these offsets along
             try:
-                await self._consumer.commit(next_offsets)
-                self._committed.update(next_offsets)
+                await self._consumer.commit(offsets)
+                self._committed.update(offsets)
             except LogUnavailable:
+                for partition, offset in offsets.items():  # unless newer ones came meanwhile
+                    self._uncommitted.setdefault(partition, offset)
                 log.warning(
                     "commit failed; records will be handled again",
-                    extra={"topic": self._topic, "offsets": next_offsets},
+                    extra={"topic": self._topic, "offsets": offsets},
                 )
                 return False
             return True
@@ -478,4 +488,5 @@ class PartitionedRunner:
             self._caught_up_at.pop(partition, None)
             self._folded.pop(partition, None)
             self._committed.pop(partition, None)
+            self._uncommitted.pop(partition, None)
             self._snapshots.forget(partition)
