@@ -139,7 +139,7 @@ def opsgenie_routes(intake: Intake) -> APIRouter:
 
     for verb, summary, action in _ACTIONS:
         router.add_api_route(
-            f"/v2/alerts/{{identifier}}/{verb}",
+            f"/v2/alerts/{{identifier:path}}/{verb}",  # an alias may hold a `/` (sent as %2F)
             _action_endpoint(intake, verb, action),
             methods=["POST"],
             name=verb,

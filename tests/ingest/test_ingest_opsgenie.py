@@ -221,3 +221,20 @@ def test_credentials_that_grant_nothing_are_refused_in_opsgenies_shape(
         assert set(answer.json()) == {"message", "took", "requestId"}
         assert GENIE_KEY not in answer.text and GENIE_DISABLED_KEY not in answer.text
     assert ingest.alerts() == [] and ingest.payloads() == []
+
+
+def test_an_alias_holding_a_slash_is_closed_by_its_encoded_alias(ingest: Ingest) -> None:
+    # A client encodes the alias in the path (`/` as %2F), which the server sees decoded
+    alias = "disk full/é"
+    ingest.post("/v2/alerts", {**CREATE, "alias": alias}, headers=GENIE)
+
+    answer = ingest.post(
+        "/v2/alerts/disk%20full%2F%C3%A9/close?identifierType=alias", {}, headers=GENIE
+    )
+
+    assert answer.status_code == 202
+    created, closed = ingest.alerts()
+    assert created.key == closed.key
+    assert isinstance(closed.event, AlertReceived)
+    assert closed.event.alert.fingerprint == opsgenie_fingerprint("genie", alias)
+    assert closed.event.alert.status == "resolved"
