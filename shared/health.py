@@ -16,11 +16,16 @@ ReadinessCheck = Callable[[], Awaitable[bool]]
 def health_router(ready: ReadinessCheck, registry: CollectorRegistry) -> APIRouter:
     router = APIRouter(tags=["health"])
 
-    @router.get("/healthz", summary="Alive: the process answers")
+    # HEAD too: load balancers and uptime checkers often probe with it.
+    @router.api_route("/healthz", methods=["GET", "HEAD"], summary="Alive: the process answers")
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @router.get("/readyz", summary="Ready: the event log backend is reachable and takes writes")
+    @router.api_route(
+        "/readyz",
+        methods=["GET", "HEAD"],
+        summary="Ready: the event log backend is reachable and takes writes",
+    )
     async def readyz() -> JSONResponse:
         if await ready():
             return JSONResponse({"status": "ready"})

@@ -121,4 +121,8 @@ def test_three_services_on_kafka_turn_a_posted_alert_into_one_page(
             for base in (ingest, correlator, router):
                 assert httpx.get(f"{base}/healthz", timeout=5).status_code == 200
                 assert httpx.get(f"{base}/readyz", timeout=5).status_code == 200
+                # load balancers probe with HEAD too: answered, without a body
+                for path in ("/healthz", "/readyz"):
+                    head = httpx.head(f"{base}{path}", timeout=5)
+                    assert (head.status_code, head.content) == (200, b"")
                 assert "tocsin_" in httpx.get(f"{base}/metrics", timeout=5).text
