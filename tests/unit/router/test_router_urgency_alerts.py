@@ -9,11 +9,12 @@ import pytest
 
 from services.router.domain.engine import step
 from services.router.domain.state import RouterState, evolve
-from shared.events import AlertResolved, AnyEvent, EscalationStepFired, NotificationRequested
+from shared.events import AnyEvent, EscalationStepFired, NotificationRequested
 from shared.events.base import Event
 from tests.unit.router.urgency_world import (
     INCIDENT,
     acknowledged,
+    alert_resolved,
     directory,
     fired,
     holds,
@@ -72,19 +73,10 @@ def test_release_by_a_high_urgency_alert_says_so() -> None:
 
 
 def test_once_the_high_urgency_alert_resolves_the_next_step_waits_for_working_hours() -> None:
-    resolved_at = utc("2026-11-24T02:10")
-    gone = AlertResolved(
-        incident_id=INCIDENT,
-        fingerprint="b",
-        at=resolved_at,
-        rule="r",
-        ruleset_version="v1",
-        reason="test",
-    )
     log: list[tuple[AnyEvent, datetime]] = [
         (opened(NIGHT_IN_PARIS), NIGHT_IN_PARIS),
         (joined("b", "critical", JOIN), JOIN),
-        (gone, resolved_at),
+        alert_resolved("b", utc("2026-11-24T02:10")),
         tick(utc("2026-11-24T02:30")),
     ]
 
@@ -105,23 +97,11 @@ def test_with_every_alert_resolved_the_next_step_waits_for_working_hours(
 ) -> None:
     # The incident stays open (its resolve grace, or resolved by hand only): nothing fires, so
     # nothing makes it high urgency; its resolved critical alerts must not page anyone at night
-    def gone(fingerprint: str, minute: int) -> tuple[AnyEvent, datetime]:
-        at = utc(f"2026-11-24T02:{minute}")
-        resolved = AlertResolved(
-            incident_id=INCIDENT,
-            fingerprint=fingerprint,
-            at=at,
-            rule="r",
-            ruleset_version="v1",
-            reason="test",
-        )
-        return resolved, at
-
     log: list[tuple[AnyEvent, datetime]] = [
         (opened(NIGHT_IN_PARIS, opening_alert), NIGHT_IN_PARIS),
         (joined("b", "critical", JOIN), JOIN),
-        gone("b", 10),
-        gone("a", 11),
+        alert_resolved("b", utc("2026-11-24T02:10")),
+        alert_resolved("a", utc("2026-11-24T02:11")),
         tick(utc("2026-11-24T02:30")),
     ]
 

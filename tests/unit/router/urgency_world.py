@@ -17,6 +17,7 @@ from shared.alerts import Alert, Layer, Severity
 from shared.events import (
     AcknowledgeIncident,
     AlertGrouped,
+    AlertResolved,
     AnyEvent,
     EscalationStepFired,
     IncidentOpened,
@@ -117,6 +118,19 @@ def resolved(at: datetime) -> IncidentResolved:
     return IncidentResolved(
         incident_id=INCIDENT, resolved_at=at, rule="r", ruleset_version="v1", reason="test"
     )
+
+
+def alert_resolved(fingerprint: str, at: datetime) -> tuple[AnyEvent, datetime]:
+    """The correlator saying one alert of the incident stopped firing, as logged at `at`."""
+    gone = AlertResolved(
+        incident_id=INCIDENT,
+        fingerprint=fingerprint,
+        at=at,
+        rule="r",
+        ruleset_version="v1",
+        reason="test",
+    )
+    return gone, at
 
 
 def tick(at: datetime) -> tuple[AnyEvent, datetime]:
