@@ -38,7 +38,10 @@ class _Re2Regex:
         options.log_errors = False
         self._regexp = _re2.RE2(pattern.encode("utf-8", "surrogatepass"), options)
         if not self._regexp.ok():
-            raise RegexSyntaxError(f"invalid regex {pattern!r}: {self._regexp.error()}")
+            problem = self._regexp.error()
+            if isinstance(problem, bytes):
+                problem = problem.decode("utf-8", "replace")
+            raise RegexSyntaxError(f"{problem} (RE2 refuses it)")
 
     def search(self, text: str) -> bool | None:
         data = text.encode("utf-8", "surrogatepass")
@@ -50,7 +53,8 @@ def compile_re2(pattern: str) -> CompiledRegex:
     """`pattern` (RE2 syntax) compiled for `search`; RegexSyntaxError or re.error if invalid,
     RecursionError if it nests too deeply for Python's parser."""
     translation = translate(pattern)
-    # RE2 compiles each pattern, so what it refuses is refused as Go refuses it (`(a{100}){100}`:
-    # a repetition of 10,000), whichever engine then runs it.
+    python = re.compile(translation.python)  # first: its messages name most problems best
+    # RE2 compiles each pattern too, so what it refuses is refused as Go refuses it
+    # (`(a{100}){100}`: a repetition of 10,000), whichever engine then runs it.
     linear = _Re2Regex(translation.re2)
-    return linear if translation.backtracks else re.compile(translation.python)
+    return linear if translation.backtracks else python
