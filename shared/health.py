@@ -16,16 +16,15 @@ ReadinessCheck = Callable[[], Awaitable[bool]]
 def health_router(ready: ReadinessCheck, registry: CollectorRegistry) -> APIRouter:
     router = APIRouter(tags=["health"])
 
-    # HEAD too: load balancers and uptime checkers often probe with it.
-    @router.api_route("/healthz", methods=["GET", "HEAD"], summary="Alive: the process answers")
+    # HEAD too: load balancers and uptime checkers often probe with it (kept out of the
+    # OpenAPI document, where it would repeat the GET's operation).
+    @router.head("/healthz", include_in_schema=False)
+    @router.get("/healthz", summary="Alive: the process answers")
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @router.api_route(
-        "/readyz",
-        methods=["GET", "HEAD"],
-        summary="Ready: the event log backend is reachable and takes writes",
-    )
+    @router.head("/readyz", include_in_schema=False)
+    @router.get("/readyz", summary="Ready: the event log backend is reachable and takes writes")
     async def readyz() -> JSONResponse:
         if await ready():
             return JSONResponse({"status": "ready"})
