@@ -15,6 +15,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
+from starlette.convertors import Convertor, register_url_convertor
 
 from services.ingest.acceptance import Entry
 from services.ingest.answers import opsgenie_error
@@ -37,6 +38,23 @@ from services.ingest.openapi import operation, responses
 from services.ingest.raw_route import RawRequestRoute
 from shared.events.inputs import AlertAcknowledgedAtSource, RequestParameters
 from shared.topics import ALERTS
+
+
+class _AnyIdentifier(Convertor[str]):
+    """An alert's identifier as the path holds it once decoded: any text, a `/` (sent as %2F:
+    an alias may hold one) or a line break included, which Starlette's `path` does not take."""
+
+    regex = r"[\s\S]+"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+_IDENTIFIER = "opsgenie_identifier"
+register_url_convertor(_IDENTIFIER, _AnyIdentifier())
 
 GENIE_KEY = "`GenieKey <key>`"
 TARGET_PATH = [("identifier", "the alert's alias, or its id (a Tocsin fingerprint)")]
@@ -139,7 +157,7 @@ def opsgenie_routes(intake: Intake) -> APIRouter:
 
     for verb, summary, action in _ACTIONS:
         router.add_api_route(
-            f"/v2/alerts/{{identifier:path}}/{verb}",  # an alias may hold a `/` (sent as %2F)
+            f"/v2/alerts/{{identifier:{_IDENTIFIER}}}/{verb}",
             _action_endpoint(intake, verb, action),
             methods=["POST"],
             name=verb,
