@@ -259,16 +259,21 @@ def _slack_details(alerts: list[PageAlert]) -> str:
     """One line per alert, each cut on its own, and as many as the section holds: cutting the
     joined text could end inside a link's markup, and drop the alerts after it unsaid."""
     lines: list[str] = []
+    length = -1  # of the lines joined so far (no newline before the first)
     for shown, alert in enumerate(alerts):
         line = f"• {_alert_slack(alert)}"
         rest = len(alerts) - shown - 1
-        more = f"\n… {rest} more not shown here: open the incident" if rest else ""
-        if len("\n".join([*lines, line])) + len(more) > _SLACK_SECTION_MAX:
-            hidden = len(alerts) - shown
-            lines.append(f"… {hidden} more not shown here: open the incident")
+        room = length + 1 + len(line) + (len(_more(rest)) + 1 if rest else 0)
+        if room > _SLACK_SECTION_MAX:
+            lines.append(_more(rest + 1))
             break
         lines.append(line)
+        length += 1 + len(line)
     return "\n".join(lines)
+
+
+def _more(hidden: int) -> str:
+    return f"… {hidden} more not shown here: open the incident"
 
 
 def _services(page: Page) -> str:

@@ -210,7 +210,7 @@ def _on_tick(state: RouterState, now: datetime, directory: RoutingDirectory) -> 
     decided: list[Event] = []
     for escalation in due_escalations(state, now):
         muted = _muted(state, escalation)
-        quiet = _quiet_first_page(state, escalation, now)
+        quiet = _quiet_first_page(escalation, now, muted.ranked_over)
         if quiet is not None:
             decided.append(quiet)
         elif escalation.status == "triggered":
@@ -287,20 +287,19 @@ def _release_reason(
 
 
 def _quiet_first_page(
-    state: RouterState, escalation: Escalation, now: datetime
+    escalation: Escalation, now: datetime, firing: Sequence[Mapping[str, str]]
 ) -> EscalationHeld | None:
     """An incident owes its first page only if an alert of it fires then, as Alertmanager
     notifies no group whose alerts all resolved before its first notification (one that fired
     and resolved within the group wait; a symptom released by its source's resolve and
     resolved in the same webhook). Else the step waits for one to fire (its joining releases
     the hold, see `_on_join`) or for the incident to resolve, looked at again each flapping
-    window, or each minute."""
+    window, or each minute. `firing`: the alerts that would page (`_Muted.ranked_over`)."""
     if escalation.status != "triggered":
         return None
     if escalation.requested or escalation.generation or escalation.step or escalation.repeat:
         return None  # paged already: this holds back only the first page
-    alerts = state.alerts.get(escalation.incident_id)
-    if alerts is None or next(iter(alerts.paging_labels()), None) is not None:
+    if firing:
         return None
     until, opened = escalation.flapping_until, escalation.opened_at
     window = until - opened if until is not None and opened is not None else timedelta(0)
