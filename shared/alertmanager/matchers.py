@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Literal, get_args
 
 from shared.alertmanager.re2_dialect import RegexSyntaxError
-from shared.alertmanager.regex_engine import CompiledRegex, compile_re2
+from shared.alertmanager.regex_engine import CompiledRegex, compile_anchored, compile_re2
 
 MatchOp = Literal["=", "!=", "=~", "!~"]
 _OPS: tuple[MatchOp, ...] = get_args(MatchOp)
@@ -100,7 +100,7 @@ _TOO_DEEP = "invalid regex: groups nest too deeply"
 
 def _anchored(matcher: Matcher) -> CompiledRegex:
     try:
-        return compile_re2(f"^(?:{matcher.value})\\z")
+        return compile_anchored(matcher.value)
     except RecursionError:
         raise MatcherError(f"matcher {matcher}: {_TOO_DEEP}") from None
     except (RegexSyntaxError, re.error):

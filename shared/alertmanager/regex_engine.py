@@ -58,3 +58,9 @@ def compile_re2(pattern: str) -> CompiledRegex:
     # (`(a{100}){100}`: a repetition of 10,000), whichever engine then runs it.
     linear = _Re2Regex(translation.re2)
     return linear if translation.backtracks else python
+
+
+def compile_anchored(pattern: str) -> CompiledRegex:
+    """`pattern` as Alertmanager anchors it, pasted into `^(?:pattern)$` (so `a)|(b` is valid),
+    compiled as `compile_re2` does; `\\z` is RE2's `$` spelled for the translator."""
+    return compile_re2(f"^(?:{pattern})\\z")

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from shared.alertmanager.re2_dialect import RegexSyntaxError
-from shared.alertmanager.regex_engine import CompiledRegex, compile_re2
+from shared.alertmanager.regex_engine import CompiledRegex, compile_anchored
 from shared.alerts import Layer, Severity
 
 # The table, one row per severity; label values are matched case-insensitively.
@@ -112,7 +112,7 @@ def _condition(name: str, operator: str, value: str) -> LabelCondition:
         return LabelCondition(name, value)
     # RE2, as route matchers: a backtracking pattern must not hold ingest on a long label.
     try:
-        return LabelCondition(name, value, compile_re2(f"^(?:{value})\\z"))
+        return LabelCondition(name, value, compile_anchored(value))
     except (RegexSyntaxError, re.error) as error:
         raise ValueError(f"invalid regex for {name}: {error}") from error
     except RecursionError:
