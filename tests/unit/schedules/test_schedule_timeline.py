@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.router.domain.schedules import Schedule, Shift, gaps, on_call_at, shifts
+from services.router.domain.schedules.rotation import layer_changes
 
 
 def utc(text: str) -> datetime:
@@ -222,3 +223,47 @@ def test_every_instant_in_a_shift_gets_that_shifts_answer(offset: int) -> None:
     on_call = on_call_at(MIXED, at)
 
     assert (on_call.user, on_call.source) == (containing.user, containing.source)
+
+
+MINUTES = {
+    "name": "minutes",
+    "rotation": "custom",
+    "shift_length": "1m",
+    "start": "2026-03-29T01:57",  # Berlin springs forward at 02:00 local
+    "users": ["alice", "alice", "bob"],
+}
+REPEATS = schedule_of([MINUTES])
+
+
+def test_a_handoff_to_the_same_person_is_no_change() -> None:
+    layer = REPEATS.layers[0]
+
+    changes = list(
+        layer_changes(layer, REPEATS.zone, utc("2026-03-29T00:00"), utc("2026-03-29T01:05"))
+    )
+
+    # Shifts 0, 1, 2 ... are alice, alice, bob: alice takes over at shifts 3, 6; bob at 2, 5.
+    assert [c.strftime("%H:%M") for c in changes] == ["00:57", "00:59", "01:00", "01:02", "01:03"]
+
+
+def test_a_one_person_rotation_of_minutes_has_no_handoff_within_a_year() -> None:
+    alone = schedule_of([{**MINUTES, "users": ["alice"]}])
+    start, end = utc("2026-01-01T00:00"), utc("2027-01-01T00:00")
+
+    assert list(layer_changes(alone.layers[0], alone.zone, start, end)) == [utc("2026-03-29T00:57")]
+    assert rows(shifts(alone, utc("2026-06-01T00:00"), 2)) == [
+        ("alice", "2026-06-01T00:00", "2027-06-02T00:00", "minutes")
+    ]
+
+
+@settings(derandomize=True, max_examples=200, deadline=None)
+@given(offset=st.integers(min_value=0, max_value=3 * 3_600 - 1))
+def test_shifts_of_a_rotation_naming_a_person_twice_agree_with_who_is_on_call(offset: int) -> None:
+    start = utc("2026-03-29T00:30")
+    walked = shifts(REPEATS, start, 500, horizon=timedelta(hours=3))
+    at = start + timedelta(seconds=offset)
+    (containing,) = [s for s in walked if s.starts_at <= at < s.ends_at] or [None]
+
+    assert containing is not None
+    assert on_call_at(REPEATS, at).user == containing.user
+    assert all(a.user != b.user for a, b in pairwise(walked))
