@@ -1,7 +1,9 @@
 """Thresholds: a group opens an incident only once enough of its alerts fire within a window.
 
 Until then its alerts are held (`AlertHeld`): visible, not paged. A held alert leaves the
-hold when it resolves or when its window passes without the threshold (`AlertHoldEnded`).
+hold when it resolves (sent as resolved, or past its own end time: an alert not re-sent
+before its `resolve_timeout` counts toward no threshold) or when its window passes without
+the threshold (`AlertHoldEnded`).
 Held alerts neither inhibit nor take part in topology correlation; one that a source firing
 now inhibits leaves the hold for that source's incident, a suppressed symptom, when its group
 next takes an alert (and counts toward no threshold).
@@ -31,9 +33,10 @@ def hold_or_open(state: CorrelatorState, arrival: Arrival, *, hold: bool = True)
         return open_incident(arrival, lifecycle)  # the common case: nothing held
     fingerprint = arrival.alert.fingerprint
     members = members or {}
-    live = {fp: h for fp, h in members.items() if h.held_at + h.within > arrival.now}
+    live = {fp: h for fp, h in members.items() if h.leaves_at > arrival.now}
+    key, now, policy = arrival.grouping.group_key, arrival.now, arrival.policy
     decided: Decided = [
-        hold_ended(arrival.domain, arrival.grouping.group_key, fp, h, arrival.now, arrival.policy)
+        hold_ended(arrival.domain, key, fp, h, now, policy, resolved=h.ended_before_window())
         for fp, h in members.items()
         if fp not in live and fp != fingerprint
     ]

@@ -158,7 +158,10 @@ def on_tick(state: CorrelatorState, now: datetime, policy: CorrelationPolicy) ->
             group, _, fingerprint = key.rpartition("\x1f")
             domain, _, group_key = group.partition("|")
             held = state.held[group][fingerprint]
-            decided.append(hold_ended(domain, group_key, fingerprint, held, due, policy))
+            resolved = held.ended_before_window()
+            decided.append(
+                hold_ended(domain, group_key, fingerprint, held, due, policy, resolved=resolved)
+            )
         else:
             decided.append(missed(state, key, due, policy))
     return decided

@@ -89,6 +89,18 @@ class HeldAlert:
     held_at: datetime
     within: timedelta
 
+    @property
+    def leaves_at(self) -> datetime:
+        """When the hold ends unless the threshold is reached: at the end of its window, or at
+        the alert's own end time (its `resolve_timeout`) if that comes first."""
+        window_ends = self.held_at + self.within
+        ends_at = self.alert.ends_at
+        return window_ends if ends_at is None else min(window_ends, ends_at)
+
+    def ended_before_window(self) -> bool:
+        """The alert's end time, not its window, ends the hold: it resolved while held."""
+        return self.leaves_at < self.held_at + self.within
+
 
 @dataclass(slots=True)
 class HeartbeatTrack:

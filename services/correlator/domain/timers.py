@@ -30,7 +30,7 @@ def due_of(
     if kind == HELD:
         group, _, fingerprint = key.rpartition("\x1f")
         held = state.held.get(group, {}).get(fingerprint)
-        return held.held_at + held.within if held is not None else None
+        return held.leaves_at if held is not None else None
     track = state.heartbeats.get(key)
     spec = policy.heartbeats.get(key)
     if track is None or spec is None or track.missing:

@@ -137,6 +137,22 @@ def test_held_alert_expires_when_its_window_passes_without_the_threshold() -> No
     assert isinstance(held_again, AlertHeld) and held_again.held == 1
 
 
+def test_held_alert_past_its_end_time_leaves_the_hold_and_counts_toward_no_threshold() -> None:
+    partition = Partition(POLICY)
+    partition.feed(alert("DiskPressure", instance="a", ends_at=at(minutes=5)), at(0))
+    partition.feed(alert("DiskPressure", instance="b", ends_at=at(minutes=12)), at(minutes=2))
+    assert next_due(partition.state, POLICY) == at(minutes=5)
+
+    [ended] = partition.feed(tick(at(minutes=5)), at(minutes=5))
+    [held] = partition.feed(alert("DiskPressure", instance="c"), at(minutes=8))
+
+    assert isinstance(ended, AlertHoldEnded) and ended.at == at(minutes=5)
+    assert ended.reason == (
+        "DiskPressure resolved before its group reached the threshold; no incident opened"
+    )
+    assert isinstance(held, AlertHeld) and (held.held, held.needed) == (2, 3)
+
+
 def test_held_alert_resolving_leaves_the_hold_said_aloud() -> None:
     partition = Partition(POLICY)
     partition.feed(alert("DiskPressure", instance="a"), at(0))
