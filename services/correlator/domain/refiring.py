@@ -11,7 +11,9 @@ firing now, not taken from its last occurrence (inhibition as in `suppression`):
 - nothing mutes it, and it was a suppressed symptom: it is released as when its source
   resolves (`release.released`): correlated afresh anywhere but its incident, or staying
   there unsuppressed when that is its route group's incident;
-- nothing mutes it, and it was not muted: it fires there again, `AlertGrouped("grouped")`.
+- nothing mutes it, and it was not muted: it fires there again, `AlertGrouped("grouped")`,
+  raising the incident's priority if it fires worse than before (a PagerDuty trigger of the
+  same dedup key, now critical).
 
 Firing again in the same incident is a flap (`flapping.flapped`). An incident left with no
 alerts at all is withdrawn.
@@ -24,6 +26,7 @@ from datetime import datetime
 from services.correlator.domain import trusted
 from services.correlator.domain.arrival import Decided
 from services.correlator.domain.flapping import flapped
+from services.correlator.domain.impact import priority_change
 from services.correlator.domain.release import released
 from services.correlator.domain.resolution import resolved
 from services.correlator.domain.rules import CorrelationPolicy
@@ -57,7 +60,8 @@ def fired_again(
         grouped = trusted.grouped(
             home, alert, "grouped", now, "dedup", policy.version, again, resources
         )
-        return [grouped, *flapped(tracked, incident, alert, now, policy)]
+        raised = priority_change(incident, alert, tracked.resources, now, policy)
+        return [grouped, *raised, *flapped(tracked, incident, alert, now, policy)]
     index, source = found
     muted = AlertGrouped(
         incident_id=source.incident_id,

@@ -122,6 +122,26 @@ def test_an_alert_sent_again_more_severe_raises_its_incidents_priority() -> None
     assert partition.feed(AlertReceived(alert=worse), at(120))[1:] == []  # said once
 
 
+def test_an_alert_firing_again_more_severe_after_it_resolved_raises_its_incidents_priority() -> (
+    None
+):
+    partition = Partition(POLICY)
+    first = alert("DiskFilling", instance="a")
+    [opened] = partition.feed(first, at(0))
+    partition.feed(resolved(first), at(60))
+    worse = first.alert.model_copy(update={"severity": Severity.CRITICAL})
+
+    decided = partition.feed(AlertReceived(alert=worse), at(120))
+
+    assert [type(e) for e in decided] == [AlertGrouped, IncidentPriorityChanged]
+    changed = decided[1]
+    assert isinstance(changed, IncidentPriorityChanged) and changed.priority == "P1"
+    assert changed.incident_id == opened.incident_id
+    assert (
+        changed.reason == f"raised from {opened.priority} to P1 by DiskFilling: severity critical"
+    )
+
+
 def test_held_alert_expires_when_its_window_passes_without_the_threshold() -> None:
     partition = Partition(POLICY)
     partition.feed(alert("DiskPressure", instance="a"), at(0))
