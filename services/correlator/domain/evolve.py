@@ -7,6 +7,7 @@ rules). `policy` is the rule set in force at that point of the log.
 
 from __future__ import annotations
 
+from services.correlator.domain.heartbeats import stale_check_in
 from services.correlator.domain.inhibit_index import reindex
 from services.correlator.domain.membership import attach, forget, stop_firing
 from services.correlator.domain.rules import CorrelationPolicy
@@ -96,7 +97,9 @@ def evolve_input(
 ) -> None:
     """Fold one of the `STATEFUL_INPUTS`, read from the log under the record key `domain`."""
     match event:
-        case HeartbeatReceived(name=name, received_at=at) if name in policy.heartbeats:
+        case HeartbeatReceived(name=name, received_at=at) if (
+            name in policy.heartbeats and not stale_check_in(state, event)
+        ):
             # Its domain is the key ingest wrote it under, which is what this partition holds,
             # whatever the heartbeat's labels are in the rule set now.
             state.heartbeats[name] = HeartbeatTrack(last_seen_at=at, domain=domain)

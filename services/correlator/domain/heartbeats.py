@@ -64,6 +64,14 @@ def missed(
     )
 
 
+def stale_check_in(state: CorrelatorState, event: HeartbeatReceived) -> bool:
+    """A check-in received before the last one seen, appended after it (ingest workers or an
+    Alertmanager pair's Watchdogs race to the log): old news, which moves no clock back and
+    ends no miss, so that the log's order gives what replay's `received_at` order gives."""
+    track = state.heartbeats.get(event.name)
+    return track is not None and event.received_at < track.last_seen_at
+
+
 def on_heartbeat(
     state: CorrelatorState, event: HeartbeatReceived, now: datetime, policy: CorrelationPolicy
 ) -> Decided:
@@ -72,7 +80,7 @@ def on_heartbeat(
         reason = f"heartbeat {event.name} is not configured in `heartbeats`"
         return [dropped("HeartbeatReceived", now, policy, rule="heartbeats", reason=reason)]
     track = state.heartbeats.get(event.name)
-    if track is None or not track.missing:
+    if track is None or not track.missing or stale_check_in(state, event):
         return []
     # The alert as it fired: a reload since may have changed the heartbeat's labels.
     alert = track.alert or missing_alert(spec, track.last_seen_at, now)

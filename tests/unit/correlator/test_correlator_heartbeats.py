@@ -86,6 +86,31 @@ def test_missing_heartbeat_fires_once_and_resolves_when_it_returns() -> None:
     assert isinstance(closed, IncidentResolved)
 
 
+def test_a_check_in_appended_after_a_later_one_moves_no_clock_back() -> None:
+    # Two ingest workers (or an Alertmanager pair's Watchdogs) race to the log: the check-in
+    # received at 2 min lands after the one received at 4 min, as replay would never order it.
+    partition = Partition(POLICY, domain="region=eu-west")
+    partition.feed(beat(minutes=0), at(minutes=0))
+    partition.feed(beat(minutes=4), at(minutes=4))
+
+    assert partition.feed(beat(minutes=2), at(minutes=4, seconds=1)) == []
+
+    assert next_due(partition.state, POLICY) == at(minutes=9)
+    assert partition.feed(tick(at(minutes=8)), at(minutes=8), domain="tick") == []
+
+
+def test_a_late_check_in_from_before_a_miss_does_not_end_it() -> None:
+    partition = Partition(POLICY, domain="region=eu-west")
+    partition.feed(beat(minutes=0), at(minutes=0))
+    partition.feed(tick(at(minutes=5)), at(minutes=5), domain="tick")
+    partition.feed(beat(minutes=6), at(minutes=6))  # back: resolved
+    partition.feed(tick(at(minutes=11)), at(minutes=11), domain="tick")  # missing again
+
+    assert partition.feed(beat(minutes=5), at(minutes=11, seconds=1)) == []  # before the 6 min one
+    [back] = partition.feed(beat(minutes=12), at(minutes=12))
+    assert isinstance(back, AlertResolved)
+
+
 def test_heartbeat_missing_again_after_its_incident_resolved_opens_a_new_one() -> None:
     partition = Partition(POLICY, domain="region=eu-west")
     partition.feed(beat(0), at(0))
