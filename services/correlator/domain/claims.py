@@ -108,8 +108,8 @@ def _instance_explained(
     of its neighbours. A new instance alert joins only through its host, or through its own
     service when the incident's probable cause is there (a fault of the service itself, such
     as a bad deploy): a service-wide symptom of a failing dependency crashes no single pod."""
-    if names_instance(evidence.resources) and kind_of(far) == HOST and hops:
-        return False
+    if names_instance(evidence.resources) and kind_of(far) == HOST:
+        return False  # on its host too: a host alert after it is a cause, in order_tolerance
     if not names_instance(arrival.resources):
         return True
     if not _own_host_or_service(far, hops):
@@ -128,6 +128,8 @@ def _cause(
     root = state.alerts.get(incident.cause)
     if root is None or far not in root.resources:
         return None
+    if names_instance(arrival.resources):
+        return None  # one instance is upstream of nothing: its host is not down (see above)
     gap = arrival.alert.starts_at - root.alert.starts_at
     if not -topology.window <= gap <= topology.order_tolerance:
         return None

@@ -175,7 +175,8 @@ def test_a_host_is_no_cause_of_an_instance_that_runs_on_another_host() -> None:
         partition, [host("NodeDown", "node-1", 10), host("NodeDown", "node-4", 15)]
     )
     assert isinstance(elsewhere, IncidentOpened)
-    assert isinstance(there, AlertGrouped) and there.rule == "topology.same_host"
+    # A cause of the instance (its host runs it), not another alert on the pod's host.
+    assert isinstance(there, AlertGrouped) and there.rule == "topology.runs_on"
 
 
 def test_a_service_wide_alert_joins_through_any_host_running_the_service() -> None:

@@ -88,7 +88,7 @@ def test_a_failing_dependency_is_no_cause_of_an_instance_alert() -> None:
     assert isinstance(postgres, IncidentOpened)
     # Its own host is: it joins and becomes the probable cause.
     assert isinstance(down, AlertGrouped) and down.incident_id == incident_of(instance)
-    assert down.rule == "topology.same_host"
+    assert down.rule == "topology.runs_on"  # a cause of the instance, in order_tolerance
     [cause] = [e for e in partition.decided if isinstance(e, IncidentProbableCauseChanged)]
     assert cause.resource == "host:node-1"
 
@@ -176,3 +176,47 @@ def test_an_effect_recovering_again_after_its_cause_recovered_too_rejoins_its_in
 
     assert not isinstance(again, IncidentOpened)
     assert incident_of(again) == incident_of(down)
+
+
+# node-1 runs payments-api, which drives checkout conversion, and ledger, which drives nothing.
+DRIVEN = policy_from("""
+route:
+  receiver: oncall
+  group_by: [alertname, instance, service, metric]
+topology:
+  hosts:
+    node-1: {cluster: c1}
+  services:
+    payments-api: {hosts: [node-1]}
+    ledger: {hosts: [node-1]}
+  business_metrics:
+    checkout_conversion: {driven_by: [payments-api]}
+  correlation_window: 5m
+  order_tolerance: 60s
+""")
+
+
+def test_an_instance_alert_is_no_cause_of_what_its_host_runs_elsewhere() -> None:
+    # One ledger pod crash-looping on node-1 is not node-1 failing: checkout conversion,
+    # driven by payments-api on node-1, did not drop because of it.
+    partition = Partition(DRIVEN)
+    revenue = alert(
+        "ConversionDrop", metric="checkout_conversion", layer="business", starts_at=at(0)
+    )
+    opened, crash = feed_all(partition, [revenue, crash_loop("ledger", "node-1", 20)])
+
+    assert isinstance(crash, IncidentOpened) and incident_of(crash) != incident_of(opened)
+    assert not [e for e in partition.decided if isinstance(e, IncidentProbableCauseChanged)]
+
+
+@pytest.mark.parametrize(("seconds", "joins"), [(50, True), (240, False)])
+def test_a_host_alert_after_an_instance_alert_on_it_is_a_cause_within_order_tolerance(
+    seconds: float, joins: bool
+) -> None:
+    partition = Partition(DRIVEN)
+    crash, down = feed_all(
+        partition, [crash_loop("payments-api", "node-1", 0), host("NodeDown", "node-1", seconds)]
+    )
+
+    assert (incident_of(down) == incident_of(crash)) is joins
+    assert isinstance(down, AlertGrouped if joins else IncidentOpened)
