@@ -7,6 +7,7 @@ import html
 import re
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -284,6 +285,27 @@ def test_a_resolve_retried_with_its_idempotency_key_is_answered_as_applied(
     assert [a.status_code for a in (first, retried, another)] == [200, 200, 409]
     assert retried.json()["command_id"] == first.json()["command_id"]
     assert "already resolved" in another.json()["message"]
+
+
+@pytest.mark.e2e
+def test_of_resolves_sent_together_one_applies_and_the_others_hear_who_resolved_it(
+    tocsin: Tocsin,
+) -> None:
+    page = tocsin.page("ResolveRace")
+    path = f"/api/v1/incidents/{page['incident']['id']}/resolve"
+    callers = [ALICE, CHATOPS, ALICE, CHATOPS]
+
+    with ThreadPoolExecutor(len(callers)) as pool:
+        answers = list(pool.map(lambda headers: tocsin.post(path, {}, headers), callers))
+
+    statuses = sorted(a.status_code for a in answers)
+    assert statuses == [200, 409, 409, 409], [a.json() for a in answers]
+    [applied] = [a for a in answers if a.status_code == 200]
+    resolver = tocsin.get(f"/api/v1/incidents/{page['incident']['id']}").json()["resolved_by"]
+    assert resolver in {"alice", "service:chatops"}
+    assert applied.json()["command_id"] is not None
+    for refused in (a for a in answers if a.status_code == 409):
+        assert refused.json()["message"] == f"the incident is already resolved by {resolver}"
 
 
 @pytest.mark.e2e

@@ -15,7 +15,7 @@ import orjson
 
 from services.router.domain.commands import refusal
 from services.router.metrics import ApiMetrics
-from services.router.projection.model import IncidentView, Verdict
+from services.router.projection.model import IncidentView
 from services.router.projection.tailer import ProjectionTailer
 from shared.events import (
     AcknowledgeIncident,
@@ -136,7 +136,7 @@ class CommandIssuer:
         if command_id not in view.verdicts:  # not a retry of a decided command
             refused = refusal(name, view.status, view.acknowledged_by)
             if refused is not None:
-                return Issued(409, refused, None, view)
+                return Issued(409, _already_resolved(view) or refused, None, view)
             if self._past_history(view):
                 # Its own record would drop the incident from the read model before it is
                 # folded: accepted, its outcome could never be told.
@@ -167,18 +167,23 @@ class CommandIssuer:
         await asyncio.wait_for(self._log.append([record]), self._append_timeout_s)
 
     async def _outcome(self, view: IncidentView, name: CommandName, command_id: str) -> Issued:
-        def decided() -> Verdict | None:
-            verdict = view.verdicts.get(command_id)
-            if verdict is None and name == "resolve" and view.resolved_at is not None:
-                return Verdict(True, "", view.resolved_at)  # the correlator's IncidentResolved
-            return verdict
-
-        verdict = await self.tailer.wait_until(decided, self._wait_s)
+        # Each command waits for its own verdict: of resolves sent together (or a resolve
+        # as the grace ends), the one the incident names applied; the others come too late.
+        verdict = await self.tailer.wait_until(lambda: view.verdicts.get(command_id), self._wait_s)
         if verdict is None:
             return Issued(202, "accepted; the router has not decided yet", command_id, view)
         if not verdict.applied:
-            return Issued(409, verdict.reason, command_id, view)
+            lost_race = _already_resolved(view) if name == "resolve" else None
+            return Issued(409, lost_race or verdict.reason, command_id, view)
         return Issued(200, "applied", command_id, view)
+
+
+def _already_resolved(view: IncidentView) -> str | None:
+    """Why no command but a note applies to a resolved incident, naming who resolved it."""
+    if view.status != "resolved":
+        return None
+    by = f" by {view.resolved_by}" if view.resolved_by else " (its alerts resolved)"
+    return f"the incident is already resolved{by}"
 
 
 def _keyed(fields: dict[str, Any]) -> tuple[str, ...]:
