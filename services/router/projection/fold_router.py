@@ -3,6 +3,8 @@ incident view."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from services.router.domain.commands import COMMAND_NAMES
 from services.router.projection.model import (
     IncidentView,
@@ -115,23 +117,29 @@ def _transition(
                 f"snoozed by {by} until {until.isoformat()}",
                 by,
             )
-        case IncidentReassigned(by=by, assignee=assignee, generation=generation):
-            _new_generation(view, generation, resolved)
+        case IncidentReassigned(by=by, assignee=assignee, generation=generation, at=at):
+            _new_generation(view, generation, resolved, at)
             view.assignee = assignee
             entry = TimelineEntry(
                 meta.occurred_at, "IncidentReassigned", f"reassigned to {assignee} by {by}", by
             )
-        case EscalationRestarted(generation=generation, reason=reason):
-            _new_generation(view, generation, resolved)
+        case EscalationRestarted(generation=generation, reason=reason, at=at):
+            _new_generation(view, generation, resolved, at)
             entry = TimelineEntry(meta.occurred_at, "EscalationRestarted", reason)
     view.record(entry)
 
 
-def _new_generation(view: IncidentView, generation: int, resolved: bool) -> None:
+def _new_generation(view: IncidentView, generation: int, resolved: bool, at: datetime) -> None:
+    """Escalation starts again: an acknowledgement made before it no longer stands. By the
+    times, not the order folded: a rebuild folds the incidents topic (acknowledgements,
+    resolutions) before the notifications topic (reassignments, restarts)."""
     view.generation = max(view.generation, generation)
+    view.generation_at = max(view.generation_at or at, at)
+    if view.acknowledged_at is not None and view.acknowledged_at >= at:
+        return  # acknowledged since (read first): that stands
+    view.acknowledged_by = view.acknowledged_at = None
     if not resolved:
         view.status, view.snoozed_until = "triggered", None
-        view.acknowledged_by = view.acknowledged_at = None
 
 
 def _recorded(view: IncidentView, event: Event, meta: RecordMeta) -> None:

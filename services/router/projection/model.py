@@ -132,6 +132,7 @@ class IncidentView:
     probable_cause: str = ""
     probable_cause_reason: str = ""
     generation: int = 0
+    generation_at: datetime | None = None  # when the latest generation began
     timeline: list[TimelineEntry] = field(default_factory=list)
     omitted: int = 0  # timeline entries past TIMELINE_LIMIT
     # Kept whatever the timeline keeps (a post-incident report states them): entries by

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from services.router.api.views import summary_json
 from services.router.projection.fold import project
 from services.router.projection.model import IncidentProjection, RecordMeta, Verdict
@@ -18,7 +20,12 @@ from shared.events import (
 )
 from shared.events.base import Event
 from shared.events.incidents import IncidentFlapping, InputDropped
-from shared.events.notifications import CommandApplied, CommandRejected, IncidentSnoozed
+from shared.events.notifications import (
+    CommandApplied,
+    CommandRejected,
+    IncidentReassigned,
+    IncidentSnoozed,
+)
 from shared.topics import ALERTS, INCIDENTS, NOTIFICATIONS
 from tests.support.incident_events import delivery_outcome, page_requested, step_fired
 
@@ -257,6 +264,58 @@ def test_resolved_incident_stays_resolved_when_an_earlier_snooze_is_read_late() 
     view = reader.projection.incidents["INC-1"]
     assert (view.status, view.snoozed_until) == ("resolved", None)
     assert reader.kinds() == ["IncidentOpened", "IncidentSnoozed", "IncidentResolved"]
+
+
+def _minutes(n: float) -> datetime:
+    return T0 + timedelta(minutes=n)
+
+
+ACKED_BY_BOB = IncidentAcknowledged(incident_id="INC-1", by="bob", at=_minutes(1))
+REASSIGNED = IncidentReassigned(
+    incident_id="INC-1", by="bob", assignee="alice", generation=1, at=_minutes(2)
+)
+ACKED_BY_ALICE = IncidentAcknowledged(incident_id="INC-1", by="alice", at=_minutes(3))
+RESOLVED = IncidentResolved(
+    incident_id="INC-1",
+    resolved_at=_minutes(4),
+    rule="command",
+    ruleset_version="v7",
+    reason="resolved by alice",
+    by="alice",
+)
+# (topic, event) as they happened; a rebuild reads the incidents topic before notifications.
+HAPPENED = [(INCIDENTS, ACKED_BY_BOB), (NOTIFICATIONS, REASSIGNED), (INCIDENTS, RESOLVED)]
+
+
+@pytest.mark.parametrize(
+    "order", [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0]], ids=lambda o: "-".join(map(str, o))
+)
+def test_an_acknowledgement_a_reassignment_ended_stays_ended_in_any_order_read(
+    order: list[int],
+) -> None:
+    reader = Reader()
+    reader.read(INCIDENTS, OPENED)
+    for index in order:
+        topic, event = HAPPENED[index]
+        reader.read(topic, event, event.at if hasattr(event, "at") else _minutes(4))
+
+    view = reader.projection.incidents["INC-1"]
+    assert (view.status, view.acknowledged_by, view.acknowledged_at) == ("resolved", None, None)
+    assert view.first_acknowledged_by == "bob"
+
+
+@pytest.mark.parametrize("reassigned_first", [True, False])
+def test_an_acknowledgement_after_a_reassignment_stands_in_either_order_read(
+    reassigned_first: bool,
+) -> None:
+    reader = Reader()
+    reader.read(INCIDENTS, OPENED)
+    pair = [(NOTIFICATIONS, REASSIGNED), (INCIDENTS, ACKED_BY_ALICE)]
+    for topic, event in pair if reassigned_first else pair[::-1]:
+        reader.read(topic, event, event.at)
+
+    view = reader.projection.incidents["INC-1"]
+    assert (view.status, view.acknowledged_by) == ("acknowledged", "alice")
 
 
 def test_a_flapping_decision_marks_the_incident_and_is_in_its_timeline() -> None:
