@@ -4,9 +4,10 @@ durations as `30s`, `15m`, `1h30m`, `2d` or a number of seconds."""
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 from typing import Annotated
 
-from pydantic import AwareDatetime, BeforeValidator
+from pydantic import AwareDatetime, BeforeValidator, TypeAdapter, ValidationError
 
 from shared.durations import parse_duration
 
@@ -26,9 +27,27 @@ def _date_time_text(value: object) -> object:
             f"'{value}' has a space before its offset: write the '+' of a query's offset"
             " as %2B (or use Z)"
         )
-    return value
+    return _rounded_up(value)
 
 
+def _rounded_up(value: str) -> object:
+    """Times are kept to the microsecond: a finer one is rounded up, not down (pydantic cuts
+    it), so that "at or after" and "before" it hold for the same instants as for the exact
+    value (`since=…58.9448585Z` listed an incident opened at …58.944858)."""
+    finer = _BEYOND_MICROSECONDS.search(value)
+    if finer is None:
+        return value
+    cut = value[: finer.start(2)] + value[finer.end(2) :]
+    try:
+        parsed = _AWARE.validate_python(cut)
+    except ValidationError:
+        return value  # not a time: refused as pydantic words it
+    return parsed + timedelta(microseconds=1) if finer.group(2).strip("0") else parsed
+
+
+# The fraction of seconds: its first six digits, and any beyond.
+_BEYOND_MICROSECONDS = re.compile(r"(?<=:\d{2}\.)(\d{6})(\d+)")
+_AWARE: TypeAdapter[datetime] = TypeAdapter(AwareDatetime)
 DateTimeText = Annotated[AwareDatetime, BeforeValidator(_date_time_text)]
 
 

@@ -82,3 +82,30 @@ def test_a_time_filter_that_is_no_rfc_3339_date_time_is_refused(text: str) -> No
 def test_a_time_filter_in_rfc_3339_is_read_with_its_offset() -> None:
     query = ListQuery.model_validate({"since": "2026-11-27T11:00:00+01:00"})
     assert query.since == T0
+
+
+@pytest.mark.parametrize(
+    ("text", "listed"),
+    [
+        ("2026-11-27T10:10:00.0000005Z", ["INC-d", "INC-c"]),  # just after INC-b opened
+        ("2026-11-27T10:10:00.000000000Z", ["INC-d", "INC-c", "INC-b"]),
+        ("2026-11-27T10:09:59.9999999Z", ["INC-d", "INC-c", "INC-b"]),
+    ],
+)
+def test_a_time_finer_than_a_microsecond_keeps_at_or_after_exact(
+    text: str, listed: list[str]
+) -> None:
+    query = ListQuery.model_validate({"since": text})
+
+    assert ids(IncidentFilter(since=query.since)) == listed
+
+
+def test_until_finer_than_a_microsecond_keeps_the_instant_before_it() -> None:
+    query = ListQuery.model_validate({"until": "2026-11-27T10:10:00.0000001Z"})
+
+    assert ids(IncidentFilter(until=query.until)) == ["INC-b", "INC-a"]
+
+
+def test_a_bad_time_with_a_long_fraction_is_refused_as_any_bad_time() -> None:
+    with pytest.raises(ValidationError, match="month value is outside expected range"):
+        ListQuery.model_validate({"since": "2026-13-27T10:10:00.0000001Z"})
