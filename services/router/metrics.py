@@ -203,14 +203,13 @@ class RouterMetrics:
         if before is None:
             return
         acknowledged = [e for e in (event, *decided) if isinstance(e, IncidentAcknowledged)]
-        # Acknowledged already (or snoozed): an acknowledgement at the source after one through
-        # the API, or a second command, acknowledges nothing new.
-        if acknowledged and before.status == "triggered":
+        # Acknowledged already (or snoozed after it): an acknowledgement at the source after
+        # one through the API, or a second command, acknowledges nothing new.
+        first = before.first_acknowledged_at is None  # snoozed before anyone acknowledged too
+        if acknowledged and (first or before.status == "triggered"):
             self.acknowledgements.inc()
-            if before.first_acknowledged_at is None:
-                _observe_since(
-                    self.time_to_acknowledge_seconds, before.opened_at, acknowledged[0].at
-                )
+        if acknowledged and first:
+            _observe_since(self.time_to_acknowledge_seconds, before.opened_at, acknowledged[0].at)
         paged = after.first_page_sent_at if after is not None else None
         if before.first_page_sent_at is None and paged is not None:  # a page, not an update
             _observe_since(self.alert_to_page_seconds, before.alert_received_at, paged)

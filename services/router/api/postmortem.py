@@ -127,10 +127,15 @@ def _response(view: IncidentView) -> str:
         )
     if view.resolved_at is not None:
         by = f" by {_text(view.resolved_by)}" if view.resolved_by else ""
-        lines.append(
-            f"- Resolved: {_time(view.resolved_at)}{by}, {_span(view.resolved_at - view.opened_at)}"
-            " after it opened (time to resolve)"
-        )
+        ended = view.alerts_resolved_at
+        if ended is None:
+            took = f"{_span(view.resolved_at - view.opened_at)} after it opened (time to resolve)"
+        else:
+            took = (
+                f"its alerts resolved {_time(ended)}, {_span(ended - view.opened_at)} after it"
+                " opened (time to resolve); closed once its grace ran out"
+            )
+        lines.append(f"- Resolved: {_time(view.resolved_at)}{by}, {took}")
     lines += _escalation(view)
     return "\n".join(lines)
 

@@ -105,7 +105,8 @@ class Tally:
         if view.first_acknowledged_at is not None:
             self._to_acknowledge.append(view.first_acknowledged_at - view.opened_at)
         if view.resolved_at is not None:
-            self._to_resolve.append(view.resolved_at - view.opened_at)
+            ended = view.alerts_resolved_at or view.resolved_at  # not the grace after it
+            self._to_resolve.append(ended - view.opened_at)
 
     def _add_alerts(self, view: IncidentView) -> None:
         by_name: dict[str, int] = {}

@@ -67,6 +67,7 @@ def apply_correlator(view: IncidentView, event: Event, meta: RecordMeta) -> bool
             view.record(_decision_entry(event, meta, f"priority {priority}: {event.reason}"))
         case IncidentResolved(resolved_at=at, by=by):
             view.status, view.resolved_at, view.resolved_by = "resolved", at, by
+            view.alerts_resolved_at = event.alerts_resolved_at
             if event.command_id is not None:  # a retry of the command is answered as applied
                 view.verdicts.setdefault(event.command_id, Verdict(True, "", at))
             view.snoozed_until = None

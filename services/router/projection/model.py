@@ -122,6 +122,9 @@ class IncidentView:
     acknowledged_by: str | None = None
     resolved_at: datetime | None = None
     resolved_by: str | None = None
+    # When its last alert resolved, if its grace ran out after that: where the outage ended,
+    # what time to resolve counts to (as the MTTR metric does).
+    alerts_resolved_at: datetime | None = None
     snoozed_until: datetime | None = None
     assignee: str | None = None
     commander: str | None = None

@@ -107,6 +107,20 @@ def test_a_week_of_incidents_pages_and_response_times() -> None:
     assert found.top_alerts == [AlertTally("NodeDown", 2, 5), AlertTally("HighErrorRate", 1, 1)]
 
 
+def test_time_to_resolve_ends_when_the_alerts_resolved_as_the_mttr_metric_counts_it() -> None:
+    log = Log()
+    log.opened("INC-A", T0, node_down("a1", T0), "P1")
+    resolved_at = T0 + timedelta(minutes=25)
+    ended = incident_resolved("INC-A", resolved_at).model_copy(
+        update={"alerts_resolved_at": T0 + timedelta(minutes=20)}
+    )
+    log.read(INCIDENTS, ended, resolved_at)
+
+    found = analytics(log.projection, T0, T0 + WEEK)
+
+    assert found.time_to_resolve == Spread(1, 1200.0, 1200.0, 1200.0)
+
+
 def test_a_step_fired_again_after_a_snooze_is_no_escalation() -> None:
     log = Log()
     log.opened("INC-S", T0, node_down("s1", T0))

@@ -130,6 +130,26 @@ def test_time_to_acknowledge_counts_the_first_acknowledgement_only() -> None:
     assert h.value("tocsin_router_commands_total", command="acknowledge", outcome="applied") == 2
 
 
+def test_time_to_acknowledge_counts_an_acknowledgement_of_an_incident_snoozed_unacknowledged() -> (
+    None
+):
+    # As the post-incident report and analytics count it: the first acknowledgement, whatever
+    # the status it found.
+    h = Harness()
+    h.feed(opened(), T0)
+    h.feed(
+        SnoozeIncident(
+            command_id="c1", incident_id="INC-1", actor="a", duration_s=3600, issued_at=T0
+        ),
+        T0 + timedelta(minutes=1),
+    )
+    h.feed(ack("c2", T0 + timedelta(minutes=3)), T0 + timedelta(minutes=3))
+
+    assert h.value("tocsin_router_time_to_acknowledge_seconds_count") == 1
+    assert h.value("tocsin_router_time_to_acknowledge_seconds_sum") == 180.0
+    assert h.value("tocsin_router_acknowledgements_total") == 1
+
+
 def test_time_to_resolve_is_observed_when_the_incident_resolves() -> None:
     h = Harness()
     h.feed(opened(), T0)

@@ -115,6 +115,22 @@ def test_the_report_states_when_it_was_detected_paged_acknowledged_and_resolved(
     assert "- People paged: alice" in report
 
 
+def test_time_to_resolve_ends_when_the_alerts_resolved_not_when_the_grace_ran_out() -> None:
+    incident = Incident()
+    resolved_at = T0 + timedelta(minutes=25)
+    ended = incident_resolved("INC-1", resolved_at).model_copy(
+        update={"alerts_resolved_at": T0 + timedelta(minutes=20)}
+    )
+    incident.read(INCIDENTS, ended, resolved_at)
+
+    [line] = [ln for ln in incident.report().splitlines() if ln.startswith("- Resolved:")]
+
+    assert line == (
+        "- Resolved: 2026-11-27 10:25:00 UTC, its alerts resolved 2026-11-27 10:20:00 UTC,"
+        " 20 min after it opened (time to resolve); closed once its grace ran out"
+    )
+
+
 def test_business_impact_leads_and_the_probable_cause_is_the_correlators_latest() -> None:
     incident = Incident()
     node_down = _alert("f2", "NodeDown", Layer.INFRASTRUCTURE, T0 + timedelta(seconds=40), "")
