@@ -61,9 +61,6 @@ def add_correlator(
     if settings is not None:
         accounts = ServiceAccounts(config.api)
 
-        def take_accounts(checked: object) -> None:
-            assert isinstance(checked, TocsinConfig)  # what check_config_text returns
-            accounts.take(checked.api)
 
         assembly.routers.append(
             reload_routes(
@@ -72,7 +69,8 @@ def add_correlator(
                 assembly.clock,
                 check=check_config_text,
                 authorized=accounts.authorized,
-                activated=take_accounts,
+                activated=accounts.take_reloaded,
+                unsafe=accounts.locked_out_by,
             )
         )
 

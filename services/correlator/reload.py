@@ -77,11 +77,13 @@ def reload_routes(
     check: ConfigCheck,
     authorized: Authorize | None = None,
     activated: Callable[[object], None] | None = None,
+    unsafe: Callable[[object], str | None] | None = None,
 ) -> APIRouter:
     """`check`: the validation of `tocsin rules check`; `authorized` (e.g. a service account
     check) guards the endpoint, None leaves it open; `activated` is given what `check`
-    returned once a reload is on the log (e.g. to take its service accounts). Without a
-    `config_path` (the built-in demo config) there is no file to re-read: 409 says so."""
+    returned once a reload is on the log (e.g. to take its service accounts); `unsafe` says
+    why a config `check` took must not be activated by a reload all the same (None: it may).
+    Without a `config_path` (the built-in demo config) there is no file to re-read: 409."""
     router = APIRouter(tags=["rules"])
 
     @router.post(
@@ -109,7 +111,9 @@ def reload_routes(
             text = await asyncio.to_thread(read_config_text, config_path)
             checked = await asyncio.to_thread(check, text, str(config_path))
         except ConfigError as refused:
-            return error(422, str(refused))
+            return _refused(str(refused))
+        if unsafe is not None and (why := unsafe(checked)) is not None:
+            return _refused(f"{config_path}: {why}")
         version = version_of(text)
         problem = policy_from_text(text, version)
         if isinstance(problem, str):  # `check` accepted it: a gap between the two is a bug
@@ -118,6 +122,11 @@ def reload_routes(
         if answer.status_code == 202 and activated is not None:
             activated(checked)
         return answer
+
+    def _refused(why: str) -> JSONResponse:
+        # The answer goes to the caller only: the log says what the running config refused.
+        log.warning("rule reload refused, the running rule set stays: %s", why)
+        return error(422, why)
 
     async def _activate(text: str, source: str, version: str) -> JSONResponse:
         now = clock()

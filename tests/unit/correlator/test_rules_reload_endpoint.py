@@ -14,7 +14,7 @@ from fastapi import FastAPI
 
 from services.cli.admin_auth import ServiceAccounts
 from services.cli.commands_rules import check_rules
-from services.cli.config_bundle import TocsinConfig, check_config_text
+from services.cli.config_bundle import check_config_text
 from services.correlator.reload import reload_routes
 from services.router.api.config import ApiConfig
 from shared.events import decode_envelope, unwrap
@@ -42,6 +42,7 @@ API = ApiConfig.model_validate(
 OPS = {"Authorization": "Bearer ops-token-0123456789"}
 CI = {"Authorization": "Bearer ci-token-0123456789"}
 WITH_CI_ACCOUNT = VALID + 'api:\n  service_accounts: [{name: ci, token: "ci-token-0123456789"}]\n'
+KEEPS_OPS = VALID + 'api:\n  service_accounts: [{name: ops, token: "ops-token-0123456789"}]\n'
 NOTHING = {ALERTS: [0, 0], INCIDENTS: [0, 0], NOTIFICATIONS: [0, 0]}
 
 
@@ -70,10 +71,6 @@ async def reloading(tmp_path: Path) -> AsyncIterator[Reloading]:
     app = FastAPI()
     accounts = ServiceAccounts(API)
 
-    def take_accounts(checked: object) -> None:
-        assert isinstance(checked, TocsinConfig)
-        accounts.take(checked.api)
-
     app.include_router(
         reload_routes(
             config,
@@ -81,7 +78,8 @@ async def reloading(tmp_path: Path) -> AsyncIterator[Reloading]:
             lambda: at(0),
             check=check_config_text,
             authorized=accounts.authorized,
-            activated=take_accounts,
+            activated=accounts.take_reloaded,
+            unsafe=accounts.locked_out_by,
         )
     )
     transport = httpx.ASGITransport(app=app)
@@ -124,14 +122,14 @@ async def test_reload_refuses_a_key_written_twice_as_rules_check_does(
 async def test_reload_of_a_valid_config_reaches_every_partition_of_each_input(
     reloading: Reloading,
 ) -> None:
-    answer = await reloading.reload(VALID)
+    answer = await reloading.reload(KEEPS_OPS)
 
     assert answer.status_code == 202
     assert await reloading.appended() == {ALERTS: [1, 1], INCIDENTS: [1, 1], NOTIFICATIONS: [1, 1]}
     for topic in (INCIDENTS, NOTIFICATIONS):
         [record] = await reloading.log.read(topic, 1, 0, 10)
         activated = unwrap(decode_envelope(record.value))
-        assert isinstance(activated, RulesetActivated) and activated.config == VALID
+        assert isinstance(activated, RulesetActivated) and activated.config == KEEPS_OPS
 
 
 async def test_reload_reaches_the_dispatcher_before_the_router_and_the_router_before_the_correlator(
@@ -147,7 +145,7 @@ async def test_reload_reaches_the_dispatcher_before_the_router_and_the_router_be
 
     reloading.log.append = noting  # type: ignore[method-assign]
 
-    answer = await reloading.reload(VALID)
+    answer = await reloading.reload(KEEPS_OPS)
 
     assert answer.status_code == 202
     assert written == [NOTIFICATIONS, INCIDENTS, ALERTS]
@@ -176,3 +174,19 @@ async def test_a_reload_hands_the_endpoint_to_the_service_accounts_of_its_config
 
     assert (await reloading.reload(WITH_CI_ACCOUNT, headers=OPS)).status_code == 401
     assert (await reloading.reload(WITH_CI_ACCOUNT, headers=CI)).status_code == 202
+
+
+@pytest.mark.parametrize("text", [VALID, "", "# tocsin.yaml, saved half-way\n"])
+async def test_a_reload_that_would_leave_nobody_able_to_reload_is_refused(
+    reloading: Reloading, text: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    answer = await reloading.reload(text)
+
+    assert answer.status_code == 422
+    assert answer.json()["message"] == (
+        f"{reloading.config}: it names no api.service_accounts, so once active nobody could"
+        " reload the rules again without a restart (a file saved half-way?); nothing changed"
+    )
+    assert await reloading.appended() == NOTHING
+    assert (await reloading.reload(KEEPS_OPS)).status_code == 202  # ops may still reload
+    assert "rule reload refused, the running rule set stays" in caplog.text
