@@ -34,7 +34,10 @@ class RecordMeta:
     occurred_at: datetime
 
 
-# Stages of the events of one instant, in causal order; correlator decisions are stage 1.
+# Stages of the events of one instant, in causal order; correlator decisions are stage 1. A
+# delivery outcome comes before the router's facts: those of its instant are its effects (a
+# failed page escalates at once, stamped with the failure's time), while the page it reports
+# on was requested well before (delivering takes time).
 _COMMAND_KINDS = frozenset(event.__name__ for event in commands.EVENTS)
 _DELIVERY_KINDS = frozenset({"NotificationSent", "NotificationFailed"})
 # The router's facts (IncidentAcknowledged is written by the router, declared with incidents).
@@ -47,8 +50,8 @@ def _stage(kind: str) -> int:
     if kind in _COMMAND_KINDS:
         return 0
     if kind in _ROUTER_KINDS:
-        return 2
-    return 3 if kind in _DELIVERY_KINDS else 1
+        return 3
+    return 2 if kind in _DELIVERY_KINDS else 1
 
 
 @dataclass(frozen=True)
@@ -162,7 +165,7 @@ class IncidentView:
 
     def ordered_timeline(self) -> list[TimelineEntry]:
         """By time; entries of one instant in causal order (a command, the correlator's
-        decisions, the router's facts, the deliveries), each stage in the order it was read:
+        decisions, the deliveries, the router's facts), each stage in the order it was read:
         the topics are read side by side, so their relative read order differs from one
         fold (or rebuild) to the next, while one stage's entries come from one partition."""
         return sorted(self.timeline, key=lambda entry: (entry.at, _stage(entry.kind)))

@@ -145,6 +145,24 @@ def test_page_is_requested_then_delivered_or_failed() -> None:
     assert reader.kinds().count("NotificationSent") == 1
 
 
+def test_a_failed_page_comes_before_the_escalation_it_caused_in_the_same_instant() -> None:
+    # The router escalates at once when a page fails, stamping its facts with the failure's
+    # time; the router's topic may well be read first.
+    reader = Reader()
+    reader.read(INCIDENTS, OPENED)
+    reader.read(NOTIFICATIONS, page_requested("INC-1", "n1", T0), T0)
+    failed_at = T0 + timedelta(seconds=40)
+    reader.read(NOTIFICATIONS, step_fired("INC-1", failed_at), failed_at)
+    reader.read(NOTIFICATIONS, page_requested("INC-1", "n2", failed_at), failed_at)
+    reader.read(NOTIFICATIONS, delivery_outcome("INC-1", "n1", failed_at, sent=False), failed_at)
+
+    assert reader.kinds()[-3:] == [
+        "NotificationFailed",
+        "EscalationStepFired",
+        "NotificationRequested",
+    ]
+
+
 def test_acknowledgement_command_and_verdict_show_in_the_timeline() -> None:
     reader = Reader()
     reader.read(INCIDENTS, OPENED)
