@@ -59,6 +59,9 @@ class PartitionedRunner:
         self._tick_interval_s = tick_interval_s
         self._consumer = event_log.consumer(topic, group)
         self._processors: dict[int, PartitionProcessor] = {}
+        # Partitions whose revoke callback is running: the consumer still lists them as
+        # assigned (aiokafka sets the new assignment after the callback), but they are going.
+        self._revoking: frozenset[int] = frozenset()
         # Per partition: the offset of the first record its processor's state has not seen.
         self._folded: dict[int, int] = {}
         # Per partition: the offset last committed by this runner.
@@ -204,15 +207,19 @@ class PartitionedRunner:
                 log.warning("log unavailable, retrying", extra={"topic": self._topic})
                 await asyncio.sleep(1.0)
 
+    def _owned(self) -> frozenset[int]:
+        """The partitions this member owns: assigned, and not being handed over."""
+        return frozenset(self._consumer.assignment()) - self._revoking
+
     async def _step(self) -> None:
-        assigned = self._consumer.assignment()
+        assigned = self._owned()
         self._forget(self._processors.keys() - assigned)
         for partition in sorted(assigned - self._processors.keys()):
             # A recovery waits (for the committed offset) through a rebalance, after which
             # this member may own fewer partitions than the assignment read above.
-            if partition in self._consumer.assignment():
+            if partition in self._owned():
                 await self._recover(partition)
-        self._forget(self._processors.keys() - self._consumer.assignment())
+        self._forget(self._processors.keys() - self._owned())
         records = await self._consumer.poll(max_records=500, timeout_s=0.2)
         if records:
             await self._process(records)
@@ -234,10 +241,10 @@ class PartitionedRunner:
         for partition, batch in by_partition.items():
             processor = self._processors.get(partition)
             if processor is None:
-                if partition not in self._consumer.assignment():
+                if partition not in self._owned():
                     continue  # revoked while the batch was in flight; its new owner replays it
                 processor = await self._recover(partition)
-                if partition not in self._consumer.assignment():
+                if partition not in self._owned():
                     self._forget([partition])  # revoked while it was being recovered
                     continue
             await self._catch_up(processor, partition, batch[0].offset)
@@ -421,7 +428,7 @@ class PartitionedRunner:
                 "replayed": committed - start,
             },
         )
-        if partition in self._consumer.assignment():
+        if partition in self._owned():
             # Not when a rebalance took it meanwhile: its caller forgets it, and its new owner
             # resumes what was on its way.
             processor.recovered()
@@ -478,8 +485,12 @@ class PartitionedRunner:
         waits for this callback): the next owner then finds the outcomes of the pages this
         member had on their way, rather than sending them too."""
         leaving = [self._processors[p] for p in partitions if p in self._processors]
+        self._revoking |= partitions
         self._forget(partitions)
-        await self._drain(leaving)
+        try:
+            await self._drain(leaving)
+        finally:
+            self._revoking -= partitions
 
     def _forget(self, partitions: Iterable[int]) -> None:
         for partition in list(partitions):

@@ -98,11 +98,12 @@ class GroupLog(EmbeddedLog):
         return self.members.pop(0)
 
 
-def _request(notification_id: str) -> Outgoing:
-    """A page to the `hook` channel requested on partition 1."""
+def _request(notification_id: str, partition: int = 1) -> Outgoing:
+    """A page to the `hook` channel requested on `partition` (its outcome goes to partition
+    0, where INC-1's key leads: the one a new owner can read it on)."""
     event_id = deterministic_id("notification", notification_id)
     envelope = wrap(requested(notification_id), key="INC-1", event_id=event_id, occurred_at=T0)
-    return Outgoing(NOTIFICATIONS, "INC-1", encode_envelope(envelope), partition=1)
+    return Outgoing(NOTIFICATIONS, "INC-1", encode_envelope(envelope), partition=partition)
 
 
 def _runner(log: GroupLog, receiver: Receiver, member: str) -> PartitionedRunner:
@@ -210,4 +211,32 @@ async def test_a_delivery_ending_past_the_stops_grace_records_only_a_success(
     # not recorded as failed, which would escalate.
     assert await _records(log, NotificationSent) == (0 if refuses else 1)
     assert await _records(log, NotificationFailed) == 0
+    await log.close()
+
+
+async def test_a_page_on_its_way_through_a_rebalance_is_sent_once(log: GroupLog) -> None:
+    # The revoke callback waits for the page on its way; meanwhile the poll loop still sees
+    # the old assignment (aiokafka sets the new one after the callback), and must not take
+    # the partitions it is handing over for new ones to recover and resume.
+    receiver = Receiver(delay_s=1.0)
+    a_member, b_member = Member(log, frozenset({0, 1})), Member(log, frozenset({0}))
+    log.members = [a_member, b_member]
+    a, b = _runner(log, receiver, "A"), _runner(log, receiver, "B")
+    stop = asyncio.Event()
+    running = [asyncio.create_task(a.run(stop))]
+    await a.ready.wait()
+    await log.append([_request("n1", partition=0)])
+    await asyncio.sleep(0.3)  # on its way
+    assert a_member.revoked is not None and a_member.assigned is not None
+
+    await a_member.revoked(frozenset({0, 1}))  # the view is still {0, 1} meanwhile
+    a_member.view = frozenset({1})
+    await a_member.assigned(frozenset({1}))
+    running.append(asyncio.create_task(b.run(stop)))  # B takes partition 0 over
+    await asyncio.sleep(2.0)
+    stop.set()
+    await asyncio.gather(*running)
+
+    assert receiver.got == [("A", "n1")]
+    assert await _records(log, NotificationSent) == 1
     await log.close()
