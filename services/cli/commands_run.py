@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from services.cli.assembly import Assembly, make_app
 from services.cli.config_bundle import TocsinConfig, load_tocsin_config
-from services.cli.wiring import add_correlator, add_ingest, add_router
+from services.cli.wiring import LinkSecretError, add_correlator, add_ingest, add_router
 from services.ingest.metrics import workers_registry
 from services.ingest.workers import listening_socket, run_workers
 from shared.config.settings import RuntimeSettings
@@ -90,12 +90,15 @@ def up(args: argparse.Namespace) -> int:
     event_log = EmbeddedLog(data_lock.folder / _LOG_FILE)
     remember_encoded()  # every stage reads what another wrote moments earlier
     assembly = Assembly(event_log, partitions=settings.partitions)
-    add_ingest(assembly, config, settings)
-    add_correlator(assembly, config, settings)
-    add_router(assembly, config, settings)
-    assembly.runners.append(_retention(event_log, assembly, settings))
     try:
+        add_ingest(assembly, config, settings)
+        add_correlator(assembly, config, settings)
+        add_router(assembly, config, settings)
+        assembly.runners.append(_retention(event_log, assembly, settings))
         return _serve(assembly, "tocsin", settings)
+    except LinkSecretError as refused:
+        print(refused, file=sys.stderr)
+        return 2
     finally:
         data_lock.release()
 
@@ -145,7 +148,11 @@ def single_service(args: argparse.Namespace) -> int:
             add_correlator(assembly, config, settings)
         case _:
             remember_encoded()  # the dispatcher and read model read what the router wrote
-            add_router(assembly, config, settings)
+            try:
+                add_router(assembly, config, settings)
+            except LinkSecretError as refused:
+                print(refused, file=sys.stderr)
+                return 2
     return _serve(assembly, f"tocsin-{args.service}", settings)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from services.router.deliverer import ChannelDeliverer
 from services.router.dispatcher import Deliverer
 from services.router.rulesets import ConfigBook
 from services.router.service import incidents_api, router_runners
-from shared.config.settings import RuntimeSettings
+from shared.config.settings import MIN_LINK_SECRET, RuntimeSettings
 from shared.events.incidents import RulesetActivated
 from shared.runtime.snapshots import SNAPSHOT_EVERY
 
@@ -60,7 +61,6 @@ def add_correlator(
     )
     if settings is not None:
         accounts = ServiceAccounts(config.api)
-
 
         assembly.routers.append(
             reload_routes(
@@ -134,6 +134,10 @@ def _startup_config(config: TocsinConfig, assembly: Assembly) -> RulesetActivate
     )
 
 
+class LinkSecretError(Exception):
+    """The link secret kept in the data folder cannot sign links safely."""
+
+
 def link_secret(settings: RuntimeSettings) -> bytes:
     """The key of one-click links: from the environment, else kept in the data folder."""
     configured = settings.link_secret.get_secret_value()
@@ -147,7 +151,26 @@ def link_secret(settings: RuntimeSettings) -> bytes:
             extra={"data_dir": str(settings.data_dir)},
         )
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(32), encoding="utf-8")
-        path.chmod(0o600)
-    return path.read_text(encoding="utf-8").strip().encode()
+        _write_private(path, secrets.token_hex(32))
+    kept = path.read_text(encoding="utf-8").strip()
+    if len(kept) < MIN_LINK_SECRET:
+        # An empty key signs links anyone can forge (a crash as the file was first written
+        # can leave it empty): refuse rather than sign with it.
+        raise LinkSecretError(
+            f"{path} holds {len(kept)} characters, too few to sign one-click links (at least"
+            f" {MIN_LINK_SECRET}): delete it to have a new one made (links already sent then"
+            " stop working), or set TOCSIN_LINK_SECRET"
+        )
+    return kept.encode()
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Readable by its owner only from the start, and whole or absent after a crash."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        file.write(text)
+        file.flush()
+        os.fsync(file.fileno())
+    partial.replace(path)

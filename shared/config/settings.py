@@ -6,7 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, Field, SecretStr
+from pydantic import AfterValidator, BeforeValidator, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.durations import parse_duration
@@ -35,6 +35,27 @@ LogLevel = Annotated[
 ]
 
 
+# Characters a link secret needs at least (`openssl rand -hex 32` prints 64).
+MIN_LINK_SECRET = 32
+
+
+def _link_secret(value: SecretStr) -> SecretStr:
+    """None given (a key is then kept in the data folder), or one long enough and not a
+    placeholder of the deploy files: with a known key, anyone could forge one-click links."""
+    text = value.get_secret_value()
+    if not text:
+        return value
+    if text.lower().startswith("change-me"):
+        raise ValueError(
+            "is the deploy files' placeholder: set a random one (openssl rand -hex 32)"
+        )
+    if len(text) < MIN_LINK_SECRET:
+        raise ValueError(
+            f"needs at least {MIN_LINK_SECRET} characters of random text (openssl rand -hex 32)"
+        )
+    return value
+
+
 class RuntimeSettings(BaseSettings):
     """How this process runs. What Tocsin does (rules, people) lives in the YAML config."""
 
@@ -52,7 +73,7 @@ class RuntimeSettings(BaseSettings):
     port: int | None = Field(default=None, ge=0, le=65535)  # each command has its own default
     partitions: int = Field(default=4, ge=1)
     public_url: str = ""
-    link_secret: SecretStr = SecretStr("")
+    link_secret: Annotated[SecretStr, AfterValidator(_link_secret)] = SecretStr("")
     append_timeout_s: float = Field(default=5.0, gt=0)
     # Input records a partition folds between two snapshots of its state, at least.
     snapshot_every: int = Field(default=SNAPSHOT_EVERY, ge=1)
