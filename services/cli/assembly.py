@@ -69,11 +69,29 @@ class TocsinApp(FastAPI):
         self._direct = DirectRoutes(self)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope = _without_trailing_slash(scope)
         found = self._direct.handler_for(scope)
         if found is None:
             await super().__call__(scope, receive, send)
         else:
             await self._direct.serve(found, scope, receive, send)
+
+
+def _without_trailing_slash(scope: Scope) -> Scope:
+    """A POST to `/v2/alerts/` is served as one to `/v2/alerts`: vendors' own SDKs add the
+    slash (Opsgenie's for Node, PagerDuty's `pypd`), and the framework's answer, a redirect,
+    loses the body (clients do not follow it for a POST, or follow it to the wrong scheme
+    behind a TLS proxy)."""
+    path = scope.get("path", "")
+    if scope["type"] != "http" or scope["method"] != "POST" or len(path) < 2:
+        return scope
+    if not path.endswith("/"):
+        return scope
+    raw = scope.get("raw_path")
+    trimmed = {**scope, "path": path.rstrip("/") or "/"}
+    if isinstance(raw, bytes) and raw.endswith(b"/"):
+        trimmed["raw_path"] = raw.rstrip(b"/") or b"/"
+    return trimmed
 
 
 def make_app(assembly: Assembly, title: str) -> FastAPI:

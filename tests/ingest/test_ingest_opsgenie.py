@@ -90,6 +90,21 @@ def test_close_by_alias_resolves_the_created_alert_on_its_partition(ingest: Inge
     assert (closed.event.alert.status, closed.event.alert.ends_at) == ("resolved", closed_at)
 
 
+def test_paths_with_a_trailing_slash_as_opsgenies_node_sdk_sends_them_are_served(
+    ingest: Ingest,
+) -> None:
+    created = ingest.post("/v2/alerts/", CREATE, headers=GENIE)
+    closed = ingest.post(
+        "/v2/alerts/checkout-errors/close/?identifierType=alias", {}, headers=GENIE
+    )
+
+    assert [created.status_code, closed.status_code] == [202, 202]
+    assert_accepted(closed.json())
+    opened, resolved = (logged.event for logged in ingest.alerts())
+    assert isinstance(opened, AlertReceived) and isinstance(resolved, AlertReceived)
+    assert (opened.alert.status, resolved.alert.status) == ("firing", "resolved")
+
+
 def test_acknowledge_by_id_without_a_body_appends_an_acknowledgement(ingest: Ingest) -> None:
     fingerprint = opsgenie_fingerprint("genie", "checkout-errors")
 

@@ -96,6 +96,15 @@ def test_trigger_is_stored_as_an_alert_keyed_by_the_integrations_default_labels(
     )
 
 
+def test_enqueue_with_a_trailing_slash_as_pypd_posts_it_is_served(ingest: Ingest) -> None:
+    answer = ingest.post("/v2/enqueue/", trigger())
+
+    assert answer.status_code == 202
+    assert answer.json()["dedup_key"] == "srv01/mysql"
+    [logged] = ingest.alerts()
+    assert isinstance(logged.event, AlertReceived)
+
+
 def test_the_routing_key_is_redacted_in_the_stored_body(ingest: Ingest) -> None:
     ingest.post("/v2/enqueue", trigger())
 
