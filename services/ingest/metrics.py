@@ -91,6 +91,14 @@ class IngestMetrics:
             multiprocess_mode="livesum",  # with --workers: the sum over the live workers
         )
 
+    def expect_rejections(self, senders: Iterable[tuple[str, str]]) -> None:
+        """Rejection series at 0 for these (source, integration) pairs, as the process starts.
+        A series made at its first rejection comes back after a restart at its old value, so
+        an alert on its increase would miss the first rejection after the restart."""
+        for source, integration in senders:
+            for reason in REJECTION_REASONS:
+                self.rejected.labels(source, integration, reason)
+
 
 def workers_registry(folder: Path) -> CollectorRegistry:
     """The registry of one of several ingest workers sharing a port (`--workers N`).

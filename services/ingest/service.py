@@ -12,8 +12,9 @@ from prometheus_client import CollectorRegistry
 from services.ingest.acceptance import AlertSink
 from services.ingest.config import IngestConfig
 from services.ingest.intake import Intake
-from services.ingest.metrics import IngestMetrics
+from services.ingest.metrics import UNKNOWN_INTEGRATION, IngestMetrics
 from services.ingest.rate_limits import RateLimits
+from services.ingest.routes_heartbeats import SOURCE as HEARTBEAT_SOURCE
 from services.ingest.routes_heartbeats import heartbeat_routes
 from services.ingest.routes_opsgenie import opsgenie_routes
 from services.ingest.routes_pagerduty import pagerduty_routes
@@ -35,6 +36,7 @@ def ingest_router(
     """Ingest's routes. `monotonic` times the rate limits; `processes`: how many ingest
     processes serve the port, each holding that share of every integration's rate limit."""
     metrics = IngestMetrics(registry)
+    metrics.expect_rejections(_senders(config))
     sink = AlertSink(event_log, settings.append_timeout_s, metrics)
     limits = RateLimits(config.integrations, monotonic, processes)
     intake = Intake(config, sink, metrics, clock, limits)
@@ -44,3 +46,11 @@ def ingest_router(
     router.include_router(opsgenie_routes(intake))
     router.include_router(heartbeat_routes(intake))
     return router
+
+
+def _senders(config: IngestConfig) -> list[tuple[str, str]]:
+    """(source, integration) of every configured sender, and of unknown credentials on the
+    endpoints they use."""
+    named = {(str(integration.type), integration.name) for integration in config.integrations}
+    sources = {source for source, _ in named} | ({HEARTBEAT_SOURCE} if config.heartbeats else set())
+    return sorted(named | {(source, UNKNOWN_INTEGRATION) for source in sources})

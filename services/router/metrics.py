@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -172,6 +172,17 @@ class RouterMetrics:
             started = self._started_by_cause.get(type(event))
             if started is not None:
                 started.inc()
+
+    def expect_channels(self, channels: Iterable[tuple[str, str, str]]) -> None:
+        """Delivery series at 0 for these (name, kind, type) channels, as the process starts.
+        A series made at its first delivery comes back after a restart at its old value, so
+        an alert on its increase would miss the first failure after the restart."""
+        for name, kind, kind_type in channels:
+            for notification in ("page", "update"):
+                for outcome in ("delivered", "failed"):
+                    self.deliveries.labels(
+                        name, kind, channel_type(kind_type), notification, outcome
+                    )
 
     def observe_delivery(
         self,

@@ -54,6 +54,7 @@ def router_runners(
     sends through its channels and contacts; `deliverers` builds the deliverer of a config
     activated later on the dispatcher's log (None: `deliverer` for good)."""
     metrics = RouterMetrics(registry)
+    metrics.expect_channels(_channels(config))
     directory = directory_of(config)
     directories = DirectoryBook()
 
@@ -143,3 +144,10 @@ def incidents_api(
 def _api_silences(tailer: ProjectionTailer) -> list[SilenceView] | None:
     """The read model's silences, or None until it is rebuilt."""
     return list(tailer.projection.silences.values()) if tailer.ready.is_set() else None
+
+
+def _channels(config: RouterConfig) -> list[tuple[str, str, str]]:
+    """(name, kind, type) of every configured channel and kind of contact: those pages go to."""
+    named = [(name, "named", str(channel.type)) for name, channel in config.channels.items()]
+    contacts = sorted({str(c.type) for user in config.users for c in user.contacts})
+    return named + [("", "user", contact_type) for contact_type in contacts]

@@ -58,13 +58,33 @@ async def _post_then_disconnect(ingest: Ingest) -> None:
 def test_a_client_gone_mid_body_is_counted_under_a_documented_reason(ingest: Ingest) -> None:
     ingest.portal.call(_post_then_disconnect, ingest)
 
-    exposition = ingest.get("/metrics").text
-    reasons = re.findall(
-        r'^tocsin_ingest_requests_rejected_total\{[^}]*reason="([a-z_]+)"', exposition, re.M
-    )
+    reasons = [labels["reason"] for labels, value in rejected(ingest) if value > 0]
     assert reasons == ["disconnected"]
     assert set(reasons) <= set(REJECTION_REASONS)
     assert ingest.alerts() == []
+
+
+def rejected(ingest: Ingest) -> list[tuple[dict[str, str], float]]:
+    """The rejection counter's series: (labels, value)."""
+    found = re.findall(
+        r"^tocsin_ingest_requests_rejected_total\{([^}]*)\} (\S+)$",
+        ingest.get("/metrics").text,
+        re.M,
+    )
+    return [(dict(re.findall(r'(\w+)="([^"]*)"', labels)), float(v)) for labels, v in found]
+
+
+def test_every_configured_sender_has_its_rejection_series_from_the_start(ingest: Ingest) -> None:
+    # An alert on their increase then sees the first rejection after a restart, which a
+    # series made at its first rejection (back at its old value) would hide.
+    series = {(s["source"], s["integration"], s["reason"]): v for s, v in rejected(ingest)}
+
+    assert all(value == 0 for value in series.values())
+    for reason in REJECTION_REASONS:
+        assert ("alertmanager", "prom", reason) in series
+        assert ("alertmanager", "unknown", reason) in series
+        assert ("opsgenie", "genie-off", reason) in series
+        assert ("heartbeat", "unknown", reason) in series
 
 
 def test_the_deploy_readme_lists_every_rejection_reason() -> None:

@@ -4,6 +4,7 @@ or a named channel), its type from the config (webhook, slack, email, console) a
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 from prometheus_client import CollectorRegistry
 
@@ -13,7 +14,9 @@ from services.router.config import RouterConfig
 from services.router.deliverer import ChannelDeliverer
 from services.router.dispatcher import DispatcherProcessor
 from services.router.metrics import RouterMetrics
+from services.router.service import router_runners
 from shared.events import NotificationRequested, deterministic_id, encode_envelope, wrap
+from shared.log.embedded import EmbeddedLog
 from shared.log.port import Outgoing, Record
 from tests.support.noting_poster import NotingPoster
 from tests.support.sample_page import PAGE_FIELDS
@@ -163,3 +166,24 @@ async def test_updates_are_counted_apart_from_pages() -> None:
     assert h.deliveries("named", "console", "delivered", **named) == 1
     assert h.deliveries("named", "console", "delivered", notification="update", **named) == 1
     assert h.timed("named", "console", notification="update", **named) == 1
+
+
+def test_every_configured_channel_and_contact_type_has_its_delivery_series_from_the_start(
+    tmp_path: Path,
+) -> None:
+    # An alert on their increase then sees the first failure after a restart, which a series
+    # made at its first delivery (back at its old value) would hide.
+    registry = CollectorRegistry()
+    log = EmbeddedLog(tmp_path / "log.sqlite")
+
+    router_runners(CONFIG, log, registry, lambda: T0, Harness().dispatcher.deliverer)
+
+    def failed(channel: str, kind: str, kind_type: str) -> float | None:
+        labels = {"channel": channel, "channel_kind": kind, "channel_type": kind_type}
+        labels |= {"notification": "page", "outcome": "failed"}
+        return registry.get_sample_value("tocsin_router_notifications_total", labels)
+
+    assert failed("ops-hook", "named", "webhook") == 0
+    assert failed("ops-console", "named", "console") == 0
+    assert failed("", "user", "slack") == failed("", "user", "webhook") == 0
+    assert failed("", "user", "email") is None  # nobody has an email contact
