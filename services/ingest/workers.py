@@ -22,6 +22,7 @@ consumer loop stops the process in `services/cli/assembly.py`).
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import logging
 import os
 import signal
@@ -87,9 +88,11 @@ def run_workers(count: int, serve: Serve, sock: socket.socket) -> int:
     """
     sockets = worker_sockets(sock, count)
     supervisor = _Supervisor()
+    parent = os.getpid()
     for mine in sockets:
         pid = os.fork()
         if pid == 0:  # the worker: keeps its own socket only, so none is left unserved
+            _end_with(parent)
             for other in sockets:
                 if other is not mine:
                     other.close()
@@ -98,6 +101,19 @@ def run_workers(count: int, serve: Serve, sock: socket.socket) -> int:
     for each in sockets:  # the workers hold them; once they end, the port is free again
         each.close()
     return supervisor.wait()
+
+
+_PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent ends
+
+
+def _end_with(parent: int) -> None:
+    """Have this worker told to stop (SIGTERM) when the parent ends, even killed: a supervisor
+    that kills the main process only (`kill -9` of its pid) would otherwise leave the workers
+    serving the port, and the restarted service could not bind it. Linux only."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:  # it ended before the request took hold
+        os._exit(0)
 
 
 def _worker(serve: Serve, sock: socket.socket) -> int:

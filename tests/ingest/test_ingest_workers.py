@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -212,3 +213,26 @@ def test_every_worker_socket_listens_on_the_port_of_the_first() -> None:
     finally:
         for sock in sockets:
             sock.close()
+
+
+def test_workers_stop_when_their_parent_is_killed_and_the_port_is_free_again() -> None:
+    # A supervisor that kills the main process only (`kill -9 <pid>`) must not leave the
+    # workers serving the port, where the restarted service could not bind it.
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    process = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(SPREAD)], env=env, stdout=subprocess.PIPE
+    )
+    assert process.stdout is not None
+    port = int(process.stdout.readline())
+    workers = {int(process.stdout.readline()) for _ in range(2)}
+
+    process.send_signal(signal.SIGKILL)
+    process.wait(20)
+
+    deadline = time.monotonic() + 20
+    while any(Path(f"/proc/{pid}").exists() for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()]
+    with socket.socket() as again:  # bound without sharing: no worker holds the port
+        again.bind(("127.0.0.1", port))
