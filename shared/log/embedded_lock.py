@@ -39,7 +39,8 @@ def lock_data_folder(folder: Path, log_name: str) -> DataFolderLock:
     `log_name` in it, and lock it; raise `DataFolderError` naming the folder otherwise."""
     folder = folder.absolute()
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        # Its owner's alone when made: the log holds alerts' payloads and the config's text.
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd = os.open(folder / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
     except FileExistsError:
         raise DataFolderError(f"cannot write the data folder {folder}: not a folder") from None

@@ -4,6 +4,7 @@ folder that cannot be written is refused with its name and the reason."""
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ def test_the_folder_is_created_and_the_lock_file_holds_the_pid(tmp_path: Path) -
     try:
         assert (tmp_path / "new" / "data" / LOCK_NAME).read_text() == f"{os.getpid()}\n"
         assert [p.name for p in (tmp_path / "new" / "data").iterdir()] == [LOCK_NAME]
+        assert stat.S_IMODE((tmp_path / "new" / "data").stat().st_mode) == 0o700
     finally:
         lock.release()
 
