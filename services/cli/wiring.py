@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import secrets
@@ -10,6 +11,7 @@ from pathlib import Path
 from services.cli.admin_auth import ServiceAccounts
 from services.cli.assembly import Assembly
 from services.cli.config_bundle import TocsinConfig, check_config_text
+from services.cli.reload_restart import restart_needed
 from services.correlator.reload import reload_routes
 from services.correlator.service import correlator_runner
 from services.ingest.service import ingest_router
@@ -71,6 +73,7 @@ def add_correlator(
                 authorized=accounts.authorized,
                 activated=accounts.take_reloaded,
                 unsafe=accounts.locked_out_by,
+                restart_needed=functools.partial(restart_needed, config),
             )
         )
 

@@ -78,11 +78,14 @@ def reload_routes(
     authorized: Authorize | None = None,
     activated: Callable[[object], None] | None = None,
     unsafe: Callable[[object], str | None] | None = None,
+    restart_needed: Callable[[object], list[str]] | None = None,
 ) -> APIRouter:
     """`check`: the validation of `tocsin rules check`; `authorized` (e.g. a service account
     check) guards the endpoint, None leaves it open; `activated` is given what `check`
     returned once a reload is on the log (e.g. to take its service accounts); `unsafe` says
-    why a config `check` took must not be activated by a reload all the same (None: it may).
+    why a config `check` took must not be activated by a reload all the same (None: it may);
+    `restart_needed` names the settings it changes that only a restart applies (the answer
+    and a warning say so).
     Without a `config_path` (the built-in demo config) there is no file to re-read: 409."""
     router = APIRouter(tags=["rules"])
 
@@ -92,7 +95,11 @@ def reload_routes(
         summary="Re-read the config file and activate it from this point of the log",
         response_model=None,
         responses={
-            202: {"description": "activated: `version`, and the alerts topic's `partitions`"},
+            202: {
+                "description": "activated: `version`, the alerts topic's `partitions`, and"
+                " `restart_needed`: settings it changed that apply only after a restart"
+                " (integrations, heartbeats' check-ins, ingest limits, `api:` settings)"
+            },
             401: {"description": "a service account bearer token is required"},
             409: {"description": "Tocsin runs its built-in demo config: no file to re-read"},
             422: {
@@ -118,7 +125,8 @@ def reload_routes(
         problem = policy_from_text(text, version)
         if isinstance(problem, str):  # `check` accepted it: a gap between the two is a bug
             return error(422, f"{config_path}: {problem}")
-        answer = await _activate(text, str(config_path), version)
+        later = restart_needed(checked) if restart_needed is not None else []
+        answer = await _activate(text, str(config_path), version, later)
         if answer.status_code == 202 and activated is not None:
             activated(checked)
         return answer
@@ -128,7 +136,7 @@ def reload_routes(
         log.warning("rule reload refused, the running rule set stays: %s", why)
         return error(422, why)
 
-    async def _activate(text: str, source: str, version: str) -> JSONResponse:
+    async def _activate(text: str, source: str, version: str, later: list[str]) -> JSONResponse:
         now = clock()
         partitions = event_log.partition_count(ALERTS)
         try:
@@ -138,7 +146,12 @@ def reload_routes(
         except LogUnavailable as unavailable:
             return error(503, str(unavailable))
         log.info("rule set activated", extra={"version": version, "partitions": partitions})
-        body = {"status": "success", "version": version, "partitions": partitions}
+        body: dict[str, object] = {"status": "success", "version": version}
+        body["partitions"] = partitions
+        if later:
+            # Activated all the same: the rest of the config applies now, these at a restart.
+            body["restart_needed"] = later
+            log.warning("reloaded settings apply only after a restart: %s", ", ".join(later))
         return JSONResponse(body, status_code=202)
 
     return router

@@ -5,6 +5,7 @@ correlator's, the router's and the dispatcher's inputs, the dispatcher's first."
 from __future__ import annotations
 
 import argparse
+import functools
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from fastapi import FastAPI
 from services.cli.admin_auth import ServiceAccounts
 from services.cli.commands_rules import check_rules
 from services.cli.config_bundle import check_config_text
+from services.cli.reload_restart import restart_needed
 from services.correlator.reload import reload_routes
 from services.router.api.config import ApiConfig
 from shared.events import decode_envelope, unwrap
@@ -80,6 +82,7 @@ async def reloading(tmp_path: Path) -> AsyncIterator[Reloading]:
             authorized=accounts.authorized,
             activated=accounts.take_reloaded,
             unsafe=accounts.locked_out_by,
+            restart_needed=functools.partial(restart_needed, check_config_text(KEEPS_OPS, "t")),
         )
     )
     transport = httpx.ASGITransport(app=app)
@@ -190,3 +193,20 @@ async def test_a_reload_that_would_leave_nobody_able_to_reload_is_refused(
     assert await reloading.appended() == NOTHING
     assert (await reloading.reload(KEEPS_OPS)).status_code == 202  # ops may still reload
     assert "rule reload refused, the running rule set stays" in caplog.text
+
+
+async def test_a_reload_says_which_settings_it_changed_apply_only_after_a_restart(
+    reloading: Reloading, caplog: pytest.LogCaptureFixture
+) -> None:
+    integration = "integrations:\n  - {name: prom, type: alertmanager, token: am-token-00001}\n"
+    lifetime = KEEPS_OPS.replace("api:\n", "api:\n  link_lifetime: 2h\n")
+
+    same = await reloading.reload(KEEPS_OPS)
+    changed = await reloading.reload(lifetime + integration)
+
+    assert same.status_code == changed.status_code == 202
+    assert "restart_needed" not in same.json()
+    assert changed.json()["restart_needed"] == ["integrations", "api.link_lifetime"]
+    assert "reloaded settings apply only after a restart: integrations, api.link_lifetime" in (
+        caplog.text
+    )
