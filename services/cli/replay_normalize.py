@@ -65,6 +65,12 @@ class Normalized(NamedTuple):
     keys: tuple[str, ...]
     watchdogs: int = 0
     check_ins: tuple[tuple[str, str], ...] = ()
+    # Each alert's index in the payload as posted, when watchdogs were taken out of it (else
+    # empty: the index in `alerts`): `--compare` pairs notifications by it.
+    indices: tuple[int, ...] = ()
+
+    def posted_index(self, index: int) -> int:
+        return self.indices[index] if self.indices else index
 
 
 def _pagerduty(body: Any, ctx: NormalizeContext, _: RequestParameters | None) -> tuple[Alert, ...]:
@@ -171,31 +177,34 @@ class PayloadNormalizer:
             return Skipped(f"invalid {payload.source} payload")
         except _NotAnAlert as other:
             return Skipped(other.reason)
-        kept = alerts
-        check_ins: tuple[tuple[str, str], ...] = ()
+        kept, indices, check_ins = alerts, tuple[int, ...](), tuple[tuple[str, str], ...]()
         if self._heartbeats.has_watchdogs:
-            kept, check_ins = self._watchdog_check_ins(alerts, integration.name, payload)
+            kept, indices, check_ins = self._watchdog_check_ins(alerts, integration.name, payload)
         if payload.source in KEY_IDENTIFIED:
             keys = (integration.key,) * len(kept)
         else:
             keys = tuple(domain_key(alert.labels, self._domain_labels) for alert in kept)
-        return Normalized(kept, keys, len(alerts) - len(kept), check_ins)
+        return Normalized(kept, keys, len(alerts) - len(kept), check_ins, indices)
 
     def _watchdog_check_ins(
         self, alerts: tuple[Alert, ...], integration: str, payload: ReceivedPayload
-    ) -> tuple[tuple[Alert, ...], tuple[tuple[str, str], ...]]:
-        """The alerts that are no watchdog's, and the check-ins of those that are."""
+    ) -> tuple[tuple[Alert, ...], tuple[int, ...], tuple[tuple[str, str], ...]]:
+        """The alerts that are no watchdog's with their indices in the payload (none when
+        all are kept), and the check-ins of those that are."""
         kept: list[Alert] = []
+        indices: list[int] = []
         check_ins: list[tuple[str, str]] = []
-        for alert in alerts:
+        for index, alert in enumerate(alerts):
             entries = self._heartbeats.watchdog_entries(alert, integration, payload.received_at)
             if entries is None:
                 kept.append(alert)
+                indices.append(index)
                 continue
             for entry in entries:
                 if isinstance(entry.event, HeartbeatReceived):
                     check_ins.append((entry.event.name, entry.key))
-        return tuple(kept), tuple(check_ins)
+        all_kept = len(kept) == len(alerts)
+        return tuple(kept), () if all_kept else tuple(indices), tuple(check_ins)
 
     def _posted_check_in(self, body: Any) -> Normalized | Skipped:
         name = body.get("name") if isinstance(body, dict) else None

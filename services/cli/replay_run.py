@@ -141,12 +141,13 @@ class Replay:
                 decided = take(alert, received_at, key, resent=resent)
                 if self.engine.ticked:
                     self.tally.count_opened(self.engine.take_ticked())
+                posted = normalized.posted_index(index)
                 if isinstance(decided, Repeated):
                     outcome = Outcome(decided.incident_id, "deduplicated", decided.reason(alert))
-                    count(position, index, alert, outcome, ())
+                    count(position, posted, alert, outcome, ())
                 else:
                     outcome = outcome_of(alert, decided)
-                    count(position, index, alert, outcome, decided)
+                    count(position, posted, alert, outcome, decided)
                 if write is not None:
                     write(_line(alert, received_at, outcome))
             if on_payload is not None:

@@ -61,6 +61,7 @@ def _entry(payload: SentPayload) -> list[Any]:
         normalized.keys,
         counts,
         normalized.check_ins,
+        normalized.indices,
     ]
 
 
@@ -86,7 +87,8 @@ def _payload(entry: list[Any]) -> SentPayload:
         return entry[0], received_at, Skipped(entry[3])
     alerts = tuple(_alert(values) for values in entry[3])
     check_ins = tuple((name, key) for name, key in entry[6])
-    return entry[0], received_at, Normalized(alerts, tuple(entry[4]), entry[5], check_ins)
+    normalized = Normalized(alerts, tuple(entry[4]), entry[5], check_ins, tuple(entry[7]))
+    return entry[0], received_at, normalized
 
 
 def _alert(values: list[Any]) -> Alert:

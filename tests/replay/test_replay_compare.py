@@ -86,3 +86,45 @@ def test_an_incident_in_several_merges_or_splits_is_counted_once() -> None:
     merged, split = (" ".join(line.split()) for line in lines[2:4])
     assert merged == "merged 2 incidents of a.yaml into 3 of b.yaml"
     assert split == "split 2 incidents of a.yaml into 3 of b.yaml"
+
+
+WATCHED = RULES.format(group_by="[alertname]") + (
+    "heartbeats:\n  - {name: prom, interval: 10m, watchdog: 'alertname=\"Watchdog\"'}\n"
+)
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_watchdog_taken_as_a_check_in_by_one_rule_set_pairs_no_other_alerts_wrongly(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], jobs: str
+) -> None:
+    # The watchdog comes first in the payload: under the rules that take it as a check-in,
+    # the alerts after it must still pair with themselves, not with their neighbours.
+    names = ("Watchdog", "NodeDown", "DiskFull")
+    bodies = [[_alert(name, "node-1") for name in names], [_alert("NodeDown", "node-1")]]
+    lines = [
+        json.dumps(
+            {
+                "received_at": f"2026-11-27T06:00:0{second}Z",
+                "source": "alertmanager",
+                "integration": "prom",
+                "payload": {"version": "4", "status": "firing", "alerts": alerts},
+            }
+        )
+        for second, alerts in enumerate(bodies)
+    ]
+    (tmp_path / "alerts.jsonl").write_text("\n".join(lines) + "\n")
+    (tmp_path / "current.yaml").write_text(WATCHED)
+    (tmp_path / "new.yaml").write_text(RULES.format(group_by="[alertname]"))
+
+    arguments = ["replay", "--config", str(tmp_path / "new.yaml"), "--jobs", jobs]
+    arguments += ["--compare", str(tmp_path / "current.yaml")]
+    arguments += ["--input", str(tmp_path / "alerts.jsonl"), "--output", str(tmp_path / "o")]
+    with pytest.raises(SystemExit) as exited:
+        main(arguments)
+
+    assert exited.value.code == 0
+    out = capsys.readouterr().out
+    compared = out[out.index("from ") :].splitlines()
+    assert compared[1].split() == ["incidents", "2", "->", "3"]  # the watchdog's own
+    assert compared[2].split()[:2] == ["merged", "0"]
+    assert compared[3].split()[:2] == ["split", "0"]
