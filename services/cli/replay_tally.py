@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
 
+from services.correlator.domain.resolution import OCCURRENCE_STARTS
 from shared.alerts import Alert
 from shared.events import IncidentOpened
 from shared.events.base import Event
@@ -54,7 +55,10 @@ class ReplayTally:
         self.decisions[outcome.decision] += 1
         if alert.status == "firing":
             self.fingerprints.add(alert.fingerprint)
-            self.occurrences.add((alert.fingerprint, alert.starts_at))
+            # A repeat is the same occurrence, whatever start a sender's clock gave it
+            # (PagerDuty, Opsgenie, Tocsin's JSON), unless the source marks a new one by it.
+            if outcome.decision != "deduplicated" or alert.source in OCCURRENCE_STARTS:
+                self.occurrences.add((alert.fingerprint, alert.starts_at))
             if self.keep_assignments and outcome.incident_id is not None:
                 self.assignments[(position, index)] = outcome.incident_id
         self.count_opened(decided)

@@ -38,8 +38,9 @@ def _replay(
     rows: list[dict[str, Any]],
     capsys: pytest.CaptureFixture[str],
     *extra: str,
+    config: str = CONFIG,
 ) -> tuple[list[dict[str, Any]], str]:
-    (tmp_path / "tocsin.yaml").write_text(CONFIG)
+    (tmp_path / "tocsin.yaml").write_text(config)
     (tmp_path / "in.jsonl").write_bytes(b"\n".join(orjson.dumps(row) for row in rows))
     args = ["replay", "--config", str(tmp_path / "tocsin.yaml"), "--jobs", "0", *extra]
     args += ["--input", str(tmp_path / "in.jsonl"), "--output", str(tmp_path / "out.jsonl")]
@@ -201,3 +202,34 @@ def test_replay_stopped_by_a_broken_line_writes_no_output(tmp_path: Path) -> Non
         "out.jsonl",
         "tocsin.yaml",
     ]
+
+
+PAGERDUTY = """
+integrations:
+  - {name: pd, type: pagerduty, token: e93facc04764012d7bfb002500d5d1a6}
+  - {name: prom, type: alertmanager, token: t1}
+route: {receiver: console, group_by: [alertname], group_wait: 30s}
+channels: {console: {type: console}}
+"""
+
+
+def test_repeats_of_a_pagerduty_trigger_are_one_alert_occurrence(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # PagerDuty's triggers carry no start: each takes its receipt time, yet a repeat of a
+    # firing dedup_key is the same occurrence (the engine says "repeat #n ... firing since").
+    trigger = {"routing_key": "[redacted]", "event_action": "trigger", "dedup_key": "db1/disk"}
+    trigger["payload"] = {"summary": "DISK 99%", "severity": "critical", "source": "db1"}
+    rows = [
+        {"received_at": f"2026-11-27T10:0{minute}:00Z", "source": "pagerduty", "payload": trigger}
+        for minute in range(3)
+    ]
+    rows += [
+        _am("10:03:00", "firing", NODE, "10:02:30"),
+        _am("10:04:00", "firing", NODE, "10:03:30"),
+    ]
+    lines, out = _replay(tmp_path, rows, capsys, config=PAGERDUTY)
+
+    assert [line["decision"] for line in lines[:3]] == ["opened", "deduplicated", "deduplicated"]
+    # Alertmanager's later startsAt on a firing alert is a new occurrence of it, as before.
+    assert "alert occurrences                 3" in out
