@@ -14,6 +14,8 @@ from datetime import datetime
 from services.cli.config_bundle import TocsinConfig
 from services.cli.route_timeline import StepPlan, plan_escalation
 from services.correlator.domain.alertmanager import RouteMatch, match_routes, parse_route
+from services.correlator.domain.rules import Threshold
+from services.correlator.grouping import build_policy
 from services.router.directory import ConfigDirectory
 from services.router.domain.api_silences import with_silences
 from services.router.domain.matchers import matches_all
@@ -21,6 +23,7 @@ from services.router.domain.policy import EscalationPolicy
 from services.router.domain.silences import Silence
 from services.router.domain.urgency import Urgency, deciding_rule, urgency_of
 from services.router.schedule_lookup import on_call_lookup
+from shared.alertmanager.matchers import matches_all as correlation_match
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,9 @@ class DryRun:
     # `api:ID` of the API's.
     silences: list[tuple[str, Silence]]
     steps: list[StepPlan]
+    # The correlation rule whose threshold holds the alert (no incident, no page, until enough
+    # alerts of its group fire), if one does: the plan starts once it is reached.
+    threshold: tuple[str, Threshold] | None = None
 
 
 def dry_run(
@@ -73,7 +79,17 @@ def dry_run(
             (name, silence) for name, silence in named if matches_all(silence.matchers, labels)
         ],
         steps=plan_escalation(directory, policies, labels, first_due) if policies else [],
+        threshold=_threshold(config, labels),
     )
+
+
+def _threshold(config: TocsinConfig, labels: Mapping[str, str]) -> tuple[str, Threshold] | None:
+    """As the correlator's `lifecycle_for`: the first `correlation.rules` entry matching."""
+    policy = build_policy(config.correlator, config.version)
+    rule = next((r for r in policy.rules if correlation_match(r.matchers, labels)), None)
+    if rule is None or rule.threshold is None:
+        return None
+    return rule.name, rule.threshold
 
 
 def _policies(

@@ -29,6 +29,13 @@ def dry_run_lines(run: DryRun, config: RouterConfig) -> list[str]:
     lines.append(f"Escalation: {_policies_line(run)}")
     lines.append(f"Urgency: {_urgency_line(run, config.urgency)}")
     lines += _silence_lines(run)
+    if run.threshold is not None:
+        name, threshold = run.threshold
+        lines.append(
+            f"Threshold: correlation.rules[{name}] opens no incident, and pages nobody, until"
+            f" {threshold.alerts} alerts of this group fire within {length(threshold.within)};"
+            " the times below are as if it were reached on arrival"
+        )
     if not run.steps:
         return [*lines, "Nobody would be paged."]
     group_wait = length(run.first_due - run.at)

@@ -239,3 +239,30 @@ def test_a_channel_is_shown_by_its_host_never_the_credentials_in_its_url(
 
     assert code == 0 and "payments-webhook via webhook hooks.example.com:8443 [" in out
     assert "hunter2" not in out and "svc" not in out and "secret-path" not in out
+
+
+def test_an_alert_a_correlation_threshold_holds_is_said_to_page_nobody_until_it_is_reached(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    thresholds = (
+        "correlation:\n  rules:\n    - name: disk-noise\n"
+        "      matchers: ['alertname=\"DiskPressure\"']\n"
+        "      threshold: {alerts: 3, within: 10m}\n"
+    )
+    config = write_config(tmp_path, CONFIG + thresholds)
+    at = "2026-11-27T10:00Z"
+
+    code, held, _ = run(
+        ["route", "test", "--config", str(config), "--at", at, "alertname=DiskPressure"], capsys
+    )
+    _, other, _ = run(
+        ["route", "test", "--config", str(config), "--at", at, "alertname=NodeDown"], capsys
+    )
+
+    assert code == 0
+    assert (
+        "Threshold: correlation.rules[disk-noise] opens no incident, and pages nobody, until 3"
+        " alerts of this group fire within 10m; the times below are as if it were reached on"
+        " arrival"
+    ) in held.splitlines()
+    assert "Threshold:" not in other
