@@ -46,7 +46,7 @@ def open_incident(
         receivers=list(arrival.grouping.receivers),
         group_key=arrival.grouping.group_key,
         opened_at=arrival.now,
-        notify_after=arrival.now + arrival.grouping.group_wait,
+        notify_after=_first_page_due(arrival, members),
         alert=opener,
         rule=_threshold_rule(lifecycle) if why else arrival.grouping.rule,
         ruleset_version=arrival.policy.version,
@@ -58,6 +58,16 @@ def open_incident(
     )
     others = [a for a in members if a is not opener]
     return [opened, *_released(arrival, lifecycle, incident_id, others, resources, why)]
+
+
+def _first_page_due(arrival: Arrival, members: Sequence[Alert]) -> datetime:
+    """After the group wait, so that alerts arriving meanwhile join first; at once when an
+    alert of it started longer than the wait ago, as Alertmanager flushes a new group (an
+    alert Alertmanager forwards has waited its group_wait there already)."""
+    wait = arrival.grouping.group_wait
+    if any(alert.starts_at + wait < arrival.now for alert in members):
+        return arrival.now
+    return arrival.now + wait
 
 
 def _released(

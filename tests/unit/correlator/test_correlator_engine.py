@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from services.correlator.domain import trusted
 from services.correlator.domain.engine import decide, next_due, step, step_alert
 from services.correlator.domain.evolve import evolve
@@ -76,6 +78,28 @@ def test_first_alert_opens_an_incident_naming_rule_version_and_reason() -> None:
     assert (opened.rule, opened.ruleset_version, opened.receivers) == ("route 0", "v1", ["oncall"])
     assert opened.notify_after == T0 + timedelta(seconds=30)
     assert "NodeDown opens" in opened.reason
+
+
+@pytest.mark.parametrize(
+    ("received_after_start", "first_page_after_opening"),
+    [
+        (timedelta(0), timedelta(seconds=30)),
+        (timedelta(seconds=30), timedelta(seconds=30)),  # started exactly the wait ago
+        (timedelta(seconds=31), timedelta(0)),  # waited already (Alertmanager forwards it)
+        (timedelta(hours=2), timedelta(0)),
+    ],
+)
+def test_an_alert_that_started_longer_than_the_group_wait_ago_pages_at_once(
+    received_after_start: timedelta, first_page_after_opening: timedelta
+) -> None:
+    # As Alertmanager flushes a new group at once when an alert's startsAt + group_wait is
+    # past: else Tocsin behind Alertmanager waited the group wait twice.
+    now = T0 + received_after_start
+
+    [opened] = step(CorrelatorState(), alert(), now, POLICY, "region=eu")
+
+    assert isinstance(opened, IncidentOpened)
+    assert opened.notify_after == now + first_page_after_opening
 
 
 def test_repeat_of_firing_alert_does_not_open_second_incident() -> None:
