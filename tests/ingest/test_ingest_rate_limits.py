@@ -235,12 +235,14 @@ def test_a_request_the_log_did_not_store_gives_its_alerts_back(ingest: Ingest) -
     # then once the log is back, its retry fits the burst at once: the outage spent nothing.
     ingest.portal.call(ingest.log.start)
     assert post(ingest, _canonical(BURST, 0)).status_code == 202
-    # The refused request's alerts count as refused, not only the request.
+    # The refused request's alerts count as refused, not only the request; the append
+    # histogram times the one append the log confirmed.
     metrics = ingest.get("/metrics").text
     assert (
         f'tocsin_ingest_alerts_rejected_total{{integration="json",reason="unavailable"}} {BURST}.0'
         in metrics
     )
+    assert "tocsin_ingest_append_seconds_count 1.0" in metrics.splitlines()
 
 
 def test_retry_after_is_the_time_until_all_the_requests_alerts_fit(ingest: Ingest) -> None:
