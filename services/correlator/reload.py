@@ -88,6 +88,9 @@ def reload_routes(
     and a warning say so).
     Without a `config_path` (the built-in demo config) there is no file to re-read: 409."""
     router = APIRouter(tags=["rules"])
+    # One reload at a time: two running together could activate one file on the log and take
+    # the other's service accounts for the endpoint.
+    one_at_a_time = asyncio.Lock()
 
     @router.post(
         "/api/v1/rules/reload",
@@ -114,6 +117,10 @@ def reload_routes(
             return error(401, "a service account bearer token is required")
         if config_path is None:
             return error(409, NO_CONFIG_FILE)
+        async with one_at_a_time:
+            return await _reload(config_path)
+
+    async def _reload(config_path: Path) -> JSONResponse:
         try:
             text = await asyncio.to_thread(read_config_text, config_path)
             checked = await asyncio.to_thread(check, text, str(config_path))

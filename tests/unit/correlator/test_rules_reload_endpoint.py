@@ -5,7 +5,10 @@ correlator's, the router's and the dispatcher's inputs, the dispatcher's first."
 from __future__ import annotations
 
 import argparse
+import asyncio
 import functools
+import threading
+import time
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
@@ -210,3 +213,44 @@ async def test_a_reload_says_which_settings_it_changed_apply_only_after_a_restar
     assert "reloaded settings apply only after a restart: integrations, api.link_lifetime" in (
         caplog.text
     )
+
+
+async def test_reloads_sent_together_run_one_after_the_other(tmp_path: Path) -> None:
+    # The first reload's check is slow; a second sent meanwhile must not read, check and
+    # activate in between, or the endpoint could keep the accounts of the file not on the log.
+    config = tmp_path / "tocsin.yaml"
+    config.write_text(KEEPS_OPS, encoding="utf-8")
+    log = EmbeddedLog(tmp_path / "log.db")
+    await log.start()
+    await log.ensure_topics({ALERTS: 1, INCIDENTS: 1, NOTIFICATIONS: 1})
+    steps: list[str] = []
+    first_checked = threading.Event()
+
+    def slow_check(text: str, source: str) -> object:
+        steps.append("check")
+        if not first_checked.is_set():
+            first_checked.set()
+            time.sleep(0.5)
+        return check_config_text(text, source)
+
+    app = FastAPI()
+    app.include_router(
+        reload_routes(
+            config,
+            log,
+            lambda: at(0),
+            check=slow_check,
+            activated=lambda checked: steps.append("activated"),
+        )
+    )
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            answers = await asyncio.gather(
+                client.post("/api/v1/rules/reload"), client.post("/api/v1/rules/reload")
+            )
+    finally:
+        await log.close()
+
+    assert [a.status_code for a in answers] == [202, 202]
+    assert steps == ["check", "activated", "check", "activated"]
