@@ -83,11 +83,10 @@ def apply_correlator(view: IncidentView, event: Event, meta: RecordMeta) -> bool
             view.record(_decision_entry(event, meta, reason))
         case IncidentAcknowledged(by=by, at=at):
             # One made before a reassignment or restart folded first no longer stands.
-            stands = view.generation_at is None or at >= view.generation_at
-            if stands and view.status != "resolved":
-                view.status, view.snoozed_until = "acknowledged", None
-            if stands:
+            if view.generation_at is None or at >= view.generation_at:
                 view.acknowledged_by, view.acknowledged_at = by, at
+                if view.status != "resolved":
+                    view.status, view.snoozed_until = "acknowledged", None
             if view.first_acknowledged_at is None or at < view.first_acknowledged_at:
                 view.first_acknowledged_at, view.first_acknowledged_by = at, by
             view.record(TimelineEntry(at, "IncidentAcknowledged", f"acknowledged by {by}", by))
